@@ -1,0 +1,118 @@
+/*
+ * clientele — model layer: record types and their fields, validation, record
+ * ids, and the queries the product answers (list, search, due tasks, history,
+ * conflicts). Built on store.h; errors follow util.h (CL_EINVAL messages are
+ * meant for the user: "contact: birthday: not a date (YYYY-MM-DD): 2026-13-01").
+ */
+#ifndef CLIENTELE_MODEL_H
+#define CLIENTELE_MODEL_H
+
+#include "clientele/store.h"
+
+enum cl_kind {
+    CL_K_TEXT,      /* free text, one line or many */
+    CL_K_DATE,      /* YYYY-MM-DD */
+    CL_K_DATETIME,  /* YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS[.fff]](Z|±HH:MM) */
+    CL_K_BOOL,      /* stored "true" / "false" */
+    CL_K_ENUM,      /* one of a fixed list */
+    CL_K_REF,       /* the id of a record of ref_type */
+    CL_K_DECIMAL,   /* "1200", "-3.50" */
+    CL_K_CURRENCY,  /* ISO 4217: three capital letters */
+    CL_K_TAGS,      /* comma-separated list */
+    CL_K_EMAIL,
+    CL_K_URL,
+    CL_K_PHONE,
+};
+
+typedef struct cl_field_def {
+    const char *name;
+    uint8_t id;            /* enum cl_field */
+    uint8_t kind;          /* enum cl_kind */
+    uint8_t ref_type;      /* for CL_K_REF */
+    bool required;
+    uint32_t max_len;
+    const char *const *choices; /* for CL_K_ENUM, NULL-terminated */
+} cl_field_def;
+
+const char *cl_type_name(uint8_t type);      /* NULL for an unknown type */
+int cl_type_parse(const char *name, uint8_t *type); /* CL_EINVAL with the list */
+/* The fields of a type, in display order. */
+const cl_field_def *cl_type_fields(uint8_t type, size_t *n);
+const cl_field_def *cl_field_lookup(uint8_t type, const char *name);
+const cl_field_def *cl_field_by_id(uint8_t type, uint8_t field);
+/* The field that names a record of this type (name, title or summary). */
+uint8_t cl_type_label_field(uint8_t type);
+
+/* ----- writing ----- */
+
+typedef struct cl_assign {
+    const char *name;   /* field name */
+    const char *value;  /* "" clears the field */
+} cl_assign;
+
+/* Create (id == NULL: a new id is written to *out_id) or update a record with
+ * the given fields, all in one transaction. Every value is validated first;
+ * on any error nothing is stored. Updating a deleted record restores it.
+ * Values are normalised (booleans to "true"/"false", emails trimmed, …). */
+int cl_record_put(cl_store *s, uint8_t type, const cl_record_id *id,
+                  const cl_assign *fields, size_t n, cl_record_id *out_id);
+/* The same inside a caller's write transaction (used for batched imports). */
+int cl_txn_record_put(cl_txn *t, uint8_t type, const cl_record_id *id,
+                      const cl_assign *fields, size_t n, cl_record_id *out_id);
+/* Validate one value for a field; *norm (caller frees) is the value to store. */
+int cl_field_check(cl_txn *t, uint8_t type, const cl_field_def *f, const char *value, char **norm);
+/* Delete a record (an ordinary write of its hidden deleted field). */
+int cl_record_delete(cl_store *s, const cl_record_id *id);
+
+/* ----- reading ----- */
+
+typedef struct cl_conflict {
+    uint8_t field;
+    char *value;               /* owned */
+    cl_device_id origin;
+    uint64_t hlc;
+} cl_conflict;
+
+typedef struct cl_record {
+    cl_record_id id;
+    uint8_t type;
+    bool deleted;
+    uint64_t created, updated;
+    char *values[CL_F_MAX + 1];       /* owned; NULL when unset or empty */
+    uint64_t hlcs[CL_F_MAX + 1];      /* of the winning write */
+    cl_device_id by[CL_F_MAX + 1];    /* author of the winning write */
+    cl_conflict *conflicts;           /* owned; the losing concurrent values */
+    size_t nconflicts;
+} cl_record;
+
+/* Load a record (deleted ones too: check ->deleted). CL_ENOTFOUND. */
+int cl_record_load(cl_txn *t, const cl_record_id *id, cl_record **out);
+void cl_record_free(cl_record *r);
+/* The record's display name ("(unnamed)" when empty). Borrowed from r. */
+const char *cl_record_label(const cl_record *r);
+
+/* Records of a type that are not deleted and match query (NULL or "" matches
+ * all; otherwise every word of the query must occur in the record's folded
+ * text or the name of the company it references), in id order, after `after`,
+ * at most limit (0: no limit). *more tells whether more remain. */
+int cl_query_list(cl_txn *t, uint8_t type, const char *query, const cl_record_id *after,
+                  size_t limit, int (*fn)(void *ctx, const cl_record_id *id), void *ctx,
+                  bool *more);
+/* Open tasks due on or before today (local date), oldest first. */
+int cl_query_due(cl_txn *t, int (*fn)(void *ctx, const cl_record_id *id), void *ctx);
+
+typedef struct cl_change {
+    uint8_t field;             /* CL_F_DELETED for delete / restore */
+    const char *field_name;    /* "deleted" for the hidden field */
+    const char *from;          /* previous winning value ("" when none); borrowed */
+    const char *to;            /* borrowed */
+    cl_device_id origin;
+    uint64_t seq, hlc;
+    bool concurrent;           /* made without seeing the value it replaced */
+} cl_change;
+
+/* Every change of a record, oldest first. */
+int cl_history(cl_txn *t, const cl_record_id *id,
+               int (*fn)(void *ctx, const cl_change *c), void *ctx);
+
+#endif

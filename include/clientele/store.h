@@ -1,0 +1,183 @@
+/*
+ * clientele — store layer: the LMDB environment, the op log, the version
+ * vector, the materialized per-field state (the CRDT), and the indexes kept in
+ * step with it. Layout of every database: docs/storage.md. Semantics: docs/merge.md.
+ *
+ * Errors follow util.h. Transactions:
+ *   - read:  cl_store_read() → use → cl_txn_end(). Values handed out by getters
+ *            and iterators are borrowed from LMDB and valid until cl_txn_end().
+ *   - write: cl_store_update(store, fn, arg) runs fn inside one write transaction
+ *            and commits it. fn may be run more than once (the map grows on
+ *            demand: on "map full" the transaction is aborted, the map enlarged
+ *            and fn run again), so fn must only act through the transaction.
+ * A store handle is safe to share between threads; each thread opens its own
+ * transactions. Several processes may open the same folder at once.
+ */
+#ifndef CLIENTELE_STORE_H
+#define CLIENTELE_STORE_H
+
+#include "clientele/util.h"
+
+#define CL_SCHEMA_VERSION 1
+
+/* Record types. Part of the storage and wire format: never renumber. */
+enum cl_type {
+    CL_T_NONE = 0,
+    CL_T_COMPANY = 1,
+    CL_T_CONTACT = 2,
+    CL_T_INTERACTION = 3,
+    CL_T_TASK = 4,
+    CL_T_DEAL = 5,
+    CL_T_MAX = 5,
+};
+
+/* Field numbers, shared by all types. Part of the storage and wire format:
+ * never renumber; new fields take new numbers. Which type has which field
+ * is the model's business (model.h). */
+enum cl_field {
+    CL_F_DELETED = 0,   /* hidden: "1" deleted, "" or "0" present */
+    CL_F_NAME = 1, CL_F_INDUSTRY, CL_F_WEBSITE, CL_F_EMAIL, CL_F_PHONE,
+    CL_F_ADDRESS, CL_F_NOTES, CL_F_TAGS, CL_F_TITLE, CL_F_COMPANY,
+    CL_F_BIRTHDAY, CL_F_REFERRED_BY, CL_F_KIND, CL_F_DATE, CL_F_SUMMARY,
+    CL_F_CONTACT, CL_F_DEAL, CL_F_DUE, CL_F_DONE, CL_F_STAGE,
+    CL_F_AMOUNT, CL_F_CURRENCY, CL_F_CLOSE_DATE, CL_F_PROMISED_BY, CL_F_CITY,
+    CL_F_MAX = CL_F_CITY,
+};
+
+#define CL_MAX_SEEN 16          /* heads an op can supersede at once */
+#define CL_MAX_VALUE 65536      /* bytes in one field value */
+
+typedef struct cl_op_id {
+    cl_device_id origin;
+    uint64_t seq;
+} cl_op_id;
+
+/* One change of one field of one record. */
+typedef struct cl_op {
+    cl_device_id origin;
+    uint64_t seq;               /* 1, 2, 3 … per origin, no gaps */
+    uint64_t hlc;
+    cl_record_id record;
+    uint8_t type;               /* enum cl_type: every op carries it */
+    uint8_t field;              /* enum cl_field */
+    uint8_t nseen;
+    cl_op_id seen[CL_MAX_SEEN]; /* the field's heads the author had seen */
+    const char *value;          /* borrowed; not NUL-terminated */
+    uint32_t value_len;
+} cl_op;
+
+/* The materialized winner of one field. */
+typedef struct cl_field_state {
+    uint8_t field;
+    uint64_t hlc;
+    cl_op_id by;                /* the winning op */
+    bool conflicted;            /* other heads exist: see cl_txn_conflicts */
+    const char *value;          /* borrowed */
+    uint32_t value_len;
+} cl_field_state;
+
+typedef struct cl_record_meta {
+    uint8_t type;
+    bool deleted;
+    uint64_t created;           /* smallest hlc of its ops */
+    uint64_t updated;           /* greatest hlc of its ops */
+    uint32_t nconflicts;        /* fields with more than one head */
+} cl_record_meta;
+
+typedef struct cl_store cl_store;
+typedef struct cl_txn cl_txn;
+
+/* Open (creating when absent) the LMDB environment in dir, a folder that must
+ * exist. self is this device's id: recorded on first open; a folder recorded
+ * for another device is refused (CL_EINVAL). A folder written by a newer
+ * schema is refused (CL_EVERSION). *out is owned by the caller. */
+int cl_store_open(const char *dir, const cl_device_id *self, cl_store **out);
+void cl_store_close(cl_store *s);
+const cl_device_id *cl_store_self(const cl_store *s);
+const char *cl_store_dir(const cl_store *s);
+
+int cl_store_read(cl_store *s, cl_txn **out);
+void cl_txn_end(cl_txn *t);  /* aborts a read txn; NULL is fine */
+int cl_store_update(cl_store *s, int (*fn)(cl_txn *t, void *arg), void *arg);
+
+/* ----- local writes (inside cl_store_update) ----- */
+
+/* Append a local op that sets record.field to value, stamped by the clock,
+ * superseding the field's current heads, and update state and indexes.
+ * type must match the record's type when it exists. */
+int cl_txn_write(cl_txn *t, const cl_record_id *record, uint8_t type,
+                 uint8_t field, const char *value, size_t len);
+
+/* ----- remote ops ----- */
+
+/* Apply ops received from a peer in one transaction, advancing the version
+ * vector. Ops already known are skipped; an op whose seq leaves a gap after
+ * what is known of its origin is refused (CL_EPROTO), as is an op that
+ * contradicts a record's type. *applied (may be NULL) counts new ops. */
+int cl_store_apply(cl_store *s, const cl_op *ops, size_t n, size_t *applied);
+/* The same inside a caller's transaction. */
+int cl_txn_apply(cl_txn *t, const cl_op *op, bool *applied);
+
+/* ----- reads (any transaction) ----- */
+
+int cl_txn_record(cl_txn *t, const cl_record_id *id, cl_record_meta *meta); /* CL_ENOTFOUND */
+int cl_txn_field(cl_txn *t, const cl_record_id *id, uint8_t field, cl_field_state *st);
+/* Every field of a record in field order; fn returns non-zero to stop (that
+ * value is returned). */
+int cl_txn_fields(cl_txn *t, const cl_record_id *id,
+                  int (*fn)(void *ctx, const cl_field_state *st), void *ctx);
+/* The heads of a conflicted field other than the winner, as ops. */
+int cl_txn_conflicts(cl_txn *t, const cl_record_id *id, uint8_t field,
+                     int (*fn)(void *ctx, const cl_op *op), void *ctx);
+/* Records of a type in id order, deleted ones included, starting after
+ * `after` (NULL: from the start). */
+int cl_txn_records(cl_txn *t, uint8_t type, const cl_record_id *after,
+                   int (*fn)(void *ctx, const cl_record_id *id), void *ctx);
+/* The folded search text of a record (cl_fold of its searchable fields). */
+int cl_txn_search_text(cl_txn *t, const cl_record_id *id, const char **text, size_t *len);
+/* Open tasks (not done, not deleted) with a due date <= until ("YYYY-MM-DD"),
+ * in due order. */
+int cl_txn_due(cl_txn *t, const char *until,
+               int (*fn)(void *ctx, const cl_record_id *id, const char *due), void *ctx);
+/* Every op of a record, ordered by (hlc, origin). */
+int cl_txn_history(cl_txn *t, const cl_record_id *id,
+                   int (*fn)(void *ctx, const cl_op *op), void *ctx);
+int cl_txn_op(cl_txn *t, const cl_op_id *id, cl_op *op); /* CL_ENOTFOUND */
+
+/* ----- version vector and op log ----- */
+
+/* Highest seq known of origin (0 when none). */
+uint64_t cl_txn_vv(cl_txn *t, const cl_device_id *origin);
+/* Every (origin, seq) of the version vector, in origin order. */
+int cl_txn_vv_each(cl_txn *t, int (*fn)(void *ctx, const cl_device_id *o, uint64_t seq), void *ctx);
+/* Ops of one origin with seq > after, in seq order, at most limit of them. */
+int cl_txn_ops_after(cl_txn *t, const cl_device_id *origin, uint64_t after, size_t limit,
+                     int (*fn)(void *ctx, const cl_op *op), void *ctx);
+uint64_t cl_txn_op_count(cl_txn *t);
+
+/* ----- digest ----- */
+
+/* SHA-256 over the materialized state: every record's id and type, every
+ * field's winning value, and the ids of the ops of open conflicts, in key
+ * order. Equal on two stores exactly when they show the same data. */
+int cl_txn_digest(cl_txn *t, unsigned char out[CL_SHA256_LEN]);
+
+/* ----- small key/value tables: meta (local settings), peers, pending ----- */
+
+enum cl_table { CL_TAB_META, CL_TAB_PEERS, CL_TAB_PENDING };
+int cl_txn_kv_get(cl_txn *t, enum cl_table tab, const void *key, size_t klen,
+                  const void **val, size_t *vlen); /* CL_ENOTFOUND */
+int cl_txn_kv_put(cl_txn *t, enum cl_table tab, const void *key, size_t klen,
+                  const void *val, size_t vlen);
+int cl_txn_kv_del(cl_txn *t, enum cl_table tab, const void *key, size_t klen); /* absent is fine */
+int cl_txn_kv_each(cl_txn *t, enum cl_table tab,
+                   int (*fn)(void *ctx, const void *k, size_t kl, const void *v, size_t vl),
+                   void *ctx);
+
+/* ----- change notification across processes ----- */
+
+/* A counter bumped by every committed write of any process on this folder
+ * (it is the LMDB last transaction id): poll it to learn that data changed. */
+uint64_t cl_store_generation(cl_store *s);
+
+#endif

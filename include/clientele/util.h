@@ -1,0 +1,158 @@
+/*
+ * clientele — util layer: the error convention, growable buffers, identifiers,
+ * text folding, time, hashing and randomness.
+ *
+ * THE ERROR CONVENTION (used by every layer of the engine)
+ *   Functions that can fail return an int: CL_OK (0) on success or a negative
+ *   CL_E* code. Before returning an error they record a one-line, human-readable
+ *   message with cl_seterr(); the caller reads it with cl_errmsg() (thread-local,
+ *   valid until the next cl_seterr() on the same thread). A caller that adds
+ *   context re-records the message with a prefix and returns the same code.
+ *   Functions that cannot fail return void or a value directly.
+ *
+ * OWNERSHIP
+ *   Unless a comment says otherwise, pointers passed in are borrowed for the
+ *   duration of the call, and pointers returned through out-parameters are owned
+ *   by the caller and released with the matching *_free() (or free()).
+ */
+#ifndef CLIENTELE_UTIL_H
+#define CLIENTELE_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+enum cl_error {
+    CL_OK = 0,
+    CL_ENOMEM = -1,     /* out of memory */
+    CL_EINVAL = -2,     /* bad input: a value, a field, a file, an argument */
+    CL_ENOTFOUND = -3,  /* no such record, peer, key */
+    CL_EIO = -4,        /* file system or socket failure */
+    CL_ECORRUPT = -5,   /* stored or received bytes that do not decode */
+    CL_EVERSION = -6,   /* data or protocol from an incompatible version */
+    CL_ESTORE = -7,     /* LMDB failure */
+    CL_ETLS = -8,       /* TLS failure */
+    CL_EPROTO = -9,     /* peer broke the sync protocol */
+    CL_EDENIED = -10,   /* not allowed: unpaired device, bad token, bad secret */
+    CL_EEXIST = -11,    /* already exists */
+    CL_ETIMEOUT = -12,  /* peer or operation took too long */
+    CL_EFULL = -13,     /* disk or limit full */
+    CL_EINTR = -14,     /* interrupted by a signal or shutdown */
+};
+
+/* Record an error message (printf-style) for this thread; returns code. */
+int cl_seterr(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prefix the current message with "what: "; returns code. */
+int cl_wraperr(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The last message recorded on this thread ("" if none). Borrowed. */
+const char *cl_errmsg(void);
+/* A short symbolic name for an error code ("not_found", "invalid", ...). */
+const char *cl_errname(int code);
+
+/* ---------------------------------------------------------------- buffers */
+
+/* A growable byte buffer. Zero-initialise ({0}) before use; release with
+ * cl_buf_free(). data is always NUL-terminated after any append (not counted
+ * in len), so a buffer of text can be used as a C string. */
+typedef struct cl_buf {
+    unsigned char *data;
+    size_t len, cap;
+} cl_buf;
+
+int cl_buf_reserve(cl_buf *b, size_t extra);
+int cl_buf_put(cl_buf *b, const void *p, size_t n);
+int cl_buf_puts(cl_buf *b, const char *s);
+int cl_buf_printf(cl_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int cl_buf_put_u8(cl_buf *b, uint8_t v);
+int cl_buf_put_be64(cl_buf *b, uint64_t v);
+int cl_buf_put_varint(cl_buf *b, uint64_t v);
+void cl_buf_reset(cl_buf *b);
+void cl_buf_free(cl_buf *b);
+/* Hand the bytes to the caller (malloc'd, NUL-terminated) and reset b. */
+char *cl_buf_steal(cl_buf *b);
+
+/* A bounds-checked reader over borrowed bytes. All getters return CL_OK or
+ * CL_ECORRUPT (without a message: callers say what was being decoded). */
+typedef struct cl_reader {
+    const unsigned char *p, *end;
+} cl_reader;
+
+void cl_reader_init(cl_reader *r, const void *p, size_t n);
+int cl_get_u8(cl_reader *r, uint8_t *v);
+int cl_get_be64(cl_reader *r, uint64_t *v);
+int cl_get_varint(cl_reader *r, uint64_t *v);
+int cl_get_bytes(cl_reader *r, size_t n, const unsigned char **p);
+size_t cl_reader_left(const cl_reader *r);
+
+void cl_be64_put(unsigned char out[8], uint64_t v);
+uint64_t cl_be64_get(const unsigned char in[8]);
+
+/* ------------------------------------------------------------- identifiers */
+
+#define CL_DEVICE_ID_LEN 20   /* first 160 bits of SHA-256(public key DER) */
+#define CL_DEVICE_ID_TEXT 42  /* 35 symbols in 7 dash-separated groups + NUL */
+#define CL_RECORD_ID_LEN 16   /* 128 random bits */
+#define CL_RECORD_ID_TEXT 27  /* 26 lowercase base32 symbols + NUL */
+
+typedef struct cl_device_id { unsigned char b[CL_DEVICE_ID_LEN]; } cl_device_id;
+typedef struct cl_record_id { unsigned char b[CL_RECORD_ID_LEN]; } cl_record_id;
+
+/* "ABCDE-FGHIJ-…": 32 base32 symbols of the id, then 3 symbols of a CRC-15 over
+ * them, which catches every single wrong symbol and every swap of neighbours. */
+void cl_device_id_format(const cl_device_id *id, char out[CL_DEVICE_ID_TEXT]);
+/* Accepts any case, spaces and dashes, and the look-alikes 0/O 1/I 8/B.
+ * CL_EINVAL with a message saying what is wrong (length, symbol, check). */
+int cl_device_id_parse(const char *text, cl_device_id *id);
+
+void cl_record_id_format(const cl_record_id *id, char out[CL_RECORD_ID_TEXT]);
+int cl_record_id_parse(const char *text, cl_record_id *id);
+int cl_record_id_new(cl_record_id *id);
+
+/* Base32 (RFC 4648 alphabet, no padding). Encode writes ceil(n*8/5) symbols
+ * and a NUL; lower selects lowercase. */
+void cl_base32_encode(const unsigned char *in, size_t n, char *out, bool lower);
+
+/* ------------------------------------------------------------------ text */
+
+/* Fold text for search: lowercase, Latin diacritics removed ("Dragoș" →
+ * "dragos", "Émile" → "emile"), other UTF-8 kept as is. Appends to out. */
+int cl_fold(cl_buf *out, const char *s, size_t n);
+
+/* True when s (NUL-terminated) is valid UTF-8 without NUL or C0 controls
+ * other than \t \n \r. */
+bool cl_utf8_valid(const char *s, size_t n);
+
+/* ------------------------------------------------------------------ time */
+
+/* Wall clock in milliseconds since the Unix epoch (CLOCK_REALTIME). Tests may
+ * offset it with the environment variable CLIENTELE_CLOCK_OFFSET_MS. */
+uint64_t cl_now_ms(void);
+/* Monotonic milliseconds, for timeouts and measuring. */
+uint64_t cl_mono_ms(void);
+/* "2026-03-14T10:30:00.123Z" from milliseconds. out needs 32 bytes. */
+void cl_format_iso(uint64_t ms, char out[32]);
+/* Today's date in local time, "YYYY-MM-DD" (out needs 11 bytes). */
+void cl_today(char out[11]);
+
+/* ------------------------------------------------------ hashing, random */
+
+#define CL_SHA256_LEN 32
+void cl_sha256(const void *p, size_t n, unsigned char out[CL_SHA256_LEN]);
+/* Incremental SHA-256. The context is opaque and heap-allocated. */
+typedef struct cl_sha256_ctx cl_sha256_ctx;
+int cl_sha256_begin(cl_sha256_ctx **ctx);
+void cl_sha256_update(cl_sha256_ctx *ctx, const void *p, size_t n);
+void cl_sha256_end(cl_sha256_ctx *ctx, unsigned char out[CL_SHA256_LEN]); /* frees ctx */
+
+/* Cryptographically strong random bytes (mbedTLS CTR-DRBG seeded from the
+ * system entropy source). Thread-safe. */
+int cl_random(void *out, size_t n);
+
+/* -------------------------------------------------------------- logging */
+
+enum cl_log_level { CL_LOG_DEBUG, CL_LOG_INFO, CL_LOG_WARN, CL_LOG_ERROR };
+/* One line to stderr: "clientele[pid] LEVEL: message". Level from the
+ * environment variable CLIENTELE_LOG (debug, info, warn, error; default info). */
+void cl_log(enum cl_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,253 @@
+/* Global options, the data folder, dispatch to commands, exit codes. */
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <lmdb.h>
+#include <mbedtls/version.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#ifndef CLIENTELE_VERSION
+#define CLIENTELE_VERSION "dev"
+#endif
+
+static const cli_cmd *const TABLES[] = {cli_device_cmds, cli_record_cmds, cli_sync_cmds, cli_io_cmds};
+
+const cli_cmd *cli_find(const char *name)
+{
+    for (size_t t = 0; t < sizeof TABLES / sizeof *TABLES; t++)
+        for (const cli_cmd *c = TABLES[t]; c->name; c++)
+            if (!strcmp(c->name, name))
+                return c;
+    return NULL;
+}
+
+int cli_fail(void)
+{
+    fprintf(stderr, "clientele: %s\n", cl_errmsg());
+    return EXIT_FAIL;
+}
+
+int cli_fail_code(int rc)
+{
+    (void)rc;
+    return cli_fail();
+}
+
+int cli_usage(const cli_cmd *cmd, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (cmd)
+        fprintf(stderr, "clientele: %s (usage: clientele %s)\n", msg, cmd->usage);
+    else
+        fprintf(stderr, "clientele: %s (see clientele --help)\n", msg);
+    return EXIT_USAGE;
+}
+
+static void print_help(const cli_cmd *cmd)
+{
+    printf("usage: clientele [--data DIR] %s\n\n%s\n", cmd->usage, cmd->help);
+}
+
+int cli_parse(const cli_cmd *cmd, int argc, char **argv, const cli_opt *opts,
+              const char **pos, int maxpos, int *npos)
+{
+    *npos = 0;
+    bool only_pos = false;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (only_pos || strncmp(a, "--", 2) || !a[2]) {
+            if (!only_pos && !strcmp(a, "--")) {
+                only_pos = true;
+                continue;
+            }
+            if (*npos == maxpos)
+                return cli_usage(cmd, "unexpected argument '%s'", a);
+            pos[(*npos)++] = a;
+            continue;
+        }
+        const char *eq = strchr(a, '=');
+        size_t len = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+        const cli_opt *o = opts;
+        while (o && o->name && (strlen(o->name) != len || strncmp(o->name, a + 2, len)))
+            o++;
+        if (!o || !o->name)
+            return cli_usage(cmd, "unknown option '%.*s'", (int)len + 2, a);
+        if (o->flag) {
+            if (eq)
+                return cli_usage(cmd, "option --%s takes no value", o->name);
+            *o->flag = true;
+        } else if (eq) {
+            *o->value = eq + 1;
+        } else if (i + 1 < argc) {
+            *o->value = argv[++i];
+        } else {
+            return cli_usage(cmd, "option --%s needs a value", o->name);
+        }
+    }
+    return EXIT_OK;
+}
+
+int cli_parse_record_id(const cli_cmd *cmd, const char *text, cl_record_id *id)
+{
+    if (cl_record_id_parse(text, id))
+        return cli_usage(cmd, "%s", cl_errmsg());
+    return EXIT_OK;
+}
+
+/* The data folder: --data, else $CLIENTELE_DATA, else $XDG_DATA_HOME/clientele,
+ * else ~/.local/share/clientele. */
+static int resolve_dir(const char *opt, char out[4096])
+{
+    const char *env = getenv("CLIENTELE_DATA"), *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
+    if (opt && *opt)
+        snprintf(out, 4096, "%s", opt);
+    else if (env && *env)
+        snprintf(out, 4096, "%s", env);
+    else if (xdg && *xdg)
+        snprintf(out, 4096, "%s/clientele", xdg);
+    else if (home && *home)
+        snprintf(out, 4096, "%s/.local/share/clientele", home);
+    else
+        return cl_seterr(CL_EINVAL, "no data folder: set --data, CLIENTELE_DATA or HOME");
+    return CL_OK;
+}
+
+/* mkdir -p, the last component owner-only. */
+static int make_dirs(const char *dir)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s", dir);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = 0;
+        if (mkdir(tmp, 0755) && errno != EEXIST)
+            return cl_seterr(CL_EIO, "cannot create %s: %s", tmp, strerror(errno));
+        *p = '/';
+    }
+    if (mkdir(tmp, 0700) && errno != EEXIST)
+        return cl_seterr(CL_EIO, "cannot create %s: %s", tmp, strerror(errno));
+    struct stat st;
+    if (stat(tmp, &st) || !S_ISDIR(st.st_mode))
+        return cl_seterr(CL_EIO, "%s is not a folder", tmp);
+    if (st.st_uid != geteuid())
+        return cl_seterr(CL_EDENIED, "%s belongs to another user", tmp);
+    return CL_OK;
+}
+
+static int open_store(cli *c)
+{
+    int rc = make_dirs(c->dir);
+    if (!rc)
+        rc = cl_identity_load(c->dir, true, &c->ident);
+    if (!rc)
+        rc = cl_store_open(c->dir, cl_identity_device(c->ident), &c->store);
+    return rc;
+}
+
+static void close_store(cli *c)
+{
+    cl_store_close(c->store);
+    cl_identity_free(c->ident);
+}
+
+char *cli_device_name(cl_store *s)
+{
+    cl_txn *t;
+    const void *v;
+    size_t n;
+    char *name = NULL;
+    if (cl_store_read(s, &t) == CL_OK) {
+        if (cl_txn_kv_get(t, CL_TAB_META, "name", 4, &v, &n) == CL_OK)
+            name = strndup(v, n);
+        cl_txn_end(t);
+    }
+    if (!name) {
+        char host[256] = "clientele";
+        gethostname(host, sizeof host - 1);
+        name = strdup(host);
+    }
+    return name;
+}
+
+static void print_overview(void)
+{
+    printf("usage: clientele [--data DIR] COMMAND [ARGS…]\n\n"
+           "An offline-first client book that syncs between your devices.\n"
+           "Data folder: --data, else $CLIENTELE_DATA, else $XDG_DATA_HOME/clientele\n"
+           "(~/.local/share/clientele).\n\ncommands:\n");
+    for (size_t t = 0; t < sizeof TABLES / sizeof *TABLES; t++)
+        for (const cli_cmd *c = TABLES[t]; c->name; c++)
+            printf("  %s\n", c->usage);
+    printf("\n'clientele help COMMAND' or 'clientele COMMAND --help' tells more.\n"
+           "Exit status: 0 success, 1 failure, 2 usage error.\n");
+}
+
+static void print_version(void)
+{
+    char mbed[32];
+    mbedtls_version_get_string(mbed);
+    printf("clientele %s (LMDB %d.%d.%d, mbedTLS %s, cJSON %s)\n", CLIENTELE_VERSION, MDB_VERSION_MAJOR,
+           MDB_VERSION_MINOR, MDB_VERSION_PATCH, mbed, cJSON_Version());
+}
+
+int cli_main(int argc, char **argv)
+{
+    const char *data = NULL;
+    int i = 1;
+    for (; i < argc && !strncmp(argv[i], "--", 2); i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            print_overview();
+            return EXIT_OK;
+        } else if (!strcmp(argv[i], "--version")) {
+            print_version();
+            return EXIT_OK;
+        } else if (!strcmp(argv[i], "--data") && i + 1 < argc) {
+            data = argv[++i];
+        } else if (!strncmp(argv[i], "--data=", 7)) {
+            data = argv[i] + 7;
+        } else {
+            return cli_usage(NULL, "unknown option '%s'", argv[i]);
+        }
+    }
+    if (i == argc)
+        return cli_usage(NULL, "no command given");
+    const char *name = argv[i];
+    if (!strcmp(name, "help")) {
+        const cli_cmd *cmd = i + 1 < argc ? cli_find(argv[i + 1]) : NULL;
+        if (i + 1 < argc && !cmd)
+            return cli_usage(NULL, "unknown command '%s'", argv[i + 1]);
+        if (cmd)
+            print_help(cmd);
+        else
+            print_overview();
+        return EXIT_OK;
+    }
+    const cli_cmd *cmd = cli_find(name);
+    if (!cmd)
+        return cli_usage(NULL, "unknown command '%s'", name);
+    for (int k = i + 1; k < argc; k++)
+        if (!strcmp(argv[k], "--help") || !strcmp(argv[k], "-h")) {
+            print_help(cmd);
+            return EXIT_OK;
+        }
+    cli c = {0};
+    if (resolve_dir(data, c.dir))
+        return cli_fail();
+    if (cmd->needs_store && open_store(&c)) {
+        close_store(&c);
+        return cli_fail();
+    }
+    int rc = cmd->run(&c, argc - i, argv + i);
+    close_store(&c);
+    return rc;
+}

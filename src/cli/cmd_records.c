@@ -1,0 +1,330 @@
+/* put, get, list, rm, history, due, digest. */
+#include "cli/cli.h"
+#include "clientele/hlc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const cli_cmd *cmd_named(const char *name);
+
+static int cmd_put(cli *c, int argc, char **argv)
+{
+    const cli_cmd *cmd = cmd_named("put");
+    const char *pos[256];
+    int npos, rc = cli_parse(cmd, argc, argv, NULL, pos, 256, &npos);
+    if (rc)
+        return rc;
+    if (npos < 1)
+        return cli_usage(cmd, "missing TYPE");
+    uint8_t type;
+    if (cl_type_parse(pos[0], &type))
+        return cli_usage(cmd, "%s", cl_errmsg());
+    int first = 1;
+    cl_record_id id;
+    bool update = npos > 1 && !strchr(pos[1], '=');
+    if (update) {
+        if ((rc = cli_parse_record_id(cmd, pos[1], &id)))
+            return rc;
+        first = 2;
+    }
+    if (first == npos)
+        return cli_usage(cmd, "no FIELD=VALUE given");
+    cl_assign a[256];
+    size_t n = 0;
+    for (int i = first; i < npos; i++) {
+        const char *eq = strchr(pos[i], '=');
+        if (!eq || eq == pos[i])
+            return cli_usage(cmd, "'%s' is not FIELD=VALUE", pos[i]);
+        a[n].name = strndup(pos[i], (size_t)(eq - pos[i]));
+        a[n++].value = eq + 1;
+    }
+    if (update) {
+        cl_txn *t;
+        cl_record_meta m;
+        if ((rc = cl_store_read(c->store, &t)) == CL_OK) {
+            rc = cl_txn_record(t, &id, &m);
+            cl_txn_end(t);
+        }
+    }
+    cl_record_id out;
+    if (!rc)
+        rc = cl_record_put(c->store, type, update ? &id : NULL, a, n, &out);
+    for (size_t i = 0; i < n; i++)
+        free((char *)a[i].name);
+    if (rc)
+        return cli_fail();
+    if (!update) {
+        char text[CL_RECORD_ID_TEXT];
+        cl_record_id_format(&out, text);
+        puts(text);
+    }
+    return EXIT_OK;
+}
+
+static void print_record_text(const cl_record *r)
+{
+    char id[CL_RECORD_ID_TEXT], at[32];
+    cl_record_id_format(&r->id, id);
+    printf("%s %s%s\n", cl_type_name(r->type), id, r->deleted ? " (deleted)" : "");
+    size_t n;
+    const cl_field_def *defs = cl_type_fields(r->type, &n);
+    for (size_t i = 0; i < n; i++)
+        if (r->values[defs[i].id])
+            printf("  %s: %s\n", defs[i].name, r->values[defs[i].id]);
+    for (size_t i = 0; i < r->nconflicts; i++) {
+        const cl_conflict *k = &r->conflicts[i];
+        const cl_field_def *f = cl_field_by_id(r->type, k->field);
+        char dev[CL_DEVICE_ID_TEXT];
+        cl_device_id_format(&k->origin, dev);
+        cl_format_iso(cl_hlc_ms(k->hlc), at);
+        printf("  conflict: %s was also set to '%s' by %.11s at %s\n", f ? f->name : "deleted", k->value, dev, at);
+    }
+    cl_format_iso(cl_hlc_ms(r->updated), at);
+    printf("  updated: %s\n", at);
+}
+
+static int cmd_get(cli *c, int argc, char **argv)
+{
+    const cli_cmd *cmd = cmd_named("get");
+    bool json = false;
+    const cli_opt opts[] = {{"json", NULL, &json}, {0}};
+    const char *pos[1];
+    int npos, rc = cli_parse(cmd, argc, argv, opts, pos, 1, &npos);
+    if (rc)
+        return rc;
+    if (npos != 1)
+        return cli_usage(cmd, "missing ID");
+    cl_record_id id;
+    if ((rc = cli_parse_record_id(cmd, pos[0], &id)))
+        return rc;
+    cl_txn *t;
+    cl_record *r = NULL;
+    if (cl_store_read(c->store, &t) || cl_record_load(t, &id, &r)) {
+        cl_txn_end(t);
+        return cli_fail();
+    }
+    cl_txn_end(t);
+    if (r->deleted) {
+        cl_record_free(r);
+        cl_seterr(CL_ENOTFOUND, "record %s is deleted", pos[0]);
+        return cli_fail();
+    }
+    if (json) {
+        cJSON *j = cl_json_record(r);
+        rc = j ? cl_json_print(j) : CL_ENOMEM;
+        cJSON_Delete(j);
+    } else {
+        print_record_text(r);
+    }
+    cl_record_free(r);
+    return rc ? cli_fail() : EXIT_OK;
+}
+
+typedef struct list_out {
+    cl_txn *t;
+    bool json;
+    cJSON *items;
+    int err;
+} list_out;
+
+static int list_one(void *arg, const cl_record_id *id)
+{
+    list_out *o = arg;
+    cl_record *r;
+    int rc = cl_record_load(o->t, id, &r);
+    if (rc)
+        return rc;
+    if (o->json) {
+        cJSON *j = cl_json_record(r);
+        rc = j && cJSON_AddItemToArray(o->items, j) ? CL_OK : cl_seterr(CL_ENOMEM, "out of memory");
+    } else {
+        char text[CL_RECORD_ID_TEXT];
+        cl_record_id_format(id, text);
+        const char *extra = r->values[CL_F_EMAIL] ? r->values[CL_F_EMAIL]
+                          : r->values[CL_F_DUE]   ? r->values[CL_F_DUE]
+                          : r->values[CL_F_STAGE] ? r->values[CL_F_STAGE]
+                          : r->values[CL_F_DATE]  ? r->values[CL_F_DATE] : "";
+        printf("%s  %s%s%s\n", text, cl_record_label(r), *extra ? "  " : "", extra);
+    }
+    cl_record_free(r);
+    return rc;
+}
+
+static int cmd_list(cli *c, int argc, char **argv)
+{
+    const cli_cmd *cmd = cmd_named("list");
+    bool json = false;
+    const char *query = NULL, *limit_s = NULL;
+    const cli_opt opts[] = {{"json", NULL, &json}, {"query", &query, NULL}, {"limit", &limit_s, NULL}, {0}};
+    const char *pos[1];
+    int npos, rc = cli_parse(cmd, argc, argv, opts, pos, 1, &npos);
+    if (rc)
+        return rc;
+    if (npos != 1)
+        return cli_usage(cmd, "missing TYPE");
+    uint8_t type;
+    if (cl_type_parse(pos[0], &type))
+        return cli_usage(cmd, "%s", cl_errmsg());
+    size_t limit = 0;
+    if (limit_s) {
+        char *end;
+        long v = strtol(limit_s, &end, 10);
+        if (*end || v < 1)
+            return cli_usage(cmd, "--limit needs a positive number, not '%s'", limit_s);
+        limit = (size_t)v;
+    }
+    list_out o = {.json = json, .items = json ? cJSON_CreateArray() : NULL};
+    if ((rc = cl_store_read(c->store, &o.t)) == CL_OK)
+        rc = cl_query_list(o.t, type, query, NULL, limit, list_one, &o, NULL);
+    cl_txn_end(o.t);
+    if (!rc && json) {
+        cJSON *top = cJSON_CreateObject();
+        cJSON_AddItemToObject(top, "items", o.items);
+        o.items = NULL;
+        rc = cl_json_print(top);
+        cJSON_Delete(top);
+    }
+    cJSON_Delete(o.items);
+    return rc ? cli_fail() : EXIT_OK;
+}
+
+static int cmd_rm(cli *c, int argc, char **argv)
+{
+    const cli_cmd *cmd = cmd_named("rm");
+    const char *pos[1];
+    int npos, rc = cli_parse(cmd, argc, argv, NULL, pos, 1, &npos);
+    if (rc)
+        return rc;
+    if (npos != 1)
+        return cli_usage(cmd, "missing ID");
+    cl_record_id id;
+    if ((rc = cli_parse_record_id(cmd, pos[0], &id)))
+        return rc;
+    return cl_record_delete(c->store, &id) ? cli_fail() : EXIT_OK;
+}
+
+typedef struct hist_out {
+    bool json;
+    cJSON *items;
+} hist_out;
+
+static int history_one(void *arg, const cl_change *ch)
+{
+    hist_out *o = arg;
+    if (o->json) {
+        cJSON *j = cl_json_change(ch);
+        return j && cJSON_AddItemToArray(o->items, j) ? CL_OK : cl_seterr(CL_ENOMEM, "out of memory");
+    }
+    char at[32], dev[CL_DEVICE_ID_TEXT];
+    cl_format_iso(cl_hlc_ms(ch->hlc), at);
+    cl_device_id_format(&ch->origin, dev);
+    if (ch->field == CL_F_DELETED)
+        printf("%s  %.11s  %s%s\n", at, dev, !strcmp(ch->to, "1") ? "deleted" : "restored",
+               ch->concurrent ? "  (concurrent)" : "");
+    else
+        printf("%s  %.11s  %s: '%s' -> '%s'%s\n", at, dev, ch->field_name, ch->from, ch->to,
+               ch->concurrent ? "  (concurrent)" : "");
+    return CL_OK;
+}
+
+static int cmd_history(cli *c, int argc, char **argv)
+{
+    const cli_cmd *cmd = cmd_named("history");
+    bool json = false;
+    const cli_opt opts[] = {{"json", NULL, &json}, {0}};
+    const char *pos[1];
+    int npos, rc = cli_parse(cmd, argc, argv, opts, pos, 1, &npos);
+    if (rc)
+        return rc;
+    if (npos != 1)
+        return cli_usage(cmd, "missing ID");
+    cl_record_id id;
+    if ((rc = cli_parse_record_id(cmd, pos[0], &id)))
+        return rc;
+    hist_out o = {json, json ? cJSON_CreateArray() : NULL};
+    cl_txn *t = NULL;
+    if ((rc = cl_store_read(c->store, &t)) == CL_OK)
+        rc = cl_history(t, &id, history_one, &o);
+    cl_txn_end(t);
+    if (!rc && json) {
+        cJSON *top = cJSON_CreateObject();
+        cJSON_AddItemToObject(top, "items", o.items);
+        o.items = NULL;
+        rc = cl_json_print(top);
+        cJSON_Delete(top);
+    }
+    cJSON_Delete(o.items);
+    return rc ? cli_fail() : EXIT_OK;
+}
+
+static int cmd_due(cli *c, int argc, char **argv)
+{
+    const cli_cmd *cmd = cmd_named("due");
+    bool json = false;
+    const cli_opt opts[] = {{"json", NULL, &json}, {0}};
+    const char *pos[1];
+    int npos, rc = cli_parse(cmd, argc, argv, opts, pos, 0, &npos);
+    if (rc)
+        return rc;
+    list_out o = {.json = json, .items = json ? cJSON_CreateArray() : NULL};
+    if ((rc = cl_store_read(c->store, &o.t)) == CL_OK)
+        rc = cl_query_due(o.t, list_one, &o);
+    cl_txn_end(o.t);
+    if (!rc && json) {
+        cJSON *top = cJSON_CreateObject();
+        cJSON_AddItemToObject(top, "items", o.items);
+        o.items = NULL;
+        rc = cl_json_print(top);
+        cJSON_Delete(top);
+    }
+    cJSON_Delete(o.items);
+    return rc ? cli_fail() : EXIT_OK;
+}
+
+static int cmd_digest(cli *c, int argc, char **argv)
+{
+    const cli_cmd *cmd = cmd_named("digest");
+    const char *pos[1];
+    int npos, rc = cli_parse(cmd, argc, argv, NULL, pos, 0, &npos);
+    if (rc)
+        return rc;
+    cl_txn *t = NULL;
+    unsigned char d[CL_SHA256_LEN];
+    if ((rc = cl_store_read(c->store, &t)) == CL_OK)
+        rc = cl_txn_digest(t, d);
+    cl_txn_end(t);
+    if (rc)
+        return cli_fail();
+    for (int i = 0; i < CL_SHA256_LEN; i++)
+        printf("%02x", d[i]);
+    putchar('\n');
+    return EXIT_OK;
+}
+
+const cli_cmd cli_record_cmds[] = {
+    {"put", "put TYPE [ID] FIELD=VALUE …",
+     "Create a record of TYPE (company, contact, interaction, task, deal) and print its id, or\n"
+     "update the record ID. FIELD= with nothing after it clears the field; updating a deleted\n"
+     "record restores it. References (company=, contact=, deal=, referred_by=) take record ids.",
+     cmd_put, true},
+    {"get", "get ID [--json]", "Show one record with its fields and open conflicts.", cmd_get, true},
+    {"list", "list TYPE [--query TEXT] [--limit N] [--json]",
+     "List the records of TYPE. --query keeps those whose text contains every word of TEXT,\n"
+     "ignoring case and accents; --limit stops after N records.",
+     cmd_list, true},
+    {"rm", "rm ID", "Delete a record. Its history is kept; 'put TYPE ID …' restores it.", cmd_rm, true},
+    {"history", "history ID [--json]", "Every change of a record, oldest first: field, old and new value, device, time.",
+     cmd_history, true},
+    {"due", "due [--json]", "Open tasks due today or overdue, oldest first.", cmd_due, true},
+    {"digest", "digest",
+     "A hash of the data (records, fields, deletions, open conflicts): equal on two devices\n"
+     "exactly when they hold the same data.",
+     cmd_digest, true},
+    {0},
+};
+
+static const cli_cmd *cmd_named(const char *name)
+{
+    return cli_find(name);
+}

@@ -1,0 +1,147 @@
+/* Records and changes as JSON. */
+#include "clientele/codec.h"
+#include "clientele/hlc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static cJSON *value_json(uint8_t type, uint8_t field, const char *v)
+{
+    const cl_field_def *f = cl_field_by_id(type, field);
+    if (f && f->kind == CL_K_BOOL)
+        return cJSON_CreateBool(!strcmp(v, "true"));
+    return cJSON_CreateString(v);
+}
+
+static bool add_time(cJSON *o, const char *name, uint64_t hlc)
+{
+    char iso[32];
+    cl_format_iso(cl_hlc_ms(hlc), iso);
+    return cJSON_AddStringToObject(o, name, iso) != NULL;
+}
+
+static bool add_device(cJSON *o, const char *name, const cl_device_id *d)
+{
+    char text[CL_DEVICE_ID_TEXT];
+    cl_device_id_format(d, text);
+    return cJSON_AddStringToObject(o, name, text) != NULL;
+}
+
+static cJSON *conflict_json(const cl_record *r, const cl_conflict *c)
+{
+    const cl_field_def *f = cl_field_by_id(r->type, c->field);
+    cJSON *o = cJSON_CreateObject(), *w = cJSON_CreateObject();
+    const char *winner = r->values[c->field] ? r->values[c->field] : "";
+    bool ok = o && w && cJSON_AddStringToObject(o, "field", f ? f->name : "deleted") &&
+              cJSON_AddItemToObject(o, "value", value_json(r->type, c->field, c->value)) &&
+              add_device(o, "device", &c->origin) && add_time(o, "at", c->hlc) &&
+              cJSON_AddItemToObject(w, "value", value_json(r->type, c->field, winner)) &&
+              add_device(w, "device", &r->by[c->field]) && add_time(w, "at", r->hlcs[c->field]) &&
+              cJSON_AddItemToObject(o, "winner", w);
+    if (!ok) {
+        if (!o || !cJSON_GetObjectItem(o, "winner"))
+            cJSON_Delete(w);
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+cJSON *cl_json_record(const cl_record *r)
+{
+    char id[CL_RECORD_ID_TEXT];
+    cl_record_id_format(&r->id, id);
+    cJSON *o = cJSON_CreateObject();
+    cJSON *fields = cJSON_AddObjectToObject(o, "fields");
+    bool ok = o && fields;
+    size_t n;
+    const cl_field_def *defs = cl_type_fields(r->type, &n);
+    for (size_t i = 0; ok && i < n; i++)
+        if (r->values[defs[i].id])
+            ok = cJSON_AddItemToObject(fields, defs[i].name, value_json(r->type, defs[i].id, r->values[defs[i].id]));
+    cJSON *conflicts = ok ? cJSON_AddArrayToObject(o, "conflicts") : NULL;
+    ok = ok && conflicts;
+    for (size_t i = 0; ok && i < r->nconflicts; i++) {
+        cJSON *c = conflict_json(r, &r->conflicts[i]);
+        ok = c && cJSON_AddItemToArray(conflicts, c);
+    }
+    ok = ok && cJSON_AddStringToObject(o, "id", id) && cJSON_AddStringToObject(o, "type", cl_type_name(r->type)) &&
+         add_time(o, "created", r->created) && add_time(o, "updated", r->updated) &&
+         cJSON_AddBoolToObject(o, "deleted", r->deleted);
+    if (!ok) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+cJSON *cl_json_change(const cl_change *c)
+{
+    cJSON *o = cJSON_CreateObject();
+    bool ok = o && cJSON_AddStringToObject(o, "field", c->field_name) && cJSON_AddStringToObject(o, "from", c->from) &&
+              cJSON_AddStringToObject(o, "to", c->to) && add_device(o, "device", &c->origin) &&
+              add_time(o, "at", c->hlc) && cJSON_AddNumberToObject(o, "seq", (double)c->seq) &&
+              cJSON_AddBoolToObject(o, "concurrent", c->concurrent);
+    if (!ok) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+void cl_assigns_free(cl_assign *a, size_t n)
+{
+    for (size_t i = 0; a && i < n; i++) {
+        free((char *)a[i].name);
+        free((char *)a[i].value);
+    }
+    free(a);
+}
+
+int cl_json_assigns(uint8_t type, const cJSON *fields, cl_assign **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (!cJSON_IsObject(fields))
+        return cl_seterr(CL_EINVAL, "\"fields\" must be an object");
+    size_t count = (size_t)cJSON_GetArraySize(fields);
+    cl_assign *a = calloc(count ? count : 1, sizeof *a);
+    if (!a)
+        return cl_seterr(CL_ENOMEM, "out of memory");
+    size_t i = 0;
+    int rc = CL_OK;
+    for (const cJSON *f = fields->child; f && !rc; f = f->next, i++) {
+        const cl_field_def *def = cl_field_lookup(type, f->string);
+        if (!def)
+            rc = cl_seterr(CL_EINVAL, "%s has no field '%s'", cl_type_name(type), f->string);
+        else if (cJSON_IsString(f))
+            a[i].value = strdup(f->valuestring);
+        else if (cJSON_IsBool(f) && def->kind == CL_K_BOOL)
+            a[i].value = strdup(cJSON_IsTrue(f) ? "true" : "false");
+        else if (cJSON_IsNull(f))
+            a[i].value = strdup("");
+        else
+            rc = cl_seterr(CL_EINVAL, "%s: %s must be %s", cl_type_name(type), f->string,
+                           def->kind == CL_K_BOOL ? "true or false" : "a string");
+        if (!rc && (!a[i].value || !(a[i].name = strdup(f->string))))
+            rc = cl_seterr(CL_ENOMEM, "out of memory");
+    }
+    if (rc) {
+        cl_assigns_free(a, count);
+        return rc;
+    }
+    *out = a;
+    *n = count;
+    return CL_OK;
+}
+
+int cl_json_print(const cJSON *j)
+{
+    char *s = cJSON_PrintUnformatted(j);
+    if (!s)
+        return cl_seterr(CL_ENOMEM, "out of memory");
+    puts(s);
+    cJSON_free(s);
+    return CL_OK;
+}

@@ -1,0 +1,243 @@
+/* Checking and normalising field values before they are written. */
+#include "clientele/model.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static bool digits(const char *s, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (!isdigit((unsigned char)s[i]))
+            return false;
+    return true;
+}
+
+static bool valid_date(const char *s)
+{
+    if (strlen(s) < 10 || !digits(s, 4) || s[4] != '-' || !digits(s + 5, 2) || s[7] != '-' || !digits(s + 8, 2))
+        return false;
+    int y = atoi(s), m = atoi(s + 5), d = atoi(s + 8);
+    static const int days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (m < 1 || m > 12 || d < 1 || d > days[m - 1])
+        return false;
+    bool leap = (y % 4 == 0 && y % 100) || y % 400 == 0;
+    return !(m == 2 && d == 29 && !leap);
+}
+
+/* YYYY-MM-DD, optionally THH:MM[:SS[.fff…]] and then Z or ±HH:MM. */
+static bool valid_datetime(const char *s)
+{
+    if (!valid_date(s))
+        return false;
+    const char *p = s + 10;
+    if (!*p)
+        return true;
+    if (*p != 'T' && *p != 't' && *p != ' ')
+        return false;
+    p++;
+    if (!digits(p, 2) || p[2] != ':' || !digits(p + 3, 2) || atoi(p) > 23 || atoi(p + 3) > 59)
+        return false;
+    p += 5;
+    if (*p == ':') {
+        if (!digits(p + 1, 2) || atoi(p + 1) > 60)
+            return false;
+        p += 3;
+        if (*p == '.') {
+            p++;
+            if (!isdigit((unsigned char)*p))
+                return false;
+            while (isdigit((unsigned char)*p))
+                p++;
+        }
+    }
+    if (*p == 'Z' || *p == 'z')
+        return p[1] == 0;
+    if (*p == '+' || *p == '-')
+        return digits(p + 1, 2) && p[3] == ':' && digits(p + 4, 2) && p[6] == 0;
+    return *p == 0;
+}
+
+static bool valid_decimal(const char *s)
+{
+    const char *p = s + (*s == '-');
+    if (!isdigit((unsigned char)*p))
+        return false;
+    while (isdigit((unsigned char)*p))
+        p++;
+    if (*p == '.') {
+        p++;
+        if (!isdigit((unsigned char)*p))
+            return false;
+        while (isdigit((unsigned char)*p))
+            p++;
+    }
+    return *p == 0 && p - s <= 40;
+}
+
+static bool valid_email(const char *s)
+{
+    const char *at = strchr(s, '@');
+    if (!at || at == s || strchr(at + 1, '@') || !strchr(at + 1, '.') || at[1] == '.')
+        return false;
+    for (const char *p = s; *p; p++)
+        if (isspace((unsigned char)*p) || *p == ',' || *p == '<' || *p == '>')
+            return false;
+    return s[strlen(s) - 1] != '.';
+}
+
+static bool valid_phone(const char *s)
+{
+    int nd = 0;
+    for (const char *p = s; *p; p++) {
+        if (isdigit((unsigned char)*p))
+            nd++;
+        else if (!strchr(" +-().x/", *p))
+            return false;
+    }
+    return nd >= 3;
+}
+
+/* Trimmed copy of s. */
+static char *trimmed(const char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    size_t n = strlen(s);
+    while (n && isspace((unsigned char)s[n - 1]))
+        n--;
+    return strndup(s, n);
+}
+
+/* "a, b ,,c" → "a,b,c" */
+static char *normalise_tags(const char *s)
+{
+    cl_buf out = {0};
+    const char *p = s;
+    while (*p) {
+        const char *comma = strchr(p, ',');
+        size_t n = comma ? (size_t)(comma - p) : strlen(p);
+        char *tag = strndup(p, n), *t = tag ? trimmed(tag) : NULL;
+        free(tag);
+        if (!t) {
+            cl_buf_free(&out);
+            return NULL;
+        }
+        if (*t && ((out.len && cl_buf_put_u8(&out, ',')) || cl_buf_puts(&out, t))) {
+            free(t);
+            cl_buf_free(&out);
+            return NULL;
+        }
+        free(t);
+        p += n + (comma != NULL);
+    }
+    return cl_buf_steal(&out);
+}
+
+static int check_ref(cl_txn *t, const cl_field_def *f, const char *v)
+{
+    cl_record_id id;
+    cl_record_meta m;
+    if (cl_record_id_parse(v, &id))
+        return CL_EINVAL;
+    int rc = cl_txn_record(t, &id, &m);
+    if (rc == CL_ENOTFOUND)
+        return cl_seterr(CL_EINVAL, "no %s with id %s", cl_type_name(f->ref_type), v);
+    if (rc)
+        return rc;
+    if (m.deleted)
+        return cl_seterr(CL_EINVAL, "%s %s is deleted", cl_type_name(f->ref_type), v);
+    if (m.type != f->ref_type)
+        return cl_seterr(CL_EINVAL, "%s is a %s, not a %s", v, cl_type_name(m.type), cl_type_name(f->ref_type));
+    return CL_OK;
+}
+
+static int check_kind(cl_txn *t, const cl_field_def *f, char *v)
+{
+    switch (f->kind) {
+    case CL_K_DATE:
+        if (strlen(v) != 10 || !valid_date(v))
+            return cl_seterr(CL_EINVAL, "not a date (YYYY-MM-DD): '%s'", v);
+        return CL_OK;
+    case CL_K_DATETIME:
+        return valid_datetime(v) ? CL_OK : cl_seterr(CL_EINVAL, "not a date or date-time (ISO 8601): '%s'", v);
+    case CL_K_ENUM:
+        for (char *p = v; *p; p++)
+            *p = (char)tolower((unsigned char)*p);
+        for (const char *const *c = f->choices; *c; c++)
+            if (!strcmp(*c, v))
+                return CL_OK;
+        return cl_seterr(CL_EINVAL, "'%s' is not one of the allowed values", v);
+    case CL_K_REF:
+        return check_ref(t, f, v);
+    case CL_K_DECIMAL:
+        return valid_decimal(v) ? CL_OK : cl_seterr(CL_EINVAL, "not a decimal amount (like 1200.50): '%s'", v);
+    case CL_K_CURRENCY:
+        for (char *p = v; *p; p++)
+            *p = (char)toupper((unsigned char)*p);
+        if (strlen(v) != 3 || !isalpha((unsigned char)v[0]) || !isalpha((unsigned char)v[1]) || !isalpha((unsigned char)v[2]))
+            return cl_seterr(CL_EINVAL, "not an ISO 4217 currency code (like EUR): '%s'", v);
+        return CL_OK;
+    case CL_K_EMAIL:
+        return valid_email(v) ? CL_OK : cl_seterr(CL_EINVAL, "not an email address: '%s'", v);
+    case CL_K_PHONE:
+        return valid_phone(v) ? CL_OK : cl_seterr(CL_EINVAL, "not a phone number: '%s'", v);
+    case CL_K_URL:
+        for (const char *p = v; *p; p++)
+            if (isspace((unsigned char)*p))
+                return cl_seterr(CL_EINVAL, "not a web address: '%s'", v);
+        return CL_OK;
+    }
+    return CL_OK;
+}
+
+static const char *bool_value(const char *v)
+{
+    static const char *const yes[] = {"true", "yes", "1", "on", "y", NULL};
+    static const char *const no[] = {"false", "no", "0", "off", "n", NULL};
+    for (int i = 0; yes[i]; i++)
+        if (!strcasecmp(v, yes[i]))
+            return "true";
+    for (int i = 0; no[i]; i++)
+        if (!strcasecmp(v, no[i]))
+            return "false";
+    return NULL;
+}
+
+int cl_field_check(cl_txn *t, uint8_t type, const cl_field_def *f, const char *value, char **norm)
+{
+    (void)type;
+    *norm = NULL;
+    if (!cl_utf8_valid(value, strlen(value)))
+        return cl_seterr(CL_EINVAL, "%s: not valid UTF-8 text", f->name);
+    char *v = f->kind == CL_K_TEXT ? strdup(value) : trimmed(value);
+    if (!v)
+        return cl_seterr(CL_ENOMEM, "out of memory");
+    int rc = CL_OK;
+    if (strlen(v) > f->max_len) {
+        rc = cl_seterr(CL_EINVAL, "%s: longer than %u bytes", f->name, f->max_len);
+    } else if (!*v) {
+        if (f->required)
+            rc = cl_seterr(CL_EINVAL, "%s: required, cannot be empty", f->name);
+    } else if (f->kind == CL_K_BOOL) {
+        const char *b = bool_value(v);
+        free(v);
+        v = b ? strdup(b) : NULL;
+        rc = b ? (v ? CL_OK : cl_seterr(CL_ENOMEM, "out of memory"))
+               : cl_seterr(CL_EINVAL, "%s: not true or false: '%s'", f->name, value);
+    } else if (f->kind == CL_K_TAGS) {
+        char *n = normalise_tags(v);
+        free(v);
+        v = n;
+        rc = v ? CL_OK : cl_seterr(CL_ENOMEM, "out of memory");
+    } else if ((rc = check_kind(t, f, v))) {
+        cl_wraperr(rc, "%s", f->name);
+    }
+    if (rc) {
+        free(v);
+        return rc;
+    }
+    *norm = v;
+    return CL_OK;
+}

@@ -1,0 +1,380 @@
+/* The CRDT: applying one op to the op log, the version vector and the
+ * materialized state. docs/merge.md explains the rules implemented here. */
+#include "store/internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ----- version vector, cached per transaction ----- */
+
+static int vv_slot(cl_txn *t, const cl_device_id *origin, vv_entry **out)
+{
+    for (size_t i = 0; i < t->nvv; i++)
+        if (!memcmp(t->vv[i].origin.b, origin->b, CL_DEVICE_ID_LEN)) {
+            *out = &t->vv[i];
+            return CL_OK;
+        }
+    if (t->nvv == t->capvv) {
+        size_t cap = t->capvv ? t->capvv * 2 : 8;
+        vv_entry *p = realloc(t->vv, cap * sizeof *p);
+        if (!p)
+            return cl_seterr(CL_ENOMEM, "out of memory");
+        t->vv = p;
+        t->capvv = cap;
+    }
+    vv_entry *e = &t->vv[t->nvv];
+    MDB_val v;
+    int rc = st_get(t, DB_VV, origin->b, CL_DEVICE_ID_LEN, &v);
+    if (rc && rc != CL_ENOTFOUND)
+        return rc;
+    if (!rc && v.mv_size != 8)
+        return cl_seterr(CL_ECORRUPT, "stored version vector is damaged");
+    e->origin = *origin;
+    e->seq = rc ? 0 : cl_be64_get(v.mv_data);
+    e->dirty = false;
+    t->nvv++;
+    *out = e;
+    return CL_OK;
+}
+
+int st_vv_get(cl_txn *t, const cl_device_id *origin, uint64_t *seq)
+{
+    vv_entry *e;
+    int rc = vv_slot(t, origin, &e);
+    if (!rc)
+        *seq = e->seq;
+    return rc;
+}
+
+/* ----- the clock, loaded once per transaction ----- */
+
+static int clock_load(cl_txn *t)
+{
+    if (t->hlc_loaded)
+        return CL_OK;
+    MDB_val v;
+    int rc = st_get(t, DB_META, "hlc", 3, &v);
+    if (rc && rc != CL_ENOTFOUND)
+        return rc;
+    t->clock.last = (!rc && v.mv_size == 8) ? cl_be64_get(v.mv_data) : 0;
+    t->hlc_loaded = true;
+    return CL_OK;
+}
+
+/* ----- heads: the field's writes that no other write has superseded ----- */
+
+int st_heads(cl_txn *t, const cl_record_id *rec, uint8_t field, cl_field_state *cur,
+             bool *exists, cl_op_id *heads, size_t *nheads)
+{
+    unsigned char key[STATE_KEY_LEN];
+    MDB_val v;
+    state_key(key, rec, field);
+    int rc = st_get(t, DB_STATE, key, sizeof key, &v);
+    *exists = false;
+    *nheads = 0;
+    if (rc == CL_ENOTFOUND)
+        return CL_OK;
+    if (rc || (rc = state_decode(v.mv_data, v.mv_size, field, cur)))
+        return rc;
+    *exists = true;
+    if (!cur->conflicted) {
+        heads[0] = cur->by;
+        *nheads = 1;
+        return CL_OK;
+    }
+    MDB_val h;
+    if ((rc = st_get(t, DB_HEADS, key, sizeof key, &h)))
+        return rc == CL_ENOTFOUND ? cl_seterr(CL_ECORRUPT, "conflict heads missing") : rc;
+    return heads_decode(h.mv_data, h.mv_size, heads, nheads);
+}
+
+static bool heads_remove(cl_op_id *heads, size_t *n, const cl_op_id *id)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (!opid_cmp(&heads[i], id)) {
+            memmove(&heads[i], &heads[i + 1], (*n - i - 1) * sizeof *heads);
+            (*n)--;
+            return true;
+        }
+    return false;
+}
+
+/* Heads are kept sorted so that every replica stores the same bytes. */
+static void heads_insert(cl_op_id *heads, size_t *n, const cl_op_id *id)
+{
+    size_t i = 0;
+    while (i < *n && opid_cmp(&heads[i], id) < 0)
+        i++;
+    if (*n == HEADS_MAX) { /* a pathological pile of concurrent writes */
+        cl_log(CL_LOG_WARN, "more than %d concurrent values of one field: oldest dropped from the conflict list", HEADS_MAX);
+        return;
+    }
+    memmove(&heads[i + 1], &heads[i], (*n - i) * sizeof *heads);
+    heads[i] = *id;
+    (*n)++;
+}
+
+/* (hlc, origin, seq) order: the last-writer-wins rule. */
+static int lww_cmp(uint64_t ha, const cl_op_id *a, uint64_t hb, const cl_op_id *b)
+{
+    if (ha != hb)
+        return ha < hb ? -1 : 1;
+    return opid_cmp(a, b);
+}
+
+/* An op referenced as seen before it arrived: remember it, so that it is not
+ * taken for a head when it does arrive. Returns whether op itself was such. */
+static int supersede_pending(cl_txn *t, const cl_op *op, const unsigned char skey[STATE_KEY_LEN],
+                             cl_op_id *heads, size_t *nheads, bool *superseded)
+{
+    unsigned char id[OPID_LEN];
+    int rc;
+    *superseded = false;
+    if (t->superseded_count) {
+        MDB_val v;
+        op_key(id, &op->origin, op->seq);
+        rc = st_get(t, DB_SUPERSEDED, id, OPID_LEN, &v);
+        if (rc && rc != CL_ENOTFOUND)
+            return rc;
+        if (!rc) {
+            *superseded = true;
+            t->superseded_count--;
+            if ((rc = st_del(t, DB_SUPERSEDED, id, OPID_LEN, NULL, 0)))
+                return rc;
+        }
+    }
+    for (unsigned i = 0; i < op->nseen; i++) {
+        if (heads_remove(heads, nheads, &op->seen[i]))
+            continue;
+        uint64_t known;
+        if ((rc = st_vv_get(t, &op->seen[i].origin, &known)))
+            return rc;
+        if (known >= op->seen[i].seq)
+            continue; /* arrived and already superseded */
+        opid_put(id, &op->seen[i]);
+        if ((rc = st_put(t, DB_SUPERSEDED, id, OPID_LEN, skey, STATE_KEY_LEN, 0)))
+            return rc;
+        t->superseded_count++;
+    }
+    return CL_OK;
+}
+
+static int put_state(cl_txn *t, const unsigned char key[STATE_KEY_LEN], uint64_t hlc,
+                     const cl_op_id *by, bool conflicted, const char *value, size_t len)
+{
+    unsigned char stackbuf[512];
+    size_t n = 37 + len;
+    unsigned char *v = n <= sizeof stackbuf ? stackbuf : malloc(n);
+    if (!v)
+        return cl_seterr(CL_ENOMEM, "out of memory");
+    cl_be64_put(v, hlc);
+    opid_put(v + 8, by);
+    v[36] = conflicted ? 1 : 0;
+    if (len)
+        memcpy(v + 37, value, len);
+    int rc = st_put(t, DB_STATE, key, STATE_KEY_LEN, v, n, 0);
+    if (v != stackbuf)
+        free(v);
+    return rc;
+}
+
+static int put_heads(cl_txn *t, const unsigned char key[STATE_KEY_LEN], const cl_op_id *heads, size_t n)
+{
+    unsigned char v[HEADS_MAX * OPID_LEN];
+    for (size_t i = 0; i < n; i++)
+        opid_put(v + i * OPID_LEN, &heads[i]);
+    return st_put(t, DB_HEADS, key, STATE_KEY_LEN, v, n * OPID_LEN, 0);
+}
+
+/* Fold op into the field's state: heads, winner, conflict flag. Sets
+ * *winner_changed when the visible value changed. */
+static int merge_field(cl_txn *t, const cl_op *op, cl_record_meta *meta, bool *winner_changed)
+{
+    unsigned char key[STATE_KEY_LEN];
+    cl_field_state cur;
+    cl_op_id heads[HEADS_MAX];
+    size_t n;
+    bool exists, superseded;
+    cl_op_id me = {op->origin, op->seq};
+    state_key(key, &op->record, op->field);
+    int rc = st_heads(t, &op->record, op->field, &cur, &exists, heads, &n);
+    if (rc || (rc = supersede_pending(t, op, key, heads, &n, &superseded)))
+        return rc;
+    if (!superseded)
+        heads_insert(heads, &n, &me);
+    bool op_wins = !exists || lww_cmp(op->hlc, &me, cur.hlc, &cur.by) > 0;
+    const cl_op_id *winner = op_wins ? &me : &cur.by;
+    bool conflicted = n > 1 || (n == 1 && opid_cmp(&heads[0], winner));
+    bool was_conflicted = exists && cur.conflicted;
+    *winner_changed = op_wins;
+    if (op_wins) {
+        rc = put_state(t, key, op->hlc, &me, conflicted, op->value, op->value_len);
+    } else if (conflicted != was_conflicted) {
+        char *copy = malloc(cur.value_len + 1); /* cur.value dies with the next put */
+        if (!copy)
+            return cl_seterr(CL_ENOMEM, "out of memory");
+        memcpy(copy, cur.value, cur.value_len);
+        rc = put_state(t, key, cur.hlc, &cur.by, conflicted, copy, cur.value_len);
+        free(copy);
+    }
+    if (rc)
+        return rc;
+    if (conflicted)
+        rc = put_heads(t, key, heads, n);
+    else if (was_conflicted)
+        rc = st_del(t, DB_HEADS, key, sizeof key, NULL, 0);
+    if (conflicted != was_conflicted)
+        meta->nconflicts += conflicted ? 1 : (meta->nconflicts ? -1 : 0);
+    return rc;
+}
+
+static int check_op(const cl_op *op)
+{
+    if (op->type < 1 || op->type > CL_T_MAX)
+        return cl_seterr(CL_EPROTO, "op with unknown record type %u", op->type);
+    if (op->field > CL_F_MAX)
+        return cl_seterr(CL_EPROTO, "op with unknown field %u", op->field);
+    if (op->nseen > CL_MAX_SEEN || op->value_len > CL_MAX_VALUE)
+        return cl_seterr(CL_EPROTO, "op over the size limits");
+    if (op->seq == 0)
+        return cl_seterr(CL_EPROTO, "op with seq 0");
+    return CL_OK;
+}
+
+static int apply_op(cl_txn *t, const cl_op *op, bool *applied)
+{
+    vv_entry *vv;
+    int rc = vv_slot(t, &op->origin, &vv);
+    if (rc)
+        return rc;
+    *applied = false;
+    if (op->seq <= vv->seq)
+        return CL_OK; /* known already: applying twice changes nothing */
+    if (op->seq != vv->seq + 1)
+        return cl_seterr(CL_EPROTO, "op %llu of an origin arrived before op %llu",
+                         (unsigned long long)op->seq, (unsigned long long)vv->seq + 1);
+    if ((rc = check_op(op)))
+        return rc;
+    cl_record_meta *meta;
+    if ((rc = idx_touch(t, &op->record, op, &meta)))
+        return rc;
+
+    cl_buf enc = {0};
+    unsigned char key[OP_KEY_LEN], hist[8 + OPID_LEN];
+    op_key(key, &op->origin, op->seq);
+    cl_be64_put(hist, op->hlc);
+    memcpy(hist + 8, key, OPID_LEN);
+    rc = op_encode(&enc, op);
+    if (!rc)
+        rc = st_put(t, DB_OPS, key, sizeof key, enc.data, enc.len, 0);
+    cl_buf_free(&enc);
+    if (!rc)
+        rc = st_put(t, DB_HISTORY, op->record.b, CL_RECORD_ID_LEN, hist, sizeof hist, 0);
+    bool changed = false;
+    if (!rc)
+        rc = merge_field(t, op, meta, &changed);
+    if (rc)
+        return rc;
+    /* vv_slot may have moved the array: look the entry up again */
+    if ((rc = vv_slot(t, &op->origin, &vv)))
+        return rc;
+    vv->seq = op->seq;
+    vv->dirty = true;
+
+    if (op->hlc > meta->updated)
+        meta->updated = op->hlc;
+    if (!meta->created || op->hlc < meta->created)
+        meta->created = op->hlc;
+    t->rec.dirty = true;
+    if (changed) {
+        if (op->field == CL_F_DELETED)
+            meta->deleted = op->value_len == 1 && op->value[0] == '1';
+        if (idx_searchable(op->field) || op->field == CL_F_DELETED)
+            t->rec.search_dirty = true;
+        if (op->type == CL_T_TASK && (op->field == CL_F_DUE || op->field == CL_F_DONE || op->field == CL_F_DELETED))
+            t->rec.due_dirty = true;
+    }
+    *applied = true;
+    return CL_OK;
+}
+
+int cl_txn_apply(cl_txn *t, const cl_op *op, bool *applied)
+{
+    bool dummy;
+    int rc = clock_load(t);
+    if (rc)
+        return rc;
+    if ((rc = apply_op(t, op, applied ? applied : &dummy)))
+        return rc;
+    uint64_t before = t->clock.last;
+    cl_hlc_observe(&t->clock, op->hlc, cl_now_ms());
+    t->hlc_dirty |= t->clock.last != before;
+    return CL_OK;
+}
+
+struct apply_batch {
+    const cl_op *ops;
+    size_t n, applied;
+};
+
+static int apply_batch_fn(cl_txn *t, void *arg)
+{
+    struct apply_batch *b = arg;
+    b->applied = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        bool applied;
+        int rc = cl_txn_apply(t, &b->ops[i], &applied);
+        if (rc)
+            return rc;
+        b->applied += applied;
+    }
+    return CL_OK;
+}
+
+int cl_store_apply(cl_store *s, const cl_op *ops, size_t n, size_t *applied)
+{
+    struct apply_batch b = {ops, n, 0};
+    int rc = cl_store_update(s, apply_batch_fn, &b);
+    if (applied)
+        *applied = rc ? 0 : b.applied;
+    return rc;
+}
+
+int cl_txn_write(cl_txn *t, const cl_record_id *record, uint8_t type,
+                 uint8_t field, const char *value, size_t len)
+{
+    cl_record_meta *meta;
+    cl_op op = {.origin = t->s->self, .record = *record, .type = type, .field = field,
+                .value = value, .value_len = (uint32_t)len};
+    if (len > CL_MAX_VALUE)
+        return cl_seterr(CL_EINVAL, "value longer than %d bytes", CL_MAX_VALUE);
+    int rc = idx_touch(t, record, &op, &meta);
+    if (rc)
+        return rc;
+    if (meta->type && meta->type != type)
+        return cl_seterr(CL_EINVAL, "record type mismatch");
+    cl_field_state cur;
+    cl_op_id heads[HEADS_MAX];
+    size_t n;
+    bool exists;
+    if ((rc = st_heads(t, record, field, &cur, &exists, heads, &n)) || (rc = clock_load(t)))
+        return rc;
+    if (exists && !cur.conflicted && cur.value_len == len && !memcmp(cur.value, value, len))
+        return CL_OK; /* the field already says so: nothing to record */
+    if (!exists && len == 0)
+        return CL_OK;
+    op.nseen = (uint8_t)(n > CL_MAX_SEEN ? CL_MAX_SEEN : n);
+    memcpy(op.seen, heads, op.nseen * sizeof *heads);
+    op.hlc = cl_hlc_tick(&t->clock, cl_now_ms());
+    t->hlc_dirty = true;
+    /* Stamp above what the author saw, without moving the clock itself: a
+     * value written by a device whose clock runs ahead is still replaced. */
+    if (exists && op.hlc <= cur.hlc)
+        op.hlc = cur.hlc + 1;
+    uint64_t seq;
+    if ((rc = st_vv_get(t, &t->s->self, &seq)))
+        return rc;
+    op.seq = seq + 1;
+    bool applied;
+    return apply_op(t, &op, &applied);
+}

@@ -1,0 +1,91 @@
+/* Private to the store layer: the handle, transactions and the encodings of
+ * stored values (docs/storage.md is the reference for every byte). */
+#ifndef CLIENTELE_STORE_INTERNAL_H
+#define CLIENTELE_STORE_INTERNAL_H
+
+#include "clientele/hlc.h"
+#include "clientele/store.h"
+
+#include <lmdb.h>
+#include <pthread.h>
+
+enum {
+    DB_META, DB_OPS, DB_VV, DB_STATE, DB_HEADS, DB_SUPERSEDED, DB_RECORDS,
+    DB_BYTYPE, DB_SEARCH, DB_DUE, DB_HISTORY, DB_PEERS, DB_PENDING, DB_COUNT
+};
+
+#define OP_KEY_LEN (CL_DEVICE_ID_LEN + 8)          /* origin, seq (big endian) */
+#define STATE_KEY_LEN (CL_RECORD_ID_LEN + 1)       /* record, field */
+#define OPID_LEN (CL_DEVICE_ID_LEN + 8)
+#define DUE_LEN 10                                 /* YYYY-MM-DD */
+#define HEADS_MAX 64
+
+struct cl_store {
+    MDB_env *env;
+    MDB_dbi dbi[DB_COUNT];
+    cl_device_id self;
+    char *dir;
+    /* Held shared by every transaction of this process and exclusively while
+     * the map is resized: LMDB requires that no transaction be open then. */
+    pthread_rwlock_t resize;
+};
+
+/* The version vector entries a write transaction has touched, flushed at
+ * commit (a batch from one origin writes its entry once, not per op). */
+typedef struct vv_entry {
+    cl_device_id origin;
+    uint64_t seq;
+    bool dirty;
+} vv_entry;
+
+/* Derived data of the record the ops of a batch are touching; ops arrive
+ * grouped by record, so indexes are rebuilt once per record, not per field. */
+typedef struct record_cache {
+    bool loaded, dirty, search_dirty, due_dirty;
+    cl_record_id id;
+    cl_record_meta meta;
+    char due[DUE_LEN + 1];     /* as indexed; "" when not in the due index */
+} record_cache;
+
+struct cl_txn {
+    cl_store *s;
+    MDB_txn *txn;
+    bool write;
+    bool map_full;             /* a put failed with MDB_MAP_FULL: grow and retry */
+    vv_entry *vv;
+    size_t nvv, capvv;
+    bool hlc_loaded, hlc_dirty;
+    cl_hlc clock;
+    size_t superseded_count;   /* entries in DB_SUPERSEDED: 0 skips its lookups */
+    record_cache rec;
+};
+
+/* store.c */
+int st_err(cl_txn *t, int mdb_rc, const char *what);
+int st_get(cl_txn *t, int db, const void *k, size_t kl, MDB_val *v); /* CL_ENOTFOUND */
+int st_put(cl_txn *t, int db, const void *k, size_t kl, const void *v, size_t vl, unsigned flags);
+int st_del(cl_txn *t, int db, const void *k, size_t kl, const void *v, size_t vl);
+int st_flush(cl_txn *t);       /* write cached vv, clock and record data */
+
+/* codec.c: stored encodings */
+void op_key(unsigned char k[OP_KEY_LEN], const cl_device_id *origin, uint64_t seq);
+int op_encode(cl_buf *b, const cl_op *op);  /* value of DB_OPS */
+int op_decode(const unsigned char key[OP_KEY_LEN], const void *v, size_t vl, cl_op *op);
+void state_key(unsigned char k[STATE_KEY_LEN], const cl_record_id *id, uint8_t field);
+int state_decode(const void *v, size_t vl, uint8_t field, cl_field_state *st);
+int heads_decode(const void *v, size_t vl, cl_op_id *heads, size_t *n);
+void opid_put(unsigned char out[OPID_LEN], const cl_op_id *id);
+void opid_get(const unsigned char in[OPID_LEN], cl_op_id *id);
+int opid_cmp(const cl_op_id *a, const cl_op_id *b);
+
+/* apply.c */
+int st_vv_get(cl_txn *t, const cl_device_id *origin, uint64_t *seq);
+int st_heads(cl_txn *t, const cl_record_id *rec, uint8_t field, cl_field_state *cur,
+             bool *exists, cl_op_id *heads, size_t *nheads);
+
+/* index.c */
+int idx_touch(cl_txn *t, const cl_record_id *id, const cl_op *op, cl_record_meta **meta);
+int idx_flush(cl_txn *t);
+bool idx_searchable(uint8_t field);
+
+#endif

@@ -1,0 +1,381 @@
+/* Reading the store: records, fields, conflicts, indexes, the op log, the
+ * version vector and the digest. */
+#include "store/internal.h"
+
+#include <string.h>
+
+int st_record_get(cl_txn *t, const cl_record_id *id, cl_record_meta *m, char due[DUE_LEN + 1]);
+
+/* Pending derived data must be visible to reads inside a write transaction. */
+static int settle(cl_txn *t)
+{
+    return t->write ? st_flush(t) : CL_OK;
+}
+
+/* Walk the keys of db that start with prefix, from `from` (or the prefix). */
+static int scan_prefix(cl_txn *t, int db, const void *prefix, size_t plen, const void *from, size_t flen,
+                       int (*fn)(void *ctx, MDB_val *k, MDB_val *v), void *ctx)
+{
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(t->txn, t->s->dbi[db], &c);
+    if (rc)
+        return st_err(t, rc, "cursor");
+    MDB_val k = {from ? flen : plen, (void *)(from ? from : prefix)}, v;
+    int stop = 0;
+    rc = mdb_cursor_get(c, &k, &v, k.mv_size ? MDB_SET_RANGE : MDB_FIRST);
+    while (!rc && !stop && k.mv_size >= plen && !memcmp(k.mv_data, prefix, plen)) {
+        stop = fn(ctx, &k, &v);
+        if (!stop)
+            rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+    }
+    mdb_cursor_close(c);
+    if (stop)
+        return stop;
+    return rc && rc != MDB_NOTFOUND ? st_err(t, rc, "cursor") : CL_OK;
+}
+
+int cl_txn_record(cl_txn *t, const cl_record_id *id, cl_record_meta *meta)
+{
+    char due[DUE_LEN + 1];
+    int rc = settle(t);
+    if (rc)
+        return rc;
+    rc = st_record_get(t, id, meta, due);
+    if (rc == CL_ENOTFOUND) {
+        char text[CL_RECORD_ID_TEXT];
+        cl_record_id_format(id, text);
+        return cl_seterr(CL_ENOTFOUND, "no record %s", text);
+    }
+    return rc;
+}
+
+int cl_txn_field(cl_txn *t, const cl_record_id *id, uint8_t field, cl_field_state *st)
+{
+    unsigned char key[STATE_KEY_LEN];
+    MDB_val v;
+    state_key(key, id, field);
+    int rc = st_get(t, DB_STATE, key, sizeof key, &v);
+    if (rc)
+        return rc;
+    return state_decode(v.mv_data, v.mv_size, field, st);
+}
+
+struct fields_ctx {
+    int (*fn)(void *ctx, const cl_field_state *st);
+    void *ctx;
+    int err;
+};
+
+static int fields_step(void *arg, MDB_val *k, MDB_val *v)
+{
+    struct fields_ctx *f = arg;
+    if (k->mv_size != STATE_KEY_LEN)
+        return 0;
+    cl_field_state st;
+    uint8_t field = ((unsigned char *)k->mv_data)[CL_RECORD_ID_LEN];
+    if ((f->err = state_decode(v->mv_data, v->mv_size, field, &st)))
+        return f->err;
+    return f->fn(f->ctx, &st);
+}
+
+int cl_txn_fields(cl_txn *t, const cl_record_id *id,
+                  int (*fn)(void *ctx, const cl_field_state *st), void *ctx)
+{
+    struct fields_ctx f = {fn, ctx, 0};
+    return scan_prefix(t, DB_STATE, id->b, CL_RECORD_ID_LEN, NULL, 0, fields_step, &f);
+}
+
+int cl_txn_op(cl_txn *t, const cl_op_id *id, cl_op *op)
+{
+    unsigned char key[OP_KEY_LEN];
+    MDB_val v;
+    op_key(key, &id->origin, id->seq);
+    int rc = st_get(t, DB_OPS, key, sizeof key, &v);
+    if (rc)
+        return rc;
+    return op_decode(key, v.mv_data, v.mv_size, op);
+}
+
+int cl_txn_conflicts(cl_txn *t, const cl_record_id *id, uint8_t field,
+                     int (*fn)(void *ctx, const cl_op *op), void *ctx)
+{
+    cl_field_state cur;
+    cl_op_id heads[HEADS_MAX];
+    size_t n;
+    bool exists;
+    int rc = st_heads(t, id, field, &cur, &exists, heads, &n);
+    if (rc || !exists || !cur.conflicted)
+        return rc;
+    for (size_t i = 0; i < n; i++) {
+        if (!opid_cmp(&heads[i], &cur.by))
+            continue;
+        cl_op op;
+        if ((rc = cl_txn_op(t, &heads[i], &op)))
+            return rc == CL_ENOTFOUND ? cl_seterr(CL_ECORRUPT, "conflicting op missing") : rc;
+        if ((rc = fn(ctx, &op)))
+            return rc;
+    }
+    return CL_OK;
+}
+
+struct ids_ctx {
+    int (*fn)(void *ctx, const cl_record_id *id);
+    void *ctx;
+    size_t skip;   /* bytes of key before the record id */
+    const cl_record_id *after;
+};
+
+static int ids_step(void *arg, MDB_val *k, MDB_val *v)
+{
+    (void)v;
+    struct ids_ctx *c = arg;
+    if (k->mv_size != c->skip + CL_RECORD_ID_LEN)
+        return 0;
+    cl_record_id id;
+    memcpy(id.b, (unsigned char *)k->mv_data + c->skip, CL_RECORD_ID_LEN);
+    if (c->after && !memcmp(id.b, c->after->b, CL_RECORD_ID_LEN))
+        return 0;
+    return c->fn(c->ctx, &id);
+}
+
+int cl_txn_records(cl_txn *t, uint8_t type, const cl_record_id *after,
+                   int (*fn)(void *ctx, const cl_record_id *id), void *ctx)
+{
+    int rc = settle(t);
+    if (rc)
+        return rc;
+    unsigned char from[1 + CL_RECORD_ID_LEN];
+    from[0] = type;
+    if (after)
+        memcpy(from + 1, after->b, CL_RECORD_ID_LEN);
+    struct ids_ctx c = {fn, ctx, 1, after};
+    return scan_prefix(t, DB_BYTYPE, &type, 1, after ? from : NULL, sizeof from, ids_step, &c);
+}
+
+int cl_txn_search_text(cl_txn *t, const cl_record_id *id, const char **text, size_t *len)
+{
+    int rc = settle(t);
+    MDB_val v;
+    if (!rc)
+        rc = st_get(t, DB_SEARCH, id->b, CL_RECORD_ID_LEN, &v);
+    if (rc == CL_ENOTFOUND) {
+        *text = "";
+        *len = 0;
+        return CL_OK;
+    }
+    if (!rc) {
+        *text = v.mv_data;
+        *len = v.mv_size;
+    }
+    return rc;
+}
+
+struct due_ctx {
+    int (*fn)(void *ctx, const cl_record_id *id, const char *due);
+    void *ctx;
+    const char *until;
+};
+
+static int due_step(void *arg, MDB_val *k, MDB_val *v)
+{
+    (void)v;
+    struct due_ctx *c = arg;
+    if (k->mv_size != DUE_LEN + CL_RECORD_ID_LEN)
+        return 0;
+    char due[DUE_LEN + 1];
+    memcpy(due, k->mv_data, DUE_LEN);
+    due[DUE_LEN] = 0;
+    if (strcmp(due, c->until) > 0)
+        return 1; /* past the date: stop (not an error) */
+    cl_record_id id;
+    memcpy(id.b, (unsigned char *)k->mv_data + DUE_LEN, CL_RECORD_ID_LEN);
+    return c->fn(c->ctx, &id, due);
+}
+
+int cl_txn_due(cl_txn *t, const char *until,
+               int (*fn)(void *ctx, const cl_record_id *id, const char *due), void *ctx)
+{
+    int rc = settle(t);
+    if (rc)
+        return rc;
+    struct due_ctx c = {fn, ctx, until};
+    rc = scan_prefix(t, DB_DUE, "", 0, NULL, 0, due_step, &c);
+    return rc == 1 ? CL_OK : rc;
+}
+
+struct hist_ctx {
+    cl_txn *t;
+    int (*fn)(void *ctx, const cl_op *op);
+    void *ctx;
+};
+
+static int hist_step(cl_txn *t, MDB_val *v, struct hist_ctx *c)
+{
+    if (v->mv_size != 8 + OPID_LEN)
+        return cl_seterr(CL_ECORRUPT, "history index is damaged");
+    cl_op_id id;
+    cl_op op;
+    opid_get((unsigned char *)v->mv_data + 8, &id);
+    int rc = cl_txn_op(t, &id, &op);
+    if (rc)
+        return rc == CL_ENOTFOUND ? cl_seterr(CL_ECORRUPT, "history names a missing op") : rc;
+    return c->fn(c->ctx, &op);
+}
+
+int cl_txn_history(cl_txn *t, const cl_record_id *id,
+                   int (*fn)(void *ctx, const cl_op *op), void *ctx)
+{
+    MDB_cursor *cur;
+    struct hist_ctx c = {t, fn, ctx};
+    int rc = mdb_cursor_open(t->txn, t->s->dbi[DB_HISTORY], &cur);
+    if (rc)
+        return st_err(t, rc, "history");
+    MDB_val k = {CL_RECORD_ID_LEN, (void *)id->b}, v;
+    int stop = 0;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY); !rc && !stop;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP))
+        stop = hist_step(t, &v, &c);
+    mdb_cursor_close(cur);
+    if (stop)
+        return stop;
+    return rc && rc != MDB_NOTFOUND ? st_err(t, rc, "history") : CL_OK;
+}
+
+uint64_t cl_txn_vv(cl_txn *t, const cl_device_id *origin)
+{
+    uint64_t seq = 0;
+    if (t->write) {
+        if (st_vv_get(t, origin, &seq))
+            return 0;
+        return seq;
+    }
+    MDB_val v;
+    if (st_get(t, DB_VV, origin->b, CL_DEVICE_ID_LEN, &v) == CL_OK && v.mv_size == 8)
+        seq = cl_be64_get(v.mv_data);
+    return seq;
+}
+
+struct vv_ctx {
+    int (*fn)(void *ctx, const cl_device_id *o, uint64_t seq);
+    void *ctx;
+};
+
+static int vv_step(void *arg, MDB_val *k, MDB_val *v)
+{
+    struct vv_ctx *c = arg;
+    if (k->mv_size != CL_DEVICE_ID_LEN || v->mv_size != 8)
+        return cl_seterr(CL_ECORRUPT, "version vector is damaged");
+    cl_device_id o;
+    memcpy(o.b, k->mv_data, CL_DEVICE_ID_LEN);
+    return c->fn(c->ctx, &o, cl_be64_get(v->mv_data));
+}
+
+int cl_txn_vv_each(cl_txn *t, int (*fn)(void *ctx, const cl_device_id *o, uint64_t seq), void *ctx)
+{
+    int rc = settle(t);
+    if (rc)
+        return rc;
+    struct vv_ctx c = {fn, ctx};
+    return scan_prefix(t, DB_VV, "", 0, NULL, 0, vv_step, &c);
+}
+
+struct ops_ctx {
+    int (*fn)(void *ctx, const cl_op *op);
+    void *ctx;
+    size_t left;
+};
+
+static int ops_step(void *arg, MDB_val *k, MDB_val *v)
+{
+    struct ops_ctx *c = arg;
+    if (!c->left)
+        return 1;
+    cl_op op;
+    if (k->mv_size != OP_KEY_LEN)
+        return cl_seterr(CL_ECORRUPT, "op log key is damaged");
+    int rc = op_decode(k->mv_data, v->mv_data, v->mv_size, &op);
+    if (rc)
+        return rc;
+    c->left--;
+    return c->fn(c->ctx, &op);
+}
+
+int cl_txn_ops_after(cl_txn *t, const cl_device_id *origin, uint64_t after, size_t limit,
+                     int (*fn)(void *ctx, const cl_op *op), void *ctx)
+{
+    unsigned char from[OP_KEY_LEN];
+    op_key(from, origin, after + 1);
+    struct ops_ctx c = {fn, ctx, limit};
+    int rc = scan_prefix(t, DB_OPS, origin->b, CL_DEVICE_ID_LEN, from, sizeof from, ops_step, &c);
+    return rc == 1 ? CL_OK : rc;
+}
+
+uint64_t cl_txn_op_count(cl_txn *t)
+{
+    MDB_stat st;
+    if (mdb_stat(t->txn, t->s->dbi[DB_OPS], &st))
+        return 0;
+    return st.ms_entries;
+}
+
+/* ----- digest ----- */
+
+struct digest_ctx {
+    cl_txn *t;
+    cl_sha256_ctx *h;
+    uint32_t conflicted;   /* bit per field of the current record */
+    int err;
+};
+
+static int digest_field(void *arg, const cl_field_state *st)
+{
+    struct digest_ctx *d = arg;
+    unsigned char hdr[5] = {st->field, (unsigned char)(st->value_len >> 24), (unsigned char)(st->value_len >> 16),
+                            (unsigned char)(st->value_len >> 8), (unsigned char)st->value_len};
+    cl_sha256_update(d->h, hdr, sizeof hdr);
+    cl_sha256_update(d->h, st->value, st->value_len);
+    if (st->conflicted)
+        d->conflicted |= 1u << st->field;
+    return CL_OK;
+}
+
+static int digest_conflict(void *arg, const cl_op *op)
+{
+    struct digest_ctx *d = arg;
+    unsigned char id[OPID_LEN];
+    op_key(id, &op->origin, op->seq);
+    cl_sha256_update(d->h, "c", 1);
+    cl_sha256_update(d->h, id, sizeof id);
+    return CL_OK;
+}
+
+static int digest_record(void *arg, MDB_val *k, MDB_val *v)
+{
+    struct digest_ctx *d = arg;
+    if (k->mv_size != CL_RECORD_ID_LEN || v->mv_size < 1)
+        return d->err = cl_seterr(CL_ECORRUPT, "record table is damaged");
+    cl_record_id id;
+    memcpy(id.b, k->mv_data, CL_RECORD_ID_LEN);
+    cl_sha256_update(d->h, id.b, CL_RECORD_ID_LEN);
+    cl_sha256_update(d->h, v->mv_data, 1); /* type */
+    d->conflicted = 0;
+    int rc = cl_txn_fields(d->t, &id, digest_field, d);
+    for (uint8_t f = 0; !rc && f <= CL_F_MAX; f++)
+        if (d->conflicted & (1u << f))
+            rc = cl_txn_conflicts(d->t, &id, f, digest_conflict, d);
+    if (rc)
+        d->err = rc;
+    return rc;
+}
+
+int cl_txn_digest(cl_txn *t, unsigned char out[CL_SHA256_LEN])
+{
+    struct digest_ctx d = {t, NULL, 0, 0};
+    int rc = settle(t);
+    if (rc || (rc = cl_sha256_begin(&d.h)))
+        return rc;
+    rc = scan_prefix(t, DB_RECORDS, "", 0, NULL, 0, digest_record, &d);
+    unsigned char tmp[CL_SHA256_LEN];
+    cl_sha256_end(d.h, rc ? tmp : out);
+    return rc;
+}

@@ -1,0 +1,324 @@
+/* The LMDB environment, transactions and the small key/value tables. */
+#include "store/internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const DB_NAMES[DB_COUNT] = {
+    "meta", "ops", "vv", "state", "heads", "superseded", "records",
+    "bytype", "search", "due", "history", "peers", "pending",
+};
+
+#define DEFAULT_MAPSIZE (64ull << 20)
+
+int st_err(cl_txn *t, int rc, const char *what)
+{
+    if (rc == MDB_MAP_FULL) {
+        if (t)
+            t->map_full = true;
+        return cl_seterr(CL_EFULL, "%s: database map full", what);
+    }
+    if (rc == MDB_NOTFOUND)
+        return CL_ENOTFOUND;
+    if (rc == ENOSPC)
+        return cl_seterr(CL_EFULL, "%s: disk full", what);
+    if (rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND || rc == MDB_INVALID)
+        return cl_seterr(CL_ECORRUPT, "%s: the database is damaged (%s)", what, mdb_strerror(rc));
+    return cl_seterr(CL_ESTORE, "%s: %s", what, mdb_strerror(rc));
+}
+
+int st_get(cl_txn *t, int db, const void *k, size_t kl, MDB_val *v)
+{
+    MDB_val key = {kl, (void *)k};
+    int rc = mdb_get(t->txn, t->s->dbi[db], &key, v);
+    return rc ? st_err(t, rc, DB_NAMES[db]) : CL_OK;
+}
+
+int st_put(cl_txn *t, int db, const void *k, size_t kl, const void *v, size_t vl, unsigned flags)
+{
+    MDB_val key = {kl, (void *)k}, val = {vl, (void *)v};
+    int rc = mdb_put(t->txn, t->s->dbi[db], &key, &val, flags);
+    return rc ? st_err(t, rc, DB_NAMES[db]) : CL_OK;
+}
+
+int st_del(cl_txn *t, int db, const void *k, size_t kl, const void *v, size_t vl)
+{
+    MDB_val key = {kl, (void *)k}, val = {vl, (void *)v};
+    int rc = mdb_del(t->txn, t->s->dbi[db], &key, v ? &val : NULL);
+    if (rc == MDB_NOTFOUND)
+        return CL_OK;
+    return rc ? st_err(t, rc, DB_NAMES[db]) : CL_OK;
+}
+
+static size_t initial_mapsize(void)
+{
+    const char *v = getenv("CLIENTELE_MAPSIZE"); /* tests: start small, watch it grow */
+    size_t n = v ? (size_t)strtoull(v, NULL, 10) : 0;
+    return n >= (1u << 16) ? n : DEFAULT_MAPSIZE;
+}
+
+static int txn_begin(cl_store *s, bool write, cl_txn **out);
+
+/* Check the schema version and the owner device; create meta on first use. */
+static int check_meta(cl_txn *t, void *arg)
+{
+    (void)arg;
+    MDB_val v;
+    unsigned char ver[8];
+    int rc = st_get(t, DB_META, "schema", 6, &v);
+    if (rc == CL_ENOTFOUND) {
+        cl_be64_put(ver, CL_SCHEMA_VERSION);
+        if ((rc = st_put(t, DB_META, "schema", 6, ver, 8, 0)))
+            return rc;
+    } else if (rc) {
+        return rc;
+    } else if (v.mv_size != 8) {
+        return cl_seterr(CL_ECORRUPT, "the data folder's schema version is unreadable");
+    } else if (cl_be64_get(v.mv_data) > CL_SCHEMA_VERSION) {
+        return cl_seterr(CL_EVERSION,
+                         "this data folder was written by a newer clientele (schema %llu); "
+                         "this one understands schema %d: upgrade clientele",
+                         (unsigned long long)cl_be64_get(v.mv_data), CL_SCHEMA_VERSION);
+    }
+    rc = st_get(t, DB_META, "device", 6, &v);
+    if (rc == CL_ENOTFOUND)
+        return st_put(t, DB_META, "device", 6, t->s->self.b, CL_DEVICE_ID_LEN, 0);
+    if (rc)
+        return rc;
+    if (v.mv_size != CL_DEVICE_ID_LEN || memcmp(v.mv_data, t->s->self.b, CL_DEVICE_ID_LEN))
+        return cl_seterr(CL_EINVAL, "the database in %s belongs to another device key: "
+                                    "was the key file replaced?", t->s->dir);
+    return CL_OK;
+}
+
+static int open_dbis(cl_store *s)
+{
+    MDB_txn *txn;
+    int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+    if (rc)
+        return st_err(NULL, rc, "open database");
+    for (int i = 0; i < DB_COUNT; i++) {
+        unsigned flags = MDB_CREATE | (i == DB_HISTORY ? MDB_DUPSORT : 0);
+        if ((rc = mdb_dbi_open(txn, DB_NAMES[i], flags, &s->dbi[i]))) {
+            mdb_txn_abort(txn);
+            return st_err(NULL, rc, "open database");
+        }
+    }
+    rc = mdb_txn_commit(txn);
+    return rc ? st_err(NULL, rc, "open database") : CL_OK;
+}
+
+int cl_store_open(const char *dir, const cl_device_id *self, cl_store **out)
+{
+    cl_store *s = calloc(1, sizeof *s);
+    if (!s || !(s->dir = strdup(dir))) {
+        free(s);
+        return cl_seterr(CL_ENOMEM, "out of memory");
+    }
+    s->self = *self;
+    pthread_rwlock_init(&s->resize, NULL);
+    int rc = mdb_env_create(&s->env);
+    if (!rc) rc = mdb_env_set_maxdbs(s->env, DB_COUNT);
+    if (!rc) rc = mdb_env_set_mapsize(s->env, initial_mapsize());
+    if (!rc) rc = mdb_env_set_maxreaders(s->env, 256);
+    if (!rc) rc = mdb_env_open(s->env, dir, MDB_NOTLS, 0600);
+    if (rc) {
+        if (rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH)
+            rc = cl_seterr(CL_ECORRUPT, "%s does not hold a clientele database (%s)", dir, mdb_strerror(rc));
+        else
+            rc = cl_seterr(rc == ENOENT ? CL_ENOTFOUND : CL_ESTORE, "cannot open the database in %s: %s",
+                           dir, mdb_strerror(rc));
+        cl_store_close(s);
+        return rc;
+    }
+    if ((rc = open_dbis(s)) || (rc = cl_store_update(s, check_meta, NULL))) {
+        cl_store_close(s);
+        return rc;
+    }
+    *out = s;
+    return CL_OK;
+}
+
+void cl_store_close(cl_store *s)
+{
+    if (!s)
+        return;
+    if (s->env)
+        mdb_env_close(s->env);
+    pthread_rwlock_destroy(&s->resize);
+    free(s->dir);
+    free(s);
+}
+
+const cl_device_id *cl_store_self(const cl_store *s) { return &s->self; }
+const char *cl_store_dir(const cl_store *s) { return s->dir; }
+
+uint64_t cl_store_generation(cl_store *s)
+{
+    MDB_envinfo info;
+    mdb_env_info(s->env, &info);
+    return info.me_last_txnid;
+}
+
+/* Take the resize lock shared and begin a transaction, adopting a map that
+ * another process has grown. */
+static int txn_begin(cl_store *s, bool write, cl_txn **out)
+{
+    cl_txn *t = calloc(1, sizeof *t);
+    if (!t)
+        return cl_seterr(CL_ENOMEM, "out of memory");
+    t->s = s;
+    t->write = write;
+    for (;;) {
+        pthread_rwlock_rdlock(&s->resize);
+        int rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
+        if (rc == MDB_MAP_RESIZED) {
+            pthread_rwlock_unlock(&s->resize);
+            pthread_rwlock_wrlock(&s->resize);
+            mdb_env_set_mapsize(s->env, 0);
+            pthread_rwlock_unlock(&s->resize);
+            continue;
+        }
+        if (rc) {
+            pthread_rwlock_unlock(&s->resize);
+            free(t);
+            return st_err(NULL, rc, "begin transaction");
+        }
+        break;
+    }
+    if (write) {
+        MDB_stat st;
+        mdb_stat(t->txn, s->dbi[DB_SUPERSEDED], &st);
+        t->superseded_count = st.ms_entries;
+    }
+    *out = t;
+    return CL_OK;
+}
+
+int cl_store_read(cl_store *s, cl_txn **out)
+{
+    return txn_begin(s, false, out);
+}
+
+void cl_txn_end(cl_txn *t)
+{
+    if (!t)
+        return;
+    if (t->txn)
+        mdb_txn_abort(t->txn);
+    pthread_rwlock_unlock(&t->s->resize);
+    free(t->vv);
+    free(t);
+}
+
+static int grow_map(cl_store *s)
+{
+    pthread_rwlock_wrlock(&s->resize);
+    MDB_envinfo info;
+    mdb_env_info(s->env, &info);
+    int rc = mdb_env_set_mapsize(s->env, info.me_mapsize * 2);
+    pthread_rwlock_unlock(&s->resize);
+    if (rc)
+        return st_err(NULL, rc, "grow the database map");
+    cl_log(CL_LOG_DEBUG, "database map grown to %zu MiB", info.me_mapsize * 2 >> 20);
+    return CL_OK;
+}
+
+int cl_store_update(cl_store *s, int (*fn)(cl_txn *t, void *arg), void *arg)
+{
+    for (;;) {
+        cl_txn *t = NULL;
+        int rc = txn_begin(s, true, &t);
+        if (rc)
+            return rc;
+        rc = fn(t, arg);
+        if (!rc)
+            rc = st_flush(t);
+        if (!rc) {
+            int mrc = mdb_txn_commit(t->txn);
+            t->txn = NULL;
+            if (mrc)
+                rc = st_err(t, mrc, "commit");
+        }
+        bool retry = rc == CL_EFULL && t->map_full;
+        cl_txn_end(t);
+        if (!retry)
+            return rc;
+        if ((rc = grow_map(s)))
+            return rc;
+    }
+}
+
+/* ----- key/value tables ----- */
+
+static int table_db(enum cl_table tab)
+{
+    return tab == CL_TAB_META ? DB_META : tab == CL_TAB_PEERS ? DB_PEERS : DB_PENDING;
+}
+
+int cl_txn_kv_get(cl_txn *t, enum cl_table tab, const void *key, size_t klen,
+                  const void **val, size_t *vlen)
+{
+    MDB_val v;
+    int rc = st_get(t, table_db(tab), key, klen, &v);
+    if (rc)
+        return rc;
+    *val = v.mv_data;
+    *vlen = v.mv_size;
+    return CL_OK;
+}
+
+int cl_txn_kv_put(cl_txn *t, enum cl_table tab, const void *key, size_t klen,
+                  const void *val, size_t vlen)
+{
+    return st_put(t, table_db(tab), key, klen, val, vlen, 0);
+}
+
+int cl_txn_kv_del(cl_txn *t, enum cl_table tab, const void *key, size_t klen)
+{
+    return st_del(t, table_db(tab), key, klen, NULL, 0);
+}
+
+int cl_txn_kv_each(cl_txn *t, enum cl_table tab,
+                   int (*fn)(void *ctx, const void *k, size_t kl, const void *v, size_t vl),
+                   void *ctx)
+{
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(t->txn, t->s->dbi[table_db(tab)], &c);
+    if (rc)
+        return st_err(t, rc, "cursor");
+    MDB_val k, v;
+    int stop = 0;
+    for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); !rc && !stop; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
+        stop = fn(ctx, k.mv_data, k.mv_size, v.mv_data, v.mv_size);
+    mdb_cursor_close(c);
+    if (stop)
+        return stop;
+    return rc == MDB_NOTFOUND ? CL_OK : st_err(t, rc, "cursor");
+}
+
+/* ----- flushing what a write transaction caches ----- */
+
+int st_flush(cl_txn *t)
+{
+    if (!t->write)
+        return CL_OK;
+    int rc = idx_flush(t);
+    for (size_t i = 0; !rc && i < t->nvv; i++) {
+        if (!t->vv[i].dirty)
+            continue;
+        unsigned char seq[8];
+        cl_be64_put(seq, t->vv[i].seq);
+        rc = st_put(t, DB_VV, t->vv[i].origin.b, CL_DEVICE_ID_LEN, seq, 8, 0);
+        t->vv[i].dirty = false;
+    }
+    if (!rc && t->hlc_dirty) {
+        unsigned char v[8];
+        cl_be64_put(v, t->clock.last);
+        rc = st_put(t, DB_META, "hlc", 3, v, 8, 0);
+        t->hlc_dirty = false;
+    }
+    return rc;
+}

@@ -1,0 +1,81 @@
+/* Hashing and randomness, through mbedTLS (the util layer's one dependency
+ * beyond libc: a home-made SHA-256 or DRBG would be worse). */
+#include "clientele/util.h"
+
+#include <mbedtls/ctr_drbg.h>
+#include <mbedtls/entropy.h>
+#include <mbedtls/sha256.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+struct cl_sha256_ctx {
+    mbedtls_sha256_context c;
+};
+
+void cl_sha256(const void *p, size_t n, unsigned char out[CL_SHA256_LEN])
+{
+    mbedtls_sha256_ret(p, n, out, 0);
+}
+
+int cl_sha256_begin(cl_sha256_ctx **ctx)
+{
+    *ctx = malloc(sizeof **ctx);
+    if (!*ctx)
+        return cl_seterr(CL_ENOMEM, "out of memory");
+    mbedtls_sha256_init(&(*ctx)->c);
+    mbedtls_sha256_starts_ret(&(*ctx)->c, 0);
+    return CL_OK;
+}
+
+void cl_sha256_update(cl_sha256_ctx *ctx, const void *p, size_t n)
+{
+    mbedtls_sha256_update_ret(&ctx->c, p, n);
+}
+
+void cl_sha256_end(cl_sha256_ctx *ctx, unsigned char out[CL_SHA256_LEN])
+{
+    mbedtls_sha256_finish_ret(&ctx->c, out);
+    mbedtls_sha256_free(&ctx->c);
+    free(ctx);
+}
+
+static pthread_mutex_t rng_lock = PTHREAD_MUTEX_INITIALIZER;
+static mbedtls_entropy_context entropy;
+static mbedtls_ctr_drbg_context drbg;
+static bool seeded;
+static pid_t seeded_pid;
+
+int cl_random(void *out, size_t n)
+{
+    int rc = CL_OK;
+    pthread_mutex_lock(&rng_lock);
+    if (!seeded || seeded_pid != getpid()) { /* a forked child reseeds */
+        if (seeded)
+            mbedtls_ctr_drbg_free(&drbg), mbedtls_entropy_free(&entropy);
+        mbedtls_entropy_init(&entropy);
+        mbedtls_ctr_drbg_init(&drbg);
+        if (mbedtls_ctr_drbg_seed(&drbg, mbedtls_entropy_func, &entropy,
+                                  (const unsigned char *)"clientele", 9) != 0) {
+            rc = cl_seterr(CL_EIO, "cannot seed the random generator");
+            goto out;
+        }
+        seeded = true;
+        seeded_pid = getpid();
+    }
+    unsigned char *p = out;
+    while (n) {
+        size_t k = n > MBEDTLS_CTR_DRBG_MAX_REQUEST ? MBEDTLS_CTR_DRBG_MAX_REQUEST : n;
+        if (mbedtls_ctr_drbg_random(&drbg, p, k) != 0) {
+            rc = cl_seterr(CL_EIO, "random generator failed");
+            goto out;
+        }
+        p += k;
+        n -= k;
+    }
+out:
+    pthread_mutex_unlock(&rng_lock);
+    return rc;
+}
+
+

@@ -1,0 +1,79 @@
+#include "testutil.h"
+
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+char *tu_tmpdir(void)
+{
+    const char *base = getenv("TMPDIR");
+    char tmpl[4096];
+    snprintf(tmpl, sizeof tmpl, "%s/clientele-test-XXXXXX", base && *base ? base : "/tmp");
+    char *d = mkdtemp(tmpl);
+    assert_non_null(d);
+    return strdup(d);
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+void tu_rmdir(const char *dir)
+{
+    nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+cl_device_id tu_device(uint8_t seed)
+{
+    cl_device_id d;
+    for (int i = 0; i < CL_DEVICE_ID_LEN; i++)
+        d.b[i] = (uint8_t)(seed * 31 + i);
+    d.b[0] = seed; /* origin order follows the seed */
+    return d;
+}
+
+cl_store *tu_store(const char *dir, uint8_t seed)
+{
+    cl_device_id d = tu_device(seed);
+    cl_store *s = NULL;
+    int rc = cl_store_open(dir, &d, &s);
+    if (rc)
+        fprintf(stderr, "store open: %s\n", cl_errmsg());
+    assert_int_equal(rc, CL_OK);
+    return s;
+}
+
+void tu_digest(cl_store *s, char out[65])
+{
+    cl_txn *t;
+    unsigned char d[CL_SHA256_LEN];
+    assert_int_equal(cl_store_read(s, &t), CL_OK);
+    assert_int_equal(cl_txn_digest(t, d), CL_OK);
+    cl_txn_end(t);
+    for (int i = 0; i < CL_SHA256_LEN; i++)
+        sprintf(out + 2 * i, "%02x", d[i]);
+}
+
+uint64_t tu_rand(uint64_t *s)
+{
+    *s ^= *s >> 12;
+    *s ^= *s << 25;
+    *s ^= *s >> 27;
+    return *s * 2685821657736338717ull;
+}
+
+uint64_t tu_seed(int argc, char **argv)
+{
+    for (int i = 1; i + 1 < argc; i++)
+        if (!strcmp(argv[i], "--seed"))
+            return strtoull(argv[i + 1], NULL, 0);
+    const char *e = getenv("CLIENTELE_SEED");
+    if (e && *e)
+        return strtoull(e, NULL, 0);
+    return (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+}

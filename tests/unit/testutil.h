@@ -1,0 +1,26 @@
+/* Helpers shared by the unit tests: temporary data folders and stores. */
+#ifndef CLIENTELE_TESTUTIL_H
+#define CLIENTELE_TESTUTIL_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "clientele/model.h"
+
+/* A fresh folder under $TMPDIR; removed by tu_rmdir. Caller frees. */
+char *tu_tmpdir(void);
+void tu_rmdir(const char *dir);
+/* A store in a fresh folder for a device id made from `seed`. */
+cl_store *tu_store(const char *dir, uint8_t seed);
+cl_device_id tu_device(uint8_t seed);
+/* Hex digest of a store. out needs 65 bytes. */
+void tu_digest(cl_store *s, char out[65]);
+/* A deterministic PRNG (xorshift64*) for property tests. */
+uint64_t tu_rand(uint64_t *state);
+/* The seed of a property test: argv --seed N, else $CLIENTELE_SEED, else time. */
+uint64_t tu_seed(int argc, char **argv);
+
+#endif

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Install the Debian packages clientele needs, only those missing.
+#   tools/deps.sh build   — to build and run
+#   tools/deps.sh test    — to build and run the whole test suite (adds cmocka,
+#                           clang for the fuzzers, Chromium, Node.js and npm)
+set -euo pipefail
+what=${1:-build}
+pkgs=(ca-certificates gcc libc6-dev make cmake pkg-config
+      liblmdb-dev libmbedtls-dev libcjson-dev libcivetweb-dev)
+if [ "$what" = test ]; then
+  pkgs+=(libcmocka-dev lmdb-utils curl procps chromium nodejs npm)
+fi
+missing=()
+for p in "${pkgs[@]}"; do
+  # node from another packaging (nodesource) counts as installed
+  if [ "$p" = npm ] && command -v npm >/dev/null; then continue; fi
+  if [ "$p" = nodejs ] && command -v node >/dev/null; then continue; fi
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "Installing: ${missing[*]}"
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
