@@ -1,0 +1,28 @@
+/*
+ * clientele — http layer: the local web page and its JSON API (civetweb).
+ * Errors follow util.h.
+ */
+#ifndef CLIENTELE_HTTP_H
+#define CLIENTELE_HTTP_H
+
+#include "clientele/net.h"
+#include "clientele/store.h"
+
+typedef struct cl_http_config {
+    cl_store *store;                 /* borrowed; outlives the server */
+    const cl_identity *ident;        /* borrowed */
+    const char *listen;              /* "127.0.0.1:8080" */
+    /* Ask for a sync with every paired peer now (POST /api/sync); NULL when
+     * the process does not sync (the API answers 503 then). */
+    void (*sync_now)(void *ctx);
+    void *sync_ctx;
+} cl_http_config;
+
+typedef struct cl_http cl_http;
+
+/* Start serving; returns once the port is bound. */
+int cl_http_start(const cl_http_config *cfg, cl_http **out);
+/* Stop and free (waits for requests in progress). NULL is fine. */
+void cl_http_stop(cl_http *h);
+
+#endif

@@ -1,0 +1,63 @@
+/*
+ * clientele — sync layer: paired peers, pending requests from unknown devices,
+ * invitations, and syncing with a peer over mutually authenticated TLS
+ * (protocol: docs/protocol.md). Errors follow util.h.
+ */
+#ifndef CLIENTELE_SYNC_H
+#define CLIENTELE_SYNC_H
+
+#include "clientele/net.h"
+#include "clientele/store.h"
+
+#define CL_PEER_NAME_MAX 100
+#define CL_PEER_ADDR_MAX 200
+
+/* A paired device and what we know of our syncs with it. */
+typedef struct cl_peer {
+    cl_device_id id;
+    char name[CL_PEER_NAME_MAX + 1];   /* "" when unknown */
+    char addr[CL_PEER_ADDR_MAX + 1];   /* HOST:PORT, "" when unknown */
+    uint64_t added_ms;
+    uint64_t last_sync_ms;             /* last success; 0 never */
+    uint64_t last_attempt_ms;
+    uint64_t next_attempt_ms;          /* scheduler's plan; 0 as soon as possible */
+    uint64_t last_sent, last_received; /* ops in the last successful sync */
+    uint32_t failures;                 /* consecutive */
+    char last_error[256];              /* "" after a success */
+} cl_peer;
+
+/* An unknown device that tried to sync with us. */
+typedef struct cl_pending {
+    cl_device_id id;
+    char name[CL_PEER_NAME_MAX + 1];   /* as it claims */
+    char addr[CL_PEER_ADDR_MAX + 1];
+    uint64_t first_ms, last_ms;
+    uint32_t attempts;
+} cl_pending;
+
+/* Pair with a device (or update its address / name: NULL keeps them). A
+ * pending request from it is removed. */
+int cl_peer_add(cl_store *s, const cl_device_id *id, const char *addr, const char *name);
+int cl_peer_remove(cl_store *s, const cl_device_id *id);          /* CL_ENOTFOUND */
+int cl_peer_get(cl_txn *t, const cl_device_id *id, cl_peer *out); /* CL_ENOTFOUND */
+int cl_peer_put(cl_txn *t, const cl_peer *p);
+/* All paired peers, in id order. *out is malloc'd (free()). */
+int cl_peer_list(cl_store *s, cl_peer **out, size_t *n);
+int cl_pending_list(cl_store *s, cl_pending **out, size_t *n);
+int cl_pending_remove(cl_store *s, const cl_device_id *id);       /* refuse a request */
+
+typedef struct cl_sync_result {
+    cl_device_id peer;
+    char peer_name[CL_PEER_NAME_MAX + 1];
+    uint64_t sent, received;   /* ops */
+    uint64_t bytes_sent, bytes_received;
+    uint64_t ms;
+} cl_sync_result;
+
+/* Sync once with the peer at addr ("HOST:PORT"; NULL: the peer's stored
+ * address). expect (may be NULL when addr is given) is the device id the
+ * other side must have; it must be paired. */
+int cl_sync_once(cl_store *s, const cl_identity *me, const char *addr,
+                 const cl_device_id *expect, cl_sync_result *res);
+
+#endif

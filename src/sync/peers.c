@@ -1,0 +1,219 @@
+/* Paired peers and pending requests, kept in the store's peers and pending
+ * tables as small JSON objects (keyed by device id) so that fields can be
+ * added without a schema change. */
+#include "clientele/sync.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void copy_str(char *dst, size_t cap, const cJSON *o, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    snprintf(dst, cap, "%s", cJSON_IsString(v) ? v->valuestring : "");
+}
+
+static uint64_t get_u64(const cJSON *o, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    return cJSON_IsNumber(v) && v->valuedouble > 0 ? (uint64_t)v->valuedouble : 0;
+}
+
+static int peer_decode(const cl_device_id *id, const void *v, size_t n, cl_peer *p)
+{
+    cJSON *o = cJSON_ParseWithLength(v, n);
+    if (!o)
+        return cl_seterr(CL_ECORRUPT, "a stored peer is damaged");
+    memset(p, 0, sizeof *p);
+    p->id = *id;
+    copy_str(p->name, sizeof p->name, o, "name");
+    copy_str(p->addr, sizeof p->addr, o, "addr");
+    copy_str(p->last_error, sizeof p->last_error, o, "last_error");
+    p->added_ms = get_u64(o, "added");
+    p->last_sync_ms = get_u64(o, "last_sync");
+    p->last_attempt_ms = get_u64(o, "last_attempt");
+    p->next_attempt_ms = get_u64(o, "next_attempt");
+    p->last_sent = get_u64(o, "sent");
+    p->last_received = get_u64(o, "received");
+    p->failures = (uint32_t)get_u64(o, "failures");
+    cJSON_Delete(o);
+    return CL_OK;
+}
+
+int cl_peer_put(cl_txn *t, const cl_peer *p)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "name", p->name);
+    cJSON_AddStringToObject(o, "addr", p->addr);
+    cJSON_AddStringToObject(o, "last_error", p->last_error);
+    cJSON_AddNumberToObject(o, "added", (double)p->added_ms);
+    cJSON_AddNumberToObject(o, "last_sync", (double)p->last_sync_ms);
+    cJSON_AddNumberToObject(o, "last_attempt", (double)p->last_attempt_ms);
+    cJSON_AddNumberToObject(o, "next_attempt", (double)p->next_attempt_ms);
+    cJSON_AddNumberToObject(o, "sent", (double)p->last_sent);
+    cJSON_AddNumberToObject(o, "received", (double)p->last_received);
+    cJSON_AddNumberToObject(o, "failures", p->failures);
+    char *s = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    if (!s)
+        return cl_seterr(CL_ENOMEM, "out of memory");
+    int rc = cl_txn_kv_put(t, CL_TAB_PEERS, p->id.b, CL_DEVICE_ID_LEN, s, strlen(s));
+    cJSON_free(s);
+    return rc;
+}
+
+int cl_peer_get(cl_txn *t, const cl_device_id *id, cl_peer *out)
+{
+    const void *v;
+    size_t n;
+    int rc = cl_txn_kv_get(t, CL_TAB_PEERS, id->b, CL_DEVICE_ID_LEN, &v, &n);
+    if (rc == CL_ENOTFOUND) {
+        char text[CL_DEVICE_ID_TEXT];
+        cl_device_id_format(id, text);
+        return cl_seterr(CL_ENOTFOUND, "device %s is not paired", text);
+    }
+    return rc ? rc : peer_decode(id, v, n, out);
+}
+
+struct add_args {
+    const cl_device_id *id;
+    const char *addr, *name;
+};
+
+static int add_fn(cl_txn *t, void *arg)
+{
+    struct add_args *a = arg;
+    cl_peer p;
+    int rc = cl_peer_get(t, a->id, &p);
+    if (rc == CL_ENOTFOUND) {
+        memset(&p, 0, sizeof p);
+        p.id = *a->id;
+        p.added_ms = cl_now_ms();
+        /* a device that asked before: keep the name and address it gave */
+        const void *v;
+        size_t n;
+        if (cl_txn_kv_get(t, CL_TAB_PENDING, a->id->b, CL_DEVICE_ID_LEN, &v, &n) == CL_OK) {
+            cJSON *o = cJSON_ParseWithLength(v, n);
+            if (o) {
+                copy_str(p.name, sizeof p.name, o, "name");
+                copy_str(p.addr, sizeof p.addr, o, "addr");
+                cJSON_Delete(o);
+            }
+        }
+    } else if (rc) {
+        return rc;
+    }
+    if (a->addr)
+        snprintf(p.addr, sizeof p.addr, "%s", a->addr);
+    if (a->name)
+        snprintf(p.name, sizeof p.name, "%s", a->name);
+    if ((rc = cl_peer_put(t, &p)))
+        return rc;
+    return cl_txn_kv_del(t, CL_TAB_PENDING, a->id->b, CL_DEVICE_ID_LEN);
+}
+
+int cl_peer_add(cl_store *s, const cl_device_id *id, const char *addr, const char *name)
+{
+    if (!memcmp(id->b, cl_store_self(s)->b, CL_DEVICE_ID_LEN))
+        return cl_seterr(CL_EINVAL, "that is this device's own id");
+    if ((addr && strlen(addr) > CL_PEER_ADDR_MAX) || (name && strlen(name) > CL_PEER_NAME_MAX))
+        return cl_seterr(CL_EINVAL, "address or name too long");
+    struct add_args a = {id, addr, name};
+    return cl_store_update(s, add_fn, &a);
+}
+
+static int remove_fn(cl_txn *t, void *arg)
+{
+    const cl_device_id *id = arg;
+    cl_peer p;
+    int rc = cl_peer_get(t, id, &p);
+    return rc ? rc : cl_txn_kv_del(t, CL_TAB_PEERS, id->b, CL_DEVICE_ID_LEN);
+}
+
+int cl_peer_remove(cl_store *s, const cl_device_id *id)
+{
+    return cl_store_update(s, remove_fn, (void *)id);
+}
+
+struct list_ctx {
+    void *items;
+    size_t n, size;
+    bool pending;
+};
+
+static int list_step(void *arg, const void *k, size_t kl, const void *v, size_t vl)
+{
+    struct list_ctx *c = arg;
+    if (kl != CL_DEVICE_ID_LEN)
+        return CL_OK;
+    void *p = realloc(c->items, (c->n + 1) * c->size);
+    if (!p)
+        return cl_seterr(CL_ENOMEM, "out of memory");
+    c->items = p;
+    cl_device_id id;
+    memcpy(id.b, k, CL_DEVICE_ID_LEN);
+    if (!c->pending) {
+        if (peer_decode(&id, v, vl, (cl_peer *)c->items + c->n))
+            return CL_OK; /* skip a damaged entry rather than hide every peer */
+    } else {
+        cl_pending *q = (cl_pending *)c->items + c->n;
+        cJSON *o = cJSON_ParseWithLength(v, vl);
+        if (!o)
+            return CL_OK;
+        memset(q, 0, sizeof *q);
+        q->id = id;
+        copy_str(q->name, sizeof q->name, o, "name");
+        copy_str(q->addr, sizeof q->addr, o, "addr");
+        q->first_ms = get_u64(o, "first");
+        q->last_ms = get_u64(o, "last");
+        q->attempts = (uint32_t)get_u64(o, "attempts");
+        cJSON_Delete(o);
+    }
+    c->n++;
+    return CL_OK;
+}
+
+static int list_table(cl_store *s, enum cl_table tab, size_t size, void **out, size_t *n)
+{
+    struct list_ctx c = {NULL, 0, size, tab == CL_TAB_PENDING};
+    cl_txn *t;
+    int rc = cl_store_read(s, &t);
+    if (rc)
+        return rc;
+    rc = cl_txn_kv_each(t, tab, list_step, &c);
+    cl_txn_end(t);
+    if (rc) {
+        free(c.items);
+        return rc;
+    }
+    *out = c.items;
+    *n = c.n;
+    return CL_OK;
+}
+
+int cl_peer_list(cl_store *s, cl_peer **out, size_t *n)
+{
+    return list_table(s, CL_TAB_PEERS, sizeof(cl_peer), (void **)out, n);
+}
+
+int cl_pending_list(cl_store *s, cl_pending **out, size_t *n)
+{
+    return list_table(s, CL_TAB_PENDING, sizeof(cl_pending), (void **)out, n);
+}
+
+static int pending_remove_fn(cl_txn *t, void *arg)
+{
+    const cl_device_id *id = arg;
+    const void *v;
+    size_t n;
+    int rc = cl_txn_kv_get(t, CL_TAB_PENDING, id->b, CL_DEVICE_ID_LEN, &v, &n);
+    if (rc == CL_ENOTFOUND)
+        return cl_seterr(CL_ENOTFOUND, "no pending request from that device");
+    return rc ? rc : cl_txn_kv_del(t, CL_TAB_PENDING, id->b, CL_DEVICE_ID_LEN);
+}
+
+int cl_pending_remove(cl_store *s, const cl_device_id *id)
+{
+    return cl_store_update(s, pending_remove_fn, (void *)id);
+}
