@@ -1,0 +1,263 @@
+/*
+ * Convergence property test. Five in-process replicas make random writes and
+ * deletes of random fields of shared records and exchange op batches through a
+ * "network" that reorders, duplicates and delays them. After a final exchange:
+ *   - every replica has the same digest;
+ *   - every field's value is that of its max-(hlc, origin) write (nothing lost);
+ *   - every replica lists exactly the conflicts the definition gives: the
+ *     field's writes that no other write saw, other than the winner.
+ * Seeded: `test_convergence --seed N [--schedules K]` replays a failure.
+ */
+#include "storeutil.h"
+
+#include <stdio.h>
+
+#define REPLICAS 5
+#define RECORDS 4
+#define STEPS 80
+
+static const uint8_t FIELDS[] = {CL_F_NAME, CL_F_PHONE, CL_F_EMAIL, CL_F_NOTES, CL_F_DELETED};
+
+typedef struct message {
+    int to;
+    op_list ops;
+} message;
+
+typedef struct world {
+    uint64_t rng;
+    char *dir[REPLICAS];
+    cl_store *s[REPLICAS];
+    message *q;
+    size_t nq, capq;
+    int writes;
+} world;
+
+static cl_record_id record(int i)
+{
+    cl_record_id id;
+    memset(id.b, 0xA0 + i, sizeof id.b);
+    return id;
+}
+
+static uint64_t pick(world *w, uint64_t n)
+{
+    return tu_rand(&w->rng) % n;
+}
+
+static void random_write(world *w)
+{
+    int r = (int)pick(w, REPLICAS);
+    cl_record_id id = record((int)pick(w, RECORDS));
+    uint8_t field = FIELDS[pick(w, sizeof FIELDS)];
+    char value[32];
+    if (field == CL_F_DELETED)
+        snprintf(value, sizeof value, "%d", (int)pick(w, 2));
+    else
+        snprintf(value, sizeof value, "v%d-%d", r, w->writes);
+    w->writes++;
+    put_field(w->s[r], &id, field, value);
+}
+
+/* Queue a slice of one origin's ops from one replica to another. */
+static void random_send(world *w)
+{
+    int a = (int)pick(w, REPLICAS), b = (int)pick(w, REPLICAS);
+    if (a == b)
+        return;
+    int o = (int)pick(w, REPLICAS);
+    const cl_device_id *origin = cl_store_self(w->s[o]);
+    uint64_t have = vv_of(w->s[a], origin);
+    if (!have)
+        return;
+    uint64_t from = pick(w, have), len = 1 + pick(w, have - from);
+    if (w->nq == w->capq) {
+        w->capq = w->capq ? 2 * w->capq : 16;
+        w->q = realloc(w->q, w->capq * sizeof *w->q);
+    }
+    message *m = &w->q[w->nq++];
+    memset(m, 0, sizeof *m);
+    m->to = b;
+    read_ops(w->s[a], origin, from, len, &m->ops);
+}
+
+/* Deliver a random queued message; keep it for later when it leaves a gap,
+ * and sometimes keep it anyway to deliver it twice. */
+static void random_deliver(world *w)
+{
+    if (!w->nq)
+        return;
+    size_t i = pick(w, w->nq);
+    message *m = &w->q[i];
+    size_t applied;
+    int rc = apply_list(w->s[m->to], &m->ops, &applied);
+    assert_true(rc == CL_OK || rc == CL_EPROTO);
+    if (rc == CL_OK && pick(w, 3)) {
+        op_list_free(&m->ops);
+        w->q[i] = w->q[--w->nq];
+    }
+}
+
+static void settle(world *w)
+{
+    while (w->nq) {
+        size_t applied;
+        message *m = &w->q[w->nq - 1];
+        int rc = apply_list(w->s[m->to], &m->ops, &applied);
+        assert_true(rc == CL_OK || rc == CL_EPROTO);
+        op_list_free(&m->ops);
+        w->nq--;
+    }
+    for (bool moved = true; moved;) {
+        moved = false;
+        for (int a = 0; a < REPLICAS; a++)
+            for (int b = 0; b < REPLICAS; b++)
+                if (a != b && push_all(w->s[a], w->s[b]))
+                    moved = true;
+    }
+}
+
+static int lww_cmp(const cl_op *a, const cl_op *b)
+{
+    if (a->hlc != b->hlc)
+        return a->hlc < b->hlc ? -1 : 1;
+    int c = memcmp(a->origin.b, b->origin.b, CL_DEVICE_ID_LEN);
+    if (c)
+        return c;
+    return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+static bool same_op(const cl_op *a, const cl_op_id *b)
+{
+    return a->seq == b->seq && !memcmp(a->origin.b, b->origin.b, CL_DEVICE_ID_LEN);
+}
+
+/* The definition, computed from the whole op set of one field. */
+static void check_field(world *w, op_list *all, const cl_record_id *id, uint8_t field)
+{
+    const cl_op *win = NULL;
+    const cl_op *heads[256];
+    size_t nheads = 0;
+    for (size_t i = 0; i < all->n; i++) {
+        const cl_op *x = &all->v[i].op;
+        if (memcmp(x->record.b, id->b, CL_RECORD_ID_LEN) || x->field != field)
+            continue;
+        if (!win || lww_cmp(x, win) > 0)
+            win = x;
+        bool seen = false;
+        for (size_t j = 0; j < all->n && !seen; j++) {
+            const cl_op *y = &all->v[j].op;
+            if (memcmp(y->record.b, id->b, CL_RECORD_ID_LEN) || y->field != field)
+                continue;
+            for (unsigned k = 0; k < y->nseen && !seen; k++)
+                seen = same_op(x, &y->seen[k]);
+        }
+        if (!seen && nheads < 256)
+            heads[nheads++] = x;
+    }
+    for (int r = 0; r < REPLICAS; r++) {
+        char *v = field_of(w->s[r], id, field);
+        assert_string_equal(v, win ? win->value : "");
+        free(v);
+        op_list c = {0};
+        conflicts_of(w->s[r], id, field, &c);
+        size_t expect = 0;
+        for (size_t h = 0; h < nheads; h++)
+            if (heads[h] != win) {
+                expect++;
+                bool listed = false;
+                for (size_t k = 0; k < c.n && !listed; k++)
+                    listed = c.v[k].op.seq == heads[h]->seq && !memcmp(c.v[k].op.origin.b, heads[h]->origin.b, CL_DEVICE_ID_LEN);
+                assert_true(listed);
+            }
+        assert_int_equal(c.n, expect);
+        op_list_free(&c);
+    }
+}
+
+static void check(world *w)
+{
+    char d0[65], d[65];
+    tu_digest(w->s[0], d0);
+    for (int r = 1; r < REPLICAS; r++) {
+        tu_digest(w->s[r], d);
+        assert_string_equal(d0, d);
+    }
+    op_list all = {0};
+    for (int o = 0; o < REPLICAS; o++)
+        read_ops(w->s[0], cl_store_self(w->s[o]), 0, SIZE_MAX, &all);
+    assert_int_equal(all.n, w->writes > 0 ? all.n : 0);
+    for (int i = 0; i < RECORDS; i++) {
+        cl_record_id id = record(i);
+        for (size_t f = 0; f < sizeof FIELDS; f++)
+            check_field(w, &all, &id, FIELDS[f]);
+    }
+    op_list_free(&all);
+}
+
+static void run_schedule(uint64_t seed)
+{
+    world w = {.rng = seed * 0x9E3779B97F4A7C15ull + 1};
+    for (int r = 0; r < REPLICAS; r++) {
+        w.dir[r] = tu_tmpdir();
+        w.s[r] = tu_store(w.dir[r], (uint8_t)(r + 1));
+    }
+    for (int step = 0; step < STEPS; step++) {
+        uint64_t p = pick(&w, 100);
+        if (p < 45)
+            random_write(&w);
+        else if (p < 75)
+            random_send(&w);
+        else
+            random_deliver(&w);
+    }
+    settle(&w);
+    check(&w);
+    for (int r = 0; r < REPLICAS; r++) {
+        cl_store_close(w.s[r]);
+        tu_rmdir(w.dir[r]);
+        free(w.dir[r]);
+    }
+    free(w.q);
+}
+
+static uint64_t base_seed, current_seed;
+static long schedules;
+static bool finished;
+
+static void replicas_converge_under_reordering_duplicates_and_delays(void **state)
+{
+    (void)state;
+    for (long i = 0; i < schedules; i++) {
+        current_seed = base_seed + (uint64_t)i;
+        run_schedule(current_seed);
+    }
+    finished = true;
+    printf("%ld schedules converged (seeds %llu..%llu)\n", schedules, (unsigned long long)base_seed,
+           (unsigned long long)current_seed);
+}
+
+static int report_failing_seed(void **state)
+{
+    (void)state;
+    if (!finished)
+        printf("FAILED at seed %llu: replay with --seed %llu --schedules 1\n", (unsigned long long)current_seed,
+               (unsigned long long)current_seed);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    setenv("CLIENTELE_NOSYNC", "1", 1);
+    base_seed = tu_seed(argc, argv);
+    const char *n = getenv("CLIENTELE_SCHEDULES");
+    schedules = n ? atol(n) : 2000;
+    for (int i = 1; i + 1 < argc; i++)
+        if (!strcmp(argv[i], "--schedules"))
+            schedules = atol(argv[i + 1]);
+    printf("seed %llu, %ld schedules: replay with --seed %llu\n", (unsigned long long)base_seed, schedules,
+           (unsigned long long)base_seed);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(replicas_converge_under_reordering_duplicates_and_delays, report_failing_seed),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,349 @@
+/* The store: the CRDT rules of docs/merge.md, idempotence, gaps, limits. */
+#include "storeutil.h"
+
+#include "clientele/hlc.h"
+
+#include <stdio.h>
+
+typedef struct fixture {
+    char *dir[3];
+    cl_store *s[3];
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    for (int i = 0; i < 3; i++) {
+        f->dir[i] = tu_tmpdir();
+        f->s[i] = tu_store(f->dir[i], (uint8_t)(i + 1));
+    }
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    for (int i = 0; i < 3; i++) {
+        cl_store_close(f->s[i]);
+        tu_rmdir(f->dir[i]);
+        free(f->dir[i]);
+    }
+    free(f);
+    return 0;
+}
+
+static cl_record_id rid(uint8_t n)
+{
+    cl_record_id id;
+    memset(id.b, n, sizeof id.b);
+    return id;
+}
+
+static void writes_are_read_back_and_noop_writes_add_no_op(void **state)
+{
+    fixture *f = *state;
+    cl_record_id r = rid(1);
+    put_field(f->s[0], &r, CL_F_NAME, "Ada");
+    put_field(f->s[0], &r, CL_F_NAME, "Ada");
+    char *v = field_of(f->s[0], &r, CL_F_NAME);
+    assert_string_equal(v, "Ada");
+    free(v);
+    assert_int_equal(vv_of(f->s[0], cl_store_self(f->s[0])), 1);
+}
+
+static void a_later_edit_that_saw_the_value_is_no_conflict(void **state)
+{
+    fixture *f = *state;
+    cl_record_id r = rid(2);
+    put_field(f->s[0], &r, CL_F_PHONE, "111");
+    push_all(f->s[0], f->s[1]);
+    put_field(f->s[1], &r, CL_F_PHONE, "222");
+    push_all(f->s[1], f->s[0]);
+    op_list c = {0};
+    for (int i = 0; i < 2; i++) {
+        char *v = field_of(f->s[i], &r, CL_F_PHONE);
+        assert_string_equal(v, "222");
+        free(v);
+        assert_int_equal(conflicts_of(f->s[i], &r, CL_F_PHONE, &c), 0);
+    }
+}
+
+static void concurrent_writes_converge_and_keep_the_loser(void **state)
+{
+    fixture *f = *state;
+    cl_record_id r = rid(3);
+    put_field(f->s[0], &r, CL_F_NAME, "Ion");
+    push_all(f->s[0], f->s[1]);
+    put_field(f->s[0], &r, CL_F_PHONE, "from-A");
+    put_field(f->s[1], &r, CL_F_PHONE, "from-B");
+    put_field(f->s[1], &r, CL_F_EMAIL, "b@x.ro"); /* another field: no conflict */
+    push_all(f->s[0], f->s[1]);
+    push_all(f->s[1], f->s[0]);
+    char d0[65], d1[65];
+    tu_digest(f->s[0], d0);
+    tu_digest(f->s[1], d1);
+    assert_string_equal(d0, d1);
+    char *w0 = field_of(f->s[0], &r, CL_F_PHONE), *w1 = field_of(f->s[1], &r, CL_F_PHONE);
+    assert_string_equal(w0, w1);
+    for (int i = 0; i < 2; i++) {
+        op_list c = {0};
+        assert_int_equal(conflicts_of(f->s[i], &r, CL_F_PHONE, &c), 1);
+        assert_string_not_equal(c.v[0].value, w0); /* the loser is kept */
+        assert_true(!strcmp(c.v[0].value, "from-A") || !strcmp(c.v[0].value, "from-B"));
+        op_list_free(&c);
+        op_list e = {0};
+        assert_int_equal(conflicts_of(f->s[i], &r, CL_F_EMAIL, &e), 0);
+        char *em = field_of(f->s[i], &r, CL_F_EMAIL);
+        assert_string_equal(em, "b@x.ro");
+        free(em);
+    }
+    free(w0);
+    free(w1);
+    /* resolving is an ordinary write that supersedes both */
+    put_field(f->s[0], &r, CL_F_PHONE, "from-B");
+    push_all(f->s[0], f->s[1]);
+    for (int i = 0; i < 2; i++) {
+        op_list c = {0};
+        assert_int_equal(conflicts_of(f->s[i], &r, CL_F_PHONE, &c), 0);
+        char *v = field_of(f->s[i], &r, CL_F_PHONE);
+        assert_string_equal(v, "from-B");
+        free(v);
+    }
+}
+
+static void delete_and_restore_are_last_writer_wins(void **state)
+{
+    fixture *f = *state;
+    cl_record_id r = rid(4);
+    put_field(f->s[0], &r, CL_F_NAME, "Temp");
+    put_field(f->s[0], &r, CL_F_DELETED, "1");
+    cl_txn *t;
+    cl_record_meta m;
+    assert_int_equal(cl_store_read(f->s[0], &t), CL_OK);
+    assert_int_equal(cl_txn_record(t, &r, &m), CL_OK);
+    assert_true(m.deleted);
+    cl_txn_end(t);
+    put_field(f->s[0], &r, CL_F_DELETED, "0");
+    push_all(f->s[0], f->s[1]);
+    assert_int_equal(cl_store_read(f->s[1], &t), CL_OK);
+    assert_int_equal(cl_txn_record(t, &r, &m), CL_OK);
+    assert_false(m.deleted);
+    cl_txn_end(t);
+}
+
+static void applying_twice_changes_nothing(void **state)
+{
+    fixture *f = *state;
+    cl_record_id r = rid(5);
+    put_field(f->s[0], &r, CL_F_NAME, "Twice");
+    put_field(f->s[0], &r, CL_F_NOTES, "n");
+    op_list l = {0};
+    read_ops(f->s[0], cl_store_self(f->s[0]), 0, SIZE_MAX, &l);
+    size_t applied;
+    assert_int_equal(apply_list(f->s[1], &l, &applied), CL_OK);
+    assert_int_equal(applied, 2);
+    char before[65], after[65];
+    tu_digest(f->s[1], before);
+    assert_int_equal(apply_list(f->s[1], &l, &applied), CL_OK);
+    assert_int_equal(applied, 0);
+    tu_digest(f->s[1], after);
+    assert_string_equal(before, after);
+    op_list_free(&l);
+}
+
+static void a_gap_is_refused_and_nothing_is_stored(void **state)
+{
+    fixture *f = *state;
+    cl_record_id r = rid(6);
+    put_field(f->s[0], &r, CL_F_NAME, "One");
+    put_field(f->s[0], &r, CL_F_NAME, "Two");
+    op_list l = {0};
+    read_ops(f->s[0], cl_store_self(f->s[0]), 1, SIZE_MAX, &l); /* seq 2 only */
+    char before[65], after[65];
+    tu_digest(f->s[1], before);
+    size_t applied;
+    assert_int_equal(apply_list(f->s[1], &l, &applied), CL_EPROTO);
+    tu_digest(f->s[1], after);
+    assert_string_equal(before, after);
+    assert_int_equal(vv_of(f->s[1], cl_store_self(f->s[0])), 0);
+    op_list_free(&l);
+}
+
+static void an_op_contradicting_the_type_is_refused(void **state)
+{
+    fixture *f = *state;
+    cl_record_id r = rid(7);
+    put_field(f->s[0], &r, CL_F_NAME, "Typed");
+    op_list l = {0};
+    read_ops(f->s[0], cl_store_self(f->s[0]), 0, SIZE_MAX, &l);
+    push_all(f->s[0], f->s[1]);
+    /* a forged op from device 3 saying the record is a company */
+    l.v[0].op.origin = *cl_store_self(f->s[2]);
+    l.v[0].op.type = CL_T_COMPANY;
+    size_t applied;
+    assert_int_equal(apply_list(f->s[1], &l, &applied), CL_EPROTO);
+    op_list_free(&l);
+}
+
+static void an_op_superseded_before_it_arrives_is_no_conflict(void **state)
+{
+    fixture *f = *state;
+    cl_record_id r = rid(8);
+    put_field(f->s[0], &r, CL_F_TITLE, "x");     /* X on A */
+    push_all(f->s[0], f->s[1]);
+    put_field(f->s[1], &r, CL_F_TITLE, "y");     /* Y on B saw X */
+    /* C receives Y (B's log) before X (A's log) */
+    op_list ly = {0}, lx = {0};
+    read_ops(f->s[1], cl_store_self(f->s[1]), 0, SIZE_MAX, &ly);
+    read_ops(f->s[0], cl_store_self(f->s[0]), 0, SIZE_MAX, &lx);
+    size_t applied;
+    assert_int_equal(apply_list(f->s[2], &ly, &applied), CL_OK);
+    assert_int_equal(apply_list(f->s[2], &lx, &applied), CL_OK);
+    op_list c = {0};
+    assert_int_equal(conflicts_of(f->s[2], &r, CL_F_TITLE, &c), 0);
+    char *v = field_of(f->s[2], &r, CL_F_TITLE);
+    assert_string_equal(v, "y");
+    free(v);
+    char d1[65], d2[65];
+    tu_digest(f->s[1], d1);
+    tu_digest(f->s[2], d2);
+    assert_string_equal(d1, d2);
+    op_list_free(&ly);
+    op_list_free(&lx);
+}
+
+static void a_clock_a_year_ahead_does_not_freeze_others(void **state)
+{
+    fixture *f = *state;
+    cl_record_id r = rid(9), other = rid(10);
+    setenv("CLIENTELE_CLOCK_OFFSET_MS", "31536000000", 1); /* A is a year ahead */
+    put_field(f->s[0], &r, CL_F_PHONE, "future");
+    unsetenv("CLIENTELE_CLOCK_OFFSET_MS");
+    push_all(f->s[0], f->s[1]);
+    /* B's other edits keep B's own time, within the bound */
+    put_field(f->s[1], &other, CL_F_NAME, "now");
+    cl_txn *t;
+    cl_field_state st;
+    assert_int_equal(cl_store_read(f->s[1], &t), CL_OK);
+    assert_int_equal(cl_txn_field(t, &other, CL_F_NAME, &st), CL_OK);
+    assert_true(cl_hlc_ms(st.hlc) <= cl_now_ms() + CL_HLC_MAX_AHEAD_MS + 1000);
+    cl_txn_end(t);
+    /* and B replacing the future value still wins everywhere */
+    put_field(f->s[1], &r, CL_F_PHONE, "fixed");
+    push_all(f->s[1], f->s[0]);
+    for (int i = 0; i < 2; i++) {
+        char *v = field_of(f->s[i], &r, CL_F_PHONE);
+        assert_string_equal(v, "fixed");
+        free(v);
+    }
+}
+
+static int put_schema_99(cl_txn *t, void *arg)
+{
+    (void)arg;
+    static const unsigned char v99[8] = {0, 0, 0, 0, 0, 0, 0, 99};
+    return cl_txn_kv_put(t, CL_TAB_META, "schema", 6, v99, 8);
+}
+
+static void a_newer_schema_is_refused(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(cl_store_update(f->s[2], put_schema_99, NULL), CL_OK);
+    cl_store_close(f->s[2]);
+    f->s[2] = NULL;
+    cl_device_id d = tu_device(3);
+    cl_store *s = NULL;
+    assert_int_equal(cl_store_open(f->dir[2], &d, &s), CL_EVERSION);
+    assert_non_null(strstr(cl_errmsg(), "newer"));
+}
+
+static void another_devices_folder_is_refused(void **state)
+{
+    fixture *f = *state;
+    cl_store_close(f->s[2]);
+    f->s[2] = NULL;
+    cl_device_id d = tu_device(9);
+    cl_store *s = NULL;
+    assert_int_equal(cl_store_open(f->dir[2], &d, &s), CL_EINVAL);
+}
+
+static void a_foreign_file_is_refused(void **state)
+{
+    (void)state;
+    char *dir = tu_tmpdir();
+    char path[4200];
+    snprintf(path, sizeof path, "%s/data.mdb", dir);
+    FILE *fp = fopen(path, "w");
+    for (int i = 0; i < 1000; i++)
+        fputs("this is not an lmdb file\n", fp);
+    fclose(fp);
+    cl_device_id d = tu_device(1);
+    cl_store *s = NULL;
+    int rc = cl_store_open(dir, &d, &s);
+    assert_true(rc == CL_ECORRUPT || rc == CL_ESTORE);
+    tu_rmdir(dir);
+    free(dir);
+}
+
+struct many {
+    int from, to;
+};
+
+static int many_fn(cl_txn *t, void *arg)
+{
+    struct many *m = arg;
+    char v[120];
+    for (int i = m->from; i < m->to; i++) {
+        cl_record_id r;
+        memset(r.b, 0, sizeof r.b);
+        memcpy(r.b, &i, sizeof i);
+        snprintf(v, sizeof v, "%0100d", i);
+        int rc = cl_txn_write(t, &r, CL_T_CONTACT, CL_F_NOTES, v, strlen(v));
+        if (rc)
+            return rc;
+    }
+    return CL_OK;
+}
+
+static void the_map_grows_on_demand(void **state)
+{
+    (void)state;
+    char *dir = tu_tmpdir();
+    setenv("CLIENTELE_MAPSIZE", "262144", 1); /* 256 KiB */
+    cl_store *s = tu_store(dir, 1);
+    unsetenv("CLIENTELE_MAPSIZE");
+    struct many m = {0, 20000};
+    int rc = cl_store_update(s, many_fn, &m);
+    if (rc)
+        fprintf(stderr, "%s\n", cl_errmsg());
+    assert_int_equal(rc, CL_OK);
+    cl_txn *t;
+    assert_int_equal(cl_store_read(s, &t), CL_OK);
+    assert_int_equal(cl_txn_op_count(t), 20000);
+    cl_txn_end(t);
+    cl_store_close(s);
+    tu_rmdir(dir);
+    free(dir);
+}
+
+int main(void)
+{
+    setenv("CLIENTELE_NOSYNC", "1", 1);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(writes_are_read_back_and_noop_writes_add_no_op, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_later_edit_that_saw_the_value_is_no_conflict, setup, teardown),
+        cmocka_unit_test_setup_teardown(concurrent_writes_converge_and_keep_the_loser, setup, teardown),
+        cmocka_unit_test_setup_teardown(delete_and_restore_are_last_writer_wins, setup, teardown),
+        cmocka_unit_test_setup_teardown(applying_twice_changes_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_gap_is_refused_and_nothing_is_stored, setup, teardown),
+        cmocka_unit_test_setup_teardown(an_op_contradicting_the_type_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(an_op_superseded_before_it_arrives_is_no_conflict, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_clock_a_year_ahead_does_not_freeze_others, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_newer_schema_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(another_devices_folder_is_refused, setup, teardown),
+        cmocka_unit_test(a_foreign_file_is_refused),
+        cmocka_unit_test(the_map_grows_on_demand),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
