@@ -1,0 +1,51 @@
+/* Private to src/http: the server state shared by the request handlers. */
+#ifndef CLIENTELE_HTTP_INTERNAL_H
+#define CLIENTELE_HTTP_INTERNAL_H
+
+#include "clientele/http.h"
+
+#include <civetweb.h>
+#include <cjson/cJSON.h>
+#include <pthread.h>
+
+/* Hard limit on a request body: a record is at most a few hundred KiB. */
+#define HTTP_MAX_BODY (1024 * 1024)
+#define HTTP_MAX_WS 64 /* open pages listening to /api/events */
+#define HTTP_TOKEN_LEN 52  /* 32 random bytes in base32 */
+
+struct cl_http {
+    cl_http_config cfg;             /* copied; pointers inside are borrowed */
+    struct mg_context *mg;
+    char host[64];                  /* listen address as given ("127.0.0.1") */
+    int port;
+    char token[HTTP_TOKEN_LEN + 1]; /* CSRF secret of the data folder */
+    /* websocket clients, guarded by mg_lock_context */
+    struct mg_connection *ws[HTTP_MAX_WS];
+    size_t nws;
+    /* the change watcher */
+    pthread_t watcher;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool stopping, watching;
+};
+
+/* ----- responses (server.c) ----- */
+
+/* Send j (not consumed) with the status; returns status. */
+int http_send_json(struct mg_connection *conn, int status, const cJSON *j);
+/* Send {"error":{"code","message"}}; returns status. */
+int http_send_error(struct mg_connection *conn, int status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Send the error recorded by cl_seterr for rc, with the status it maps to. */
+int http_send_cl_error(struct mg_connection *conn, int rc);
+/* An empty 204. */
+int http_send_empty(struct mg_connection *conn, int status);
+
+/* ----- the JSON API (api.c) ----- */
+
+/* Handle a request under /api/ (after the Host and token checks). body is
+ * the request body (NUL-terminated, len bytes; NULL for none). */
+int http_api(struct mg_connection *conn, cl_http *h, const char *method, const char *path,
+             const char *query, const char *body, size_t len);
+
+#endif

@@ -1,0 +1,466 @@
+/* The civetweb server: start/stop, the Host and CSRF checks, request bodies,
+ * the compiled-in assets and the /api/events websocket. */
+#include "http/assets.h"
+#include "http/internal.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+/* ------------------------------------------------------------ responses */
+
+static void common_headers(struct mg_connection *conn)
+{
+    /* The page is only ever framed, sniffed or referred by itself. */
+    mg_response_header_add(conn, "X-Content-Type-Options", "nosniff", -1);
+    mg_response_header_add(conn, "X-Frame-Options", "DENY", -1);
+    mg_response_header_add(conn, "Referrer-Policy", "no-referrer", -1);
+}
+
+static int send_body(struct mg_connection *conn, int status, const char *type, const char *cache,
+                     const void *body, size_t len)
+{
+    char lenbuf[32];
+    snprintf(lenbuf, sizeof lenbuf, "%zu", len);
+    mg_response_header_start(conn, status);
+    common_headers(conn);
+    if (type)
+        mg_response_header_add(conn, "Content-Type", type, -1);
+    mg_response_header_add(conn, "Cache-Control", cache, -1);
+    mg_response_header_add(conn, "Content-Length", lenbuf, -1);
+    mg_response_header_send(conn);
+    if (len)
+        mg_write(conn, body, len);
+    return status;
+}
+
+int http_send_json(struct mg_connection *conn, int status, const cJSON *j)
+{
+    char *s = cJSON_PrintUnformatted(j);
+    if (!s)
+        return http_send_error(conn, 500, "out_of_memory", "out of memory");
+    send_body(conn, status, "application/json", "no-store", s, strlen(s));
+    cJSON_free(s);
+    return status;
+}
+
+int http_send_error(struct mg_connection *conn, int status, const char *code, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    cJSON *o = cJSON_CreateObject(), *e = cJSON_AddObjectToObject(o, "error");
+    cJSON_AddStringToObject(e, "code", code);
+    cJSON_AddStringToObject(e, "message", msg);
+    char *s = o && e ? cJSON_PrintUnformatted(o) : NULL;
+    cJSON_Delete(o);
+    static const char oom[] = "{\"error\":{\"code\":\"out_of_memory\",\"message\":\"out of memory\"}}";
+    send_body(conn, status, "application/json", "no-store", s ? s : oom, strlen(s ? s : oom));
+    cJSON_free(s);
+    return status;
+}
+
+/* The mapping of docs/architecture.md. */
+int http_send_cl_error(struct mg_connection *conn, int rc)
+{
+    int status = rc == CL_EINVAL ? 400 : rc == CL_ENOTFOUND ? 404 : rc == CL_EDENIED ? 403 : 500;
+    const char *msg = cl_errmsg();
+    return http_send_error(conn, status, cl_errname(rc), "%s", *msg ? msg : cl_errname(rc));
+}
+
+int http_send_empty(struct mg_connection *conn, int status)
+{
+    return send_body(conn, status, NULL, "no-store", NULL, 0);
+}
+
+/* ------------------------------------------------------------ security */
+
+/* The Host header must name the address we serve: a page from another
+ * origin that re-points its DNS name at 127.0.0.1 (DNS rebinding) sends its
+ * own name and is refused. Listening on 0.0.0.0, any IPv4 literal is fine
+ * (rebinding needs a name). */
+static bool host_ok(const cl_http *h, const char *host)
+{
+    if (!host)
+        return false;
+    const char *colon = strrchr(host, ':');
+    if (!colon || atoi(colon + 1) != h->port)
+        return false;
+    char port[16];
+    snprintf(port, sizeof port, "%d", h->port);
+    if (strcmp(colon + 1, port))
+        return false;
+    size_t n = (size_t)(colon - host);
+    if ((n == strlen(h->host) && !strncmp(host, h->host, n)) ||
+        (n == 9 && !strncasecmp(host, "localhost", 9)))
+        return true;
+    if (!strcmp(h->host, "0.0.0.0")) {
+        unsigned a, b, c, d;
+        char tail;
+        char ip[32];
+        snprintf(ip, sizeof ip, "%.*s", (int)(n < 31 ? n : 31), host);
+        return sscanf(ip, "%u.%u.%u.%u%c", &a, &b, &c, &d, &tail) == 4;
+    }
+    return false;
+}
+
+/* Constant-time comparison: the token must not leak through timing. */
+static bool token_ok(const cl_http *h, const char *given)
+{
+    if (!given || strlen(given) != HTTP_TOKEN_LEN)
+        return false;
+    unsigned char diff = 0;
+    for (size_t i = 0; i < HTTP_TOKEN_LEN; i++)
+        diff |= (unsigned char)(given[i] ^ h->token[i]);
+    return diff == 0;
+}
+
+static bool is_safe_method(const char *m)
+{
+    return !strcmp(m, "GET") || !strcmp(m, "HEAD");
+}
+
+/* ------------------------------------------------------------ bodies */
+
+/* Read the whole body into a malloc'd NUL-terminated buffer, refusing more
+ * than HTTP_MAX_BODY before reading it when the length is announced. Returns
+ * 0 or the HTTP status it sent. */
+static int read_body(struct mg_connection *conn, char **out, size_t *len)
+{
+    const struct mg_request_info *ri = mg_get_request_info(conn);
+    *out = NULL;
+    *len = 0;
+    if (ri->content_length > HTTP_MAX_BODY) {
+        mg_disable_keep_alive(conn); /* the rest of the body is not read */
+        return http_send_error(conn, 413, "too_large", "request body over %d bytes", HTTP_MAX_BODY);
+    }
+    size_t cap = ri->content_length > 0 ? (size_t)ri->content_length + 1 : 4096, n = 0;
+    char *b = malloc(cap);
+    if (!b)
+        return http_send_error(conn, 500, "out_of_memory", "out of memory");
+    for (;;) {
+        if (n + 1 >= cap) {
+            char *nb = cap > HTTP_MAX_BODY ? NULL : realloc(b, cap * 2);
+            if (!nb) {
+                free(b);
+                mg_disable_keep_alive(conn);
+                return http_send_error(conn, 413, "too_large", "request body over %d bytes", HTTP_MAX_BODY);
+            }
+            b = nb;
+            cap *= 2;
+        }
+        int r = mg_read(conn, b + n, cap - n - 1);
+        if (r <= 0)
+            break;
+        n += (size_t)r;
+    }
+    if (n > HTTP_MAX_BODY) {
+        free(b);
+        mg_disable_keep_alive(conn);
+        return http_send_error(conn, 413, "too_large", "request body over %d bytes", HTTP_MAX_BODY);
+    }
+    b[n] = 0;
+    *out = b;
+    *len = n;
+    return 0;
+}
+
+/* ------------------------------------------------------------ assets */
+
+static const struct cl_asset *find_asset(const char *path)
+{
+    for (const struct cl_asset *a = cl_assets; a->path; a++)
+        if (!strcmp(a->path, path))
+            return a;
+    return NULL;
+}
+
+/* A validator for an asset: FNV-1a of its bytes. Assets only change with
+ * the binary, so the browser revalidates (no-cache) and gets 304s. */
+static void asset_etag(const struct cl_asset *a, char out[24])
+{
+    uint64_t x = 1469598103934665603ull;
+    for (size_t i = 0; i < a->len; i++)
+        x = (x ^ a->data[i]) * 1099511628211ull;
+    snprintf(out, 24, "\"%016llx\"", (unsigned long long)x);
+}
+
+/* The page with the CSRF token in its meta tag. The token is public to our
+ * own origin only: another site can neither read this page nor the header. */
+static int send_index(struct mg_connection *conn, const cl_http *h)
+{
+    const struct cl_asset *a = find_asset("/index.html");
+    if (!a)
+        return http_send_error(conn, 500, "missing", "index.html is not compiled in");
+    static const char mark[] = "__CLIENTELE_TOKEN__";
+    const char *html = (const char *)a->data, *at = strstr(html, mark);
+    cl_buf b = {0};
+    if (at) {
+        cl_buf_put(&b, html, (size_t)(at - html));
+        cl_buf_puts(&b, h->token);
+        cl_buf_puts(&b, at + sizeof mark - 1);
+    } else {
+        cl_buf_put(&b, html, a->len);
+    }
+    if (!b.data)
+        return http_send_error(conn, 500, "out_of_memory", "out of memory");
+    int st = send_body(conn, 200, a->content_type, "no-store", b.data, b.len);
+    cl_buf_free(&b);
+    return st;
+}
+
+static int send_asset(struct mg_connection *conn, const cl_http *h, const char *path)
+{
+    if (!strcmp(path, "/") || !strcmp(path, "/index.html"))
+        return send_index(conn, h);
+    const struct cl_asset *a = find_asset(path);
+    if (!a)
+        return http_send_error(conn, 404, "not_found", "no such page: %s", path);
+    char etag[24];
+    asset_etag(a, etag);
+    const char *inm = mg_get_header(conn, "If-None-Match");
+    bool fresh = inm && !strcmp(inm, etag);
+    mg_response_header_start(conn, fresh ? 304 : 200);
+    common_headers(conn);
+    mg_response_header_add(conn, "ETag", etag, -1);
+    mg_response_header_add(conn, "Cache-Control", "no-cache", -1);
+    if (fresh) {
+        mg_response_header_send(conn);
+        return 304;
+    }
+    char lenbuf[32];
+    snprintf(lenbuf, sizeof lenbuf, "%zu", a->len);
+    mg_response_header_add(conn, "Content-Type", a->content_type, -1);
+    mg_response_header_add(conn, "Content-Length", lenbuf, -1);
+    mg_response_header_send(conn);
+    if (strcmp(mg_get_request_info(conn)->request_method, "HEAD"))
+        mg_write(conn, a->data, a->len);
+    return 200;
+}
+
+/* ------------------------------------------------------------ dispatch */
+
+static int handle(struct mg_connection *conn, void *arg)
+{
+    cl_http *h = arg;
+    const struct mg_request_info *ri = mg_get_request_info(conn);
+    const char *method = ri->request_method, *path = ri->local_uri ? ri->local_uri : "/";
+    if (!host_ok(h, mg_get_header(conn, "Host")))
+        return http_send_error(conn, 403, "denied", "this server answers only to http://%s:%d", h->host, h->port);
+    bool api = !strncmp(path, "/api/", 5) || !strcmp(path, "/api");
+    if (!api) {
+        if (!is_safe_method(method))
+            return http_send_error(conn, 405, "method", "%s is not allowed here", method);
+        return send_asset(conn, h, path);
+    }
+    if (!is_safe_method(method) && !token_ok(h, mg_get_header(conn, "X-Clientele-Token")))
+        return http_send_error(conn, 403, "denied", "missing or wrong X-Clientele-Token header");
+    char *body = NULL;
+    size_t len = 0;
+    int st = is_safe_method(method) ? 0 : read_body(conn, &body, &len);
+    if (!st)
+        st = http_api(conn, h, method, path, ri->query_string, body, len);
+    free(body);
+    return st;
+}
+
+/* ------------------------------------------------------------ websocket */
+
+static int ws_connect(const struct mg_connection *conn, void *arg)
+{
+    cl_http *h = arg;
+    /* A websocket is not bound by the same-origin policy: check the Host
+     * and that the page opening it is ours. */
+    if (!host_ok(h, mg_get_header(conn, "Host")))
+        return 1;
+    const char *origin = mg_get_header(conn, "Origin"), *host = mg_get_header(conn, "Host");
+    if (origin && (strncmp(origin, "http://", 7) || strcmp(origin + 7, host)))
+        return 1;
+    return 0;
+}
+
+static void ws_ready(struct mg_connection *conn, void *arg)
+{
+    cl_http *h = arg;
+    mg_lock_context(h->mg);
+    if (h->nws < HTTP_MAX_WS)
+        h->ws[h->nws++] = conn;
+    mg_unlock_context(h->mg);
+    mg_websocket_write(conn, MG_WEBSOCKET_OPCODE_TEXT, "{\"type\":\"hello\"}", 16);
+}
+
+static int ws_data(struct mg_connection *conn, int bits, char *data, size_t len, void *arg)
+{
+    (void)conn, (void)data, (void)len, (void)arg;
+    return (bits & 0x0f) != MG_WEBSOCKET_OPCODE_CONNECTION_CLOSE;
+}
+
+static void ws_close(const struct mg_connection *conn, void *arg)
+{
+    cl_http *h = arg;
+    mg_lock_context(h->mg);
+    for (size_t i = 0; i < h->nws; i++)
+        if (h->ws[i] == conn) {
+            h->ws[i] = h->ws[--h->nws];
+            break;
+        }
+    mg_unlock_context(h->mg);
+}
+
+static void broadcast(cl_http *h, const char *msg)
+{
+    mg_lock_context(h->mg);
+    for (size_t i = 0; i < h->nws; i++)
+        mg_websocket_write(h->ws[i], MG_WEBSOCKET_OPCODE_TEXT, msg, strlen(msg));
+    mg_unlock_context(h->mg);
+}
+
+/* Polls the store's generation (bumped by any process's commit), so edits
+ * from a sync or from `clientele put` in another process reach open pages. */
+static void *watch(void *arg)
+{
+    cl_http *h = arg;
+    uint64_t seen = cl_store_generation(h->cfg.store);
+    pthread_mutex_lock(&h->mu);
+    while (!h->stopping) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 200 * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&h->cv, &h->mu, &ts);
+        if (h->stopping)
+            break;
+        pthread_mutex_unlock(&h->mu);
+        uint64_t now = cl_store_generation(h->cfg.store);
+        if (now != seen) {
+            seen = now;
+            broadcast(h, "{\"type\":\"changed\"}");
+        }
+        pthread_mutex_lock(&h->mu);
+    }
+    pthread_mutex_unlock(&h->mu);
+    return NULL;
+}
+
+/* ------------------------------------------------------------ start/stop */
+
+struct token_arg {
+    char *out;
+};
+
+/* Read the folder's CSRF token, creating it on first start. Runs in a write
+ * transaction so that two processes starting at once agree on one token. */
+static int token_fn(cl_txn *t, void *arg)
+{
+    struct token_arg *a = arg;
+    const void *v;
+    size_t n;
+    int rc = cl_txn_kv_get(t, CL_TAB_META, "csrf_token", 10, &v, &n);
+    if (rc == CL_OK && n == HTTP_TOKEN_LEN) {
+        memcpy(a->out, v, n);
+        a->out[n] = 0;
+        return CL_OK;
+    }
+    if (rc != CL_OK && rc != CL_ENOTFOUND)
+        return rc;
+    unsigned char raw[32];
+    if ((rc = cl_random(raw, sizeof raw)))
+        return rc;
+    cl_base32_encode(raw, sizeof raw, a->out, true);
+    return cl_txn_kv_put(t, CL_TAB_META, "csrf_token", 10, a->out, HTTP_TOKEN_LEN);
+}
+
+static int parse_listen(const char *listen, cl_http *h)
+{
+    const char *colon = listen ? strrchr(listen, ':') : NULL;
+    char *end;
+    long port = colon ? strtol(colon + 1, &end, 10) : -1;
+    if (!colon || colon == listen || !colon[1] || *end || port < 1 || port > 65535 ||
+        (size_t)(colon - listen) >= sizeof h->host)
+        return cl_seterr(CL_EINVAL, "web UI address must be HOST:PORT (IPv4), not '%s'", listen ? listen : "");
+    snprintf(h->host, sizeof h->host, "%.*s", (int)(colon - listen), listen);
+    if (!strcasecmp(h->host, "localhost"))
+        snprintf(h->host, sizeof h->host, "127.0.0.1");
+    unsigned a, b, c, d;
+    char tail;
+    if (sscanf(h->host, "%u.%u.%u.%u%c", &a, &b, &c, &d, &tail) != 4 || a > 255 || b > 255 || c > 255 || d > 255)
+        return cl_seterr(CL_EINVAL, "web UI address must be an IPv4 address, not '%s'", h->host);
+    h->port = (int)port;
+    return CL_OK;
+}
+
+static int start_civetweb(cl_http *h)
+{
+    char ports[96], err[256] = "";
+    snprintf(ports, sizeof ports, "%s:%d", h->host, h->port);
+    const char *opts[] = {"listening_ports", ports, "num_threads", "16", "request_timeout_ms", "15000",
+                          "enable_keep_alive", "yes", "enable_websocket_ping_pong", "yes",
+                          "websocket_timeout_ms", "20000", NULL};
+    struct mg_callbacks cb;
+    memset(&cb, 0, sizeof cb);
+    struct mg_init_data init = {&cb, h, opts};
+    struct mg_error_data ed = {NULL, err, sizeof err};
+    h->mg = mg_start2(&init, &ed);
+    if (!h->mg)
+        return cl_seterr(CL_EIO, "cannot serve the web UI on %s: %s", ports, *err ? err : "start failed");
+    mg_set_request_handler(h->mg, "/", handle, h);
+    mg_set_websocket_handler(h->mg, "/api/events", ws_connect, ws_ready, ws_data, ws_close, h);
+    return CL_OK;
+}
+
+int cl_http_start(const cl_http_config *cfg, cl_http **out)
+{
+    *out = NULL;
+    unsigned want = MG_FEATURES_WEBSOCKET;
+    if ((mg_init_library(want) & want) != want)
+        return cl_seterr(CL_EIO, "civetweb was built without websocket support");
+    cl_http *h = calloc(1, sizeof *h);
+    if (!h)
+        return cl_seterr(CL_ENOMEM, "out of memory");
+    h->cfg = *cfg;
+    struct token_arg ta = {h->token};
+    int rc = parse_listen(cfg->listen, h);
+    if (!rc)
+        rc = cl_store_update(cfg->store, token_fn, &ta);
+    if (!rc)
+        rc = start_civetweb(h);
+    if (rc) {
+        free(h);
+        mg_exit_library();
+        return rc;
+    }
+    pthread_mutex_init(&h->mu, NULL);
+    pthread_cond_init(&h->cv, NULL);
+    h->watching = pthread_create(&h->watcher, NULL, watch, h) == 0;
+    if (!h->watching)
+        cl_log(CL_LOG_WARN, "web UI: no live updates (cannot start the watcher thread)");
+    cl_log(CL_LOG_INFO, "web UI on http://%s:%d/", h->host, h->port);
+    *out = h;
+    return CL_OK;
+}
+
+void cl_http_stop(cl_http *h)
+{
+    if (!h)
+        return;
+    pthread_mutex_lock(&h->mu);
+    h->stopping = true;
+    pthread_cond_signal(&h->cv);
+    pthread_mutex_unlock(&h->mu);
+    if (h->watching)
+        pthread_join(h->watcher, NULL);
+    mg_stop(h->mg); /* waits for the requests in progress */
+    mg_exit_library();
+    pthread_cond_destroy(&h->cv);
+    pthread_mutex_destroy(&h->mu);
+    free(h);
+}
