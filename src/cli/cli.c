@@ -15,7 +15,7 @@
 #define CLIENTELE_VERSION "dev"
 #endif
 
-static const cli_cmd *const TABLES[] = {cli_device_cmds, cli_record_cmds, cli_sync_cmds, cli_io_cmds};
+static const cli_cmd *const TABLES[] = {cli_device_cmds, cli_record_cmds, cli_sync_cmds, cli_io_cmds, cli_serve_cmds};
 
 const cli_cmd *cli_find(const char *name)
 {
@@ -141,6 +141,10 @@ static int make_dirs(const char *dir)
         return cl_seterr(CL_EIO, "%s is not a folder", tmp);
     if (st.st_uid != geteuid())
         return cl_seterr(CL_EDENIED, "%s belongs to another user", tmp);
+    /* The folder holds the private key and the whole book: owner-only. */
+    if (st.st_mode & 077)
+        return cl_seterr(CL_EDENIED, "%s can be read or written by other users (mode %04o): run 'chmod 700 %s'",
+                         tmp, (unsigned)(st.st_mode & 07777), tmp);
     return CL_OK;
 }
 

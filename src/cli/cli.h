@@ -50,6 +50,7 @@ extern const cli_cmd cli_record_cmds[];
 extern const cli_cmd cli_device_cmds[];
 extern const cli_cmd cli_sync_cmds[];
 extern const cli_cmd cli_io_cmds[];
+extern const cli_cmd cli_serve_cmds[];
 
 int cli_main(int argc, char **argv);
 
