@@ -9,6 +9,7 @@ pkgs=(ca-certificates gcc libc6-dev make cmake pkg-config
       liblmdb-dev libmbedtls-dev libcjson-dev libcivetweb-dev)
 if [ "$what" = test ]; then
   pkgs+=(libcmocka-dev lmdb-utils curl procps chromium nodejs npm)
+  pkgs+=(man-db groff-base)   # the man page test renders docs/clientele.1
 fi
 missing=()
 for p in "${pkgs[@]}"; do
