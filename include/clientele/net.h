@@ -20,4 +20,57 @@ const cl_device_id *cl_identity_device(const cl_identity *id);
 /* The device id of a DER-encoded certificate's public key. */
 int cl_device_id_of_cert(const unsigned char *der, size_t len, cl_device_id *out);
 
+/* ----- frames: [length u32 BE][type u8][payload], length = 1 + payload ----- */
+
+#define CL_FRAME_MAX (1u << 20)   /* payload bytes; a larger frame is an error */
+#define CL_FRAME_HDR 5
+
+enum cl_frame_status { CL_FRAME_COMPLETE = 1, CL_FRAME_NEED_MORE = 0 };
+
+/* Parse one frame at the start of buf[0..len). Returns CL_FRAME_COMPLETE with
+ * *type, *payload (borrowed from buf), *plen and *consumed set;
+ * CL_FRAME_NEED_MORE when buf holds a valid prefix; CL_EPROTO when the length
+ * is zero or over CL_FRAME_MAX. Never allocates. */
+int cl_frame_parse(const unsigned char *buf, size_t len, uint8_t *type,
+                   const unsigned char **payload, size_t *plen, size_t *consumed);
+/* The 5-byte header for a payload of plen bytes. */
+void cl_frame_header(unsigned char hdr[CL_FRAME_HDR], uint8_t type, size_t plen);
+
+/* ----- addresses and sockets ----- */
+
+/* "HOST:PORT" (IPv4 or a name). CL_EINVAL with a message when malformed. */
+int cl_addr_parse(const char *text, char *host, size_t hostcap, uint16_t *port);
+/* A listening TCP socket (SO_REUSEADDR) on HOST:PORT; *port_out (may be
+ * NULL) gets the bound port (for ":0"). */
+int cl_listen(const char *addr, int *fd_out, uint16_t *port_out);
+/* The IPv4 addresses of the up interfaces, loopback last, comma-separated
+ * into out. */
+void cl_local_addresses(char *out, size_t cap);
+
+/* ----- TLS connections pinned to device ids ----- */
+
+typedef struct cl_conn cl_conn;
+
+/* Connect to addr and complete a TLS handshake as client. The server must
+ * present a certificate whose key hashes to *expect (or, when expect is NULL,
+ * to a device for which is_known() says true). timeout_ms bounds every read
+ * and write. *out owned by the caller: cl_conn_close(). */
+int cl_conn_connect(const cl_identity *me, const char *addr, const cl_device_id *expect,
+                    bool (*is_known)(void *ctx, const cl_device_id *id), void *ctx,
+                    int timeout_ms, cl_conn **out);
+/* Take an accepted socket (ownership passes) and complete the handshake as
+ * server. Any certificate is accepted at this stage; the caller must check
+ * cl_conn_peer() against its pairings before reading or writing data. */
+int cl_conn_accept(const cl_identity *me, int fd, int timeout_ms, cl_conn **out);
+const cl_device_id *cl_conn_peer(const cl_conn *c);
+/* "a.b.c.d" of the other end. Borrowed. */
+const char *cl_conn_peer_ip(const cl_conn *c);
+int cl_conn_send(cl_conn *c, uint8_t type, const void *payload, size_t len);
+/* Read one frame; *payload is valid until the next call. */
+int cl_conn_recv(cl_conn *c, uint8_t *type, const unsigned char **payload, size_t *len);
+uint64_t cl_conn_bytes_sent(const cl_conn *c);
+uint64_t cl_conn_bytes_received(const cl_conn *c);
+/* Send close_notify (best effort), close the socket, free. NULL is fine. */
+void cl_conn_close(cl_conn *c);
+
 #endif

@@ -60,4 +60,34 @@ typedef struct cl_sync_result {
 int cl_sync_once(cl_store *s, const cl_identity *me, const char *addr,
                  const cl_device_id *expect, cl_sync_result *res);
 
+/* ----- one-step pairing ----- */
+
+#define CL_INVITE_TTL_S 600
+#define CL_INVITE_TEXT 512
+
+/* Create a single-use invitation valid for ttl_s seconds, naming this device
+ * and addrs ("HOST:PORT,HOST:PORT"). *text: one line to paste or read out:
+ *   clientele://DEVICEID/SECRET@HOST:PORT,HOST:PORT                       */
+int cl_invite_create(cl_store *s, const cl_device_id *self, const char *addrs, unsigned ttl_s,
+                     char text[CL_INVITE_TEXT]);
+/* Redeem an invitation: connect to its addresses in turn, prove the secret
+ * inside TLS pinned to the inviter's id, pair both ways. *peer gets the
+ * inviter's id. CL_EDENIED when the secret is refused. */
+int cl_invite_join(cl_store *s, const cl_identity *me, const char *text, cl_device_id *peer,
+                   char *peer_name, size_t name_cap);
+
+/* ----- the listener of `serve` ----- */
+
+typedef struct cl_sync_server cl_sync_server;
+
+#define CL_SYNC_MAX_CONNS 8   /* concurrent incoming syncs; more are closed at once */
+
+/* Listen on addr ("0.0.0.0:7701") and serve peers in threads until stopped.
+ * Records the bound port in the store (hello tells peers where we listen). */
+int cl_sync_server_start(cl_store *s, const cl_identity *me, const char *addr, cl_sync_server **out);
+uint16_t cl_sync_server_port(const cl_sync_server *srv);
+/* Stop accepting, cut the connections in progress (a batch being applied
+ * commits or rolls back whole) and wait for their threads. NULL is fine. */
+void cl_sync_server_stop(cl_sync_server *srv);
+
 #endif

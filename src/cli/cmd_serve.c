@@ -1,6 +1,7 @@
 /* serve: the long-running process (web UI; peer sync joins it later). */
 #include "cli/cli.h"
 #include "clientele/http.h"
+#include "clientele/sync.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -22,6 +23,7 @@ typedef struct serve_opts {
 /* The running services; each start/stop pair below adds one. */
 typedef struct services {
     cl_http *http;
+    cl_sync_server *peers;
 } services;
 
 static volatile sig_atomic_t stop_requested;
@@ -35,13 +37,16 @@ static void on_signal(int sig)
 static int start_services(cli *c, const serve_opts *o, services *sv)
 {
     cl_http_config hc = {.store = c->store, .ident = c->ident, .listen = o->ui};
-    return cl_http_start(&hc, &sv->http);
+    int rc = cl_sync_server_start(c->store, c->ident, o->listen, &sv->peers);
+    return rc ? rc : cl_http_start(&hc, &sv->http);
 }
 
 static void stop_services(services *sv)
 {
     cl_http_stop(sv->http);
     sv->http = NULL;
+    cl_sync_server_stop(sv->peers);
+    sv->peers = NULL;
 }
 
 static int parse_number(const cli_cmd *cmd, const char *opt, const char *text, long lo, long hi, long *out)
@@ -97,7 +102,8 @@ static int cmd_serve(cli *c, int argc, char **argv)
         pthread_sigmask(SIG_SETMASK, &old, NULL);
         return cli_fail();
     }
-    printf("serving the web UI on http://%s/\n", o.ui);
+    printf("serving the web UI on http://%s/ and peers on %s (port %u)\n", o.ui, o.listen,
+           cl_sync_server_port(sv.peers));
     fflush(stdout);
     while (!stop_requested)
         sigsuspend(&old);

@@ -1,4 +1,312 @@
-/* peer, sync, serve: filled in by the sync and web layers. */
+/* peer (add, list, rm, invite, join) and sync. */
 #include "cli/cli.h"
+#include "clientele/hlc.h"
+#include "clientele/sync.h"
 
-const cli_cmd cli_sync_cmds[] = {{0}};
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int parse_device(const cli_cmd *cmd, const char *text, cl_device_id *id)
+{
+    if (cl_device_id_parse(text, id))
+        return cli_usage(cmd, "%s", cl_errmsg());
+    return EXIT_OK;
+}
+
+static int peer_add(cli *c, const cli_cmd *cmd, int argc, char **argv)
+{
+    const char *addr = NULL, *name = NULL, *pos[1];
+    const cli_opt opts[] = {{"addr", &addr, NULL}, {"name", &name, NULL}, {0}};
+    int npos, rc = cli_parse(cmd, argc, argv, opts, pos, 1, &npos);
+    if (rc)
+        return rc;
+    if (npos != 1)
+        return cli_usage(cmd, "peer add needs a DEVICE-ID");
+    cl_device_id id;
+    char host[256];
+    uint16_t port;
+    if ((rc = parse_device(cmd, pos[0], &id)))
+        return rc;
+    if (addr && cl_addr_parse(addr, host, sizeof host, &port))
+        return cli_usage(cmd, "%s", cl_errmsg());
+    if (cl_peer_add(c->store, &id, addr, name))
+        return cli_fail();
+    char text[CL_DEVICE_ID_TEXT];
+    cl_device_id_format(&id, text);
+    printf("paired with %s\n", text);
+    return EXIT_OK;
+}
+
+static int peer_rm(cli *c, const cli_cmd *cmd, int argc, char **argv)
+{
+    const char *pos[1];
+    int npos, rc = cli_parse(cmd, argc, argv, NULL, pos, 1, &npos);
+    if (rc)
+        return rc;
+    if (npos != 1)
+        return cli_usage(cmd, "peer rm needs a DEVICE-ID");
+    cl_device_id id;
+    if ((rc = parse_device(cmd, pos[0], &id)))
+        return rc;
+    return cl_peer_remove(c->store, &id) ? cli_fail() : EXIT_OK;
+}
+
+static void when(uint64_t ms, char out[32])
+{
+    if (ms)
+        cl_format_iso(ms, out);
+    else
+        snprintf(out, 32, "never");
+}
+
+static cJSON *peer_json(const cl_peer *p)
+{
+    char id[CL_DEVICE_ID_TEXT], t[32];
+    cl_device_id_format(&p->id, id);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "id", id);
+    cJSON_AddStringToObject(o, "name", p->name);
+    cJSON_AddStringToObject(o, "addr", p->addr);
+    when(p->last_sync_ms, t);
+    cJSON_AddItemToObject(o, "last_sync", p->last_sync_ms ? cJSON_CreateString(t) : cJSON_CreateNull());
+    cJSON_AddItemToObject(o, "last_error", p->last_error[0] ? cJSON_CreateString(p->last_error) : cJSON_CreateNull());
+    cJSON_AddNumberToObject(o, "sent", (double)p->last_sent);
+    cJSON_AddNumberToObject(o, "received", (double)p->last_received);
+    return o;
+}
+
+static cJSON *pending_json(const cl_pending *q)
+{
+    char id[CL_DEVICE_ID_TEXT], t[32];
+    cl_device_id_format(&q->id, id);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "id", id);
+    cJSON_AddStringToObject(o, "name", q->name);
+    cJSON_AddStringToObject(o, "addr", q->addr);
+    when(q->last_ms, t);
+    cJSON_AddStringToObject(o, "last_seen", t);
+    cJSON_AddNumberToObject(o, "attempts", q->attempts);
+    return o;
+}
+
+static void print_peers_text(const cl_peer *p, size_t np, const cl_pending *q, size_t nq)
+{
+    char id[CL_DEVICE_ID_TEXT], t[32];
+    printf("paired devices:%s\n", np ? "" : " none (peer add DEVICE-ID, or peer invite)");
+    for (size_t i = 0; i < np; i++) {
+        cl_device_id_format(&p[i].id, id);
+        when(p[i].last_sync_ms, t);
+        printf("  %s  %s  %s  last sync %s", id, p[i].name[0] ? p[i].name : "(no name)",
+               p[i].addr[0] ? p[i].addr : "(no address)", t);
+        if (p[i].last_sync_ms)
+            printf(" (sent %llu, received %llu)", (unsigned long long)p[i].last_sent,
+                   (unsigned long long)p[i].last_received);
+        if (p[i].last_error[0])
+            printf("  last error: %s", p[i].last_error);
+        putchar('\n');
+    }
+    if (nq)
+        printf("pending requests (accept with 'clientele peer add DEVICE-ID'):\n");
+    for (size_t i = 0; i < nq; i++) {
+        cl_device_id_format(&q[i].id, id);
+        when(q[i].last_ms, t);
+        printf("  %s  \"%s\"  from %s  last tried %s, %u attempt%s\n", id, q[i].name, q[i].addr[0] ? q[i].addr : "?",
+               t, q[i].attempts, q[i].attempts == 1 ? "" : "s");
+    }
+}
+
+static int peer_list(cli *c, const cli_cmd *cmd, int argc, char **argv)
+{
+    bool json = false;
+    const char *pos[1];
+    const cli_opt opts[] = {{"json", NULL, &json}, {0}};
+    int npos, rc = cli_parse(cmd, argc, argv, opts, pos, 0, &npos);
+    if (rc)
+        return rc;
+    cl_peer *p = NULL;
+    cl_pending *q = NULL;
+    size_t np = 0, nq = 0;
+    if (cl_peer_list(c->store, &p, &np) || cl_pending_list(c->store, &q, &nq)) {
+        free(p);
+        return cli_fail();
+    }
+    if (json) {
+        cJSON *o = cJSON_CreateObject(), *a = cJSON_AddArrayToObject(o, "peers"),
+              *b = cJSON_AddArrayToObject(o, "pending");
+        for (size_t i = 0; i < np; i++)
+            cJSON_AddItemToArray(a, peer_json(&p[i]));
+        for (size_t i = 0; i < nq; i++)
+            cJSON_AddItemToArray(b, pending_json(&q[i]));
+        cl_json_print(o);
+        cJSON_Delete(o);
+    } else {
+        print_peers_text(p, np, q, nq);
+    }
+    free(p);
+    free(q);
+    return EXIT_OK;
+}
+
+/* The addresses to put in an invitation: --addr, else every local IPv4
+ * address with the port `serve` listens on (7701 until it has run). */
+static void invite_addresses(cli *c, const char *addr, char *out, size_t cap)
+{
+    if (addr) {
+        snprintf(out, cap, "%s", addr);
+        return;
+    }
+    unsigned port = 7701;
+    cl_txn *t;
+    const void *v;
+    size_t n;
+    if (!cl_store_read(c->store, &t)) {
+        if (!cl_txn_kv_get(t, CL_TAB_META, "listen_port", 11, &v, &n) && n == 2)
+            port = (unsigned)(((const unsigned char *)v)[0] << 8 | ((const unsigned char *)v)[1]);
+        cl_txn_end(t);
+    }
+    char ips[512];
+    cl_local_addresses(ips, sizeof ips);
+    size_t len = 0;
+    out[0] = 0;
+    char *save = NULL;
+    for (char *ip = strtok_r(ips, ",", &save); ip; ip = strtok_r(NULL, ",", &save)) {
+        int k = snprintf(out + len, cap - len, "%s%s:%u", len ? "," : "", ip, port);
+        if (k < 0 || (size_t)k >= cap - len)
+            break;
+        len += (size_t)k;
+    }
+}
+
+static int peer_invite(cli *c, const cli_cmd *cmd, int argc, char **argv)
+{
+    const char *addr = NULL, *ttl_s = NULL, *pos[1];
+    const cli_opt opts[] = {{"addr", &addr, NULL}, {"ttl", &ttl_s, NULL}, {0}};
+    int npos, rc = cli_parse(cmd, argc, argv, opts, pos, 0, &npos);
+    if (rc)
+        return rc;
+    long ttl = CL_INVITE_TTL_S;
+    if (ttl_s) {
+        char *end;
+        ttl = strtol(ttl_s, &end, 10);
+        if (*end || ttl < 1 || ttl > 7 * 86400)
+            return cli_usage(cmd, "--ttl needs seconds from 1 to 604800");
+    }
+    char addrs[400], text[CL_INVITE_TEXT];
+    invite_addresses(c, addr, addrs, sizeof addrs);
+    if (cl_invite_create(c->store, cl_identity_device(c->ident), addrs, (unsigned)ttl, text))
+        return cli_fail();
+    puts(text);
+    fprintf(stderr, "valid once, for %ld minutes; on the other device: clientele peer join '%s'\n",
+            (ttl + 59) / 60, text);
+    return EXIT_OK;
+}
+
+static int peer_join(cli *c, const cli_cmd *cmd, int argc, char **argv)
+{
+    const char *pos[1];
+    int npos, rc = cli_parse(cmd, argc, argv, NULL, pos, 1, &npos);
+    if (rc)
+        return rc;
+    if (npos != 1)
+        return cli_usage(cmd, "peer join needs the INVITATION");
+    cl_device_id peer;
+    char name[CL_PEER_NAME_MAX + 1] = "";
+    rc = cl_invite_join(c->store, c->ident, pos[0], &peer, name, sizeof name);
+    if (rc == CL_EINVAL)
+        return cli_usage(cmd, "%s", cl_errmsg());
+    if (rc)
+        return cli_fail();
+    char id[CL_DEVICE_ID_TEXT];
+    cl_device_id_format(&peer, id);
+    printf("paired with %s%s%s%s\n", id, name[0] ? " (" : "", name, name[0] ? ")" : "");
+    return EXIT_OK;
+}
+
+static int cmd_peer(cli *c, int argc, char **argv)
+{
+    const cli_cmd *cmd = cli_find("peer");
+    if (argc < 2)
+        return cli_usage(cmd, "missing sub-command");
+    const char *sub = argv[1];
+    if (!strcmp(sub, "add")) return peer_add(c, cmd, argc - 1, argv + 1);
+    if (!strcmp(sub, "list")) return peer_list(c, cmd, argc - 1, argv + 1);
+    if (!strcmp(sub, "rm")) return peer_rm(c, cmd, argc - 1, argv + 1);
+    if (!strcmp(sub, "invite")) return peer_invite(c, cmd, argc - 1, argv + 1);
+    if (!strcmp(sub, "join")) return peer_join(c, cmd, argc - 1, argv + 1);
+    return cli_usage(cmd, "unknown sub-command '%s'", sub);
+}
+
+static void report(const cl_sync_result *r)
+{
+    char id[CL_DEVICE_ID_TEXT];
+    cl_device_id_format(&r->peer, id);
+    printf("synced with %s%s%s%s: sent %llu, received %llu ops in %llu ms\n", id, r->peer_name[0] ? " (" : "",
+           r->peer_name, r->peer_name[0] ? ")" : "", (unsigned long long)r->sent, (unsigned long long)r->received,
+           (unsigned long long)r->ms);
+}
+
+static int sync_one(cli *c, const char *addr, const cl_device_id *id)
+{
+    cl_sync_result r;
+    if (cl_sync_once(c->store, c->ident, addr, id, &r)) {
+        char who[CL_DEVICE_ID_TEXT];
+        if (id)
+            cl_device_id_format(id, who);
+        fprintf(stderr, "clientele: sync with %s failed: %s\n", id ? who : addr, cl_errmsg());
+        return EXIT_FAIL;
+    }
+    report(&r);
+    return EXIT_OK;
+}
+
+static int cmd_sync(cli *c, int argc, char **argv)
+{
+    const cli_cmd *cmd = cli_find("sync");
+    const char *pos[1];
+    int npos, rc = cli_parse(cmd, argc, argv, NULL, pos, 1, &npos);
+    if (rc)
+        return rc;
+    if (npos == 1) {
+        if (strchr(pos[0], ':')) {
+            char host[256];
+            uint16_t port;
+            if (cl_addr_parse(pos[0], host, sizeof host, &port))
+                return cli_usage(cmd, "%s", cl_errmsg());
+            return sync_one(c, pos[0], NULL);
+        }
+        cl_device_id id;
+        if ((rc = parse_device(cmd, pos[0], &id)))
+            return rc;
+        return sync_one(c, NULL, &id);
+    }
+    cl_peer *p;
+    size_t n;
+    if (cl_peer_list(c->store, &p, &n))
+        return cli_fail();
+    if (!n)
+        printf("no paired devices: 'clientele peer add DEVICE-ID --addr HOST:PORT' or 'clientele peer invite'\n");
+    int status = EXIT_OK;
+    for (size_t i = 0; i < n; i++)
+        if (sync_one(c, NULL, &p[i].id))
+            status = EXIT_FAIL;
+    free(p);
+    return status;
+}
+
+const cli_cmd cli_sync_cmds[] = {
+    {"peer", "peer add DEVICE-ID [--addr HOST:PORT] [--name NAME] | peer list [--json] | peer rm DEVICE-ID | "
+             "peer invite [--addr HOST:PORT] [--ttl SEC] | peer join INVITATION",
+     "Pairing. A device syncs only with devices paired on its side.\n"
+     "  peer add     pair with a device id (also accepts a pending request)\n"
+     "  peer list    paired devices with their last sync, and pending requests from unknown devices\n"
+     "  peer rm      unpair\n"
+     "  peer invite  print a one-time invitation (valid 10 minutes, or --ttl SEC)\n"
+     "  peer join    redeem another device's invitation: both end paired with each other",
+     cmd_peer, true},
+    {"sync", "sync [DEVICE-ID|HOST:PORT]",
+     "Sync now with one paired device, or with every paired device; prints the ops sent and\n"
+     "received. Exit 1 when a peer is unreachable, refuses us or breaks the protocol.",
+     cmd_sync, true},
+    {0},
+};

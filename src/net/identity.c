@@ -23,7 +23,7 @@ static int rng(void *ctx, unsigned char *out, size_t n)
     return cl_random(out, n) ? MBEDTLS_ERR_ENTROPY_SOURCE_FAILED : 0;
 }
 
-static int device_id_of_pk(mbedtls_pk_context *pk, cl_device_id *out)
+int net_device_id_of_pk(mbedtls_pk_context *pk, cl_device_id *out)
 {
     unsigned char der[512];
     int n = mbedtls_pk_write_pubkey_der(pk, der, sizeof der);
@@ -41,7 +41,7 @@ int cl_device_id_of_cert(const unsigned char *der, size_t len, cl_device_id *out
     mbedtls_x509_crt_init(&crt);
     int rc = mbedtls_x509_crt_parse_der(&crt, der, len)
                  ? cl_seterr(CL_ETLS, "unreadable certificate")
-                 : device_id_of_pk(&crt.pk, out);
+                 : net_device_id_of_pk(&crt.pk, out);
     mbedtls_x509_crt_free(&crt);
     return rc;
 }
@@ -63,6 +63,24 @@ static int write_private(const char *path, const unsigned char *data, size_t n)
     return CL_OK;
 }
 
+/* The whole file, NUL-terminated; NULL on failure. */
+static char *read_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    cl_buf b = {0};
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        if (cl_buf_put(&b, chunk, n)) {
+            cl_buf_free(&b);
+            break;
+        }
+    fclose(f);
+    return b.data ? cl_buf_steal(&b) : NULL;
+}
+
 static int create_identity(cl_identity *id, const char *keypath, const char *certpath)
 {
     int rc;
@@ -70,7 +88,7 @@ static int create_identity(cl_identity *id, const char *keypath, const char *cer
     if ((rc = mbedtls_pk_setup(&id->key, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY))) ||
         (rc = mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, mbedtls_pk_ec(id->key), rng, NULL)))
         return cl_seterr(CL_ETLS, "cannot create a key: -0x%04x", (unsigned)-rc);
-    if (device_id_of_pk(&id->key, &id->device))
+    if (net_device_id_of_pk(&id->key, &id->device))
         return CL_ETLS;
     char idtext[CL_DEVICE_ID_TEXT], subject[128];
     cl_device_id_format(&id->device, idtext);
@@ -142,8 +160,12 @@ int cl_identity_load(const char *dir, bool create, cl_identity **out)
         rc = cl_seterr(CL_ECORRUPT, "cannot read the device certificate %s", certpath);
         goto fail;
     }
+    if (!(id->key_pem = read_file(keypath)) || !(id->cert_pem = read_file(certpath))) {
+        rc = cl_seterr(CL_EIO, "cannot read the device key or certificate in %s", dir);
+        goto fail;
+    }
     cl_device_id certid;
-    if ((rc = device_id_of_pk(&id->key, &id->device)) || (rc = device_id_of_pk(&id->cert.pk, &certid)))
+    if ((rc = net_device_id_of_pk(&id->key, &id->device)) || (rc = net_device_id_of_pk(&id->cert.pk, &certid)))
         goto fail;
     if (memcmp(certid.b, id->device.b, CL_DEVICE_ID_LEN)) {
         rc = cl_seterr(CL_ECORRUPT, "%s does not match the device key", certpath);
@@ -162,6 +184,8 @@ void cl_identity_free(cl_identity *id)
         return;
     mbedtls_pk_free(&id->key);
     mbedtls_x509_crt_free(&id->cert);
+    free(id->key_pem);
+    free(id->cert_pem);
     free(id);
 }
 

@@ -11,6 +11,14 @@ struct cl_identity {
     mbedtls_pk_context key;
     mbedtls_x509_crt cert;
     cl_device_id device;
+    /* PEM copies: every connection parses its own key, because mbedTLS's
+     * EC contexts are not safe to share between threads. */
+    char *key_pem, *cert_pem;
 };
+
+/* Connect a TCP socket to "HOST:PORT" within timeout_ms. */
+int net_connect(const char *addr, int timeout_ms, int *fd_out);
+/* Device id of a public key. */
+int net_device_id_of_pk(mbedtls_pk_context *pk, cl_device_id *out);
 
 #endif

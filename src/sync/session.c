@@ -1,9 +1,490 @@
-/* The sync protocol (docs/protocol.md). */
-#include "clientele/sync.h"
+/* One sync session, both directions (docs/protocol.md):
+ *   client → HELLO            server checks pairing (or an INVITE first)
+ *   server → HELLO
+ *   client → OPS… DONE        ops the server lacks, per origin in seq order
+ *   server → OPS… DONE        ops the client lacks
+ * Each OPS frame is applied in one transaction that also advances the version
+ * vector, so an interrupted session loses nothing and the next resumes. */
+#include "sync/internal.h"
+
+#include <cjson/cJSON.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct session {
+    cl_store *s;
+    const cl_identity *me;
+    cl_conn *c;
+    cl_hello mine, theirs;
+    uint64_t sent, received;
+    cl_buf buf;
+} session;
+
+static int vv_collect(void *ctx, const cl_device_id *o, uint64_t seq)
+{
+    cl_hello *h = ctx;
+    if (h->nvv == CL_WIRE_MAX_VV)
+        return cl_seterr(CL_EFULL, "more than %d origins", CL_WIRE_MAX_VV);
+    cl_vv_entry *v = realloc(h->vv, (h->nvv + 1) * sizeof *v);
+    if (!v)
+        return cl_seterr(CL_ENOMEM, "out of memory");
+    h->vv = v;
+    h->vv[h->nvv].origin = *o;
+    h->vv[h->nvv++].seq = seq;
+    return CL_OK;
+}
+
+static uint16_t meta_port(cl_txn *t)
+{
+    const void *v;
+    size_t n;
+    if (cl_txn_kv_get(t, CL_TAB_META, "listen_port", 11, &v, &n) || n != 2)
+        return 0;
+    return (uint16_t)(((const unsigned char *)v)[0] << 8 | ((const unsigned char *)v)[1]);
+}
+
+static int build_hello(session *ss)
+{
+    cl_txn *t;
+    int rc = cl_store_read(ss->s, &t);
+    if (rc)
+        return rc;
+    cl_hello *h = &ss->mine;
+    h->version = CL_PROTOCOL_VERSION;
+    const void *v;
+    size_t n;
+    if (!cl_txn_kv_get(t, CL_TAB_META, "name", 4, &v, &n))
+        snprintf(h->name, sizeof h->name, "%.*s", (int)(n < 100 ? n : 100), (const char *)v);
+    h->listen_port = meta_port(t);
+    rc = cl_txn_vv_each(t, vv_collect, h);
+    cl_txn_end(t);
+    return rc;
+}
+
+static int send_hello(session *ss)
+{
+    cl_buf_reset(&ss->buf);
+    int rc = cl_wire_hello_encode(&ss->buf, &ss->mine);
+    return rc ? rc : cl_conn_send(ss->c, CL_MSG_HELLO, ss->buf.data, ss->buf.len);
+}
+
+static int send_error(cl_conn *c, const char *msg)
+{
+    return cl_conn_send(c, CL_MSG_ERROR, msg, strlen(msg));
+}
+
+static uint64_t their_seq(const cl_hello *h, const cl_device_id *o)
+{
+    for (size_t i = 0; i < h->nvv; i++)
+        if (!memcmp(h->vv[i].origin.b, o->b, CL_DEVICE_ID_LEN))
+            return h->vv[i].seq;
+    return 0;
+}
+
+typedef struct batch {
+    cl_buf *buf;
+    uint32_t count;
+    uint64_t last;
+    int err;
+} batch;
+
+static int batch_add(void *ctx, const cl_op *op)
+{
+    batch *b = ctx;
+    if ((b->err = cl_wire_ops_add(b->buf, op)))
+        return b->err;
+    b->count++;
+    b->last = op->seq;
+    return b->buf->len >= SYNC_BATCH_BYTES ? 1 : 0; /* 1: frame full, stop here */
+}
+
+/* Stream the ops of one origin after `after`, a bounded frame at a time; a
+ * read transaction per frame, never the whole log in memory. */
+static int send_origin(session *ss, const cl_device_id *o, uint64_t after, uint64_t upto)
+{
+    while (after < upto) {
+        batch b = {&ss->buf, 0, after, 0};
+        cl_txn *t;
+        int rc = cl_wire_ops_begin(&ss->buf, o);
+        if (!rc)
+            rc = cl_store_read(ss->s, &t);
+        if (rc)
+            return rc;
+        rc = cl_txn_ops_after(t, o, after, SYNC_BATCH_OPS, batch_add, &b);
+        cl_txn_end(t);
+        if (rc || b.err)
+            return rc ? rc : b.err;
+        if (!b.count)
+            return cl_seterr(CL_ECORRUPT, "the op log has a gap after seq %llu", (unsigned long long)after);
+        cl_wire_ops_end(&ss->buf, b.count);
+        if ((rc = cl_conn_send(ss->c, CL_MSG_OPS, ss->buf.data, ss->buf.len)))
+            return rc;
+        ss->sent += b.count;
+        after = b.last;
+    }
+    return CL_OK;
+}
+
+static int send_missing(session *ss)
+{
+    for (size_t i = 0; i < ss->mine.nvv; i++) {
+        uint64_t theirs = their_seq(&ss->theirs, &ss->mine.vv[i].origin);
+        if (theirs < ss->mine.vv[i].seq) {
+            int rc = send_origin(ss, &ss->mine.vv[i].origin, theirs, ss->mine.vv[i].seq);
+            if (rc)
+                return rc;
+        }
+    }
+    int rc = cl_wire_done_encode(&ss->buf, ss->sent);
+    return rc ? rc : cl_conn_send(ss->c, CL_MSG_DONE, ss->buf.data, ss->buf.len);
+}
+
+static int peer_error(const unsigned char *p, size_t n)
+{
+    char msg[300];
+    cl_wire_text_decode(p, n, msg, sizeof msg);
+    return cl_seterr(CL_EDENIED, "the peer says: %s", msg);
+}
+
+static int recv_until_done(session *ss)
+{
+    for (;;) {
+        uint8_t type;
+        const unsigned char *p;
+        size_t n;
+        int rc = cl_conn_recv(ss->c, &type, &p, &n);
+        if (rc)
+            return rc;
+        if (type == CL_MSG_DONE) {
+            uint64_t count;
+            return cl_wire_done_decode(p, n, &count);
+        }
+        if (type == CL_MSG_ERROR)
+            return peer_error(p, n);
+        if (type != CL_MSG_OPS)
+            return cl_seterr(CL_EPROTO, "unexpected message %u during sync", type);
+        cl_op *ops;
+        size_t nops, applied;
+        if ((rc = cl_wire_ops_decode(p, n, &ops, &nops)))
+            return rc;
+        rc = cl_store_apply(ss->s, ops, nops, &applied);
+        free(ops);
+        if (rc)
+            return rc;
+        ss->received += applied;
+    }
+}
+
+static int check_version(session *ss)
+{
+    if (ss->theirs.version == CL_PROTOCOL_VERSION)
+        return CL_OK;
+    char msg[160];
+    snprintf(msg, sizeof msg, "protocol version %llu is not supported: this device speaks version %d",
+             (unsigned long long)ss->theirs.version, CL_PROTOCOL_VERSION);
+    send_error(ss->c, msg);
+    return cl_seterr(CL_EVERSION, "%s", msg);
+}
+
+static int recv_hello(session *ss, const unsigned char *p, size_t n)
+{
+    int rc = cl_wire_hello_decode(p, n, &ss->theirs);
+    return rc ? rc : check_version(ss);
+}
+
+static void session_free(session *ss)
+{
+    free(ss->mine.vv);
+    free(ss->theirs.vv);
+    cl_buf_free(&ss->buf);
+}
+
+/* ----- remembering how syncs went ----- */
+
+typedef struct outcome {
+    const cl_device_id *peer;
+    const session *ss;
+    const char *addr;   /* learned address, or NULL */
+    int rc;
+} outcome;
+
+static int record_fn(cl_txn *t, void *arg)
+{
+    outcome *o = arg;
+    cl_peer p;
+    if (cl_peer_get(t, o->peer, &p))
+        return CL_OK; /* unpaired meanwhile: nothing to record */
+    uint64_t now = cl_now_ms();
+    p.last_attempt_ms = now;
+    if (o->addr && *o->addr)
+        snprintf(p.addr, sizeof p.addr, "%s", o->addr);
+    if (o->ss && o->ss->theirs.name[0])
+        snprintf(p.name, sizeof p.name, "%s", o->ss->theirs.name);
+    if (o->rc == CL_OK) {
+        p.last_sync_ms = now;
+        p.last_sent = o->ss->sent;
+        p.last_received = o->ss->received;
+        p.failures = 0;
+        p.last_error[0] = 0;
+    } else {
+        p.failures++;
+        snprintf(p.last_error, sizeof p.last_error, "%s", cl_errmsg());
+    }
+    return cl_peer_put(t, &p);
+}
+
+static void record_outcome(cl_store *s, const cl_device_id *peer, const session *ss, const char *addr, int rc)
+{
+    char saved[512];
+    snprintf(saved, sizeof saved, "%s", cl_errmsg());
+    outcome o = {peer, ss, addr, rc};
+    cl_store_update(s, record_fn, &o);
+    cl_seterr(rc, "%s", saved); /* the caller reports the sync's error, not ours */
+}
+
+/* ----- client ----- */
+
+static bool is_paired(void *ctx, const cl_device_id *id)
+{
+    cl_store *s = ctx;
+    cl_txn *t;
+    cl_peer p;
+    if (cl_store_read(s, &t))
+        return false;
+    bool ok = cl_peer_get(t, id, &p) == CL_OK;
+    cl_txn_end(t);
+    return ok;
+}
+
+static int client_session(session *ss)
+{
+    int rc = build_hello(ss);
+    if (!rc)
+        rc = send_hello(ss);
+    uint8_t type;
+    const unsigned char *p;
+    size_t n;
+    if (!rc)
+        rc = cl_conn_recv(ss->c, &type, &p, &n);
+    if (!rc && type == CL_MSG_ERROR)
+        return peer_error(p, n);
+    if (!rc && type != CL_MSG_HELLO)
+        return cl_seterr(CL_EPROTO, "the peer answered hello with message %u", type);
+    if (!rc)
+        rc = recv_hello(ss, p, n);
+    if (!rc)
+        rc = send_missing(ss);
+    if (!rc)
+        rc = recv_until_done(ss);
+    return rc;
+}
+
+static int peer_address(cl_store *s, const cl_device_id *id, char *addr, size_t cap)
+{
+    cl_txn *t;
+    cl_peer p;
+    int rc = cl_store_read(s, &t);
+    if (rc)
+        return rc;
+    rc = cl_peer_get(t, id, &p);
+    cl_txn_end(t);
+    if (rc)
+        return rc;
+    if (!p.addr[0]) {
+        char text[CL_DEVICE_ID_TEXT];
+        cl_device_id_format(id, text);
+        return cl_seterr(CL_ENOTFOUND, "no address known for %s: 'peer add %s --addr HOST:PORT'", text, text);
+    }
+    snprintf(addr, cap, "%s", p.addr);
+    return CL_OK;
+}
 
 int cl_sync_once(cl_store *s, const cl_identity *me, const char *addr,
                  const cl_device_id *expect, cl_sync_result *res)
 {
-    (void)s, (void)me, (void)addr, (void)expect, (void)res;
-    return cl_seterr(CL_EIO, "sync is not built yet");
+    char where[CL_PEER_ADDR_MAX + 1];
+    uint64_t start = cl_mono_ms();
+    int rc = CL_OK;
+    memset(res, 0, sizeof *res);
+    if (expect && !is_paired(s, expect)) {
+        char text[CL_DEVICE_ID_TEXT];
+        cl_device_id_format(expect, text);
+        return cl_seterr(CL_EDENIED, "device %s is not paired: 'peer add' it first", text);
+    }
+    if (!addr && (rc = peer_address(s, expect, where, sizeof where)))
+        return rc;
+    if (addr)
+        snprintf(where, sizeof where, "%s", addr);
+    session ss = {.s = s, .me = me};
+    rc = cl_conn_connect(me, where, expect, is_paired, s, SYNC_TIMEOUT_MS, &ss.c);
+    if (!rc) {
+        rc = client_session(&ss);
+        res->peer = *cl_conn_peer(ss.c);
+        res->bytes_sent = cl_conn_bytes_sent(ss.c);
+        res->bytes_received = cl_conn_bytes_received(ss.c);
+        record_outcome(s, &res->peer, &ss, rc ? NULL : where, rc);
+        cl_conn_close(ss.c);
+    } else if (expect) {
+        record_outcome(s, expect, NULL, NULL, rc);
+    }
+    res->sent = ss.sent;
+    res->received = ss.received;
+    snprintf(res->peer_name, sizeof res->peer_name, "%s", ss.theirs.name);
+    res->ms = cl_mono_ms() - start;
+    session_free(&ss);
+    return rc;
+}
+
+/* ----- server ----- */
+
+struct pending_args {
+    const cl_device_id *id;
+    const char *name, *addr;
+};
+
+static int pending_fn(cl_txn *t, void *arg)
+{
+    struct pending_args *a = arg;
+    const void *v;
+    size_t n;
+    uint64_t now = cl_now_ms(), first = now, attempts = 0;
+    if (cl_txn_kv_get(t, CL_TAB_PENDING, a->id->b, CL_DEVICE_ID_LEN, &v, &n) == CL_OK) {
+        cJSON *o = cJSON_ParseWithLength(v, n);
+        if (o) {
+            cJSON *f = cJSON_GetObjectItem(o, "first"), *k = cJSON_GetObjectItem(o, "attempts");
+            first = cJSON_IsNumber(f) ? (uint64_t)f->valuedouble : now;
+            attempts = cJSON_IsNumber(k) ? (uint64_t)k->valuedouble : 0;
+            cJSON_Delete(o);
+        }
+    }
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "name", a->name);
+    cJSON_AddStringToObject(o, "addr", a->addr);
+    cJSON_AddNumberToObject(o, "first", (double)first);
+    cJSON_AddNumberToObject(o, "last", (double)now);
+    cJSON_AddNumberToObject(o, "attempts", (double)(attempts + 1));
+    char *s = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    if (!s)
+        return cl_seterr(CL_ENOMEM, "out of memory");
+    int rc = cl_txn_kv_put(t, CL_TAB_PENDING, a->id->b, CL_DEVICE_ID_LEN, s, strlen(s));
+    cJSON_free(s);
+    return rc;
+}
+
+/* HOST:PORT where the other side listens, when it told us its port. */
+static void learned_addr(const cl_conn *c, uint16_t port, char *out, size_t cap)
+{
+    if (port && cl_conn_peer_ip(c)[0])
+        snprintf(out, cap, "%s:%u", cl_conn_peer_ip(c), port);
+    else
+        out[0] = 0;
+}
+
+/* An unknown device: list it as a pending request and say no. */
+static void refuse_unknown(session *ss, const unsigned char *p, size_t n, uint8_t type)
+{
+    char who[CL_DEVICE_ID_TEXT], addr[CL_PEER_ADDR_MAX + 1];
+    cl_device_id_format(cl_conn_peer(ss->c), who);
+    cl_hello h = {0};
+    if (type == CL_MSG_HELLO)
+        cl_wire_hello_decode(p, n, &h);
+    learned_addr(ss->c, h.listen_port, addr, sizeof addr);
+    if (!addr[0]) /* it does not listen: its IP still tells the user who it is */
+        snprintf(addr, sizeof addr, "%s", cl_conn_peer_ip(ss->c));
+    struct pending_args a = {cl_conn_peer(ss->c), h.name, addr};
+    cl_store_update(ss->s, pending_fn, &a);
+    free(h.vv);
+    cl_log(CL_LOG_WARN, "refused unpaired device %s (\"%s\") from %s: listed as a pending request", who, h.name,
+           cl_conn_peer_ip(ss->c));
+    send_error(ss->c, "this device is not paired with you: ask its owner to accept your request");
+}
+
+struct redeem_args {
+    const cl_invite_msg *m;
+    const cl_device_id *who;
+    const char *addr;
+};
+
+static int redeem_fn(cl_txn *t, void *arg)
+{
+    struct redeem_args *a = arg;
+    return invite_redeem(t, a->m->secret, a->who, a->m->name, a->addr);
+}
+
+/* An INVITE as first frame: pair on a valid secret, then go on as usual. */
+static int serve_invite(session *ss, const unsigned char *p, size_t n)
+{
+    cl_invite_msg m;
+    char addr[CL_PEER_ADDR_MAX + 1];
+    int rc = cl_wire_invite_decode(p, n, &m);
+    if (rc)
+        return rc;
+    learned_addr(ss->c, m.listen_port, addr, sizeof addr);
+    struct redeem_args a = {&m, cl_conn_peer(ss->c), addr};
+    if ((rc = cl_store_update(ss->s, redeem_fn, &a))) {
+        send_error(ss->c, cl_errmsg());
+        return rc;
+    }
+    cl_buf_reset(&ss->buf);
+    cl_buf_puts(&ss->buf, ss->mine.name);
+    return cl_conn_send(ss->c, CL_MSG_WELCOME, ss->buf.data, ss->buf.len);
+}
+
+static int server_session(session *ss)
+{
+    uint8_t type;
+    const unsigned char *p;
+    size_t n;
+    int rc = build_hello(ss);
+    if (!rc)
+        rc = cl_conn_recv(ss->c, &type, &p, &n);
+    if (rc)
+        return rc;
+    bool paired = is_paired(ss->s, cl_conn_peer(ss->c));
+    if (type == CL_MSG_INVITE) {
+        if (paired) { /* already paired: welcome without spending the secret */
+            rc = cl_conn_send(ss->c, CL_MSG_WELCOME, ss->mine.name, strlen(ss->mine.name));
+        } else if (!(rc = serve_invite(ss, p, n))) {
+            paired = true;
+        }
+        if (!rc)
+            rc = cl_conn_recv(ss->c, &type, &p, &n);
+        if (rc)
+            return rc;
+    }
+    if (!paired) {
+        refuse_unknown(ss, p, n, type);
+        return cl_seterr(CL_EDENIED, "unpaired device");
+    }
+    if (type != CL_MSG_HELLO) {
+        send_error(ss->c, "expected hello");
+        return cl_seterr(CL_EPROTO, "first message was %u, not hello", type);
+    }
+    if ((rc = recv_hello(ss, p, n)) || (rc = send_hello(ss)) || (rc = recv_until_done(ss)))
+        return rc;
+    return send_missing(ss);
+}
+
+void sync_serve_conn(cl_store *s, const cl_identity *me, cl_conn *c)
+{
+    session ss = {.s = s, .me = me, .c = c};
+    char who[CL_DEVICE_ID_TEXT], addr[CL_PEER_ADDR_MAX + 1];
+    cl_device_id_format(cl_conn_peer(c), who);
+    uint64_t start = cl_mono_ms();
+    int rc = server_session(&ss);
+    if (rc != CL_EDENIED || is_paired(s, cl_conn_peer(c))) {
+        learned_addr(c, ss.theirs.listen_port, addr, sizeof addr);
+        record_outcome(s, cl_conn_peer(c), &ss, addr, rc);
+    }
+    if (rc && rc != CL_EDENIED)
+        cl_log(CL_LOG_WARN, "sync with %s (%s) failed: %s", who, cl_conn_peer_ip(c), cl_errmsg());
+    else if (!rc)
+        cl_log(CL_LOG_INFO, "synced with %s (%s): sent %llu, received %llu ops in %llu ms", who,
+               cl_conn_peer_ip(c), (unsigned long long)ss.sent, (unsigned long long)ss.received,
+               (unsigned long long)(cl_mono_ms() - start));
+    session_free(&ss);
+    cl_conn_close(c);
 }

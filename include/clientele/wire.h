@@ -1,0 +1,65 @@
+/*
+ * clientele — codec layer, wire part: the payloads of the sync protocol's
+ * frames (docs/protocol.md). Decoders read untrusted bytes: they check every
+ * length against what is left and return CL_EPROTO with a message on
+ * anything malformed, never reading past the payload.
+ */
+#ifndef CLIENTELE_WIRE_H
+#define CLIENTELE_WIRE_H
+
+#include "clientele/store.h"
+
+#define CL_PROTOCOL_VERSION 1
+#define CL_WIRE_MAX_VV 4096     /* origins in one hello */
+
+enum cl_msg {
+    CL_MSG_HELLO = 1,
+    CL_MSG_OPS = 2,
+    CL_MSG_DONE = 3,
+    CL_MSG_ERROR = 4,
+    CL_MSG_INVITE = 5,
+    CL_MSG_WELCOME = 6,
+};
+
+typedef struct cl_vv_entry {
+    cl_device_id origin;
+    uint64_t seq;
+} cl_vv_entry;
+
+typedef struct cl_hello {
+    uint64_t version;
+    uint16_t listen_port;       /* where the sender accepts peers; 0 none */
+    char name[101];
+    cl_vv_entry *vv;            /* owned: free() */
+    size_t nvv;
+} cl_hello;
+
+int cl_wire_hello_encode(cl_buf *b, const cl_hello *h);
+/* Only the version is read when it is not ours, so a newer peer can be told
+ * clearly what went wrong. */
+int cl_wire_hello_decode(const unsigned char *p, size_t n, cl_hello *h);
+
+/* An OPS payload: ops of one origin in seq order. Start with
+ * cl_wire_ops_begin, add ops, then cl_wire_ops_end patches the count. */
+int cl_wire_ops_begin(cl_buf *b, const cl_device_id *origin);
+int cl_wire_ops_add(cl_buf *b, const cl_op *op);
+void cl_wire_ops_end(cl_buf *b, uint32_t count);
+/* Decode into *ops (malloc'd array; values borrowed from p). */
+int cl_wire_ops_decode(const unsigned char *p, size_t n, cl_op **ops, size_t *nops);
+
+/* Small messages: DONE (a count), ERROR (a text), INVITE, WELCOME. */
+int cl_wire_done_encode(cl_buf *b, uint64_t count);
+int cl_wire_done_decode(const unsigned char *p, size_t n, uint64_t *count);
+/* Text payloads are not NUL-terminated on the wire: decode copies into out. */
+void cl_wire_text_decode(const unsigned char *p, size_t n, char *out, size_t cap);
+
+#define CL_INVITE_SECRET 10     /* bytes: 80 bits, 16 base32 symbols */
+typedef struct cl_invite_msg {
+    unsigned char secret[CL_INVITE_SECRET];
+    uint16_t listen_port;
+    char name[101];
+} cl_invite_msg;
+int cl_wire_invite_encode(cl_buf *b, const cl_invite_msg *m);
+int cl_wire_invite_decode(const unsigned char *p, size_t n, cl_invite_msg *m);
+
+#endif

@@ -1,0 +1,226 @@
+/* Sync frame payloads (docs/protocol.md has the byte layouts). */
+#include "clientele/wire.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int bad(const char *what)
+{
+    return cl_seterr(CL_EPROTO, "malformed %s message", what);
+}
+
+static int put_text(cl_buf *b, const char *s)
+{
+    size_t n = strlen(s);
+    int rc = cl_buf_put_varint(b, n);
+    return rc ? rc : cl_buf_put(b, s, n);
+}
+
+static int get_text(cl_reader *r, char *out, size_t cap)
+{
+    uint64_t n;
+    const unsigned char *p;
+    if (cl_get_varint(r, &n) || n >= cap || cl_get_bytes(r, (size_t)n, &p))
+        return CL_EPROTO;
+    memcpy(out, p, (size_t)n);
+    out[n] = 0;
+    return cl_utf8_valid(out, (size_t)n) ? CL_OK : CL_EPROTO;
+}
+
+/* hello: version varint, listen_port varint, name text, nvv varint, nvv × (origin 20, seq varint) */
+int cl_wire_hello_encode(cl_buf *b, const cl_hello *h)
+{
+    int rc = cl_buf_put_varint(b, h->version);
+    if (!rc) rc = cl_buf_put_varint(b, h->listen_port);
+    if (!rc) rc = put_text(b, h->name);
+    if (!rc) rc = cl_buf_put_varint(b, h->nvv);
+    for (size_t i = 0; !rc && i < h->nvv; i++) {
+        rc = cl_buf_put(b, h->vv[i].origin.b, CL_DEVICE_ID_LEN);
+        if (!rc)
+            rc = cl_buf_put_varint(b, h->vv[i].seq);
+    }
+    return rc;
+}
+
+int cl_wire_hello_decode(const unsigned char *p, size_t n, cl_hello *h)
+{
+    cl_reader r;
+    uint64_t port, nvv;
+    cl_reader_init(&r, p, n);
+    memset(h, 0, sizeof *h);
+    if (cl_get_varint(&r, &h->version))
+        return bad("hello");
+    if (h->version != CL_PROTOCOL_VERSION)
+        return CL_OK;
+    if (cl_get_varint(&r, &port) || port > 65535 || get_text(&r, h->name, sizeof h->name) ||
+        cl_get_varint(&r, &nvv) || nvv > CL_WIRE_MAX_VV)
+        return bad("hello");
+    h->listen_port = (uint16_t)port;
+    h->vv = calloc(nvv ? nvv : 1, sizeof *h->vv);
+    if (!h->vv)
+        return cl_seterr(CL_ENOMEM, "out of memory");
+    for (size_t i = 0; i < nvv; i++) {
+        const unsigned char *o;
+        if (cl_get_bytes(&r, CL_DEVICE_ID_LEN, &o) || cl_get_varint(&r, &h->vv[i].seq)) {
+            free(h->vv);
+            h->vv = NULL;
+            return bad("hello");
+        }
+        memcpy(h->vv[i].origin.b, o, CL_DEVICE_ID_LEN);
+    }
+    h->nvv = (size_t)nvv;
+    return cl_reader_left(&r) ? (free(h->vv), h->vv = NULL, bad("hello")) : CL_OK;
+}
+
+/* ops: origin 20, count u32 BE, then per op:
+ *   seq varint, hlc u64 BE, record 16, type u8, field u8, nseen u8,
+ *   nseen × (tag u8: 0 same origin | 1 origin 20 follows; seq varint),
+ *   value_len varint, value */
+int cl_wire_ops_begin(cl_buf *b, const cl_device_id *origin)
+{
+    static const unsigned char zero[4];
+    cl_buf_reset(b);
+    int rc = cl_buf_put(b, origin->b, CL_DEVICE_ID_LEN);
+    return rc ? rc : cl_buf_put(b, zero, 4);
+}
+
+int cl_wire_ops_add(cl_buf *b, const cl_op *op)
+{
+    int rc = cl_buf_reserve(b, 48 + op->nseen * 30u + op->value_len);
+    if (rc)
+        return rc;
+    cl_buf_put_varint(b, op->seq);
+    cl_buf_put_be64(b, op->hlc);
+    cl_buf_put(b, op->record.b, CL_RECORD_ID_LEN);
+    cl_buf_put_u8(b, op->type);
+    cl_buf_put_u8(b, op->field);
+    cl_buf_put_u8(b, op->nseen);
+    for (unsigned i = 0; i < op->nseen; i++) {
+        bool same = !memcmp(op->seen[i].origin.b, op->origin.b, CL_DEVICE_ID_LEN);
+        cl_buf_put_u8(b, same ? 0 : 1);
+        if (!same && (rc = cl_buf_put(b, op->seen[i].origin.b, CL_DEVICE_ID_LEN)))
+            return rc;
+        if ((rc = cl_buf_put_varint(b, op->seen[i].seq)))
+            return rc;
+    }
+    rc = cl_buf_put_varint(b, op->value_len);
+    return rc ? rc : cl_buf_put(b, op->value, op->value_len);
+}
+
+void cl_wire_ops_end(cl_buf *b, uint32_t count)
+{
+    unsigned char *p = b->data + CL_DEVICE_ID_LEN;
+    p[0] = (unsigned char)(count >> 24), p[1] = (unsigned char)(count >> 16);
+    p[2] = (unsigned char)(count >> 8), p[3] = (unsigned char)count;
+}
+
+static int decode_op(cl_reader *r, const cl_device_id *origin, cl_op *op)
+{
+    const unsigned char *p;
+    uint64_t len;
+    uint8_t nseen;
+    memset(op, 0, sizeof *op);
+    op->origin = *origin;
+    if (cl_get_varint(r, &op->seq) || cl_get_be64(r, &op->hlc) || cl_get_bytes(r, CL_RECORD_ID_LEN, &p))
+        return CL_EPROTO;
+    memcpy(op->record.b, p, CL_RECORD_ID_LEN);
+    if (cl_get_u8(r, &op->type) || cl_get_u8(r, &op->field) || cl_get_u8(r, &nseen) || nseen > CL_MAX_SEEN)
+        return CL_EPROTO;
+    op->nseen = nseen;
+    for (unsigned i = 0; i < nseen; i++) {
+        uint8_t tag;
+        if (cl_get_u8(r, &tag) || tag > 1)
+            return CL_EPROTO;
+        op->seen[i].origin = *origin;
+        if (tag == 1) {
+            if (cl_get_bytes(r, CL_DEVICE_ID_LEN, &p))
+                return CL_EPROTO;
+            memcpy(op->seen[i].origin.b, p, CL_DEVICE_ID_LEN);
+        }
+        if (cl_get_varint(r, &op->seen[i].seq))
+            return CL_EPROTO;
+    }
+    if (cl_get_varint(r, &len) || len > CL_MAX_VALUE || cl_get_bytes(r, (size_t)len, &p))
+        return CL_EPROTO;
+    op->value = (const char *)p;
+    op->value_len = (uint32_t)len;
+    return CL_OK;
+}
+
+int cl_wire_ops_decode(const unsigned char *p, size_t n, cl_op **ops, size_t *nops)
+{
+    cl_reader r;
+    const unsigned char *o, *cnt;
+    cl_device_id origin;
+    cl_reader_init(&r, p, n);
+    *ops = NULL;
+    *nops = 0;
+    if (cl_get_bytes(&r, CL_DEVICE_ID_LEN, &o) || cl_get_bytes(&r, 4, &cnt))
+        return bad("ops");
+    memcpy(origin.b, o, CL_DEVICE_ID_LEN);
+    uint32_t count = (uint32_t)cnt[0] << 24 | (uint32_t)cnt[1] << 16 | (uint32_t)cnt[2] << 8 | cnt[3];
+    /* every op takes at least 29 bytes: a count beyond that is a lie */
+    if (count > cl_reader_left(&r) / 29)
+        return bad("ops");
+    cl_op *v = malloc((count ? count : 1) * sizeof *v);
+    if (!v)
+        return cl_seterr(CL_ENOMEM, "out of memory");
+    for (uint32_t i = 0; i < count; i++)
+        if (decode_op(&r, &origin, &v[i])) {
+            free(v);
+            return bad("ops");
+        }
+    if (cl_reader_left(&r)) {
+        free(v);
+        return bad("ops");
+    }
+    *ops = v;
+    *nops = count;
+    return CL_OK;
+}
+
+int cl_wire_done_encode(cl_buf *b, uint64_t count)
+{
+    cl_buf_reset(b);
+    return cl_buf_put_varint(b, count);
+}
+
+int cl_wire_done_decode(const unsigned char *p, size_t n, uint64_t *count)
+{
+    cl_reader r;
+    cl_reader_init(&r, p, n);
+    if (cl_get_varint(&r, count) || cl_reader_left(&r))
+        return bad("done");
+    return CL_OK;
+}
+
+void cl_wire_text_decode(const unsigned char *p, size_t n, char *out, size_t cap)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n && k + 1 < cap; i++) /* printable only: it goes to logs and terminals */
+        out[k++] = p[i] >= 0x20 && p[i] != 0x7f ? (char)p[i] : '?';
+    out[k] = 0;
+}
+
+/* invite: secret 10, listen_port varint, name text */
+int cl_wire_invite_encode(cl_buf *b, const cl_invite_msg *m)
+{
+    cl_buf_reset(b);
+    int rc = cl_buf_put(b, m->secret, CL_INVITE_SECRET);
+    if (!rc) rc = cl_buf_put_varint(b, m->listen_port);
+    return rc ? rc : put_text(b, m->name);
+}
+
+int cl_wire_invite_decode(const unsigned char *p, size_t n, cl_invite_msg *m)
+{
+    cl_reader r;
+    const unsigned char *s;
+    uint64_t port;
+    cl_reader_init(&r, p, n);
+    if (cl_get_bytes(&r, CL_INVITE_SECRET, &s) || cl_get_varint(&r, &port) || port > 65535 ||
+        get_text(&r, m->name, sizeof m->name) || cl_reader_left(&r))
+        return bad("invitation");
+    memcpy(m->secret, s, CL_INVITE_SECRET);
+    m->listen_port = (uint16_t)port;
+    return CL_OK;
+}

@@ -1,0 +1,301 @@
+/* Mutually authenticated TLS connections carrying frames. Each side presents
+ * its self-signed certificate; a certificate is trusted only when its key
+ * hashes to the device id we expect (client side) or, on the server side,
+ * after the handshake by the caller checking cl_conn_peer() against its
+ * pairings (so that an unknown device can be listed as a pending request). */
+#include "net/internal.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <mbedtls/error.h>
+#include <mbedtls/net_sockets.h>
+#include <mbedtls/ssl.h>
+
+struct cl_conn {
+    int fd;
+    int timeout_ms;
+    bool server;
+    mbedtls_ssl_context ssl;
+    mbedtls_ssl_config conf;
+    mbedtls_x509_crt own_cert;
+    mbedtls_pk_context own_key;
+    /* the pin */
+    const cl_device_id *expect;
+    bool (*is_known)(void *ctx, const cl_device_id *id);
+    void *known_ctx;
+    bool have_peer, pin_ok;
+    cl_device_id peer;
+    char ip[64];
+    uint64_t sent, received;
+    unsigned char *rbuf;     /* received bytes not yet returned as frames */
+    size_t rstart, rlen, rcap;
+};
+
+/* Prefer ChaCha20-Poly1305 (fastest in Debian's build), AES-GCM as fallback. */
+static const int SUITES[] = {
+    MBEDTLS_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+    MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+    MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+    0,
+};
+
+static int rng(void *ctx, unsigned char *out, size_t n)
+{
+    (void)ctx;
+    return cl_random(out, n) ? MBEDTLS_ERR_SSL_INTERNAL_ERROR : 0;
+}
+
+static int bio_send(void *ctx, const unsigned char *buf, size_t len)
+{
+    cl_conn *c = ctx;
+    struct pollfd p = {.fd = c->fd, .events = POLLOUT};
+    int n = poll(&p, 1, c->timeout_ms);
+    if (n == 0)
+        return MBEDTLS_ERR_SSL_TIMEOUT;
+    if (n < 0)
+        return errno == EINTR ? MBEDTLS_ERR_SSL_WANT_WRITE : MBEDTLS_ERR_NET_SEND_FAILED;
+    ssize_t w = send(c->fd, buf, len, MSG_NOSIGNAL);
+    if (w < 0)
+        return errno == EINTR || errno == EAGAIN ? MBEDTLS_ERR_SSL_WANT_WRITE : MBEDTLS_ERR_NET_CONN_RESET;
+    c->sent += (uint64_t)w;
+    return (int)w;
+}
+
+static int bio_recv(void *ctx, unsigned char *buf, size_t len)
+{
+    cl_conn *c = ctx;
+    struct pollfd p = {.fd = c->fd, .events = POLLIN};
+    int n = poll(&p, 1, c->timeout_ms);
+    if (n == 0)
+        return MBEDTLS_ERR_SSL_TIMEOUT;
+    if (n < 0)
+        return errno == EINTR ? MBEDTLS_ERR_SSL_WANT_READ : MBEDTLS_ERR_NET_RECV_FAILED;
+    ssize_t r = recv(c->fd, buf, len, 0);
+    if (r < 0)
+        return errno == EINTR || errno == EAGAIN ? MBEDTLS_ERR_SSL_WANT_READ : MBEDTLS_ERR_NET_CONN_RESET;
+    c->received += (uint64_t)r;
+    return (int)r;
+}
+
+static int verify(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
+{
+    cl_conn *c = ctx;
+    if (depth != 0)
+        return 0;
+    if (net_device_id_of_pk(&crt->pk, &c->peer))
+        return MBEDTLS_ERR_X509_CERT_VERIFY_FAILED;
+    c->have_peer = true;
+    if (c->server)
+        c->pin_ok = true;            /* decided by the caller after the handshake */
+    else if (c->expect)
+        c->pin_ok = !memcmp(c->peer.b, c->expect->b, CL_DEVICE_ID_LEN);
+    else
+        c->pin_ok = c->is_known && c->is_known(c->known_ctx, &c->peer);
+    if (c->pin_ok)
+        *flags &= ~(uint32_t)MBEDTLS_X509_BADCERT_NOT_TRUSTED;
+    return 0;
+}
+
+static int tls_err(int rc, const char *what)
+{
+    char buf[128];
+    mbedtls_strerror(rc, buf, sizeof buf);
+    if (rc == MBEDTLS_ERR_SSL_TIMEOUT)
+        return cl_seterr(CL_ETIMEOUT, "%s: timed out", what);
+    if (rc == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY || rc == MBEDTLS_ERR_NET_CONN_RESET || rc == 0)
+        return cl_seterr(CL_EIO, "%s: connection closed by the other side", what);
+    return cl_seterr(CL_ETLS, "%s: %s", what, buf);
+}
+
+static int conn_new(const cl_identity *me, int fd, bool server, int timeout_ms, cl_conn **out)
+{
+    cl_conn *c = calloc(1, sizeof *c);
+    if (!c) {
+        close(fd);
+        return cl_seterr(CL_ENOMEM, "out of memory");
+    }
+    c->fd = fd;
+    c->server = server;
+    c->timeout_ms = timeout_ms;
+    mbedtls_ssl_init(&c->ssl);
+    mbedtls_ssl_config_init(&c->conf);
+    mbedtls_x509_crt_init(&c->own_cert);
+    mbedtls_pk_init(&c->own_key);
+    struct sockaddr_in sa;
+    socklen_t len = sizeof sa;
+    if (!getpeername(fd, (struct sockaddr *)&sa, &len) && sa.sin_family == AF_INET)
+        inet_ntop(AF_INET, &sa.sin_addr, c->ip, sizeof c->ip);
+    *out = c;
+    int rc;
+    if ((rc = mbedtls_x509_crt_parse(&c->own_cert, (const unsigned char *)me->cert_pem, strlen(me->cert_pem) + 1)) ||
+        (rc = mbedtls_pk_parse_key(&c->own_key, (const unsigned char *)me->key_pem, strlen(me->key_pem) + 1, NULL, 0)))
+        return tls_err(rc, "device key");
+    rc = mbedtls_ssl_config_defaults(&c->conf, server ? MBEDTLS_SSL_IS_SERVER : MBEDTLS_SSL_IS_CLIENT,
+                                     MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT);
+    if (rc)
+        return tls_err(rc, "TLS setup");
+    mbedtls_ssl_conf_rng(&c->conf, rng, NULL);
+    mbedtls_ssl_conf_authmode(&c->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
+    /* VERIFY_REQUIRED wants a CA chain; our own certificate stands in, and
+     * the verify callback decides on the peer's key. */
+    mbedtls_ssl_conf_ca_chain(&c->conf, &c->own_cert, NULL);
+    mbedtls_ssl_conf_verify(&c->conf, verify, c);
+    mbedtls_ssl_conf_ciphersuites(&c->conf, SUITES);
+    mbedtls_ssl_conf_min_version(&c->conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
+    if ((rc = mbedtls_ssl_conf_own_cert(&c->conf, &c->own_cert, &c->own_key)) ||
+        (rc = mbedtls_ssl_setup(&c->ssl, &c->conf)))
+        return tls_err(rc, "TLS setup");
+    if (!server && (rc = mbedtls_ssl_set_hostname(&c->ssl, NULL)))
+        return tls_err(rc, "TLS setup");
+    mbedtls_ssl_set_bio(&c->ssl, c, bio_send, bio_recv, NULL);
+    return CL_OK;
+}
+
+static int handshake(cl_conn *c, const char *who)
+{
+    int rc;
+    do
+        rc = mbedtls_ssl_handshake(&c->ssl);
+    while (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE);
+    if (rc && c->have_peer && !c->pin_ok) {
+        char got[CL_DEVICE_ID_TEXT], want[CL_DEVICE_ID_TEXT] = "a paired device";
+        cl_device_id_format(&c->peer, got);
+        if (c->expect)
+            cl_device_id_format(c->expect, want);
+        return cl_seterr(CL_EDENIED, "%s is device %s, not %s", who, got, want);
+    }
+    if (rc)
+        return tls_err(rc, who);
+    if (!c->have_peer)
+        return cl_seterr(CL_EDENIED, "%s presented no certificate", who);
+    return CL_OK;
+}
+
+int cl_conn_connect(const cl_identity *me, const char *addr, const cl_device_id *expect,
+                    bool (*is_known)(void *ctx, const cl_device_id *id), void *ctx,
+                    int timeout_ms, cl_conn **out)
+{
+    int fd, rc = net_connect(addr, timeout_ms, &fd);
+    if (rc)
+        return rc;
+    cl_conn *c;
+    if (!(rc = conn_new(me, fd, false, timeout_ms, &c))) {
+        c->expect = expect;
+        c->is_known = is_known;
+        c->known_ctx = ctx;
+        rc = handshake(c, addr);
+    }
+    if (rc) {
+        cl_conn_close(c);
+        return rc;
+    }
+    *out = c;
+    return CL_OK;
+}
+
+int cl_conn_accept(const cl_identity *me, int fd, int timeout_ms, cl_conn **out)
+{
+    cl_conn *c;
+    int rc = conn_new(me, fd, true, timeout_ms, &c);
+    if (!rc)
+        rc = handshake(c, c->ip[0] ? c->ip : "peer");
+    if (rc) {
+        cl_conn_close(c);
+        return rc;
+    }
+    *out = c;
+    return CL_OK;
+}
+
+const cl_device_id *cl_conn_peer(const cl_conn *c) { return &c->peer; }
+const char *cl_conn_peer_ip(const cl_conn *c) { return c->ip; }
+uint64_t cl_conn_bytes_sent(const cl_conn *c) { return c->sent; }
+uint64_t cl_conn_bytes_received(const cl_conn *c) { return c->received; }
+
+static int write_all(cl_conn *c, const unsigned char *p, size_t n)
+{
+    while (n) {
+        int w = mbedtls_ssl_write(&c->ssl, p, n);
+        if (w == MBEDTLS_ERR_SSL_WANT_READ || w == MBEDTLS_ERR_SSL_WANT_WRITE)
+            continue;
+        if (w <= 0)
+            return tls_err(w, "send");
+        p += w;
+        n -= (size_t)w;
+    }
+    return CL_OK;
+}
+
+int cl_conn_send(cl_conn *c, uint8_t type, const void *payload, size_t len)
+{
+    if (len > CL_FRAME_MAX)
+        return cl_seterr(CL_EINVAL, "frame over the limit");
+    unsigned char hdr[CL_FRAME_HDR];
+    cl_frame_header(hdr, type, len);
+    int rc = write_all(c, hdr, sizeof hdr);
+    return rc ? rc : write_all(c, payload, len);
+}
+
+int cl_conn_recv(cl_conn *c, uint8_t *type, const unsigned char **payload, size_t *len)
+{
+    if (c->rstart) { /* drop the frame returned last time */
+        memmove(c->rbuf, c->rbuf + c->rstart, c->rlen - c->rstart);
+        c->rlen -= c->rstart;
+        c->rstart = 0;
+    }
+    for (;;) {
+        size_t used;
+        int rc = cl_frame_parse(c->rbuf, c->rlen, type, payload, len, &used);
+        if (rc == CL_FRAME_COMPLETE) {
+            c->rstart = used;
+            return CL_OK;
+        }
+        if (rc < 0)
+            return rc;
+        size_t need = c->rlen + 16384;
+        if (c->rlen >= 4) { /* room for the whole announced frame, within the limit */
+            size_t whole = 4 + ((size_t)c->rbuf[0] << 24 | (size_t)c->rbuf[1] << 16 | (size_t)c->rbuf[2] << 8 | c->rbuf[3]);
+            if (whole > need)
+                need = whole;
+        }
+        if (need > c->rcap) {
+            unsigned char *p = realloc(c->rbuf, need);
+            if (!p)
+                return cl_seterr(CL_ENOMEM, "out of memory");
+            c->rbuf = p;
+            c->rcap = need;
+        }
+        int r = mbedtls_ssl_read(&c->ssl, c->rbuf + c->rlen, c->rcap - c->rlen);
+        if (r == MBEDTLS_ERR_SSL_WANT_READ || r == MBEDTLS_ERR_SSL_WANT_WRITE)
+            continue;
+        if (r <= 0)
+            return tls_err(r, "receive");
+        c->rlen += (size_t)r;
+    }
+}
+
+void cl_conn_close(cl_conn *c)
+{
+    if (!c)
+        return;
+    if (c->fd >= 0) {
+        int saved = c->timeout_ms;
+        c->timeout_ms = 200; /* a goodbye must not hang */
+        mbedtls_ssl_close_notify(&c->ssl);
+        c->timeout_ms = saved;
+        close(c->fd);
+    }
+    mbedtls_ssl_free(&c->ssl);
+    mbedtls_ssl_config_free(&c->conf);
+    mbedtls_x509_crt_free(&c->own_cert);
+    mbedtls_pk_free(&c->own_key);
+    free(c->rbuf);
+    free(c);
+}

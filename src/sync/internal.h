@@ -1,0 +1,21 @@
+/* Private to the sync layer. */
+#ifndef CLIENTELE_SYNC_INTERNAL_H
+#define CLIENTELE_SYNC_INTERNAL_H
+
+#include "clientele/sync.h"
+#include "clientele/wire.h"
+
+#define SYNC_TIMEOUT_MS 15000        /* any single read or write */
+#define SYNC_BATCH_OPS 4096          /* ops in one OPS frame */
+#define SYNC_BATCH_BYTES (512u << 10)
+
+/* Serve one accepted, handshaken connection to its end. Owns c. */
+void sync_serve_conn(cl_store *s, const cl_identity *me, cl_conn *c);
+
+/* Invitations (invite.c). Redeem inside a write transaction: checks the
+ * secret, consumes it and pairs `who`. CL_EDENIED when the secret is
+ * unknown, used or expired. */
+int invite_redeem(cl_txn *t, const unsigned char secret[CL_INVITE_SECRET], const cl_device_id *who,
+                  const char *name, const char *addr);
+
+#endif

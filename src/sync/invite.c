@@ -1,0 +1,197 @@
+/* One-step pairing. The inviter keeps a hash of the secret, its expiry and
+ * nothing else (meta key "invite:" + 16 bytes of SHA-256(secret)); the joiner
+ * proves the secret in its first frame inside a TLS session pinned to the
+ * inviter's id. A secret works once. */
+#include "sync/internal.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#define INVITE_KEY_LEN (7 + 16)
+#define SECRET_TEXT 16   /* base32 symbols of the 80-bit secret */
+
+static void invite_key(unsigned char key[INVITE_KEY_LEN], const unsigned char secret[CL_INVITE_SECRET])
+{
+    unsigned char h[CL_SHA256_LEN];
+    cl_sha256(secret, CL_INVITE_SECRET, h);
+    memcpy(key, "invite:", 7);
+    memcpy(key + 7, h, 16);
+}
+
+struct create_args {
+    unsigned char key[INVITE_KEY_LEN];
+    uint64_t expires;
+};
+
+static int create_fn(cl_txn *t, void *arg)
+{
+    struct create_args *a = arg;
+    unsigned char v[8];
+    cl_be64_put(v, a->expires);
+    return cl_txn_kv_put(t, CL_TAB_META, a->key, INVITE_KEY_LEN, v, 8);
+}
+
+int cl_invite_create(cl_store *s, const cl_device_id *self, const char *addrs, unsigned ttl_s,
+                     char text[CL_INVITE_TEXT])
+{
+    unsigned char secret[CL_INVITE_SECRET];
+    struct create_args a = {.expires = cl_now_ms() + (uint64_t)ttl_s * 1000};
+    int rc = cl_random(secret, sizeof secret);
+    if (rc)
+        return rc;
+    invite_key(a.key, secret);
+    if ((rc = cl_store_update(s, create_fn, &a)))
+        return rc;
+    char id[CL_DEVICE_ID_TEXT], sym[40], sec[SECRET_TEXT + 1];
+    cl_device_id_format(self, id);
+    size_t n = 0;
+    for (const char *p = id; *p; p++)
+        if (*p != '-')
+            sym[n++] = *p;
+    sym[n] = 0;
+    cl_base32_encode(secret, sizeof secret, sec, false);
+    if (snprintf(text, CL_INVITE_TEXT, "clientele://%s/%s@%s", sym, sec, addrs) >= CL_INVITE_TEXT)
+        return cl_seterr(CL_EINVAL, "too many addresses for one invitation");
+    return CL_OK;
+}
+
+/* Split an invitation into the inviter's id, the secret and the addresses. */
+static int invite_parse(const char *text, cl_device_id *id, unsigned char secret[CL_INVITE_SECRET],
+                        char *addrs, size_t cap)
+{
+    while (isspace((unsigned char)*text))
+        text++;
+    if (strncasecmp(text, "clientele://", 12))
+        return cl_seterr(CL_EINVAL, "not an invitation: it starts with clientele://");
+    const char *p = text + 12, *slash = strchr(p, '/'), *at = slash ? strchr(slash, '@') : NULL;
+    if (!slash || !at || (size_t)(slash - p) > 60)
+        return cl_seterr(CL_EINVAL, "not an invitation: clientele://DEVICEID/SECRET@ADDRESSES expected");
+    char idtext[64];
+    memcpy(idtext, p, (size_t)(slash - p));
+    idtext[slash - p] = 0;
+    if (cl_device_id_parse(idtext, id))
+        return cl_wraperr(CL_EINVAL, "invitation");
+    char sec[SECRET_TEXT + 1];
+    if (at - slash - 1 != SECRET_TEXT)
+        return cl_seterr(CL_EINVAL, "invitation: the secret must have %d symbols", SECRET_TEXT);
+    memcpy(sec, slash + 1, SECRET_TEXT);
+    sec[SECRET_TEXT] = 0;
+    static const char B32[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    uint64_t acc = 0;
+    int bits = 0;
+    size_t o = 0;
+    for (int i = 0; i < SECRET_TEXT; i++) {
+        const char *q = strchr(B32, toupper((unsigned char)sec[i]));
+        if (!q || !sec[i])
+            return cl_seterr(CL_EINVAL, "invitation: '%c' is not a symbol of the secret", sec[i]);
+        acc = (acc << 5) | (uint64_t)(q - B32);
+        bits += 5;
+        if (bits >= 8) {
+            bits -= 8;
+            secret[o++] = (unsigned char)(acc >> bits);
+        }
+    }
+    snprintf(addrs, cap, "%s", at + 1);
+    size_t len = strlen(addrs);
+    while (len && isspace((unsigned char)addrs[len - 1]))
+        addrs[--len] = 0;
+    if (!len)
+        return cl_seterr(CL_EINVAL, "invitation: no address");
+    return CL_OK;
+}
+
+int invite_redeem(cl_txn *t, const unsigned char secret[CL_INVITE_SECRET], const cl_device_id *who,
+                  const char *name, const char *addr)
+{
+    unsigned char key[INVITE_KEY_LEN];
+    const void *v;
+    size_t n;
+    invite_key(key, secret);
+    int rc = cl_txn_kv_get(t, CL_TAB_META, key, sizeof key, &v, &n);
+    if (rc == CL_ENOTFOUND)
+        return cl_seterr(CL_EDENIED, "invitation refused: unknown or already used");
+    if (rc)
+        return rc;
+    bool expired = n != 8 || cl_be64_get(v) < cl_now_ms();
+    if ((rc = cl_txn_kv_del(t, CL_TAB_META, key, sizeof key)))
+        return rc;
+    if (expired)
+        return cl_seterr(CL_EDENIED, "invitation refused: it has expired");
+    cl_peer p;
+    if (cl_peer_get(t, who, &p) == CL_ENOTFOUND) {
+        memset(&p, 0, sizeof p);
+        p.id = *who;
+        p.added_ms = cl_now_ms();
+    }
+    snprintf(p.name, sizeof p.name, "%s", name);
+    if (addr && *addr)
+        snprintf(p.addr, sizeof p.addr, "%s", addr);
+    if ((rc = cl_peer_put(t, &p)))
+        return rc;
+    return cl_txn_kv_del(t, CL_TAB_PENDING, who->b, CL_DEVICE_ID_LEN);
+}
+
+/* Present the secret on one address; on WELCOME pair the inviter. */
+static int join_at(cl_store *s, const cl_identity *me, const char *addr, const cl_device_id *inviter,
+                   const cl_invite_msg *m, char *peer_name, size_t cap)
+{
+    cl_conn *c;
+    int rc = cl_conn_connect(me, addr, inviter, NULL, NULL, SYNC_TIMEOUT_MS, &c);
+    if (rc)
+        return rc;
+    cl_buf b = {0};
+    uint8_t type;
+    const unsigned char *p;
+    size_t n;
+    rc = cl_wire_invite_encode(&b, m);
+    if (!rc)
+        rc = cl_conn_send(c, CL_MSG_INVITE, b.data, b.len);
+    if (!rc)
+        rc = cl_conn_recv(c, &type, &p, &n);
+    if (!rc && type == CL_MSG_ERROR) {
+        char msg[300];
+        cl_wire_text_decode(p, n, msg, sizeof msg);
+        rc = cl_seterr(CL_EDENIED, "%s", msg);
+    } else if (!rc && type != CL_MSG_WELCOME) {
+        rc = cl_seterr(CL_EPROTO, "unexpected answer %u to an invitation", type);
+    }
+    if (!rc) {
+        cl_wire_text_decode(p, n, peer_name, cap);
+        rc = cl_peer_add(s, inviter, addr, peer_name);
+    }
+    cl_buf_free(&b);
+    cl_conn_close(c);
+    return rc;
+}
+
+int cl_invite_join(cl_store *s, const cl_identity *me, const char *text, cl_device_id *peer,
+                   char *peer_name, size_t name_cap)
+{
+    char addrs[CL_INVITE_TEXT];
+    cl_invite_msg m = {0};
+    int rc = invite_parse(text, peer, m.secret, addrs, sizeof addrs);
+    if (rc)
+        return rc;
+    if (!memcmp(peer->b, cl_store_self(s)->b, CL_DEVICE_ID_LEN))
+        return cl_seterr(CL_EINVAL, "this invitation was made by this very device");
+    cl_txn *t;
+    if ((rc = cl_store_read(s, &t)))
+        return rc;
+    const void *v;
+    size_t n;
+    if (!cl_txn_kv_get(t, CL_TAB_META, "name", 4, &v, &n))
+        snprintf(m.name, sizeof m.name, "%.*s", (int)(n < 100 ? n : 100), (const char *)v);
+    if (!cl_txn_kv_get(t, CL_TAB_META, "listen_port", 11, &v, &n) && n == 2)
+        m.listen_port = (uint16_t)(((const unsigned char *)v)[0] << 8 | ((const unsigned char *)v)[1]);
+    cl_txn_end(t);
+    /* try every address; a refusal of the secret is final */
+    rc = cl_seterr(CL_EINVAL, "invitation has no address");
+    char *save = NULL;
+    for (char *a = strtok_r(addrs, ",", &save); a; a = strtok_r(NULL, ",", &save)) {
+        rc = join_at(s, me, a, peer, &m, peer_name, name_cap);
+        if (rc == CL_OK || rc == CL_EDENIED)
+            break;
+    }
+    return rc;
+}
