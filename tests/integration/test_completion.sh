@@ -18,7 +18,7 @@ offers() {  # offers WORD REPLY-OF…
   [[ $REPLY_WORDS == *" $want "* ]] || fail "completing '$*' does not offer '$want' (got:$REPLY_WORDS)"
 }
 
-"$BIN" --help | sed -n '/^commands:/,/^$/p' | sed '1d; /^$/d; s/^ *//' >"$WORK/usages"
+"$BIN" --help | sed -n '/^commands:/,/^$/p' | sed '1d; /^$/d; s/^ *//; s/ | /\n/g' >"$WORK/usages"
 n=0
 while IFS= read -r usage; do
   read -r name second _ <<<"$usage"

@@ -16,7 +16,7 @@ expect_exit 0 "$BIN" help
 [ "$OUT" = "$overview" ] || fail "'help' differs from --help"
 
 # The command lines of the overview: "  NAME ARGS…" between "commands:" and a blank line.
-sed -n '/^commands:/,/^$/p' <<<"$overview" | sed '1d; /^$/d; s/^ *//' >"$WORK/usages"
+sed -n '/^commands:/,/^$/p' <<<"$overview" | sed '1d; /^$/d; s/^ *//; s/ | /\n/g' >"$WORK/usages"
 [ "$(wc -l <"$WORK/usages")" -ge 5 ] || fail "too few commands in --help: $(cat "$WORK/usages")"
 
 # The man page as plain text, one line with single spaces (phrases wrap).

@@ -48,9 +48,9 @@ rm ID
 history ID [--json]
 due [--json]
 peer add DEVICE-ID [--addr HOST:PORT] [--name NAME]
-peer list
+peer list [--json]
 peer rm DEVICE-ID
-peer invite
+peer invite [--addr HOST:PORT] [--ttl SEC]
 peer join INVITATION
 sync [DEVICE-ID|HOST:PORT]
 import FILE [--type TYPE]
