@@ -91,7 +91,7 @@ uint64_t cl_be64_get(const unsigned char in[8]);
 
 #define CL_DEVICE_ID_LEN 20   /* first 160 bits of SHA-256(public key DER) */
 #define CL_DEVICE_ID_TEXT 42  /* 35 symbols in 7 dash-separated groups + NUL */
-#define CL_RECORD_ID_LEN 16   /* 128 random bits */
+#define CL_RECORD_ID_LEN 16   /* 48-bit time + 80 random bits */
 #define CL_RECORD_ID_TEXT 27  /* 26 lowercase base32 symbols + NUL */
 
 typedef struct cl_device_id { unsigned char b[CL_DEVICE_ID_LEN]; } cl_device_id;

@@ -2,6 +2,7 @@
 #include "clientele/util.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <string.h>
 
 static const char B32[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
@@ -140,7 +141,30 @@ int cl_record_id_parse(const char *text, cl_record_id *id)
     return CL_OK;
 }
 
+/* 48 bits of milliseconds, then 80 random bits: as unique as 128 random bits
+ * for any practical book. Within one process ids only grow (a second id in the
+ * same millisecond is the previous one plus one, as monotonic ULIDs do), so a
+ * device's new records land at the end of every index keyed by record id and
+ * LMDB pages stay full. */
 int cl_record_id_new(cl_record_id *id)
 {
-    return cl_random(id->b, sizeof id->b);
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    static cl_record_id last;
+    unsigned char now[6];
+    uint64_t ms = cl_now_ms();
+    for (int i = 5; i >= 0; i--, ms >>= 8)
+        now[i] = (unsigned char)ms;
+    pthread_mutex_lock(&lock);
+    int rc = CL_OK;
+    if (memcmp(now, last.b, 6) > 0) {
+        memcpy(last.b, now, 6);
+        rc = cl_random(last.b + 6, sizeof last.b - 6);
+        last.b[6] &= 0x7f; /* room to count up within the millisecond */
+    } else {
+        for (int i = CL_RECORD_ID_LEN - 1; i >= 0 && ++last.b[i] == 0; i--)
+            ;
+    }
+    *id = last;
+    pthread_mutex_unlock(&lock);
+    return rc;
 }

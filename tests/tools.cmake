@@ -1,0 +1,3 @@
+# Small programs the integration tests use (never installed).
+add_executable(clientele-fill ${CMAKE_SOURCE_DIR}/tests/tools/fill.c)
+target_link_libraries(clientele-fill PRIVATE libclientele)
