@@ -34,7 +34,7 @@ names=()
 while IFS= read -r usage; do
   read -r name second _ <<<"$usage"
   [[ $name =~ ^[a-z][a-z-]*$ ]] || continue   # a continuation line
-  names+=("$name")
+  [[ " ${names[*]:-} " == *" $name "* ]] || names+=("$name")
   expect_exit 0 "$BIN" help "$name"
   grep -q "^usage: clientele" <<<"$OUT" || fail "'help $name' printed no usage: $OUT"
   grep -qF -- "$usage" <<<"$OUT" || fail "'help $name' does not show '$usage': $OUT"

@@ -83,6 +83,7 @@ has -rw-r--r-- usr/share/man/man1/clientele.1.gz
 has -rw-r--r-- usr/lib/systemd/user/clientele.service
 has -rw-r--r-- usr/share/bash-completion/completions/clientele
 has -rw-r--r-- usr/share/doc/clientele/README.md
+has -rw-r--r-- usr/share/doc/clientele/operations.md
 awk '{print $6}' "$WORK/contents" | grep -v '^\./usr/' | grep -vx '\./' &&
   fail "files outside /usr in the package"
 grep -q "$BUILD\|$SRC" "$WORK/contents" && fail "build paths in the package"
