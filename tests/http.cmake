@@ -1,0 +1,14 @@
+# The local web page: API tests (curl against a real `clientele serve`) and
+# browser tests (Debian's headless Chromium driven by playwright-core).
+add_executable(make_conflict ${CMAKE_SOURCE_DIR}/tests/http/make_conflict.c)
+target_link_libraries(make_conflict PRIVATE libclientele)
+
+set(HTTP_TEST_ENV
+  "CLIENTELE_BIN=$<TARGET_FILE:clientele>;CLIENTELE_BUILD=${CMAKE_BINARY_DIR};MAKE_CONFLICT=$<TARGET_FILE:make_conflict>;CLIENTELE_SRC=${CMAKE_SOURCE_DIR}")
+
+add_test(NAME http.api COMMAND bash ${CMAKE_SOURCE_DIR}/tests/http/test_api.sh)
+set_tests_properties(http.api PROPERTIES LABELS "http;api" TIMEOUT 300 ENVIRONMENT "${HTTP_TEST_ENV}")
+
+add_test(NAME http.browser COMMAND bash ${CMAKE_SOURCE_DIR}/tests/browser/run.sh)
+set_tests_properties(http.browser PROPERTIES LABELS "http;browser" TIMEOUT 600 ENVIRONMENT "${HTTP_TEST_ENV}"
+  SKIP_RETURN_CODE 77)

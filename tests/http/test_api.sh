@@ -1,0 +1,245 @@
+#!/usr/bin/env bash
+# The JSON API of `clientele serve` (DESIGN §6): every endpoint, every error,
+# the Host check, the CSRF token, body limits; a refused request stores nothing
+# (checked with `clientele digest`).
+source "$(dirname "$0")/../integration/lib.sh"
+
+export WORK
+PORT=$(free_port)
+U=http://127.0.0.1:$PORT
+cl a init --name laptop >/dev/null
+# peers listen on another free loopback port; no LAN discovery in tests
+LPORT=$(free_port)
+SERVE=(serve --ui 127.0.0.1:$PORT --listen 127.0.0.1:$LPORT --no-discovery)
+"$BIN" --data "$WORK/a" "${SERVE[@]}" >"$WORK/serve.log" 2>&1 &
+PIDS+=($!)
+wait_port "$PORT"
+
+# req METHOD PATH [BODY] [curl args…] → $STATUS, $BODY (token sent unless NOTOKEN=1)
+req() {
+  local m=$1 p=$2 body=${3-} ; shift 3 2>/dev/null || shift $#
+  local args=(-s -o "$WORK/.body" -w '%{http_code}' -X "$m" --max-time 10)
+  [ "${NOTOKEN:-0}" = 1 ] || args+=(-H "X-Clientele-Token: $TOKEN")
+  [ -n "$body" ] && args+=(-H 'Content-Type: application/json' --data-binary "$body")
+  STATUS=$(curl "${args[@]}" "$@" "$U$p")
+  BODY=$(cat "$WORK/.body")
+}
+# js EXPR — evaluate EXPR on the last body (as `b`) with node
+js() { node -e "const b=JSON.parse(require('fs').readFileSync(0,'utf8')); const v=($1); process.stdout.write(typeof v==='string'?v:JSON.stringify(v))" <<<"$BODY"; }
+expect() { # expect STATUS [JS-CONDITION] DESCRIPTION
+  local want=$1 cond=$2 what=$3
+  [ "$STATUS" = "$want" ] || fail "$what: status $STATUS, expected $want (body: $BODY)"
+  [ -z "$cond" ] || [ "$(js "$cond")" = true ] || fail "$what: $cond is false (body: $BODY)"
+  pass "$what"
+}
+digest() { cl a digest; }
+
+# ----- the page and its token
+STATUS=$(curl -s -o "$WORK/index.html" -w '%{http_code}' "$U/")
+[ "$STATUS" = 200 ] || fail "GET / answered $STATUS"
+TOKEN=$(grep -o 'name="clientele-token" content="[a-z0-9]*"' "$WORK/index.html" | sed 's/.*content="//; s/"$//')
+[ ${#TOKEN} -ge 32 ] || fail "no token in the page"
+pass "GET / embeds a token"
+headers=$(curl -s -D - -o /dev/null "$U/app.js")
+grep -qi '^content-type: text/javascript' <<<"$headers" || fail "app.js content type: $headers"
+grep -qi '^cache-control: no-cache' <<<"$headers" || fail "app.js cache header"
+etag=$(grep -i '^etag:' <<<"$headers" | cut -d' ' -f2 | tr -d '\r')
+[ "$(curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: $etag" "$U/app.js")" = 304 ] || fail "no 304 for a fresh asset"
+grep -qi '^content-type: text/css' < <(curl -s -D - -o /dev/null "$U/style.css") || fail "css content type"
+! grep -qi 'access-control' <<<"$headers" || fail "CORS header sent"
+pass "assets: content types, ETag and 304, no CORS"
+req GET /nope.js; expect 404 "b.error.code==='not_found'" "unknown asset is 404"
+
+# ----- Host check (DNS rebinding)
+req GET /api/status '' -H "Host: evil.example:$PORT"; expect 403 "b.error.code==='denied'" "foreign Host refused"
+req GET / '' -H "Host: 127.0.0.1:1"; expect 403 "" "wrong port in Host refused"
+req GET /api/status '' -H "Host: localhost:$PORT"; expect 200 "" "localhost:PORT accepted"
+req GET /api/status '' -H "Host:"; expect 403 "" "missing Host refused"
+
+# ----- records: create
+D0=$(digest)
+req POST /api/records '{"type":"company","fields":{"name":"Acme Ltd","industry":"Steel"}}'
+expect 201 "b.type==='company' && b.fields.name==='Acme Ltd' && b.id.length===26 && Array.isArray(b.conflicts) && !!b.updated" "POST /api/records creates"
+ACME=$(js b.id)
+req POST /api/records "{\"type\":\"contact\",\"fields\":{\"name\":\"Dragoș Ionescu\",\"company\":\"$ACME\",\"birthday\":\"1980-02-29\"}}"
+expect 201 "b.fields.company==='$ACME'" "create a contact referencing a company"
+DRAGOS=$(js b.id)
+D1=$(digest)
+
+# ----- refusals store nothing
+refuse() { # refuse STATUS CODE DESCRIPTION METHOD PATH BODY [curl args]
+  local st=$1 code=$2 what=$3; shift 3
+  req "$@"; expect "$st" "b.error.code==='$code' && b.error.message.length>0" "$what"
+  [ "$(digest)" = "$D1" ] || fail "$what: something was stored"
+}
+NOTOKEN=1 refuse 403 denied "POST without token" POST /api/records '{"type":"company","fields":{"name":"X"}}'
+NOTOKEN=1 refuse 403 denied "POST with a wrong token" POST /api/records '{"type":"company","fields":{"name":"X"}}' -H "X-Clientele-Token: ${TOKEN%?}x"
+NOTOKEN=1 refuse 403 denied "PATCH without token" PATCH /api/records/$ACME '{"fields":{"name":"X"}}'
+NOTOKEN=1 refuse 403 denied "DELETE without token" DELETE /api/records/$ACME
+refuse 403 denied "POST with a foreign Host" POST /api/records '{"type":"company","fields":{"name":"X"}}' -H "Host: attacker.test:$PORT"
+refuse 400 invalid "malformed JSON" POST /api/records '{"type":"company","fields":{"name":"X"'
+refuse 400 invalid "trailing garbage after JSON" POST /api/records '{"type":"company","fields":{"name":"X"}} x'
+refuse 400 invalid "JSON that is not an object" POST /api/records '[1,2]'
+refuse 400 invalid "empty body" POST /api/records ''
+refuse 400 invalid "unknown type" POST /api/records '{"type":"planet","fields":{"name":"X"}}'
+refuse 400 invalid "unknown field" POST /api/records '{"type":"company","fields":{"name":"X","colour":"red"}}'
+refuse 400 invalid "wrong value type (number)" POST /api/records '{"type":"company","fields":{"name":123}}'
+refuse 400 invalid "wrong value type (object)" POST /api/records '{"type":"company","fields":{"name":"X","notes":{"a":1}}}'
+refuse 400 invalid "fields not an object" POST /api/records '{"type":"company","fields":"name=X"}'
+refuse 400 invalid "missing required field" POST /api/records '{"type":"company","fields":{"industry":"x"}}'
+refuse 400 invalid "invalid value (date)" POST /api/records "{\"type\":\"contact\",\"fields\":{\"name\":\"X\",\"birthday\":\"2026-13-01\"}}"
+refuse 400 invalid "one bad field of several: nothing stored" PATCH /api/records/$ACME '{"fields":{"name":"Renamed","website":12}}'
+refuse 400 invalid "unexpected key" POST /api/records '{"type":"company","fields":{"name":"X"},"extra":1}'
+refuse 400 invalid "reference to a missing record" POST /api/records '{"type":"contact","fields":{"name":"X","company":"aaaaaaaaaaaaaaaaaaaaaaaaaa"}}'
+head -c $((1024 * 1024 + 10)) /dev/zero | tr '\0' 'a' >"$WORK/big"
+req POST /api/records '' --data-binary "@$WORK/big" -H 'Content-Type: application/json'
+expect 413 "b.error.message.length>0" "oversized body is 413"
+[ "$(digest)" = "$D1" ] || fail "oversized body stored something"
+# chunked (no Content-Length) oversized body
+req POST /api/records '' --data-binary "@$WORK/big" -H 'Transfer-Encoding: chunked'
+expect 413 "" "oversized chunked body is 413"
+[ "$(digest)" = "$D1" ] || fail "oversized chunked body stored something"
+pass "refused requests stored nothing (digest unchanged)"
+
+# ----- read, list, search, pagination
+req GET /api/records/$DRAGOS; expect 200 "b.id==='$DRAGOS' && b.fields.name==='Dragoș Ionescu' && b.type==='contact'" "GET /api/records/ID"
+req GET /api/records/aaaaaaaaaaaaaaaaaaaaaaaaaa; expect 404 "b.error.code==='not_found'" "unknown record is 404"
+req GET /api/records/not-an-id; expect 404 "" "malformed record id is 404"
+req GET "/api/records?type=contact&q=dragos"; expect 200 "b.items.length===1 && b.next===null" "search ignores diacritics"
+req GET "/api/records?type=contact&q=DRAGO%C8%98"; expect 200 "b.items.length===1" "search ignores case"
+req GET "/api/records?type=contact&q=acme"; expect 200 "b.items.length===1" "search finds by the company's name"
+req GET "/api/records?type=contact&q=nobody"; expect 200 "b.items.length===0 && b.next===null" "search without matches"
+req GET "/api/records?type=contact&ref=$ACME"; expect 200 "b.items.length===1" "ref= lists records referencing a record"
+req GET "/api/records?q=x"; expect 400 "b.error.code==='invalid'" "list without type is 400"
+req GET "/api/records?type=planet"; expect 400 "" "list of unknown type is 400"
+req GET "/api/records?type=company&limit=0"; expect 400 "" "limit 0 is 400"
+req GET "/api/records?type=company&limit=abc"; expect 400 "" "limit not a number is 400"
+req GET "/api/records?type=company&cursor=zzz"; expect 400 "" "bad cursor is 400"
+for i in 1 2 3 4; do req POST /api/records "{\"type\":\"company\",\"fields\":{\"name\":\"Co $i\"}}"; done
+seen=""; cursor=""; pages=0
+while :; do
+  req GET "/api/records?type=company&limit=2${cursor:+&cursor=$cursor}"; expect 200 "b.items.length<=2" "page $pages"
+  seen+=$(js "b.items.map(r=>r.id).join(' ')")" "; cursor=$(js "b.next===null?'':b.next"); pages=$((pages+1))
+  [ -n "$cursor" ] || break
+  [ $pages -lt 10 ] || fail "pagination does not end"
+done
+[ "$(tr ' ' '\n' <<<"$seen" | grep -c .)" = 5 ] || fail "pagination returned: $seen"
+[ "$(tr ' ' '\n' <<<"$seen" | grep . | sort -u | wc -l)" = 5 ] || fail "pagination repeated records"
+pass "pagination with cursor visits every company once"
+
+# ----- update, history, delete
+req PATCH /api/records/$DRAGOS '{"fields":{"phone":"+40 721 000 000","title":"Buyer"}}'
+expect 200 "b.fields.phone==='+40 721 000 000' && b.fields.title==='Buyer'" "PATCH updates and returns the record"
+req PATCH /api/records/$DRAGOS '{"fields":{"title":null}}'; expect 200 "b.fields.title===undefined" "null clears a field"
+req PATCH /api/records/aaaaaaaaaaaaaaaaaaaaaaaaaa '{"fields":{"name":"X"}}'; expect 404 "" "PATCH of unknown record is 404"
+req PATCH /api/records/$DRAGOS '{"type":"company","fields":{}}'; expect 400 "" "PATCH refuses a type"
+req GET /api/records/$DRAGOS/history
+expect 200 "b.items.some(c=>c.field==='phone' && c.to==='+40 721 000 000' && c.device.length>30 && !!c.at) && b.items.some(c=>c.field==='title' && c.from==='Buyer' && c.to==='')" "history lists the changes"
+req GET /api/records/aaaaaaaaaaaaaaaaaaaaaaaaaa/history; expect 404 "" "history of unknown record is 404"
+req POST /api/records/$DRAGOS/history; expect 405 "" "POST to history is 405"
+req POST /api/records '{"type":"task","fields":{"title":"Send the proposal","due":"2020-01-01","contact":"'$DRAGOS'"}}'; TASK=$(js b.id)
+req POST /api/records '{"type":"task","fields":{"title":"Far future","due":"2999-01-01"}}'
+req GET /api/due; expect 200 "b.items.length===1 && b.items[0].id==='$TASK'" "GET /api/due lists open overdue tasks"
+req PATCH /api/records/$TASK '{"fields":{"done":true}}'; expect 200 "b.fields.done===true" "check a task off (boolean)"
+req PATCH /api/records/$TASK '{"fields":{"done":"maybe"}}'; expect 400 "" "bad boolean is 400"
+req GET /api/due; expect 200 "b.items.length===0" "a done task is not due"
+req POST /api/records '{"type":"interaction","fields":{"kind":"call","summary":"old call","date":"2025-01-01"}}'
+req POST /api/records '{"type":"interaction","fields":{"kind":"lunch","summary":"new lunch","date":"2026-02-01T12:00:00Z"}}'
+req GET "/api/recent?limit=5"; expect 200 "b.items.length===2 && b.items[0].fields.summary==='new lunch'" "GET /api/recent: newest first"
+req DELETE /api/records/$TASK; expect 204 "" "DELETE is 204"
+[ -z "$BODY" ] || fail "204 with a body"
+req GET /api/records/$TASK; expect 404 "" "a deleted record is 404"
+req DELETE /api/records/$TASK; expect 404 "" "deleting twice is 404"
+req PATCH /api/records/$TASK '{"fields":{"title":"Send the proposal"}}'; expect 200 "b.deleted===false" "PATCH restores a deleted record (undo)"
+req PUT /api/records/$TASK '{}'; expect 405 "" "PUT is 405"
+req GET /api/nothing; expect 404 "b.error.code==='not_found'" "unknown API path is 404"
+
+# ----- conflicts
+"$MAKE_CONFLICT" "$WORK/a" "$DRAGOS" phone "+40 1" "+40 2" || fail "make_conflict failed"
+req GET /api/records/$DRAGOS
+expect 200 "b.conflicts.length===1 && b.conflicts[0].field==='phone' && ['+40 1','+40 2'].includes(b.conflicts[0].value) && b.conflicts[0].winner.value!==b.conflicts[0].value && !!b.conflicts[0].device && !!b.conflicts[0].at" "a conflict shows in the record"
+req GET /api/conflicts; expect 200 "b.items.length===1 && b.items[0].id==='$DRAGOS'" "GET /api/conflicts"
+req GET /api/status; expect 200 "b.conflicts===1" "status counts conflicts"
+req PATCH /api/records/$DRAGOS '{"fields":{"phone":"+40 2"}}'; expect 200 "b.conflicts.length===0 && b.fields.phone==='+40 2'" "resolving = PATCH the kept value"
+
+# ----- devices
+req GET /api/status
+expect 200 "b.device_id===\"$(cl a id)\" && b.name==='laptop' && b.op_count>10 && Array.isArray(b.peers) && Array.isArray(b.pending) && b.can_sync===false" "GET /api/status"
+OTHER=$(cl b init | tail -1)
+req POST /api/peers "{\"id\":\"$OTHER\",\"addr\":\"127.0.0.1:7701\",\"name\":\"desktop\"}"
+expect 201 "b.id==='$OTHER' && b.name==='desktop' && b.addr==='127.0.0.1:7701' && b.last_sync===null" "POST /api/peers pairs"
+req GET /api/peers; expect 200 "b.items.length===1 && b.items[0].id==='$OTHER'" "GET /api/peers"
+req GET /api/status; expect 200 "b.peers.length===1 && b.peers[0].last_error===''" "status lists the peer"
+D2=$(digest)
+req POST /api/peers '{"id":"NOT-A-DEVICE"}'; expect 400 "b.error.code==='invalid'" "bad device id is 400"
+req POST /api/peers "{\"id\":\"$(cl a id)\"}"; expect 400 "" "pairing with itself is 400"
+req POST /api/peers "{\"id\":\"$OTHER\",\"name\":5}"; expect 400 "" "name must be a string"
+NOTOKEN=1 req POST /api/peers "{\"id\":\"$OTHER\"}"; expect 403 "" "pairing needs the token"
+req DELETE /api/peers/$OTHER; expect 204 "" "DELETE /api/peers/ID unpairs"
+req DELETE /api/peers/$OTHER; expect 404 "" "unpairing twice is 404"
+req GET /api/peers; expect 200 "b.items.length===0" "no peers left"
+req DELETE /api/pending/$OTHER; expect 404 "b.error.code==='not_found'" "refusing an absent request is 404"
+# A real pending request: b pairs with a, but a does not know b.
+cl b peer add "$(cl a id)" --addr 127.0.0.1:$LPORT >/dev/null
+timeout 20 "$BIN" --data "$WORK/b" sync >/dev/null 2>&1 || true
+req GET /api/status
+if [ "$(js b.pending.length)" = 1 ]; then
+  expect 200 "b.pending[0].id==='$OTHER' && b.pending[0].attempts>=1" "an unknown device shows as a pending request"
+  req DELETE /api/pending/$OTHER; expect 204 "" "DELETE /api/pending/ID refuses a request"
+  req GET /api/status; expect 200 "b.pending.length===0" "the refused request is gone"
+else
+  echo "note: no pending request appeared (peer sync refused b differently); skipping the refuse check"
+fi
+req DELETE /api/pending/garbage; expect 404 "" "pending with a bad id is 404"
+req GET /api/status
+if [ "$(js b.can_sync)" = true ]; then
+  req POST /api/sync; expect 202 "" "POST /api/sync starts a sync"
+else
+  req POST /api/sync; expect 503 "b.error.code==='unavailable'" "POST /api/sync without sync is 503"
+fi
+NOTOKEN=1 req POST /api/sync; expect 403 "" "POST /api/sync needs the token"
+
+# ----- websocket: a change by another process is pushed
+node - "$PORT" <<'JS' || fail "websocket did not report a change"
+const port = process.argv[2];
+const { spawnSync } = require('child_process');
+const net = require('net');
+// A minimal websocket client (node 18 has no WebSocket): enough to read text frames.
+const s = net.connect(port, '127.0.0.1', () => s.write(
+  `GET /api/events HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+  `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nOrigin: http://127.0.0.1:${port}\r\n\r\n`));
+let buf = '', wrote = false;
+const timer = setTimeout(() => { console.error('timeout; got: ' + buf); process.exit(1); }, 8000);
+s.on('data', (d) => {
+  buf += d.toString('latin1');
+  if (!wrote && buf.includes('"hello"')) {
+    wrote = true;
+    const r = spawnSync(process.env.CLIENTELE_BIN, ['--data', process.env.WORK + '/a', 'put', 'company', 'name=From another process']);
+    if (r.status !== 0) { console.error(r.stderr.toString()); process.exit(1); }
+  }
+  if (buf.includes('"changed"')) { clearTimeout(timer); s.destroy(); process.exit(0); }
+});
+JS
+pass "websocket pushes {\"type\":\"changed\"} after another process writes"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Upgrade: websocket' -H 'Connection: Upgrade' -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' \
+  -H 'Sec-WebSocket-Version: 13' -H "Origin: http://evil.test" --max-time 3 "$U/api/events" || true)
+[ "$code" != 101 ] || fail "websocket from a foreign origin accepted"
+pass "websocket from a foreign origin refused"
+
+# ----- stops cleanly, keeps its token
+kill -TERM "${PIDS[0]}"
+for _ in $(seq 1 50); do kill -0 "${PIDS[0]}" 2>/dev/null || break; sleep 0.1; done
+! kill -0 "${PIDS[0]}" 2>/dev/null || fail "serve did not stop on SIGTERM"
+rc=0; wait "${PIDS[0]}" || rc=$?
+[ $rc = 0 ] || fail "serve exited $rc: $(cat "$WORK/serve.log")"
+PIDS=()
+"$BIN" --data "$WORK/a" "${SERVE[@]}" >"$WORK/serve2.log" 2>&1 &
+PIDS+=($!)
+wait_port "$PORT"
+grep -q "$TOKEN" <(curl -s "$U/") || fail "token changed after a restart"
+pass "serve stops on SIGTERM; the token survives a restart"
+expect_exit 1 cl a serve --ui 127.0.0.1:$PORT --listen 127.0.0.1:$(free_port) --no-discovery
+expect_exit 1 cl a serve --ui nonsense --listen 127.0.0.1:$(free_port) --no-discovery
+expect_exit 2 cl a serve --sync-interval 0
+pass "serve reports a busy port and a bad address"
+echo "all API tests passed"

@@ -1,0 +1,56 @@
+// The JSON API of the local server. State-changing requests carry the token
+// the server embedded in the page (CSRF protection, DESIGN §6).
+const token = document.querySelector('meta[name="clientele-token"]')?.content ?? '';
+
+export class ApiError extends Error {
+  constructor(status, code, message) { super(message); this.status = status; this.code = code; }
+}
+
+export async function api(method, path, body) {
+  const opts = { method, headers: {} };
+  if (method !== 'GET') opts.headers['X-Clientele-Token'] = token;
+  if (body !== undefined) {
+    opts.headers['Content-Type'] = 'application/json';
+    opts.body = JSON.stringify(body);
+  }
+  let res;
+  try {
+    res = await fetch(path, opts);
+  } catch {
+    throw new ApiError(0, 'offline', 'clientele is not answering: is "clientele serve" still running?');
+  }
+  if (res.status === 204) return null;
+  let data = null;
+  try { data = await res.json(); } catch { /* not JSON: reported below */ }
+  if (!res.ok) {
+    const e = data?.error;
+    throw new ApiError(res.status, e?.code ?? 'error', e?.message ?? `the server answered ${res.status}`);
+  }
+  return data;
+}
+
+export const get = (path) => api('GET', path);
+
+// Every record of a type matching q, following the cursor.
+export async function listAll(type, { q = '', ref = '', max = 5000 } = {}) {
+  const out = [];
+  let cursor = '';
+  do {
+    const params = new URLSearchParams({ type, limit: '1000' });
+    if (q) params.set('q', q);
+    if (ref) params.set('ref', ref);
+    if (cursor) params.set('cursor', cursor);
+    const page = await get(`/api/records?${params}`);
+    out.push(...page.items);
+    cursor = page.next;
+  } while (cursor && out.length < max);
+  return out;
+}
+
+// Records by id, fetched once per page view (labels of references).
+const cache = new Map();
+export function clearCache() { cache.clear(); }
+export async function record(id) {
+  if (!cache.has(id)) cache.set(id, get(`/api/records/${encodeURIComponent(id)}`).catch(() => null));
+  return cache.get(id);
+}

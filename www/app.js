@@ -1,0 +1,113 @@
+// The page: routes (#/today, #/companies, #/contacts, #/r/ID, #/deals,
+// #/conflicts, #/devices, #/search?q=), keyboard, live updates.
+import { clearCache, get } from './api.js';
+import { el, debounce, toast } from './ui.js';
+import * as views from './views.js';
+import { openLog } from './log.js';
+
+const ROUTES = {
+  today: views.today, companies: views.companies, contacts: views.contacts, r: views.recordPage,
+  deals: views.deals, conflicts: views.conflicts, devices: views.devices, search: views.search,
+};
+const main = document.getElementById('main');
+let pending = false;   // data changed while the user was typing
+let rendering = null;
+
+function parseHash() {
+  const [path, qs] = (location.hash.slice(2) || 'today').split('?');
+  const [name, id] = path.split('/');
+  const params = new URLSearchParams(qs || '');
+  if (id) params.set('id', decodeURIComponent(id));
+  return { name: ROUTES[name] ? name : 'today', params };
+}
+
+// Typing in progress: an open in-place editor, or a form field with unsaved
+// text (filters excepted: they are restored from the address).
+function busy() {
+  if (document.getElementById('log-dialog').open) return true;
+  if (main.querySelector('.editor')) return true;
+  return [...main.querySelectorAll('input, textarea')].some((i) => !i.dataset.keep && i.type !== 'checkbox' && i.value !== i.defaultValue);
+}
+
+async function render({ keepScroll = false } = {}) {
+  const { name, params } = parseHash();
+  const focusId = document.activeElement?.id, sel = [document.activeElement?.selectionStart, document.activeElement?.selectionEnd];
+  const y = scrollY;
+  clearCache();
+  const job = (rendering = ROUTES[name](params));
+  let node;
+  try { node = await job; } catch (e) { node = el('section', {}, el('h1', {}, 'Something went wrong'), el('p', { class: 'error', role: 'alert' }, e.message)); }
+  if (job !== rendering) return; // a newer render won
+  main.replaceChildren(node);
+  for (const a of document.querySelectorAll('[data-nav]')) {
+    if (a.dataset.nav === name) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+  document.title = `${node.querySelector('h1')?.textContent ?? 'clientele'} — clientele`;
+  if (keepScroll) scrollTo(0, y);
+  const f = focusId && document.getElementById(focusId);
+  if (f && keepScroll) { f.focus(); try { f.setSelectionRange(sel[0], sel[1]); } catch { /* not text */ } }
+  else if (!keepScroll) main.focus({ preventScroll: true });
+  main.dataset.ready = name;
+}
+
+async function refresh() {
+  if (busy()) { pending = true; return; }
+  pending = false;
+  await Promise.all([render({ keepScroll: true }), status()]);
+}
+
+// Rail badges: conflicts count and the sync dot.
+async function status() {
+  try {
+    const st = await get('/api/status');
+    const badge = document.getElementById('conflict-badge');
+    badge.hidden = !st.conflicts;
+    badge.textContent = st.conflicts || '';
+    const dot = document.getElementById('sync-dot');
+    const now = Date.now(), fresh = st.peers.map((p) => p.last_sync ? now - Date.parse(p.last_sync) : Infinity);
+    dot.className = 'dot' + (!st.peers.length ? '' : st.peers.some((p) => p.last_error) ? ' red' : fresh.every((ms) => ms < 15 * 60000) ? ' green' : ' amber');
+    dot.title = !st.peers.length ? 'no paired devices' : dot.className.includes('red') ? 'a sync failed' : dot.className.includes('green') ? 'synced recently' : 'not synced recently';
+  } catch { /* shown by the live indicator */ }
+}
+
+// Live updates: the server says "changed" when any process wrote the folder.
+function connect(delay = 500) {
+  const live = document.getElementById('live');
+  const ws = new WebSocket(`ws://${location.host}/api/events`);
+  ws.onopen = () => { live.className = 'live on'; live.textContent = 'live'; delay = 500; };
+  ws.onmessage = (m) => {
+    let msg; try { msg = JSON.parse(m.data); } catch { return; }
+    if (msg.type === 'changed') refresh();
+  };
+  ws.onclose = () => {
+    live.className = 'live off'; live.textContent = 'reconnecting…';
+    setTimeout(() => connect(Math.min(delay * 2, 10000)), delay);
+  };
+}
+
+const search = document.getElementById('search');
+search.addEventListener('input', debounce(() => {
+  const q = search.value.trim();
+  if (q) { history.replaceState(null, '', `#/search?q=${encodeURIComponent(q)}`); render({ keepScroll: true }); }
+}, 120));
+search.dataset.keep = '1';
+
+document.addEventListener('keydown', (ev) => {
+  const t = ev.target, typing = t.closest?.('input, textarea, select, [contenteditable]');
+  if (ev.key === 'Escape' && t === search) { search.value = ''; search.blur(); location.hash = '#/today'; return; }
+  if (typing || ev.ctrlKey || ev.metaKey || ev.altKey) return;
+  if (ev.key === '/') { ev.preventDefault(); search.focus(); search.select(); }
+  else if (ev.key === 'l' || ev.key === 'L') { ev.preventDefault(); openLog(); }
+});
+document.getElementById('log-open').addEventListener('click', () => openLog());
+document.getElementById('log-dialog').addEventListener('close', () => { if (pending) refresh(); });
+window.addEventListener('hashchange', () => render());
+window.addEventListener('clientele:refresh', () => { pending = false; render({ keepScroll: true }); status(); });
+window.addEventListener('clientele:idle', () => { if (pending) refresh(); });
+main.addEventListener('focusout', () => setTimeout(() => { if (pending && !busy()) refresh(); }, 0));
+window.addEventListener('unhandledrejection', (e) => toast(e.reason?.message ?? String(e.reason), { bad: true }));
+
+render();
+status();
+connect();

@@ -1,0 +1,452 @@
+// The views of the main pane. Each takes the route's params and returns a
+// node; app.js swaps it in and re-renders it when the data changes.
+import { api, get, listAll, record } from './api.js';
+import { el, FIELDS, KINDS, STAGES, label, localDate, sayDate, monthYear, toUnits, fromUnits, toast, debounce } from './ui.js';
+import { openLog } from './log.js';
+
+const enc = encodeURIComponent;
+const link = (r) => el('a', { href: `#/r/${r.id}` }, label(r));
+const refresh = () => window.dispatchEvent(new Event('clientele:refresh'));
+const errorBox = (e) => el('p', { class: 'error', role: 'alert' }, e.message);
+const shortDev = (d) => (d || '').slice(0, 11);
+
+async function refLink(id) {
+  if (!id) return null;
+  const r = await record(id);
+  return r ? link(r) : el('span', { class: 'muted' }, '(deleted record)');
+}
+
+// A form whose failed submit keeps what was typed and says why.
+function submitForm(form, fn) {
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    form.querySelector('.error')?.remove();
+    const btn = form.querySelector('button[type=submit]');
+    if (btn) btn.disabled = true;
+    try {
+      await fn(new FormData(form));
+      form.reset();
+    } catch (e) {
+      form.append(errorBox(e));
+    } finally {
+      if (btn) btn.disabled = false;
+    }
+  });
+  return form;
+}
+
+function fieldsFrom(data, names) {
+  const f = {};
+  for (const n of names) {
+    const v = (data.get(n) ?? '').toString().trim();
+    if (v) f[n] = v;
+  }
+  return f;
+}
+
+async function options(type, selected, blank = '—') {
+  const all = (await listAll(type)).sort((a, b) => label(a).localeCompare(label(b)));
+  return [el('option', { value: '' }, blank),
+    ...all.map((r) => el('option', { value: r.id, selected: r.id === selected }, label(r)))];
+}
+
+// ------------------------------------------------------------------ today
+
+async function taskItem(t) {
+  const done = t.fields.done === true;
+  const due = t.fields.due, today = localDate();
+  const box = el('input', { type: 'checkbox', checked: done, 'aria-label': `Done: ${t.fields.title}` });
+  box.addEventListener('change', async () => {
+    try {
+      await api('PATCH', `/api/records/${t.id}`, { fields: { done: box.checked } });
+      if (box.checked) toast(`Done: ${t.fields.title}`, { action: 'Undo', onAction: () =>
+        api('PATCH', `/api/records/${t.id}`, { fields: { done: false } }).then(refresh, (e) => toast(e.message, { bad: true })) });
+      refresh();
+    } catch (e) { box.checked = !box.checked; toast(e.message, { bad: true }); }
+  });
+  const about = t.fields.contact || t.fields.company || t.fields.deal;
+  return el('li', { class: done ? 'done' : '', dataset: { id: t.id } }, box,
+    el('span', { class: 'grow' }, el('a', { class: 'title', href: `#/r/${t.id}` }, t.fields.title),
+      about ? el('span', { class: 'meta' }, ' · ', await refLink(about)) : null),
+    due ? el('span', { class: due < today && !done ? 'overdue' : 'meta' }, due < today ? `overdue · ${sayDate(due)}` : sayDate(due)) : null);
+}
+
+function nextBirthday(b) {
+  const m = /^\d{4}-(\d{2})-(\d{2})$/.exec(b || '');
+  if (!m) return null;
+  const now = new Date(), today = new Date(now.getFullYear(), now.getMonth(), now.getDate());
+  let d = new Date(now.getFullYear(), +m[1] - 1, +m[2]);
+  if (d < today) d = new Date(now.getFullYear() + 1, +m[1] - 1, +m[2]);
+  return { date: d, days: Math.round((d - today) / 86400000) };
+}
+
+async function interactionItem(i) {
+  const who = i.fields.contact || i.fields.company;
+  return el('li', {}, el('span', { class: 'kind' }, i.fields.kind),
+    el('span', { class: 'grow' }, el('a', { href: `#/r/${i.id}` }, i.fields.summary),
+      who ? el('span', { class: 'meta' }, ' · ', await refLink(who)) : null),
+    el('span', { class: 'meta' }, sayDate(i.fields.date)));
+}
+
+export async function today() {
+  const [due, recent, contacts] = await Promise.all([get('/api/due'), get('/api/recent?limit=10'), listAll('contact')]);
+  const birthdays = contacts.map((c) => ({ c, n: nextBirthday(c.fields.birthday) }))
+    .filter((x) => x.n && x.n.days <= 30).sort((a, b) => a.n.days - b.n.days);
+  const addTask = submitForm(el('form', { class: 'inline', 'aria-label': 'Add a task' },
+    el('label', {}, 'New task', el('input', { name: 'title', required: true, placeholder: 'Send the proposal to…', size: 34 })),
+    el('label', {}, 'Due', el('input', { name: 'due', type: 'date', value: localDate() })),
+    el('button', { type: 'submit', class: 'primary' }, 'Add task')), async (d) => {
+    await api('POST', '/api/records', { type: 'task', fields: fieldsFrom(d, ['title', 'due']) });
+    refresh();
+  });
+  return el('section', { 'aria-labelledby': 'h-today' },
+    el('h1', { id: 'h-today' }, 'Today', el('span', { class: 'meta' }, new Date().toLocaleDateString('en-GB', { weekday: 'long', day: 'numeric', month: 'long' }))),
+    el('h2', {}, 'Due and overdue'),
+    due.items.length ? el('ul', { class: 'list', id: 'due-list' }, await Promise.all(due.items.map(taskItem)))
+      : el('p', { class: 'empty', id: 'due-list' }, 'Nothing due. Add a follow-up below, or from a contact\'s page.'),
+    addTask,
+    el('h2', {}, 'Birthdays in the next 30 days'),
+    birthdays.length ? el('ul', { class: 'list' }, birthdays.map(({ c, n }) => el('li', {},
+      el('span', { class: 'grow' }, link(c)), el('span', { class: 'meta' }, n.days === 0 ? 'today 🎂' : sayDate(localDate(n.date))))))
+      : el('p', { class: 'empty' }, 'No birthdays soon. Add a birthday on a contact\'s page to be reminded.'),
+    el('h2', {}, 'Recent interactions'),
+    recent.items.length ? el('ul', { class: 'list', id: 'recent-list' }, await Promise.all(recent.items.map(interactionItem)))
+      : el('p', { class: 'empty', id: 'recent-list' }, 'Nothing logged yet. Press L to log a call, meeting or lunch.'));
+}
+
+// ------------------------------------------------------------------ lists
+
+const LISTS = {
+  companies: { type: 'company', title: 'Companies', one: 'company', extra: (r) => [r.fields.industry, r.fields.phone] },
+  contacts: { type: 'contact', title: 'Contacts', one: 'contact', extra: (r, names) => [r.fields.title, names.get(r.fields.company), r.fields.email] },
+};
+
+function newRecordForm(spec, companies) {
+  const inputs = [el('label', {}, 'Name', el('input', { name: 'name', required: true, size: 28, placeholder: spec.type === 'company' ? 'Acme Ltd' : 'Dragoș Ionescu' }))];
+  if (spec.type === 'contact')
+    inputs.push(el('label', {}, 'Company', el('select', { name: 'company' }, el('option', { value: '' }, '—'),
+      companies.map((c) => el('option', { value: c.id }, label(c))))),
+    el('label', {}, 'Email', el('input', { name: 'email', type: 'email', size: 22 })));
+  else inputs.push(el('label', {}, 'Industry', el('input', { name: 'industry', size: 18 })));
+  return submitForm(el('form', { class: 'inline', 'aria-label': `New ${spec.one}` }, inputs,
+    el('button', { type: 'submit', class: 'primary' }, `Add ${spec.one}`)), async (d) => {
+    const r = await api('POST', '/api/records', { type: spec.type, fields: fieldsFrom(d, ['name', 'company', 'email', 'industry']) });
+    location.hash = `#/r/${r.id}`;
+  });
+}
+
+async function listView(spec, params) {
+  const q = params.get('q') || '';
+  const companies = (await listAll('company')).sort((a, b) => label(a).localeCompare(label(b)));
+  const names = new Map(companies.map((c) => [c.id, label(c)]));
+  const results = el('div', { id: 'results' });
+  const fill = async (text) => {
+    const items = (await listAll(spec.type, { q: text })).sort((a, b) => label(a).localeCompare(label(b)));
+    results.replaceChildren(items.length
+      ? el('ul', { class: 'list' }, items.map((r) => el('li', {}, el('span', { class: 'grow' }, link(r)),
+        el('span', { class: 'meta' }, spec.extra(r, names).filter(Boolean).join(' · ')))))
+      : el('p', { class: 'empty' }, text ? `No ${spec.title.toLowerCase()} match “${text}”.` : `No ${spec.title.toLowerCase()} yet: add the first one above.`));
+  };
+  const filter = el('input', { id: `filter-${spec.type}`, type: 'search', value: q, 'data-keep': true, placeholder: 'Filter (ignores case and accents)', size: 34 });
+  filter.addEventListener('input', debounce(() => {
+    history.replaceState(null, '', `#/${spec === LISTS.companies ? 'companies' : 'contacts'}${filter.value ? '?q=' + enc(filter.value) : ''}`);
+    fill(filter.value).catch((e) => results.replaceChildren(errorBox(e)));
+  }, 120));
+  await fill(q);
+  return el('section', {}, el('h1', {}, spec.title),
+    el('div', { class: 'row' }, el('label', { class: 'sr', for: filter.id }, `Filter ${spec.title.toLowerCase()}`), filter),
+    newRecordForm(spec, companies), results);
+}
+
+export const companies = (p) => listView(LISTS.companies, p);
+export const contacts = (p) => listView(LISTS.contacts, p);
+
+// ------------------------------------------------------------------ record page
+
+function displayValue(r, name, kind) {
+  const v = r.fields[name];
+  if (v === undefined || v === '') return el('span', { class: 'unset' }, 'add…');
+  if (kind.startsWith('ref:')) return el('span', {}, '…');
+  if (kind === 'bool') return v ? 'yes' : 'no';
+  if (kind === 'date') return `${sayDate(v)}  (${v})`;
+  return String(v);
+}
+
+async function editorInput(name, kind, value) {
+  const id = `edit-${name}`;
+  if (kind.startsWith('ref:')) return el('select', { id, name }, await options(kind.slice(4), value));
+  if (kind.startsWith('enum:')) return el('select', { id, name }, el('option', { value: '' }, '—'),
+    kind.slice(5).split(',').map((c) => el('option', { value: c, selected: c === value }, c)));
+  if (kind === 'bool') return el('select', { id, name }, el('option', { value: 'false' }, 'no'), el('option', { value: 'true', selected: value === true }, 'yes'));
+  if (kind === 'long') return el('textarea', { id, name, rows: 3 }, value ?? '');
+  return el('input', { id, name, type: kind === 'date' ? 'date' : 'text', value: value ?? '' });
+}
+
+// Click (or Enter) to edit; Enter saves, Esc cancels; a failed save keeps the text.
+function editable(r, name, kind, dd) {
+  const show = async () => {
+    const btn = el('button', { type: 'button', class: 'value', 'aria-label': `Edit ${name.replace('_', ' ')}`, dataset: { field: name } }, displayValue(r, name, kind));
+    if (kind.startsWith('ref:') && r.fields[name]) {
+      const target = await record(r.fields[name]);
+      btn.replaceChildren(target ? label(target) : '(deleted record)');
+    }
+    btn.addEventListener('click', edit);
+    dd.replaceChildren(btn);
+    if (kind.startsWith('ref:') && r.fields[name]) dd.append(el('a', { href: `#/r/${r.fields[name]}`, class: 'meta' }, 'open →'));
+  };
+  const edit = async () => {
+    const input = await editorInput(name, kind, r.fields[name]);
+    const box = el('div', { class: 'editor' }, input,
+      el('button', { type: 'button', class: 'primary', onclick: () => save() }, 'Save'),
+      el('button', { type: 'button', onclick: () => cancel() }, 'Cancel'));
+    const wrap = el('div', {}, box);
+    const cancel = () => { show(); window.dispatchEvent(new Event('clientele:idle')); };
+    const save = async () => {
+      wrap.querySelector('.error')?.remove();
+      let v = input.value;
+      if (kind === 'bool') v = v === 'true';
+      try {
+        const updated = await api('PATCH', `/api/records/${r.id}`, { fields: { [name]: v } });
+        Object.assign(r, updated);
+        await show();
+        toast(`Saved ${name.replace('_', ' ')}`);
+        window.dispatchEvent(new Event('clientele:idle'));
+      } catch (e) {
+        wrap.append(errorBox(e));
+        input.focus();
+      }
+    };
+    input.addEventListener('keydown', (ev) => {
+      if (ev.key === 'Escape') { ev.preventDefault(); ev.stopPropagation(); cancel(); }
+      else if (ev.key === 'Enter' && !(input.tagName === 'TEXTAREA' && ev.shiftKey)) { ev.preventDefault(); save(); }
+    });
+    dd.replaceChildren(wrap);
+    input.focus();
+    input.select?.();
+  };
+  show();
+  return dd;
+}
+
+function conflictBox(r, c) {
+  const keep = async (value) => {
+    try {
+      await api('PATCH', `/api/records/${r.id}`, { fields: { [c.field]: value } });
+      toast(`Kept “${value}” for ${c.field}`);
+      refresh();
+    } catch (e) { toast(e.message, { bad: true }); }
+  };
+  const choice = (who, v) => el('div', { class: 'choice' },
+    el('button', { type: 'button', onclick: () => keep(v.value), 'aria-label': `Keep ${String(v.value)} for ${c.field}` }, 'Keep'),
+    el('strong', {}, String(v.value === '' ? '(empty)' : v.value)),
+    el('span', { class: 'meta' }, `${who} · device ${shortDev(v.device)} · ${sayDate(v.at)}`));
+  return el('div', { class: 'conflict', dataset: { field: c.field } },
+    el('div', {}, el('strong', {}, c.field), ' was changed on two devices at the same time:'),
+    choice('shown now', c.winner), choice('other value', c));
+}
+
+async function employerHistory(r) {
+  const hist = await get(`/api/records/${r.id}/history`);
+  const moves = hist.items.filter((c) => c.field === 'company');
+  if (moves.length < 1) return null;
+  const parts = [];
+  for (let i = 0; i < moves.length; i++) {
+    const m = moves[i], next = moves[i + 1];
+    if (!m.to) continue;
+    const co = await record(m.to);
+    const name = co ? label(co) : '(deleted company)';
+    parts.push(next ? `at ${name} until ${monthYear(next.at)}` : `now at ${name} (since ${monthYear(m.at)})`);
+  }
+  return parts.length > 1 ? el('p', { class: 'employer meta', id: 'employers' }, 'Employers: ' + parts.join(', ')) : null;
+}
+
+async function timeline(r) {
+  const [hist, interactions, tasks, deals] = await Promise.all([
+    get(`/api/records/${r.id}/history`),
+    r.type === 'interaction' ? [] : listAll('interaction', { ref: r.id }),
+    r.type === 'task' ? [] : listAll('task', { ref: r.id }),
+    r.type === 'deal' ? [] : listAll('deal', { ref: r.id })]);
+  const items = [];
+  for (const i of interactions) items.push({ at: i.fields.date || i.created, node: el('li', {}, el('span', { class: 'kind' }, i.fields.kind), ' ', link(i), el('div', { class: 'meta' }, sayDate(i.fields.date))) });
+  for (const t of tasks) items.push({ at: t.created, node: el('li', {}, t.fields.done ? '✓ ' : '○ ', link(t), el('div', { class: 'meta' }, t.fields.due ? `task due ${sayDate(t.fields.due)}` : 'task')) });
+  for (const d of deals) items.push({ at: d.updated, node: el('li', {}, 'Deal ', link(d), el('div', { class: 'meta' }, [d.fields.stage, d.fields.amount && fromUnits(toUnits(d.fields.amount), d.fields.currency)].filter(Boolean).join(' · '))) });
+  for (const c of hist.items) {
+    const what = c.field === 'deleted' ? (c.to === '1' ? 'deleted' : 'restored')
+      : c.from ? `${c.field}: “${c.from}” → “${c.to}”` : `${c.field} set to “${c.to}”`;
+    items.push({ at: c.at, node: el('li', { class: 'change' }, what, el('div', { class: 'meta' }, `${sayDate(c.at)} · device ${shortDev(c.device)}${c.concurrent ? ' · concurrent edit' : ''}`)) });
+  }
+  items.sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0));
+  return el('ol', { class: 'timeline', id: 'timeline' }, items.map((x) => x.node));
+}
+
+function addTaskForm(r) {
+  const refField = ['company', 'contact', 'deal'].includes(r.type) ? r.type : null;
+  if (!refField) return null;
+  return submitForm(el('form', { class: 'inline', 'aria-label': 'Add a follow-up task' },
+    el('label', {}, 'Follow-up task', el('input', { name: 'title', required: true, size: 30 })),
+    el('label', {}, 'Due', el('input', { name: 'due', type: 'date' })),
+    el('button', { type: 'submit' }, 'Add task')), async (d) => {
+    const fields = fieldsFrom(d, ['title', 'due']);
+    fields[refField] = r.id;
+    if (r.type === 'contact' && r.fields.company) fields.company = r.fields.company;
+    await api('POST', '/api/records', { type: 'task', fields });
+    refresh();
+  });
+}
+
+export async function recordPage(params) {
+  const id = params.get('id');
+  let r;
+  try { r = await get(`/api/records/${enc(id)}`); } catch (e) {
+    return el('section', {}, el('h1', {}, 'Not found'), errorBox(e), el('p', {}, el('a', { href: '#/today' }, 'Back to today')));
+  }
+  const dl = el('dl', { class: 'fields' });
+  for (const [name, kind] of FIELDS[r.type]) {
+    const dd = editable(r, name, kind, el('dd', {}));
+    dl.append(el('dt', {}, name.replace('_', ' ')), dd);
+    for (const c of r.conflicts.filter((x) => x.field === name)) dd.after(el('dd', { style: 'grid-column: 2' }, conflictBox(r, c)));
+  }
+  const del = async () => {
+    try {
+      await api('DELETE', `/api/records/${r.id}`);
+      const lf = r.fields.name !== undefined ? 'name' : r.fields.title !== undefined ? 'title' : 'summary';
+      toast(`Deleted ${label(r)}`, { action: 'Undo', ms: 10000, onAction: () =>
+        api('PATCH', `/api/records/${r.id}`, { fields: { [lf]: r.fields[lf] } }).then(() => { location.hash = `#/r/${r.id}`; refresh(); }, (e) => toast(e.message, { bad: true })) });
+      location.hash = r.type === 'company' ? '#/companies' : r.type === 'contact' ? '#/contacts' : '#/today';
+    } catch (e) { toast(e.message, { bad: true }); }
+  };
+  const sub = [];
+  if (r.type === 'contact') {
+    if (r.fields.title) sub.push(r.fields.title);
+    if (r.fields.company) sub.push(await refLink(r.fields.company));
+  }
+  const related = [];
+  if (r.type === 'company') {
+    const people = await listAll('contact', { ref: r.id });
+    related.push(el('h2', {}, 'People'), people.length ? el('ul', { class: 'list' }, people.map((p) => el('li', {}, el('span', { class: 'grow' }, link(p)), el('span', { class: 'meta' }, p.fields.title || ''))))
+      : el('p', { class: 'empty' }, 'No contacts at this company yet: add one under Contacts.'));
+  }
+  return el('section', { dataset: { record: r.id } },
+    el('p', { class: 'meta' }, r.type),
+    el('h1', {}, label(r), sub.length ? el('span', { class: 'meta' }, sub.map((s, i) => [i ? ' · ' : '', s])) : null),
+    r.type === 'contact' ? await employerHistory(r) : null,
+    el('div', { class: 'row' },
+      ['contact', 'company', 'deal'].includes(r.type) ? el('button', { type: 'button', onclick: () => openLog({ [r.type]: r.id, company: r.type === 'contact' ? r.fields.company : undefined }) }, 'Log interaction') : null,
+      el('span', { class: 'spacer' }),
+      el('button', { type: 'button', class: 'danger', onclick: del }, 'Delete')),
+    el('h2', {}, 'Details'), el('div', { class: 'card' }, dl),
+    related, addTaskForm(r),
+    el('h2', {}, 'Timeline'), await timeline(r));
+}
+
+// ------------------------------------------------------------------ deals
+
+function totals(deals) {
+  const by = new Map();
+  for (const d of deals) {
+    const cur = d.fields.currency || '';
+    by.set(cur, (by.get(cur) ?? 0n) + toUnits(d.fields.amount));
+  }
+  return [...by].filter(([, v]) => v !== 0n).map(([c, v]) => fromUnits(v, c)).join(' + ') || 'no amounts';
+}
+
+export async function deals() {
+  const all = await listAll('deal');
+  const today = localDate();
+  const late = (d) => d.fields.promised_by && d.fields.promised_by < today && !['won', 'lost'].includes(d.fields.stage);
+  const companies = await listAll('company');
+  const names = new Map(companies.map((c) => [c.id, label(c)]));
+  const form = submitForm(el('form', { class: 'inline', 'aria-label': 'New deal' },
+    el('label', {}, 'Title', el('input', { name: 'title', required: true, size: 24 })),
+    el('label', {}, 'Company', el('select', { name: 'company' }, el('option', { value: '' }, '—'), companies.map((c) => el('option', { value: c.id }, label(c))))),
+    el('label', {}, 'Stage', el('select', { name: 'stage' }, STAGES.map((s) => el('option', { value: s }, s)))),
+    el('label', {}, 'Amount', el('input', { name: 'amount', inputmode: 'decimal', size: 9 })),
+    el('label', {}, 'Currency', el('input', { name: 'currency', size: 4, maxlength: 3, placeholder: 'EUR' })),
+    el('label', {}, 'Promised by', el('input', { name: 'promised_by', type: 'date' })),
+    el('button', { type: 'submit', class: 'primary' }, 'Add deal')), async (d) => {
+    const f = fieldsFrom(d, ['title', 'company', 'stage', 'amount', 'currency', 'promised_by']);
+    if (f.currency) f.currency = f.currency.toUpperCase();
+    await api('POST', '/api/records', { type: 'deal', fields: f });
+    refresh();
+  });
+  const col = (stage) => {
+    const ds = all.filter((d) => (d.fields.stage || 'lead') === stage);
+    return el('div', { class: 'stage', dataset: { stage } }, el('h2', {}, stage, el('span', { class: 'meta' }, ` ${ds.length}`)),
+      el('div', { class: 'totals' }, totals(ds)),
+      ds.map((d) => el('a', { class: 'deal' + (late(d) ? ' is-late' : ''), href: `#/r/${d.id}` }, el('div', {}, label(d)),
+        el('div', { class: 'meta' }, [names.get(d.fields.company), d.fields.amount && fromUnits(toUnits(d.fields.amount), d.fields.currency)].filter(Boolean).join(' · ')),
+        d.fields.promised_by ? el('div', { class: late(d) ? 'late' : 'meta' }, `${late(d) ? 'late: promised ' : 'promised '}${sayDate(d.fields.promised_by)}`) : null)));
+  };
+  return el('section', {}, el('h1', {}, 'Deals'), form,
+    all.length ? el('div', { class: 'pipeline' }, STAGES.map(col)) : el('p', { class: 'empty' }, 'No deals yet. Add the proposal you are working on above.'));
+}
+
+// ------------------------------------------------------------------ conflicts
+
+export async function conflicts() {
+  const res = await get('/api/conflicts');
+  return el('section', {}, el('h1', {}, 'Conflicts'),
+    el('p', { class: 'meta' }, 'When two devices change the same field without seeing each other’s change, both values are kept here until you choose.'),
+    res.items.length ? res.items.map((r) => el('div', { class: 'card', style: 'margin-bottom:12px' },
+      el('h2', {}, link(r), el('span', { class: 'meta' }, ` ${r.type}`)), r.conflicts.map((c) => conflictBox(r, c))))
+      : el('p', { class: 'empty', id: 'no-conflicts' }, 'No conflicts. Everything your devices wrote agrees.'));
+}
+
+// ------------------------------------------------------------------ devices
+
+function when(iso) { return iso ? sayDate(iso) : 'never'; }
+
+export async function devices() {
+  const st = await get('/api/status');
+  const copy = async () => {
+    try { await navigator.clipboard.writeText(st.device_id); toast('Device id copied'); }
+    catch { getSelection().selectAllChildren(document.getElementById('device-id')); toast('Selected: press Ctrl+C to copy'); }
+  };
+  const syncBtn = el('button', { type: 'button', class: 'primary', disabled: !st.can_sync, onclick: async () => {
+    try { await api('POST', '/api/sync'); toast('Syncing with every paired device…'); } catch (e) { toast(e.message, { bad: true }); }
+  } }, 'Sync now');
+  const accept = (p) => api('POST', '/api/peers', { id: p.id, addr: p.addr || undefined, name: p.name || undefined }).then(() => { toast(`Paired with ${p.name || p.id}`); refresh(); }, (e) => toast(e.message, { bad: true }));
+  const refuse = (p) => api('DELETE', `/api/pending/${enc(p.id)}`).then(refresh, (e) => toast(e.message, { bad: true }));
+  const unpair = (p) => api('DELETE', `/api/peers/${enc(p.id)}`).then(refresh, (e) => toast(e.message, { bad: true }));
+  const add = submitForm(el('form', { class: 'inline', 'aria-label': 'Pair a device' },
+    el('label', {}, 'Device id', el('input', { name: 'id', required: true, size: 44, placeholder: 'XXXXX-XXXXX-…' })),
+    el('label', {}, 'Address (optional)', el('input', { name: 'addr', size: 18, placeholder: '192.168.1.20:7701' })),
+    el('label', {}, 'Name (optional)', el('input', { name: 'name', size: 14 })),
+    el('button', { type: 'submit' }, 'Pair')), async (d) => {
+    await api('POST', '/api/peers', fieldsFrom(d, ['id', 'addr', 'name']));
+    refresh();
+  });
+  return el('section', {}, el('h1', {}, 'Devices'),
+    el('h2', {}, `This device${st.name ? ': ' + st.name : ''}`),
+    el('div', { class: 'row' }, el('code', { class: 'devid', id: 'device-id' }, st.device_id),
+      el('button', { type: 'button', onclick: copy }, 'Copy'), el('span', { class: 'spacer' }),
+      el('span', { class: 'meta' }, `${st.op_count} changes stored`), syncBtn),
+    st.can_sync ? null : el('p', { class: 'meta' }, 'This server does not sync: run “clientele serve” with peer sync to sync from here.'),
+    el('h2', {}, 'Paired devices'),
+    st.peers.length ? el('table', {}, el('thead', {}, el('tr', {}, ['Name', 'Device id', 'Address', 'Last sync', 'Last error', ''].map((h) => el('th', {}, h)))),
+      el('tbody', {}, st.peers.map((p) => el('tr', {}, el('td', {}, p.name || '—'), el('td', { class: 'mono' }, p.id), el('td', {}, p.addr || '—'),
+        el('td', {}, when(p.last_sync)), el('td', { class: p.last_error ? 'late' : 'meta' }, p.last_error || '—'),
+        el('td', {}, el('button', { type: 'button', class: 'link danger', onclick: () => unpair(p) }, 'Unpair'))))))
+      : el('p', { class: 'empty' }, 'No paired devices. Pair by entering the other device’s id below (and this id there).'),
+    add,
+    el('h2', {}, 'Requests from unknown devices'),
+    st.pending.length ? el('ul', { class: 'list' }, st.pending.map((p) => el('li', {},
+      el('span', { class: 'grow' }, p.name || 'unnamed device', el('div', { class: 'meta mono' }, `${p.id} · ${p.addr || ''} · ${p.attempts} attempts, last ${when(p.last)}`)),
+      el('button', { type: 'button', onclick: () => accept(p) }, 'Accept'),
+      el('button', { type: 'button', class: 'danger', onclick: () => refuse(p) }, 'Refuse'))))
+      : el('p', { class: 'empty' }, 'None. A device that tries to sync before it is paired shows up here.'));
+}
+
+// ------------------------------------------------------------------ search
+
+export async function search(params) {
+  const q = params.get('q') || '';
+  const types = [['company', 'Companies'], ['contact', 'Contacts'], ['deal', 'Deals'], ['interaction', 'Interactions']];
+  const results = await Promise.all(types.map(([t]) => get(`/api/records?type=${t}&limit=10&q=${enc(q)}`)));
+  const blocks = types.map(([, title], i) => results[i].items.length
+    ? [el('h2', {}, title), el('ul', { class: 'list' }, results[i].items.map((r) => el('li', {}, el('span', { class: 'grow' }, link(r)))))] : null).filter(Boolean);
+  return el('section', { id: 'search-results' }, el('h1', {}, `Search: “${q}”`),
+    blocks.length ? blocks : el('p', { class: 'empty' }, 'Nothing matches. Search ignores case and accents: “dragos” finds “Dragoș”.'));
+}
+
+export { KINDS };
