@@ -26,4 +26,113 @@ void cl_assigns_free(cl_assign *a, size_t n);
 /* Print JSON followed by a newline to stdout. */
 int cl_json_print(const cJSON *j);
 
+/* ==========================================================================
+ * IMPORT AND EXPORT (issue 5): vCard, CSV and the JSON backup.
+ * src/codec/vcard.c, csv.c, backup.c, import.c; the mappings are documented
+ * in docs/import-export.md.
+ *
+ * Imports are all-or-nothing: the file is parsed and then applied in ONE
+ * write transaction; any error (with "NAME: line N: reason" in cl_errmsg())
+ * aborts it and nothing is stored. Exports read inside the caller's read
+ * transaction, so they are a consistent snapshot, and write to a FILE* the
+ * caller owns (CL_EIO when writing fails).
+ * ========================================================================== */
+
+#include <stdio.h>
+
+typedef struct cl_import_opts {
+    const char *name;   /* the file's name, for messages; NULL: "input" */
+    uint8_t type;       /* CSV: the type of the rows (0: contact) */
+    /* Called now and then with work done out of total (rows, cards or bytes);
+     * may be NULL. Runs inside the write transaction: keep it quick. */
+    void (*progress)(void *ctx, size_t done, size_t total);
+    void *ctx;
+} cl_import_opts;
+
+/* What an import did. notices are lines for the user (possible duplicates,
+ * values kept in notes); the struct owns them: cl_import_result_free(). */
+typedef struct cl_import_result {
+    size_t created, updated, unchanged;  /* records of the file's rows or cards */
+    size_t companies;                    /* companies created for ORG or a company name */
+    size_t ops;                          /* backup: ops that were new here */
+    size_t duplicates;                   /* possible duplicates reported */
+    char **notices;
+    size_t nnotices;
+} cl_import_result;
+
+void cl_import_result_free(cl_import_result *r);
+
+/* ----- vCard (RFC 2426, RFC 6350 and vCard 2.1) ----- */
+
+/* One card, mapped onto clientele's fields but not yet stored. */
+typedef struct cl_vcard {
+    size_t line;                 /* the line of its BEGIN:VCARD */
+    bool org;                    /* describes an organisation: becomes a company */
+    char *uid;                   /* UID as written, or NULL */
+    char *company;               /* ORG's organisation name, or NULL */
+    char *referred_by;           /* X-CLIENTELE-REFERRED-BY, or NULL */
+    char *values[CL_F_MAX + 1];  /* by field number; NULL when absent. notes
+                                  * include what has no field of its own */
+    char **warnings;             /* lines for the user, e.g. a year-less birthday */
+    size_t nwarnings;
+} cl_vcard;
+
+/* Parse every card of a vCard file (2.1, 3.0, 4.0; CRLF or LF; folded lines;
+ * QUOTED-PRINTABLE and CHARSET; a UTF-8 byte-order mark). name is used in
+ * messages. CL_EINVAL "NAME: line N: reason" for a malformed file. *cards
+ * (n of them) belong to the caller: cl_vcards_free(). */
+int cl_vcard_parse(const char *data, size_t len, const char *name, cl_vcard **cards, size_t *n);
+void cl_vcards_free(cl_vcard *cards, size_t n);
+
+/* Import the cards of a file as contacts (and companies: ORG finds a company
+ * by its exact name or creates it; a card for an organisation becomes a
+ * company). A card whose UID is the id of an existing record updates it. */
+int cl_vcard_import(cl_store *s, const char *data, size_t len, const cl_import_opts *o,
+                    cl_import_result *res);
+/* Write the records of type (contact or company) that are not deleted as
+ * vCard 4.0, UID = record id. *count (may be NULL) gets the number of cards. */
+int cl_vcard_export(cl_txn *t, uint8_t type, FILE *out, size_t *count);
+
+/* ----- CSV (RFC 4180) ----- */
+
+/* A parsed CSV file: row 0 is the header; every row has ncols cells. */
+typedef struct cl_csv {
+    size_t nrows, ncols;
+    char delim;           /* ',' or ';' (detected from the header) or '\t' */
+    size_t *line;         /* nrows: the line each row starts on */
+    size_t *off;          /* nrows * ncols offsets into text */
+    cl_buf text;          /* the cells, each NUL-terminated */
+} cl_csv;
+
+/* Parse CSV: quoted fields with doubled quotes and line breaks, CRLF or LF,
+ * a UTF-8 byte-order mark, ',' ';' or tab as the delimiter (the one the header
+ * line uses most). Empty lines are skipped. CL_EINVAL "NAME: line N: reason"
+ * for a malformed file (unclosed quote, ragged row, invalid UTF-8).
+ * *out belongs to the caller: cl_csv_free(). */
+int cl_csv_parse(const char *data, size_t len, const char *name, cl_csv **out);
+const char *cl_csv_cell(const cl_csv *c, size_t row, size_t col); /* borrowed */
+void cl_csv_free(cl_csv *c);
+
+/* Import rows of o->type: header cells are field names (and "id"). A row whose
+ * id names an existing record updates the fields of its columns (an empty
+ * cell clears one); other rows create records (with that id when one is
+ * given). A reference column takes a record id or the exact name of the
+ * record (a company that does not exist is created). */
+int cl_csv_import(cl_store *s, const char *data, size_t len, const cl_import_opts *o,
+                  cl_import_result *res);
+/* Write the records of type that are not deleted: header "id" then the
+ * type's fields, CRLF line ends, quoting where needed. */
+int cl_csv_export(cl_txn *t, uint8_t type, FILE *out, size_t *count);
+
+/* ----- the JSON backup: every op of every origin ----- */
+
+/* {"format":"clientele-backup","version":1,"ops":[…]} with every op of the op
+ * log, per origin in seq order. Nothing local-only (keys, peers, settings).
+ * *count (may be NULL) gets the number of ops. */
+int cl_backup_export(cl_txn *t, FILE *out, size_t *count);
+/* Apply the ops of a backup like a sync would (known ops are skipped), in one
+ * transaction: into an empty folder this restores an identical digest. */
+int cl_backup_import(cl_store *s, const char *data, size_t len, const cl_import_opts *o,
+                     cl_import_result *res);
+
 #endif

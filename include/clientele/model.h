@@ -115,4 +115,26 @@ typedef struct cl_change {
 int cl_history(cl_txn *t, const cl_record_id *id,
                int (*fn)(void *ctx, const cl_change *c), void *ctx);
 
+/* ==========================================================================
+ * MERGING TWO RECORDS (issue 5; src/model/merge.c)
+ * ========================================================================== */
+
+typedef struct cl_merge_result {
+    size_t refs_moved;      /* reference fields of other records moved to keep */
+    size_t fields_filled;   /* keep's empty fields filled from drop */
+} cl_merge_result;
+
+/* Merge record drop into record keep (same type, neither deleted), in one
+ * transaction: every reference to drop (interactions, tasks, deals, contacts'
+ * company and referred_by) is moved to keep; keep's empty fields are filled
+ * from drop's, tags are united, and drop's values that differ from keep's are
+ * appended to keep's notes (where the type has notes) so nothing is lost;
+ * then drop is deleted. CL_ENOTFOUND, or CL_EINVAL (same record, different
+ * types, deleted). res may be NULL. */
+int cl_record_merge(cl_store *s, const cl_record_id *keep, const cl_record_id *drop,
+                    cl_merge_result *res);
+/* The same inside a caller's write transaction. */
+int cl_txn_record_merge(cl_txn *t, const cl_record_id *keep, const cl_record_id *drop,
+                        cl_merge_result *res);
+
 #endif

@@ -1,4 +1,242 @@
-/* import, export. */
+/* import, export, merge. */
 #include "cli/cli.h"
 
-const cli_cmd cli_io_cmds[] = {{0}};
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+enum io_format { F_NONE, F_VCARD, F_CSV, F_JSON };
+
+static enum io_format format_named(const char *s)
+{
+    if (!strcasecmp(s, "vcard") || !strcasecmp(s, "vcf"))
+        return F_VCARD;
+    if (!strcasecmp(s, "csv"))
+        return F_CSV;
+    if (!strcasecmp(s, "json"))
+        return F_JSON;
+    return F_NONE;
+}
+
+static enum io_format format_of_path(const char *path)
+{
+    const char *dot = strrchr(path, '.');
+    if (!dot || strchr(dot, '/'))
+        return F_NONE;
+    return !strcasecmp(dot, ".vcard") ? F_VCARD : format_named(dot + 1);
+}
+
+/* The whole file in memory: imports validate everything before storing. */
+static int read_file(const char *path, char **data, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return cl_seterr(CL_EIO, "cannot read %s: %s", path, strerror(errno));
+    cl_buf b = {0};
+    char chunk[65536];
+    size_t n;
+    int rc = CL_OK;
+    while (!rc && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        rc = cl_buf_put(&b, chunk, n);
+    if (!rc && ferror(f))
+        rc = cl_seterr(CL_EIO, "cannot read %s: %s", path, strerror(errno));
+    fclose(f);
+    if (rc) {
+        cl_buf_free(&b);
+        return rc;
+    }
+    *len = b.len;
+    *data = b.len ? cl_buf_steal(&b) : strdup("");
+    return *data ? CL_OK : cl_seterr(CL_ENOMEM, "out of memory");
+}
+
+/* ----- progress on a terminal ----- */
+
+static void progress_bar(void *ctx, size_t done, size_t total)
+{
+    const char *name = ctx;
+    int width = 30, fill = (int)(done * (size_t)width / total);
+    fprintf(stderr, "\r%s [%.*s%*s] %3d%%", name, fill, "##############################", width - fill, "",
+            (int)(done * 100 / total));
+    if (done == total)
+        fputs("\r\033[K", stderr);
+    fflush(stderr);
+}
+
+/* ----- import ----- */
+
+static const cli_cmd *io_cmd(const char *name) { return cli_find(name); }
+
+static void report(const char *what, const cl_import_result *r)
+{
+    const size_t shown = 50;
+    for (size_t i = 0; i < r->nnotices && i < shown; i++)
+        fprintf(stderr, "clientele: %s\n", r->notices[i]);
+    if (r->nnotices > shown)
+        fprintf(stderr, "clientele: … and %zu more notices\n", r->nnotices - shown);
+    if (!strcmp(what, "ops")) {
+        printf("restored %zu new ops\n", r->ops);
+        return;
+    }
+    printf("imported %zu %s: %zu new, %zu updated, %zu unchanged", r->created + r->updated + r->unchanged, what,
+           r->created, r->updated, r->unchanged);
+    if (r->companies)
+        printf("; %zu companies created", r->companies);
+    if (r->duplicates)
+        printf("; %zu possible duplicates (see above; 'clientele merge KEEP-ID OTHER-ID' merges two)", r->duplicates);
+    putchar('\n');
+}
+
+static int cmd_import(cli *c, int argc, char **argv)
+{
+    const cli_cmd *cmd = io_cmd("import");
+    const char *type_s = NULL, *format_s = NULL, *pos[1];
+    const cli_opt opts[] = {{"type", &type_s, NULL}, {"format", &format_s, NULL}, {0}};
+    int npos, rc = cli_parse(cmd, argc, argv, opts, pos, 1, &npos);
+    if (rc)
+        return rc;
+    if (npos != 1)
+        return cli_usage(cmd, "missing FILE");
+    enum io_format fmt = format_s ? format_named(format_s) : format_of_path(pos[0]);
+    if (fmt == F_NONE)
+        return format_s ? cli_usage(cmd, "unknown format '%s' (vcard, csv or json)", format_s)
+                        : cli_usage(cmd, "cannot tell the format of '%s' from its name (.vcf, .vcard, .csv, .json): "
+                                         "use --format", pos[0]);
+    uint8_t type = CL_T_CONTACT;
+    if (type_s && cl_type_parse(type_s, &type))
+        return cli_usage(cmd, "%s", cl_errmsg());
+    if (type_s && fmt == F_JSON)
+        return cli_usage(cmd, "a backup restores every type: --type does not apply");
+    if (type_s && fmt == F_VCARD && type != CL_T_CONTACT)
+        return cli_usage(cmd, "vCard files import as contacts (and their companies): --type %s does not apply", type_s);
+    char *data;
+    size_t len;
+    if (read_file(pos[0], &data, &len))
+        return cli_fail();
+    const char *base = strrchr(pos[0], '/') ? strrchr(pos[0], '/') + 1 : pos[0];
+    cl_import_opts o = {base, type, isatty(2) ? progress_bar : NULL, (void *)base};
+    cl_import_result r = {0};
+    rc = fmt == F_VCARD ? cl_vcard_import(c->store, data, len, &o, &r)
+       : fmt == F_CSV   ? cl_csv_import(c->store, data, len, &o, &r)
+                        : cl_backup_import(c->store, data, len, &o, &r);
+    free(data);
+    if (o.progress)
+        fputs("\r\033[K", stderr);
+    if (rc)
+        return cli_fail();
+    char what[32];
+    snprintf(what, sizeof what, "%s records", cl_type_name(fmt == F_VCARD ? CL_T_CONTACT : type));
+    report(fmt == F_JSON ? "ops" : fmt == F_VCARD ? "cards" : what, &r);
+    cl_import_result_free(&r);
+    return EXIT_OK;
+}
+
+/* ----- export ----- */
+
+static int export_to(cli *c, enum io_format fmt, uint8_t type, FILE *out, size_t *count)
+{
+    cl_txn *t = NULL;
+    int rc = cl_store_read(c->store, &t);
+    if (!rc)
+        rc = fmt == F_VCARD ? cl_vcard_export(t, type, out, count)
+           : fmt == F_CSV   ? cl_csv_export(t, type, out, count)
+                            : cl_backup_export(t, out, count);
+    cl_txn_end(t);
+    return rc;
+}
+
+/* Into FILE.tmp, renamed over FILE once complete: a failed export never
+ * leaves half a backup where a whole one was. */
+static int export_file(cli *c, enum io_format fmt, uint8_t type, const char *path, size_t *count)
+{
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "wb");
+    if (!f)
+        return cl_seterr(CL_EIO, "cannot write %s: %s", tmp, strerror(errno));
+    int rc = export_to(c, fmt, type, f, count);
+    if (fclose(f) && !rc)
+        rc = cl_seterr(CL_EIO, "cannot write %s: %s", tmp, strerror(errno));
+    if (!rc && rename(tmp, path))
+        rc = cl_seterr(CL_EIO, "cannot write %s: %s", path, strerror(errno));
+    if (rc)
+        remove(tmp);
+    return rc;
+}
+
+static int cmd_export(cli *c, int argc, char **argv)
+{
+    const cli_cmd *cmd = io_cmd("export");
+    const char *type_s = NULL, *format_s = NULL, *output = NULL, *pos[1];
+    const cli_opt opts[] = {{"type", &type_s, NULL}, {"format", &format_s, NULL}, {"output", &output, NULL}, {0}};
+    int npos, rc = cli_parse(cmd, argc, argv, opts, pos, 0, &npos);
+    if (rc)
+        return rc;
+    enum io_format fmt = format_s ? format_named(format_s) : output ? format_of_path(output) : F_NONE;
+    if (fmt == F_NONE)
+        return format_s ? cli_usage(cmd, "unknown format '%s' (vcard, csv or json)", format_s)
+                        : cli_usage(cmd, "missing --format (vcard, csv or json)");
+    uint8_t type = CL_T_CONTACT;
+    if (type_s && cl_type_parse(type_s, &type))
+        return cli_usage(cmd, "%s", cl_errmsg());
+    if (type_s && fmt == F_JSON)
+        return cli_usage(cmd, "the json backup holds every type: --type does not apply");
+    if (fmt == F_VCARD && type != CL_T_CONTACT && type != CL_T_COMPANY)
+        return cli_usage(cmd, "vCard holds contacts and companies, not %s records", type_s);
+    size_t count = 0;
+    rc = output ? export_file(c, fmt, type, output, &count) : export_to(c, fmt, type, stdout, &count);
+    if (rc)
+        return cli_fail();
+    if (output)
+        printf("exported %zu %s to %s\n", count, fmt == F_JSON ? "ops" : fmt == F_VCARD ? "cards" : "rows", output);
+    return EXIT_OK;
+}
+
+/* ----- merge ----- */
+
+static int cmd_merge(cli *c, int argc, char **argv)
+{
+    const cli_cmd *cmd = io_cmd("merge");
+    const char *pos[2];
+    int npos, rc = cli_parse(cmd, argc, argv, NULL, pos, 2, &npos);
+    if (rc)
+        return rc;
+    if (npos != 2)
+        return cli_usage(cmd, "merge needs two record ids");
+    cl_record_id keep, drop;
+    if ((rc = cli_parse_record_id(cmd, pos[0], &keep)) || (rc = cli_parse_record_id(cmd, pos[1], &drop)))
+        return rc;
+    cl_merge_result r;
+    if (cl_record_merge(c->store, &keep, &drop, &r))
+        return cli_fail();
+    printf("merged %s into %s: %zu references moved, %zu fields filled\n", pos[1], pos[0], r.refs_moved,
+           r.fields_filled);
+    return EXIT_OK;
+}
+
+const cli_cmd cli_io_cmds[] = {
+    {"import", "import FILE [--type TYPE] [--format vcard|csv|json]",
+     "Import a file; the format comes from its name (.vcf/.vcard, .csv, .json) unless --format says.\n"
+     "vCard (2.1, 3.0, 4.0): one contact per card; ORG finds the company of that exact name or\n"
+     "creates it; a card whose UID is a record id updates that record. CSV: the header row names\n"
+     "the fields (--type, default contact); a row whose id column names a record updates the\n"
+     "fields of its columns. JSON: a backup made by 'export --format json', restored exactly.\n"
+     "A file with an error is refused whole (line number and reason) and nothing is stored.\n"
+     "New contacts sharing an email or phone with another are reported as possible duplicates.",
+     cmd_import, true},
+    {"export", "export --format vcard|csv|json [--type TYPE] [--output FILE]",
+     "Write records to standard output (or FILE). vcard: vCard 4.0 of contacts (or companies), the\n"
+     "UID being the record id so that importing the file again updates instead of duplicating.\n"
+     "csv: a header row of field names, the id column first (--type, default contact). json: a\n"
+     "complete backup (every change ever made, from every device) that 'import' restores.",
+     cmd_export, true},
+    {"merge", "merge KEEP-ID OTHER-ID",
+     "Merge two records of the same type: every interaction, task, deal and contact pointing to\n"
+     "OTHER-ID is moved to KEEP-ID, KEEP-ID's empty fields are filled from OTHER-ID's, tags are\n"
+     "united, differing values are kept in KEEP-ID's notes, and OTHER-ID is deleted.",
+     cmd_merge, true},
+    {0},
+};

@@ -1,0 +1,438 @@
+/* CSV (RFC 4180) in and out: a header row of field names, one record a row. */
+#include "codec/import.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* ----- parsing ----- */
+
+typedef struct csv_parser {
+    const char *p, *end;
+    const char *name;
+    size_t line;          /* the line p is on */
+    cl_csv *c;
+    size_t cap_rows, cap_off;
+    size_t row_cells;     /* cells of the row being read */
+} csv_parser;
+
+static int csv_err(csv_parser *ps, size_t line, const char *fmt, const char *arg)
+{
+    char msg[256];
+    snprintf(msg, sizeof msg, fmt, arg);
+    return cl_seterr(CL_EINVAL, "%s: line %zu: %s", ps->name, line, msg);
+}
+
+/* The delimiter the header line uses most (outside quotes): ',' by default. */
+static char detect_delim(const char *p, const char *end)
+{
+    size_t comma = 0, semi = 0, tab = 0;
+    bool quoted = false;
+    for (; p < end && (quoted || (*p != '\n' && *p != '\r')); p++) {
+        if (*p == '"')
+            quoted = !quoted;
+        else if (!quoted)
+            comma += *p == ',', semi += *p == ';', tab += *p == '\t';
+    }
+    if (semi > comma && semi >= tab)
+        return ';';
+    if (tab > comma && tab > semi)
+        return '\t';
+    return ',';
+}
+
+static int push_cell(csv_parser *ps, cl_buf *cell)
+{
+    cl_csv *c = ps->c;
+    if (c->nrows * c->ncols + ps->row_cells >= ps->cap_off || !c->off) {
+        size_t cap = ps->cap_off ? ps->cap_off * 2 : 1024;
+        size_t *o = realloc(c->off, cap * sizeof *o);
+        if (!o)
+            return cl_seterr(CL_ENOMEM, "out of memory");
+        c->off = o;
+        ps->cap_off = cap;
+    }
+    size_t at = c->text.len;
+    if (cl_buf_put(&c->text, cell->data ? cell->data : (unsigned char *)"", cell->len) ||
+        cl_buf_put_u8(&c->text, 0))
+        return cl_seterr(CL_ENOMEM, "out of memory");
+    if (!cl_utf8_valid((char *)cell->data, cell->len))
+        return csv_err(ps, ps->line, "%snot valid UTF-8 text (save the file as UTF-8)", "");
+    /* header cells are counted freely; data rows must match the header */
+    c->off[(c->ncols ? c->nrows * c->ncols : 0) + ps->row_cells++] = at;
+    cl_buf_reset(cell);
+    return CL_OK;
+}
+
+/* A quoted field: "" is a quote; anything else, line breaks included, as is. */
+static int read_quoted(csv_parser *ps, cl_buf *cell)
+{
+    size_t start = ps->line;
+    ps->p++;
+    for (;;) {
+        const char *q = memchr(ps->p, '"', (size_t)(ps->end - ps->p));
+        if (!q)
+            return csv_err(ps, start, "%sa quoted field is not closed (missing \")", "");
+        for (const char *k = ps->p; k < q; k++)
+            ps->line += *k == '\n';
+        if (cl_buf_put(cell, ps->p, (size_t)(q - ps->p)))
+            return cl_seterr(CL_ENOMEM, "out of memory");
+        ps->p = q + 1;
+        if (ps->p < ps->end && *ps->p == '"') {
+            if (cl_buf_put_u8(cell, '"'))
+                return cl_seterr(CL_ENOMEM, "out of memory");
+            ps->p++;
+            continue;
+        }
+        return CL_OK;
+    }
+}
+
+static bool at_eol(const csv_parser *ps)
+{
+    return ps->p == ps->end || *ps->p == '\n' || *ps->p == '\r';
+}
+
+static void skip_eol(csv_parser *ps)
+{
+    if (ps->p < ps->end && *ps->p == '\r')
+        ps->p++;
+    if (ps->p < ps->end && *ps->p == '\n')
+        ps->p++;
+    ps->line++;
+}
+
+/* One cell; leaves p on the delimiter or the end of the line. */
+static int read_cell(csv_parser *ps, cl_buf *cell)
+{
+    char d = ps->c->delim;
+    if (ps->p < ps->end && *ps->p == '"') {
+        int rc = read_quoted(ps, cell);
+        if (rc)
+            return rc;
+        if (!at_eol(ps) && *ps->p != d)
+            return csv_err(ps, ps->line, "%stext after the closing quote of a field", "");
+        return CL_OK;
+    }
+    const char *s = ps->p;
+    while (!at_eol(ps) && *ps->p != d) {
+        if (*ps->p == '"')
+            return csv_err(ps, ps->line, "%sa quote inside an unquoted field (quote the field and double the quote)", "");
+        if (!*ps->p)
+            return csv_err(ps, ps->line, "%sbinary data (a NUL byte): not a CSV file", "");
+        ps->p++;
+    }
+    return cl_buf_put(cell, s, (size_t)(ps->p - s)) ? cl_seterr(CL_ENOMEM, "out of memory") : CL_OK;
+}
+
+static int end_row(csv_parser *ps, size_t line)
+{
+    cl_csv *c = ps->c;
+    if (!c->ncols)
+        c->ncols = ps->row_cells;
+    else if (ps->row_cells != c->ncols) {
+        char n[64];
+        snprintf(n, sizeof n, "%zu fields where the header has %zu", ps->row_cells, c->ncols);
+        return csv_err(ps, line, "%s", n);
+    }
+    if (c->nrows == ps->cap_rows) {
+        size_t cap = ps->cap_rows ? ps->cap_rows * 2 : 256;
+        size_t *l = realloc(c->line, cap * sizeof *l);
+        if (!l)
+            return cl_seterr(CL_ENOMEM, "out of memory");
+        c->line = l;
+        ps->cap_rows = cap;
+    }
+    c->line[c->nrows++] = line;
+    ps->row_cells = 0;
+    return CL_OK;
+}
+
+static int read_row(csv_parser *ps, cl_buf *cell)
+{
+    size_t line = ps->line;
+    int rc;
+    for (;;) {
+        if ((rc = read_cell(ps, cell)) || (rc = push_cell(ps, cell)))
+            return rc;
+        if (at_eol(ps))
+            break;
+        ps->p++; /* the delimiter */
+    }
+    skip_eol(ps);
+    return end_row(ps, line);
+}
+
+void cl_csv_free(cl_csv *c)
+{
+    if (!c)
+        return;
+    free(c->line);
+    free(c->off);
+    cl_buf_free(&c->text);
+    free(c);
+}
+
+const char *cl_csv_cell(const cl_csv *c, size_t row, size_t col)
+{
+    return (const char *)c->text.data + c->off[row * c->ncols + col];
+}
+
+int cl_csv_parse(const char *data, size_t len, const char *name, cl_csv **out)
+{
+    csv_parser ps = {data, data + len, name ? name : "input", 1, calloc(1, sizeof(cl_csv)), 0, 0, 0};
+    if (!ps.c)
+        return cl_seterr(CL_ENOMEM, "out of memory");
+    if (len >= 3 && !memcmp(ps.p, "\xEF\xBB\xBF", 3))
+        ps.p += 3; /* the byte-order mark spreadsheets write */
+    ps.c->delim = detect_delim(ps.p, ps.end);
+    cl_buf cell = {0};
+    int rc = CL_OK;
+    while (!rc && ps.p < ps.end) {
+        if (at_eol(&ps)) { /* an empty line separates nothing: skip it */
+            skip_eol(&ps);
+            continue;
+        }
+        rc = read_row(&ps, &cell);
+    }
+    cl_buf_free(&cell);
+    if (!rc && !ps.c->nrows)
+        rc = cl_seterr(CL_EINVAL, "%s: the file is empty (a CSV file starts with a header row)", ps.name);
+    if (rc) {
+        cl_csv_free(ps.c);
+        return rc;
+    }
+    *out = ps.c;
+    return CL_OK;
+}
+
+/* ----- importing ----- */
+
+#define COL_ID 0xff
+
+typedef struct csv_import {
+    const char *data;
+    size_t len;
+    const cl_import_opts *o;
+    cl_import_result *res;
+    uint8_t type;
+    cl_csv *c;
+    const cl_field_def **cols;   /* ncols; NULL for the id column */
+    size_t idcol;                /* ncols when absent */
+} csv_import;
+
+static void trim(char *s)
+{
+    size_t n = strlen(s), i = 0;
+    while (n && isspace((unsigned char)s[n - 1]))
+        s[--n] = 0;
+    while (isspace((unsigned char)s[i]))
+        i++;
+    memmove(s, s + i, n - i + 1);
+}
+
+static int field_list(uint8_t type, char *out, size_t cap)
+{
+    size_t n, k = 0;
+    const cl_field_def *f = cl_type_fields(type, &n);
+    out[0] = 0;
+    for (size_t i = 0; i < n && k < cap; i++)
+        k += (size_t)snprintf(out + k, cap - k, "%s%s", i ? ", " : "", f[i].name);
+    return CL_OK;
+}
+
+/* Map header cells to fields: names are matched ignoring case and spaces. */
+static int read_header(csv_import *ci, const char *name)
+{
+    cl_csv *c = ci->c;
+    ci->idcol = c->ncols;
+    if (!(ci->cols = calloc(c->ncols, sizeof *ci->cols)))
+        return cl_seterr(CL_ENOMEM, "out of memory");
+    for (size_t j = 0; j < c->ncols; j++) {
+        char h[128], list[512];
+        snprintf(h, sizeof h, "%s", cl_csv_cell(c, 0, j));
+        trim(h);
+        for (char *p = h; *p; p++)
+            *p = (char)tolower((unsigned char)*p);
+        if (!strcmp(h, "id")) {
+            if (ci->idcol != c->ncols)
+                return cl_seterr(CL_EINVAL, "%s: line %zu: the column 'id' appears twice", name, c->line[0]);
+            ci->idcol = j;
+            continue;
+        }
+        if (!(ci->cols[j] = cl_field_lookup(ci->type, h))) {
+            field_list(ci->type, list, sizeof list);
+            return cl_seterr(CL_EINVAL, "%s: line %zu: %s has no field '%s' (the header names fields: id, %s)",
+                             name, c->line[0], cl_type_name(ci->type), h, list);
+        }
+        for (size_t k = 0; k < j; k++)
+            if (ci->cols[k] == ci->cols[j])
+                return cl_seterr(CL_EINVAL, "%s: line %zu: the column '%s' appears twice", name, c->line[0], h);
+    }
+    return CL_OK;
+}
+
+static bool row_empty(const cl_csv *c, size_t r)
+{
+    for (size_t j = 0; j < c->ncols; j++)
+        if (*cl_csv_cell(c, r, j))
+            return false;
+    return true;
+}
+
+/* A reference cell: a record id as it is, otherwise the exact name of a
+ * record of that type (a company is created when missing). */
+static int resolve_ref(imp *m, const cl_field_def *f, const char *v, char out[CL_RECORD_ID_TEXT])
+{
+    cl_record_id id;
+    if (!*v || cl_record_id_parse(v, &id) == CL_OK) {
+        snprintf(out, CL_RECORD_ID_TEXT, "%s", v);
+        return CL_OK;
+    }
+    int rc = f->ref_type == CL_T_COMPANY ? imp_company(m, v, &id) : imp_find_label(m, f->ref_type, v, &id);
+    if (rc)
+        return cl_wraperr(rc, "%s", f->name);
+    cl_record_id_format(&id, out);
+    return CL_OK;
+}
+
+static int import_row(imp *m, csv_import *ci, size_t r, cl_assign *a, char (*refs)[CL_RECORD_ID_TEXT])
+{
+    cl_csv *c = ci->c;
+    size_t line = c->line[r], n = 0;
+    cl_record_id id, *idp = NULL;
+    int rc;
+    if (ci->idcol < c->ncols && *cl_csv_cell(c, r, ci->idcol)) {
+        if (cl_record_id_parse(cl_csv_cell(c, r, ci->idcol), &id))
+            return imp_fail(m, line, CL_EINVAL);
+        idp = &id;
+    }
+    cl_record_meta meta;
+    bool exists = idp && cl_txn_record(m->t, idp, &meta) == CL_OK;
+    for (size_t j = 0; j < c->ncols; j++) {
+        const cl_field_def *f = ci->cols[j];
+        const char *v = cl_csv_cell(c, r, j);
+        if (!f || (!*v && !exists)) /* a new record has no value to clear */
+            continue;
+        if (f->kind == CL_K_REF) {
+            if ((rc = resolve_ref(m, f, v, refs[j])))
+                return imp_fail(m, line, rc);
+            v = refs[j];
+        }
+        a[n].name = f->name;
+        a[n++].value = v;
+    }
+    return imp_put(m, line, ci->type, idp, a, n, NULL);
+}
+
+static int csv_import_fn(cl_txn *t, void *arg)
+{
+    csv_import *ci = arg;
+    imp m;
+    int rc = imp_begin(&m, t, ci->o, ci->res);
+    cl_assign *a = calloc(ci->c->ncols, sizeof *a);
+    char (*refs)[CL_RECORD_ID_TEXT] = calloc(ci->c->ncols, sizeof *refs);
+    if (!a || !refs)
+        rc = cl_seterr(CL_ENOMEM, "out of memory");
+    for (size_t r = 1; !rc && r < ci->c->nrows; r++) {
+        if (!row_empty(ci->c, r))
+            rc = import_row(&m, ci, r, a, refs);
+        imp_progress(&m, r, ci->c->nrows - 1);
+    }
+    free(a);
+    free(refs);
+    imp_end(&m);
+    return rc;
+}
+
+int cl_csv_import(cl_store *s, const char *data, size_t len, const cl_import_opts *o,
+                  cl_import_result *res)
+{
+    const char *name = o && o->name ? o->name : "input";
+    csv_import ci = {data, len, o, res, o && o->type ? o->type : CL_T_CONTACT, NULL, NULL, 0};
+    memset(res, 0, sizeof *res);
+    if (!cl_type_name(ci.type))
+        return cl_seterr(CL_EINVAL, "unknown record type");
+    int rc = cl_csv_parse(data, len, name, &ci.c);
+    if (!rc)
+        rc = read_header(&ci, name);
+    if (!rc)
+        rc = cl_store_update(s, csv_import_fn, &ci);
+    if (rc)
+        cl_import_result_free(res);
+    free(ci.cols);
+    cl_csv_free(ci.c);
+    return rc;
+}
+
+/* ----- exporting ----- */
+
+static bool needs_quotes(const char *v)
+{
+    if (!*v)
+        return false;
+    if (strpbrk(v, ",;\"\r\n\t"))
+        return true;
+    return isspace((unsigned char)v[0]) || isspace((unsigned char)v[strlen(v) - 1]);
+}
+
+static void put_cell(FILE *out, const char *v)
+{
+    if (!needs_quotes(v)) {
+        fputs(v, out);
+        return;
+    }
+    fputc('"', out);
+    for (; *v; v++) {
+        if (*v == '"')
+            fputc('"', out);
+        fputc(*v, out);
+    }
+    fputc('"', out);
+}
+
+typedef struct csv_export {
+    cl_txn *t;
+    FILE *out;
+    const cl_field_def *defs;
+    size_t ndefs, count;
+} csv_export;
+
+static int export_row(void *arg, const cl_record_id *id)
+{
+    csv_export *e = arg;
+    cl_record *r;
+    int rc = cl_record_load(e->t, id, &r);
+    if (rc)
+        return rc;
+    char text[CL_RECORD_ID_TEXT];
+    cl_record_id_format(id, text);
+    fputs(text, e->out);
+    for (size_t i = 0; i < e->ndefs; i++) {
+        fputc(',', e->out);
+        const char *v = r->values[e->defs[i].id];
+        put_cell(e->out, v ? v : "");
+    }
+    fputs("\r\n", e->out);
+    cl_record_free(r);
+    e->count++;
+    return ferror(e->out) ? cl_seterr(CL_EIO, "cannot write the export") : CL_OK;
+}
+
+int cl_csv_export(cl_txn *t, uint8_t type, FILE *out, size_t *count)
+{
+    csv_export e = {t, out, NULL, 0, 0};
+    if (!(e.defs = cl_type_fields(type, &e.ndefs)))
+        return cl_seterr(CL_EINVAL, "unknown record type");
+    fputs("id", out);
+    for (size_t i = 0; i < e.ndefs; i++)
+        fprintf(out, ",%s", e.defs[i].name);
+    fputs("\r\n", out);
+    int rc = cl_query_list(t, type, NULL, NULL, 0, export_row, &e, NULL);
+    if (!rc && fflush(out))
+        rc = cl_seterr(CL_EIO, "cannot write the export");
+    if (count)
+        *count = e.count;
+    return rc;
+}

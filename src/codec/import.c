@@ -1,0 +1,352 @@
+/* What every importer shares: messages, progress, names, duplicates. */
+#include "codec/import.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ----- a small string → record id hash table (open addressing) ----- */
+
+typedef struct idslot {
+    char *key;
+    cl_record_id id;
+} idslot;
+
+struct idmap {
+    idslot *slots;
+    size_t cap, used;
+};
+
+static uint64_t hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+static void idmap_free(idmap *m)
+{
+    if (!m)
+        return;
+    for (size_t i = 0; i < m->cap; i++)
+        free(m->slots[i].key);
+    free(m->slots);
+    free(m);
+}
+
+static idslot *idmap_slot(const idmap *m, const char *key)
+{
+    size_t i = hash(key) & (m->cap - 1);
+    while (m->slots[i].key && strcmp(m->slots[i].key, key))
+        i = (i + 1) & (m->cap - 1);
+    return &m->slots[i];
+}
+
+static const cl_record_id *idmap_get(const idmap *m, const char *key)
+{
+    idslot *s = idmap_slot(m, key);
+    return s->key ? &s->id : NULL;
+}
+
+static int idmap_grow(idmap *m)
+{
+    idmap bigger = {calloc(m->cap * 2, sizeof(idslot)), m->cap * 2, m->used};
+    if (!bigger.slots)
+        return cl_seterr(CL_ENOMEM, "out of memory");
+    for (size_t i = 0; i < m->cap; i++)
+        if (m->slots[i].key)
+            *idmap_slot(&bigger, m->slots[i].key) = m->slots[i];
+    free(m->slots);
+    *m = bigger;
+    return CL_OK;
+}
+
+/* Insert key → id unless key is there already (the first one stays). */
+static int idmap_add(idmap *m, const char *key, const cl_record_id *id)
+{
+    if ((m->used + 1) * 10 > m->cap * 7 && idmap_grow(m))
+        return CL_ENOMEM;
+    idslot *s = idmap_slot(m, key);
+    if (s->key)
+        return CL_OK;
+    if (!(s->key = strdup(key)))
+        return cl_seterr(CL_ENOMEM, "out of memory");
+    s->id = *id;
+    m->used++;
+    return CL_OK;
+}
+
+static int idmap_new(idmap **out)
+{
+    idmap *m = calloc(1, sizeof *m);
+    if (m && !(m->slots = calloc(1024, sizeof(idslot)))) {
+        free(m);
+        m = NULL;
+    }
+    if (!m)
+        return cl_seterr(CL_ENOMEM, "out of memory");
+    m->cap = 1024;
+    *out = m;
+    return CL_OK;
+}
+
+/* ----- results, messages, progress ----- */
+
+void cl_import_result_free(cl_import_result *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->nnotices; i++)
+        free(r->notices[i]);
+    free(r->notices);
+    memset(r, 0, sizeof *r);
+}
+
+int imp_notice(imp *m, size_t line, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    char **p = realloc(m->res->notices, (m->res->nnotices + 1) * sizeof *p);
+    if (!p)
+        return cl_seterr(CL_ENOMEM, "out of memory");
+    m->res->notices = p;
+    size_t need = strlen(m->name) + strlen(msg) + 48;
+    if (!(p[m->res->nnotices] = malloc(need)))
+        return cl_seterr(CL_ENOMEM, "out of memory");
+    snprintf(p[m->res->nnotices++], need, "%s: line %zu: %s", m->name, line, msg);
+    return CL_OK;
+}
+
+int imp_fail(imp *m, size_t line, int rc)
+{
+    return cl_wraperr(rc, "%s: line %zu", m->name, line);
+}
+
+void imp_progress(imp *m, size_t done, size_t total)
+{
+    if (!m->o || !m->o->progress || !total)
+        return;
+    size_t pm = done * 1000 / total;
+    if (pm < m->last_pct + 5 && done != total)
+        return;
+    m->last_pct = pm;
+    m->o->progress(m->o->ctx, done, total);
+}
+
+int imp_begin(imp *m, cl_txn *t, const cl_import_opts *o, cl_import_result *res)
+{
+    cl_import_result_free(res);
+    memset(m, 0, sizeof *m);
+    m->t = t;
+    m->o = o;
+    m->res = res;
+    m->name = o && o->name ? o->name : "input";
+    return CL_OK;
+}
+
+void imp_end(imp *m)
+{
+    idmap_free(m->dups);
+    for (int i = 0; i <= CL_T_MAX; i++)
+        idmap_free(m->labels[i]);
+    m->dups = NULL;
+    memset(m->labels, 0, sizeof m->labels);
+}
+
+/* ----- finding records by their label ----- */
+
+typedef struct scan_ctx {
+    imp *m;
+    uint8_t type;
+} scan_ctx;
+
+static int field_text(cl_txn *t, const cl_record_id *id, uint8_t field, cl_buf *out)
+{
+    cl_field_state st;
+    cl_buf_reset(out);
+    int rc = cl_txn_field(t, id, field, &st);
+    if (rc == CL_ENOTFOUND)
+        return cl_buf_put(out, "", 0);
+    return rc ? rc : cl_buf_put(out, st.value, st.value_len);
+}
+
+static int label_step(void *arg, const cl_record_id *id)
+{
+    scan_ctx *c = arg;
+    cl_buf v = {0};
+    int rc = field_text(c->m->t, id, cl_type_label_field(c->type), &v);
+    if (!rc && v.len)
+        rc = idmap_add(c->m->labels[c->type], (char *)v.data, id);
+    cl_buf_free(&v);
+    return rc;
+}
+
+static int labels_of(imp *m, uint8_t type, idmap **out)
+{
+    if (!m->labels[type]) {
+        int rc = idmap_new(&m->labels[type]);
+        scan_ctx c = {m, type};
+        if (!rc)
+            rc = cl_query_list(m->t, type, NULL, NULL, 0, label_step, &c, NULL);
+        if (rc)
+            return rc;
+    }
+    *out = m->labels[type];
+    return CL_OK;
+}
+
+int imp_find_label(imp *m, uint8_t type, const char *label, cl_record_id *id)
+{
+    idmap *map;
+    int rc = labels_of(m, type, &map);
+    if (rc)
+        return rc;
+    const cl_record_id *found = idmap_get(map, label);
+    if (!found)
+        return cl_seterr(CL_ENOTFOUND, "no %s named '%s'", cl_type_name(type), label);
+    *id = *found;
+    return CL_OK;
+}
+
+int imp_company(imp *m, const char *name, cl_record_id *id)
+{
+    int rc = imp_find_label(m, CL_T_COMPANY, name, id);
+    if (rc != CL_ENOTFOUND)
+        return rc;
+    cl_assign a = {"name", name};
+    if ((rc = cl_txn_record_put(m->t, CL_T_COMPANY, NULL, &a, 1, id)))
+        return rc;
+    m->res->companies++;
+    return idmap_add(m->labels[CL_T_COMPANY], name, id);
+}
+
+/* ----- duplicates: the same email (any case) or phone (digits only) ----- */
+
+static void dup_key(uint8_t field, const char *v, char *key, size_t cap)
+{
+    size_t k = 0;
+    key[k++] = field == CL_F_EMAIL ? 'e' : 'p';
+    key[k++] = ':';
+    for (; *v && k + 1 < cap; v++) {
+        if (field == CL_F_EMAIL)
+            key[k++] = (char)tolower((unsigned char)*v);
+        else if (isdigit((unsigned char)*v))
+            key[k++] = *v;
+    }
+    key[k] = 0;
+    if (field == CL_F_PHONE && k < 2 + 5)
+        key[0] = 0; /* too short to mean anything */
+}
+
+static int dup_index(imp *m, const cl_record_id *id)
+{
+    static const uint8_t fields[] = {CL_F_EMAIL, CL_F_PHONE};
+    cl_buf v = {0};
+    char key[512];
+    int rc = CL_OK;
+    for (size_t i = 0; i < 2 && !rc; i++) {
+        if ((rc = field_text(m->t, id, fields[i], &v)) || !v.len)
+            continue;
+        dup_key(fields[i], (char *)v.data, key, sizeof key);
+        if (*key)
+            rc = idmap_add(m->dups, key, id);
+    }
+    cl_buf_free(&v);
+    return rc;
+}
+
+static int dup_step(void *arg, const cl_record_id *id)
+{
+    return dup_index(arg, id);
+}
+
+/* Index the contacts there are before the first new one is written (so that
+ * a new contact never finds itself first). */
+static int dup_prepare(imp *m)
+{
+    if (m->dups)
+        return CL_OK;
+    int rc = idmap_new(&m->dups);
+    return rc ? rc : cl_query_list(m->t, CL_T_CONTACT, NULL, NULL, 0, dup_step, m, NULL);
+}
+
+/* Report the first other contact sharing this one's email or phone. */
+static int dup_check(imp *m, size_t line, const cl_record_id *id)
+{
+    static const uint8_t fields[] = {CL_F_EMAIL, CL_F_PHONE};
+    int rc = CL_OK;
+    cl_buf v = {0}, name = {0};
+    char key[512];
+    for (size_t i = 0; i < 2 && !rc; i++) {
+        if ((rc = field_text(m->t, id, fields[i], &v)) || !v.len)
+            continue;
+        dup_key(fields[i], (char *)v.data, key, sizeof key);
+        const cl_record_id *other = *key ? idmap_get(m->dups, key) : NULL;
+        if (!other || !memcmp(other, id, sizeof *id))
+            continue;
+        char text[CL_RECORD_ID_TEXT];
+        cl_record_id_format(other, text);
+        if (!(rc = field_text(m->t, id, CL_F_NAME, &name)))
+            rc = imp_notice(m, line, "%s: possible duplicate of %s (same %s)", (char *)name.data, text,
+                            fields[i] == CL_F_EMAIL ? "email" : "phone");
+        m->res->duplicates++;
+        break;
+    }
+    cl_buf_free(&v);
+    cl_buf_free(&name);
+    return rc ? rc : dup_index(m, id);
+}
+
+/* ----- writing one record ----- */
+
+static int remember_label(imp *m, uint8_t type, const cl_record_id *id)
+{
+    if (!m->labels[type])
+        return CL_OK; /* never looked up: built from the store when needed */
+    cl_buf v = {0};
+    int rc = field_text(m->t, id, cl_type_label_field(type), &v);
+    if (!rc && v.len)
+        rc = idmap_add(m->labels[type], (char *)v.data, id);
+    cl_buf_free(&v);
+    return rc;
+}
+
+int imp_put(imp *m, size_t line, uint8_t type, const cl_record_id *id, const cl_assign *a,
+            size_t n, cl_record_id *out)
+{
+    cl_record_meta meta;
+    bool exists = false;
+    if (id) {
+        int rc = cl_txn_record(m->t, id, &meta);
+        if (rc && rc != CL_ENOTFOUND)
+            return rc;
+        exists = rc == CL_OK;
+    }
+    uint64_t before = cl_txn_op_count(m->t);
+    cl_record_id rid;
+    int rc = !exists && type == CL_T_CONTACT ? dup_prepare(m) : CL_OK;
+    if (rc)
+        return rc;
+    rc = cl_txn_record_put(m->t, type, id, a, n, &rid);
+    if (rc)
+        return imp_fail(m, line, rc);
+    if (!exists)
+        m->res->created++;
+    else if (cl_txn_op_count(m->t) != before)
+        m->res->updated++;
+    else
+        m->res->unchanged++;
+    if (!exists && type == CL_T_CONTACT && (rc = dup_check(m, line, &rid)))
+        return rc;
+    if ((rc = remember_label(m, type, &rid)))
+        return rc;
+    if (out)
+        *out = rid;
+    return CL_OK;
+}

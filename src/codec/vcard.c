@@ -1,0 +1,1160 @@
+/* vCard in (2.1, 3.0, 4.0, as phones, Google, Apple and Outlook write them)
+ * and out (4.0). The mapping is documented in docs/import-export.md. */
+#include "codec/import.h"
+#include "clientele/hlc.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#define MAX_PARAMS 32
+#define MAX_ENTRIES 64
+
+/* ----- reading lines ----- */
+
+typedef struct vreader {
+    const char *p, *end;
+    size_t line;            /* the line p is on */
+} vreader;
+
+/* The next physical line (without its CR/LF). */
+static void phys_line(vreader *r, const char **s, size_t *n)
+{
+    const char *e = memchr(r->p, '\n', (size_t)(r->end - r->p));
+    const char *next = e ? e + 1 : r->end;
+    if (!e)
+        e = r->end;
+    if (e > r->p && e[-1] == '\r')
+        e--;
+    *s = r->p;
+    *n = (size_t)(e - r->p);
+    r->p = next;
+    r->line++;
+}
+
+/* Does the name-and-parameters part of a line ask for quoted-printable? */
+static bool wants_qp(const char *s, size_t n)
+{
+    const char *colon = memchr(s, ':', n);
+    size_t len = colon ? (size_t)(colon - s) : n;
+    for (size_t i = 0; i + 16 <= len; i++)
+        if (!strncasecmp(s + i, "QUOTED-PRINTABLE", 16))
+            return true;
+    return false;
+}
+
+/* The next logical line: folded lines joined (CRLF + space or tab), and for
+ * quoted-printable values the soft line breaks ('=' at the end) too. */
+static int logical_line(vreader *r, cl_buf *out, size_t *lineno)
+{
+    const char *s;
+    size_t n;
+    cl_buf_reset(out);
+    *lineno = r->line;
+    phys_line(r, &s, &n);
+    if (cl_buf_put(out, s, n))
+        return CL_ENOMEM;
+    bool qp = wants_qp(s, n);
+    while (r->p < r->end) {
+        if (qp && out->len && out->data[out->len - 1] == '=') {
+            out->data[--out->len] = 0;
+            phys_line(r, &s, &n);
+        } else if (*r->p == ' ' || *r->p == '\t') {
+            phys_line(r, &s, &n);
+            s++, n--;
+        } else {
+            break;
+        }
+        if (cl_buf_put(out, s, n))
+            return CL_ENOMEM;
+    }
+    return CL_OK;
+}
+
+/* ----- one content line: [group.]NAME *(;param[=value]) : value ----- */
+
+typedef struct vparam {
+    char *name;    /* uppercase; for a bare 2.1 parameter, the value (WORK) */
+    char *value;   /* NULL for a bare parameter */
+} vparam;
+
+typedef struct vprop {
+    char *group;   /* NULL when none */
+    char *name;    /* uppercase */
+    vparam params[MAX_PARAMS];
+    size_t nparams;
+    char *value;   /* raw: still encoded and escaped */
+} vprop;
+
+static void upper(char *s)
+{
+    for (; *s; s++)
+        *s = (char)toupper((unsigned char)*s);
+}
+
+static bool name_char(char c)
+{
+    return isalnum((unsigned char)c) || c == '-' || c == '_' || c == '.';
+}
+
+/* Split line (modified in place) into p. */
+static int parse_prop(char *line, vprop *p)
+{
+    memset(p, 0, sizeof *p);
+    char *q = line;
+    while (name_char(*q))
+        q++;
+    if (q == line || (*q != ';' && *q != ':'))
+        return cl_seterr(CL_EINVAL, "not a vCard line (NAME:value expected)");
+    char *dot = memrchr(line, '.', (size_t)(q - line));
+    p->name = dot ? dot + 1 : line;
+    p->group = dot ? line : NULL;
+    while (*q == ';') {
+        *q++ = 0;
+        if (p->nparams == MAX_PARAMS)
+            return cl_seterr(CL_EINVAL, "more than %d parameters", MAX_PARAMS);
+        vparam *pa = &p->params[p->nparams++];
+        pa->name = q;
+        while (*q && *q != '=' && *q != ';' && *q != ':')
+            q++;
+        if (*q == '=') {
+            *q++ = 0;
+            pa->value = q;
+            for (bool quoted = false; *q && (quoted || (*q != ';' && *q != ':')); q++)
+                quoted ^= *q == '"';
+        }
+        if (!*q)
+            return cl_seterr(CL_EINVAL, "a parameter is not closed by ':'");
+    }
+    if (*q != ':')
+        return cl_seterr(CL_EINVAL, "not a vCard line (NAME:value expected)");
+    *q++ = 0;
+    if (dot)
+        *dot = 0;
+    p->value = q;
+    upper(p->name);
+    for (size_t i = 0; i < p->nparams; i++)
+        upper(p->params[i].name);
+    return CL_OK;
+}
+
+static const char *param(const vprop *p, const char *name)
+{
+    for (size_t i = 0; i < p->nparams; i++)
+        if (!strcmp(p->params[i].name, name) && p->params[i].value)
+            return p->params[i].value;
+    return NULL;
+}
+
+/* Does a TYPE list (TYPE=a,b  TYPE="a,b"  TYPE=a;TYPE=b  or bare 2.1 a;b)
+ * contain t? */
+static bool has_type(const vprop *p, const char *t)
+{
+    size_t tl = strlen(t);
+    for (size_t i = 0; i < p->nparams; i++) {
+        const vparam *pa = &p->params[i];
+        if (!pa->value) {
+            if (!strcasecmp(pa->name, t))
+                return true;
+            continue;
+        }
+        if (strcmp(pa->name, "TYPE"))
+            continue;
+        for (const char *s = pa->value; *s;) {
+            while (*s == '"' || *s == ',' || *s == ' ')
+                s++;
+            size_t n = strcspn(s, ",\"");
+            if (n == tl && !strncasecmp(s, t, tl))
+                return true;
+            s += n;
+        }
+    }
+    return false;
+}
+
+/* "work", "cell, home": the TYPE values worth showing next to a value. */
+static void type_label(const vprop *p, char *out, size_t cap)
+{
+    static const char *const shown[] = {"work", "home", "cell", "mobile", "fax", "pager", "main", "other", "iphone", NULL};
+    size_t k = 0;
+    out[0] = 0;
+    for (int i = 0; shown[i] && k < cap; i++)
+        if (has_type(p, shown[i]))
+            k += (size_t)snprintf(out + k, cap - k, "%s%s", k ? ", " : "", shown[i]);
+}
+
+/* ----- decoding values ----- */
+
+static int hexv(int c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+static int qp_decode(const char *s, cl_buf *out)
+{
+    for (; *s; s++) {
+        int hi, lo;
+        if (*s == '=' && (hi = hexv(s[1])) >= 0 && (lo = hexv(s[2])) >= 0) {
+            if (cl_buf_put_u8(out, (uint8_t)(hi << 4 | lo)))
+                return CL_ENOMEM;
+            s += 2;
+        } else if (cl_buf_put_u8(out, (uint8_t)*s)) {
+            return CL_ENOMEM;
+        }
+    }
+    return CL_OK;
+}
+
+static int b64v(int c)
+{
+    return c >= 'A' && c <= 'Z' ? c - 'A' : c >= 'a' && c <= 'z' ? c - 'a' + 26 : c >= '0' && c <= '9' ? c - '0' + 52
+         : c == '+' ? 62 : c == '/' ? 63 : -1;
+}
+
+static int b64_decode(const char *s, cl_buf *out)
+{
+    uint32_t acc = 0;
+    int bits = 0;
+    for (; *s && *s != '='; s++) {
+        int v = b64v((unsigned char)*s);
+        if (v < 0) {
+            if (isspace((unsigned char)*s))
+                continue;
+            return cl_seterr(CL_EINVAL, "bad base64 data");
+        }
+        acc = acc << 6 | (uint32_t)v;
+        if ((bits += 6) >= 8 && cl_buf_put_u8(out, (uint8_t)(acc >> (bits -= 8))))
+            return CL_ENOMEM;
+    }
+    return CL_OK;
+}
+
+/* Windows-1252's 0x80–0x9F (ISO-8859-1 has control codes there). */
+static const uint16_t CP1252[32] = {
+    0x20AC, 0xFFFD, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0xFFFD, 0x017D, 0xFFFD,
+    0xFFFD, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0xFFFD, 0x017E, 0x0178,
+};
+
+static int put_cp(cl_buf *out, uint32_t cp)
+{
+    unsigned char b[3];
+    size_t n;
+    if (cp < 0x80) {
+        b[0] = (unsigned char)cp, n = 1;
+    } else if (cp < 0x800) {
+        b[0] = (unsigned char)(0xC0 | cp >> 6), b[1] = (unsigned char)(0x80 | (cp & 0x3F)), n = 2;
+    } else {
+        b[0] = (unsigned char)(0xE0 | cp >> 12), b[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+        b[2] = (unsigned char)(0x80 | (cp & 0x3F)), n = 3;
+    }
+    return cl_buf_put(out, b, n);
+}
+
+/* Bytes in charset → UTF-8 in out. */
+static int to_utf8(const unsigned char *s, size_t n, const char *charset, cl_buf *out)
+{
+    bool utf8 = !charset || !strcasecmp(charset, "UTF-8") || !strcasecmp(charset, "UTF8") ||
+                !strcasecmp(charset, "US-ASCII") || !strcasecmp(charset, "ASCII");
+    if (utf8)
+        return cl_buf_put(out, s, n);
+    bool cp1252 = !strcasecmp(charset, "WINDOWS-1252") || !strcasecmp(charset, "CP1252");
+    bool latin1 = !strncasecmp(charset, "ISO-8859-1", 10) || !strcasecmp(charset, "LATIN1") ||
+                  !strcasecmp(charset, "ISO-8859-15");
+    if (!cp1252 && !latin1)
+        return cl_seterr(CL_EINVAL, "the character set %s is not supported (UTF-8, ISO-8859-1, Windows-1252)", charset);
+    for (size_t i = 0; i < n; i++) {
+        uint32_t cp = s[i] >= 0x80 && s[i] < 0xA0 ? CP1252[s[i] - 0x80] : s[i];
+        if (put_cp(out, cp))
+            return CL_ENOMEM;
+    }
+    return CL_OK;
+}
+
+/* The value of p as UTF-8 text, transfer encoding and charset undone, vCard
+ * escapes still in place. */
+static int prop_text(const vprop *p, cl_buf *out)
+{
+    const char *enc = param(p, "ENCODING");
+    bool qp = (enc && !strcasecmp(enc, "QUOTED-PRINTABLE")) || has_type(p, "QUOTED-PRINTABLE");
+    bool b64 = (enc && (!strcasecmp(enc, "B") || !strcasecmp(enc, "BASE64"))) || has_type(p, "BASE64");
+    cl_buf raw = {0};
+    int rc = qp ? qp_decode(p->value, &raw) : b64 ? b64_decode(p->value, &raw) : cl_buf_puts(&raw, p->value);
+    cl_buf_reset(out);
+    if (!rc)
+        rc = to_utf8(raw.data ? raw.data : (unsigned char *)"", raw.len, param(p, "CHARSET"), out);
+    if (!rc && out->len == 0)
+        rc = cl_buf_put(out, "", 0);
+    if (!rc && !cl_utf8_valid((char *)out->data, out->len))
+        rc = cl_seterr(CL_EINVAL, "%s: not valid UTF-8 text (a CHARSET parameter would say which it is)", p->name);
+    cl_buf_free(&raw);
+    return rc == CL_ENOMEM ? cl_seterr(CL_ENOMEM, "out of memory") : rc;
+}
+
+/* Undo \\ \, \; \n \N (CR/LF become a newline); trims the ends. */
+static char *unescape(const char *s, size_t n)
+{
+    char *out = malloc(n + 1), *o = out;
+    if (!out)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '\\' && i + 1 < n) {
+            char c = s[++i];
+            *o++ = c == 'n' || c == 'N' ? '\n' : c;
+        } else if (s[i] != '\r') {
+            *o++ = s[i];
+        }
+    }
+    while (o > out && isspace((unsigned char)o[-1]))
+        o--;
+    *o = 0;
+    char *b = out;
+    while (isspace((unsigned char)*b))
+        b++;
+    memmove(out, b, (size_t)(o - b) + 1);
+    return out;
+}
+
+/* Split on sep where it is not escaped; each part unescaped. Returns the
+ * count (at most max); parts are malloc'd. */
+static size_t split(const char *s, char sep, char **parts, size_t max)
+{
+    size_t k = 0;
+    while (k < max) {
+        const char *e = s;
+        while (*e && *e != sep)
+            e += e[0] == '\\' && e[1] ? 2 : 1;
+        parts[k++] = unescape(s, (size_t)(e - s));
+        if (!*e)
+            break;
+        s = e + 1;
+    }
+    return k;
+}
+
+static void free_parts(char **parts, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(parts[i]);
+}
+
+/* ----- a card being read ----- */
+
+enum { E_EMAIL, E_PHONE, E_ADR, E_URL };
+
+typedef struct ventry {
+    int kind;
+    int rank;            /* lower is preferred */
+    char *value;         /* the field's value (an address without its city) */
+    char *city;          /* E_ADR */
+    char *full;          /* the whole value, for notes */
+    char label[64];
+    char group[32];
+} ventry;
+
+typedef struct vcard_acc {
+    cl_vcard *card;
+    char *fn, *nname, *bday_note;
+    bool kind_org, show_company;
+    cl_buf notes, tags;
+    ventry e[MAX_ENTRIES];
+    size_t ne;
+    struct { char group[32]; char label[64]; } labels[MAX_ENTRIES];
+    size_t nlabels;
+    bool has_n_parts;
+} vcard_acc;
+
+static int set_once(char **dst, const char *v)
+{
+    if (*dst || !*v)
+        return CL_OK;
+    return (*dst = strdup(v)) ? CL_OK : cl_seterr(CL_ENOMEM, "out of memory");
+}
+
+static int card_warn(cl_vcard *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int card_warn(cl_vcard *c, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    char **w = realloc(c->warnings, (c->nwarnings + 1) * sizeof *w);
+    if (!w || !(w[c->nwarnings] = strdup(msg)))
+        return cl_seterr(CL_ENOMEM, "out of memory");
+    c->warnings = w;
+    c->nwarnings++;
+    return CL_OK;
+}
+
+/* Given Middle Family with prefix and suffix, from N's components. */
+static char *name_from_n(char **part, size_t n)
+{
+    static const int order[] = {3, 1, 2, 0, 4}; /* prefix given additional family suffix */
+    cl_buf b = {0};
+    for (size_t i = 0; i < 5; i++) {
+        size_t k = (size_t)order[i];
+        if (k < n && *part[k] && ((b.len && cl_buf_put_u8(&b, ' ')) || cl_buf_puts(&b, part[k]))) {
+            cl_buf_free(&b);
+            return NULL;
+        }
+    }
+    return b.len ? cl_buf_steal(&b) : (cl_buf_free(&b), strdup(""));
+}
+
+static int add_entry(vcard_acc *a, const vprop *p, int kind, char *value, char *city, char *full)
+{
+    if (a->ne == MAX_ENTRIES) {
+        free(value), free(city), free(full);
+        return CL_OK; /* a card with that many addresses: keep the first ones */
+    }
+    ventry *e = &a->e[a->ne];
+    memset(e, 0, sizeof *e);
+    const char *pref = param(p, "PREF");
+    e->kind = kind;
+    e->rank = pref ? atoi(pref) : has_type(p, "PREF") ? 1 : 1000;
+    e->value = value, e->city = city, e->full = full;
+    type_label(p, e->label, sizeof e->label);
+    snprintf(e->group, sizeof e->group, "%s", p->group ? p->group : "");
+    if (!value || (city == NULL && kind == E_ADR) || (!full && kind == E_ADR))
+        return cl_seterr(CL_ENOMEM, "out of memory");
+    a->ne++;
+    return CL_OK;
+}
+
+static int join(cl_buf *b, const char *sep, const char *v)
+{
+    if (!v || !*v)
+        return CL_OK;
+    if (b->len && cl_buf_puts(b, sep))
+        return CL_ENOMEM;
+    return cl_buf_puts(b, v);
+}
+
+/* ADR: PO box; extended; street; locality; region; postal code; country. */
+static int read_adr(vcard_acc *a, const vprop *p, const char *text)
+{
+    char *c[7] = {0};
+    size_t n = split(text, ';', c, 7);
+    cl_buf addr = {0}, region = {0}, full = {0};
+    int rc = CL_OK;
+    for (size_t i = 0; i < n && !rc; i++)
+        if (!c[i])
+            rc = CL_ENOMEM;
+    if (!rc) {
+        rc |= join(&addr, ", ", n > 2 ? c[2] : NULL) | join(&addr, ", ", n > 1 ? c[1] : NULL) |
+              join(&addr, ", ", c[0]);
+        rc |= join(&region, " ", n > 4 ? c[4] : NULL) | join(&region, " ", n > 5 ? c[5] : NULL);
+        rc |= join(&addr, ", ", (char *)region.data) | join(&addr, ", ", n > 6 ? c[6] : NULL);
+        rc |= join(&full, ", ", (char *)addr.data) | join(&full, ", ", n > 3 ? c[3] : NULL);
+    }
+    char *city = !rc ? strdup(n > 3 ? c[3] : "") : NULL;
+    rc = rc ? rc : city ? CL_OK : CL_ENOMEM;
+    free_parts(c, n);
+    cl_buf_free(&region);
+    if (rc || (!addr.len && !city[0])) {
+        free(city), cl_buf_free(&addr), cl_buf_free(&full);
+        return rc ? cl_seterr(CL_ENOMEM, "out of memory") : CL_OK;
+    }
+    char *av = addr.len ? cl_buf_steal(&addr) : (cl_buf_free(&addr), strdup(""));
+    char *fv = full.len ? cl_buf_steal(&full) : (cl_buf_free(&full), strdup(""));
+    return add_entry(a, p, E_ADR, av, city, fv);
+}
+
+/* BDAY: 1985-04-12, 19850412, with or without a time; --0412 has no year. */
+static int read_bday(vcard_acc *a, const char *v)
+{
+    char d[11];
+    const char *s = v;
+    if (isdigit((unsigned char)s[0]) && strlen(s) >= 8 && isdigit((unsigned char)s[4]) &&
+        (strlen(s) == 8 || s[8] == 'T' || s[8] == 't')) {
+        snprintf(d, sizeof d, "%.4s-%.2s-%.2s", s, s + 4, s + 6);
+    } else if (isdigit((unsigned char)s[0]) && strlen(s) >= 10 && s[4] == '-' && s[7] == '-') {
+        snprintf(d, sizeof d, "%.10s", s);
+    } else {
+        free(a->bday_note);
+        a->bday_note = strdup(v);
+        return a->bday_note ? card_warn(a->card, "birthday '%s' is not a full date: kept in notes", v)
+                            : cl_seterr(CL_ENOMEM, "out of memory");
+    }
+    return set_once(&a->card->values[CL_F_BIRTHDAY], d);
+}
+
+static int read_categories(vcard_acc *a, const char *text)
+{
+    char *parts[64];
+    size_t n = split(text, ',', parts, 64);
+    int rc = CL_OK;
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = !parts[i] ? CL_ENOMEM : join(&a->tags, ",", parts[i]);
+    free_parts(parts, n);
+    return rc ? cl_seterr(CL_ENOMEM, "out of memory") : CL_OK;
+}
+
+/* Apple keeps a custom label in "itemN.X-ABLabel" beside "itemN.EMAIL". */
+static int read_label(vcard_acc *a, const vprop *p, const char *text)
+{
+    if (!p->group || a->nlabels == MAX_ENTRIES)
+        return CL_OK;
+    char *v = unescape(text, strlen(text));
+    if (!v)
+        return cl_seterr(CL_ENOMEM, "out of memory");
+    const char *s = v;
+    size_t n = strlen(v);
+    if (n > 8 && !strncmp(s, "_$!<", 4) && !strcmp(s + n - 4, ">!$_")) /* "_$!<Other>!$_" */
+        s += 4, n -= 8;
+    snprintf(a->labels[a->nlabels].group, 32, "%s", p->group);
+    snprintf(a->labels[a->nlabels++].label, 64, "%.*s", (int)n, s);
+    free(v);
+    return CL_OK;
+}
+
+static int read_text_once(char **dst, const char *text)
+{
+    char *v = unescape(text, strlen(text));
+    int rc = v ? set_once(dst, v) : cl_seterr(CL_ENOMEM, "out of memory");
+    free(v);
+    return rc;
+}
+
+/* One property of a card. */
+static int read_prop(vcard_acc *a, const vprop *p, cl_buf *text)
+{
+    cl_vcard *c = a->card;
+    const char *n = p->name;
+    static const char *const used[] = {"FN", "N", "EMAIL", "TEL", "ORG", "TITLE", "BDAY", "NOTE", "ADR", "URL",
+                                       "CATEGORIES", "UID", "KIND", "X-ABSHOWAS", "X-ABLABEL",
+                                       "X-CLIENTELE-REFERRED-BY", "X-CLIENTELE-INDUSTRY", NULL};
+    int k = 0;
+    while (used[k] && strcmp(used[k], n))
+        k++;
+    if (!used[k])
+        return CL_OK; /* PHOTO, REV, VERSION-less extras…: not ours to keep */
+    int rc = prop_text(p, text);
+    if (rc)
+        return rc;
+    const char *v = (const char *)text->data;
+    if (!strcmp(n, "FN"))
+        return read_text_once(&a->fn, v);
+    if (!strcmp(n, "N")) {
+        char *parts[5];
+        size_t np = split(v, ';', parts, 5);
+        char *name = name_from_n(parts, np);
+        free_parts(parts, np);
+        rc = name ? set_once(&a->nname, name) : cl_seterr(CL_ENOMEM, "out of memory");
+        free(name);
+        return rc;
+    }
+    if (!strcmp(n, "ORG")) {
+        char *parts[1];
+        size_t np = split(v, ';', parts, 1);
+        rc = np && parts[0] ? set_once(&c->company, parts[0]) : cl_seterr(CL_ENOMEM, "out of memory");
+        free_parts(parts, np);
+        return rc;
+    }
+    if (!strcmp(n, "EMAIL") || !strcmp(n, "TEL") || !strcmp(n, "URL")) {
+        char *val = unescape(v, strlen(v));
+        if (val && !strcmp(n, "TEL") && !strncasecmp(val, "tel:", 4))
+            memmove(val, val + 4, strlen(val + 4) + 1);
+        if (val && !strcmp(n, "EMAIL") && !strncasecmp(val, "mailto:", 7))
+            memmove(val, val + 7, strlen(val + 7) + 1);
+        if (val && !*val) {
+            free(val);
+            return CL_OK;
+        }
+        int kind = n[0] == 'E' ? E_EMAIL : n[0] == 'T' ? E_PHONE : E_URL;
+        return add_entry(a, p, kind, val, NULL, val ? strdup(val) : NULL);
+    }
+    if (!strcmp(n, "ADR"))
+        return read_adr(a, p, v);
+    if (!strcmp(n, "TITLE"))
+        return read_text_once(&c->values[CL_F_TITLE], v);
+    if (!strcmp(n, "X-CLIENTELE-INDUSTRY"))
+        return read_text_once(&c->values[CL_F_INDUSTRY], v);
+    if (!strcmp(n, "X-CLIENTELE-REFERRED-BY"))
+        return read_text_once(&c->referred_by, v);
+    if (!strcmp(n, "UID"))
+        return read_text_once(&c->uid, v);
+    if (!strcmp(n, "BDAY")) {
+        char *val = unescape(v, strlen(v));
+        rc = !val ? cl_seterr(CL_ENOMEM, "out of memory") : *val ? read_bday(a, val) : CL_OK;
+        free(val);
+        return rc;
+    }
+    if (!strcmp(n, "NOTE")) {
+        char *val = unescape(v, strlen(v));
+        rc = val ? join(&a->notes, "\n\n", val) : CL_ENOMEM;
+        free(val);
+        return rc ? cl_seterr(CL_ENOMEM, "out of memory") : CL_OK;
+    }
+    if (!strcmp(n, "CATEGORIES"))
+        return read_categories(a, v);
+    if (!strcmp(n, "KIND"))
+        a->kind_org |= !strncasecmp(v, "org", 3);
+    else if (!strcmp(n, "X-ABSHOWAS"))
+        a->show_company |= !strcasecmp(v, "COMPANY");
+    else if (!strcmp(n, "X-ABLABEL"))
+        return read_label(a, p, v);
+    return CL_OK;
+}
+
+/* ----- finishing a card ----- */
+
+static const char *entry_label(const vcard_acc *a, const ventry *e)
+{
+    for (size_t i = 0; *e->group && i < a->nlabels; i++)
+        if (!strcasecmp(a->labels[i].group, e->group))
+            return a->labels[i].label;
+    return e->label;
+}
+
+/* The preferred entry of a kind goes to its field, the others to notes. */
+static int pick(vcard_acc *a, int kind, uint8_t field, cl_buf *extra, const char *what)
+{
+    ventry *best = NULL;
+    for (size_t i = 0; i < a->ne; i++)
+        if (a->e[i].kind == kind && (!best || a->e[i].rank < best->rank))
+            best = &a->e[i];
+    if (best && field) {
+        a->card->values[field] = best->value, best->value = NULL;
+        if (kind == E_ADR && *best->city)
+            a->card->values[CL_F_CITY] = best->city, best->city = NULL;
+    }
+    for (size_t i = 0; i < a->ne; i++) {
+        ventry *e = &a->e[i];
+        if (e->kind != kind || (e == best && field))
+            continue;
+        const char *l = entry_label(a, e);
+        if ((extra->len && cl_buf_put_u8(extra, '\n')) ||
+            cl_buf_printf(extra, "%s%s%s%s: %s", what, *l ? " (" : "", l, *l ? ")" : "", e->full))
+            return cl_seterr(CL_ENOMEM, "out of memory");
+    }
+    return CL_OK;
+}
+
+static int finish_notes(vcard_acc *a, cl_buf *extra)
+{
+    if (a->bday_note && ((extra->len && cl_buf_put_u8(extra, '\n')) || cl_buf_printf(extra, "Birthday: %s", a->bday_note)))
+        return cl_seterr(CL_ENOMEM, "out of memory");
+    if (extra->len && join(&a->notes, "\n\n", (char *)extra->data))
+        return cl_seterr(CL_ENOMEM, "out of memory");
+    if (a->notes.len)
+        a->card->values[CL_F_NOTES] = cl_buf_steal(&a->notes);
+    if (a->tags.len)
+        a->card->values[CL_F_TAGS] = cl_buf_steal(&a->tags);
+    return CL_OK;
+}
+
+static int finish_card(vcard_acc *a, const char *fname)
+{
+    cl_vcard *c = a->card;
+    cl_buf extra = {0};
+    /* an organisation: said so, or a card with a company and no person */
+    c->org = a->kind_org || a->show_company ||
+             (c->company && (!a->nname || !*a->nname) && (!a->fn || !strcmp(a->fn, c->company)));
+    int rc = pick(a, E_EMAIL, CL_F_EMAIL, &extra, "Email");
+    if (!rc)
+        rc = pick(a, E_PHONE, CL_F_PHONE, &extra, "Phone");
+    if (!rc)
+        rc = pick(a, E_ADR, CL_F_ADDRESS, &extra, "Address");
+    if (!rc)
+        rc = pick(a, E_URL, c->org ? CL_F_WEBSITE : 0, &extra, "Web");
+    if (!rc)
+        rc = finish_notes(a, &extra);
+    cl_buf_free(&extra);
+    const char *name = c->org && c->company ? c->company
+                     : a->fn && *a->fn ? a->fn : a->nname && *a->nname ? a->nname
+                     : c->company ? c->company : c->values[CL_F_EMAIL] ? c->values[CL_F_EMAIL] : c->values[CL_F_PHONE];
+    if (!rc && !name)
+        rc = cl_seterr(CL_EINVAL, "%s: line %zu: a card without a name, organisation, email or phone", fname, c->line);
+    if (!rc && !(c->values[CL_F_NAME] = strdup(name)))
+        rc = cl_seterr(CL_ENOMEM, "out of memory");
+    return rc;
+}
+
+static void acc_free(vcard_acc *a)
+{
+    free(a->fn), free(a->nname), free(a->bday_note);
+    cl_buf_free(&a->notes), cl_buf_free(&a->tags);
+    for (size_t i = 0; i < a->ne; i++)
+        free(a->e[i].value), free(a->e[i].city), free(a->e[i].full);
+    memset(a, 0, sizeof *a);
+}
+
+/* ----- the file ----- */
+
+void cl_vcards_free(cl_vcard *cards, size_t n)
+{
+    for (size_t i = 0; cards && i < n; i++) {
+        cl_vcard *c = &cards[i];
+        free(c->uid), free(c->company), free(c->referred_by);
+        for (int f = 0; f <= CL_F_MAX; f++)
+            free(c->values[f]);
+        for (size_t w = 0; w < c->nwarnings; w++)
+            free(c->warnings[w]);
+        free(c->warnings);
+    }
+    free(cards);
+}
+
+typedef struct vparser {
+    vreader r;
+    const char *name;
+    cl_vcard *cards;
+    size_t n, cap;
+    vcard_acc acc;
+    bool in_card;
+    size_t card_line;
+} vparser;
+
+static int perr(vparser *ps, size_t line, int rc)
+{
+    return rc == CL_ENOMEM ? rc : cl_wraperr(rc, "%s: line %zu", ps->name, line);
+}
+
+static int begin_card(vparser *ps, size_t line)
+{
+    if (ps->in_card)
+        return cl_seterr(CL_EINVAL, "%s: line %zu: BEGIN:VCARD inside the card of line %zu (END:VCARD missing?)",
+                         ps->name, line, ps->card_line);
+    if (ps->n == ps->cap) {
+        size_t cap = ps->cap ? ps->cap * 2 : 16;
+        cl_vcard *c = realloc(ps->cards, cap * sizeof *c);
+        if (!c)
+            return cl_seterr(CL_ENOMEM, "out of memory");
+        ps->cards = c;
+        ps->cap = cap;
+    }
+    cl_vcard *c = &ps->cards[ps->n++];
+    memset(c, 0, sizeof *c);
+    c->line = line;
+    ps->acc.card = c;
+    ps->in_card = true;
+    ps->card_line = line;
+    return CL_OK;
+}
+
+static int check_version(vparser *ps, size_t line, const char *v)
+{
+    if (!strcmp(v, "2.1") || !strcmp(v, "3.0") || !strcmp(v, "4.0"))
+        return CL_OK;
+    return cl_seterr(CL_EINVAL, "%s: line %zu: vCard version '%s' is not supported (2.1, 3.0, 4.0)", ps->name, line, v);
+}
+
+/* One logical line of the file. */
+static int parse_line(vparser *ps, char *line, size_t lineno, cl_buf *text)
+{
+    if (!*line)
+        return CL_OK; /* blank lines between (and inside) cards */
+    vprop p;
+    int rc = parse_prop(line, &p);
+    if (rc)
+        return perr(ps, lineno, rc);
+    if (!strcmp(p.name, "BEGIN")) {
+        if (strcasecmp(p.value, "VCARD"))
+            return ps->in_card ? cl_seterr(CL_EINVAL, "%s: line %zu: BEGIN:%s inside a card", ps->name, lineno, p.value)
+                               : cl_seterr(CL_EINVAL, "%s: line %zu: not a vCard (BEGIN:%s)", ps->name, lineno, p.value);
+        return begin_card(ps, lineno);
+    }
+    if (!ps->in_card)
+        return cl_seterr(CL_EINVAL, "%s: line %zu: %s outside a card (not a vCard file?)", ps->name, lineno, p.name);
+    if (!strcmp(p.name, "END")) {
+        if (strcasecmp(p.value, "VCARD"))
+            return cl_seterr(CL_EINVAL, "%s: line %zu: END:%s where END:VCARD was expected", ps->name, lineno, p.value);
+        ps->in_card = false;
+        rc = finish_card(&ps->acc, ps->name);
+        acc_free(&ps->acc);
+        return rc;
+    }
+    if (!strcmp(p.name, "VERSION"))
+        return check_version(ps, lineno, p.value);
+    rc = read_prop(&ps->acc, &p, text);
+    return rc ? perr(ps, lineno, rc) : CL_OK;
+}
+
+static int parse_all(vparser *ps)
+{
+    cl_buf line = {0}, text = {0};
+    int rc = CL_OK;
+    while (!rc && ps->r.p < ps->r.end) {
+        size_t lineno;
+        if ((rc = logical_line(&ps->r, &line, &lineno)))
+            break;
+        rc = parse_line(ps, line.data ? (char *)line.data : (char *)"", lineno, &text);
+    }
+    if (!rc && ps->in_card)
+        rc = cl_seterr(CL_EINVAL, "%s: line %zu: the card is not closed by END:VCARD (truncated file?)", ps->name,
+                       ps->card_line);
+    if (!rc && !ps->n)
+        rc = cl_seterr(CL_EINVAL, "%s: no vCard in the file (BEGIN:VCARD … END:VCARD)", ps->name);
+    cl_buf_free(&line);
+    cl_buf_free(&text);
+    return rc == CL_ENOMEM ? cl_seterr(CL_ENOMEM, "out of memory") : rc;
+}
+
+int cl_vcard_parse(const char *data, size_t len, const char *name, cl_vcard **cards, size_t *n)
+{
+    vparser ps = {{data, data + len, 1}, name ? name : "input", NULL, 0, 0, {0}, false, 0};
+    *cards = NULL;
+    *n = 0;
+    const char *nul = memchr(data, 0, len);
+    if (nul) {
+        size_t line = 1;
+        for (const char *p = data; p < nul; p++)
+            line += *p == '\n';
+        return cl_seterr(CL_EINVAL, "%s: line %zu: binary data (a NUL byte): not a vCard file", ps.name, line);
+    }
+    if (len >= 3 && !memcmp(data, "\xEF\xBB\xBF", 3))
+        ps.r.p += 3;
+    int rc = parse_all(&ps);
+    acc_free(&ps.acc);
+    if (rc) {
+        cl_vcards_free(ps.cards, ps.n);
+        return rc;
+    }
+    *cards = ps.cards;
+    *n = ps.n;
+    return CL_OK;
+}
+
+/* ----- importing ----- */
+
+typedef struct vcard_import {
+    const char *data;
+    size_t len;
+    const cl_import_opts *o;
+    cl_import_result *res;
+} vcard_import;
+
+/* The record a card updates: the one its UID names (when of the same type),
+ * or for an organisation the company of that exact name. NULL: a new one. */
+static int card_target(imp *m, const cl_vcard *c, uint8_t type, cl_record_id *id, cl_record_id **out)
+{
+    cl_record_meta meta;
+    *out = NULL;
+    if (c->uid && cl_record_id_parse(c->uid, id) == CL_OK) {
+        int rc = cl_txn_record(m->t, id, &meta);
+        if (rc == CL_ENOTFOUND || (!rc && meta.type == type)) {
+            *out = id;
+            return CL_OK;
+        }
+        if (rc)
+            return rc;
+        return imp_notice(m, c->line, "UID %s is a %s, not a %s: imported as a new record", c->uid,
+                          cl_type_name(meta.type), cl_type_name(type));
+    }
+    if (type == CL_T_COMPANY) {
+        int rc = imp_find_label(m, CL_T_COMPANY, c->values[CL_F_NAME], id);
+        if (rc && rc != CL_ENOTFOUND)
+            return rc;
+        *out = rc ? NULL : id;
+    }
+    return CL_OK;
+}
+
+static const char *note_label(uint8_t field)
+{
+    switch (field) {
+    case CL_F_EMAIL: return "Email";
+    case CL_F_PHONE: return "Phone";
+    case CL_F_BIRTHDAY: return "Birthday";
+    case CL_F_WEBSITE: return "Web";
+    case CL_F_TITLE: return "Title";
+    case CL_F_INDUSTRY: return "Industry";
+    default: return "Note";
+    }
+}
+
+/* A value the type has no field for, or that its field refuses, is kept in
+ * notes rather than lost or made the reason to refuse the whole file. */
+static int keep_or_note(imp *m, cl_vcard *c, uint8_t type, uint8_t field, cl_buf *notes)
+{
+    const char *v = c->values[field];
+    if (!v || field == CL_F_NOTES || field == CL_F_NAME)
+        return CL_OK;
+    const cl_field_def *def = cl_field_by_id(type, field);
+    char *norm = NULL;
+    int rc = def ? cl_field_check(m->t, type, def, v, &norm) : CL_EINVAL;
+    free(norm);
+    if (rc != CL_EINVAL)
+        return rc;
+    if (def && (rc = imp_notice(m, c->line, "%s: %s '%s' is not valid here: kept in notes", c->values[CL_F_NAME],
+                                def->name, v)))
+        return rc;
+    if (join(notes, "\n", note_label(field)) || cl_buf_printf(notes, ": %s", v))
+        return cl_seterr(CL_ENOMEM, "out of memory");
+    free(c->values[field]);
+    c->values[field] = NULL;
+    return CL_OK;
+}
+
+static int card_notes(imp *m, cl_vcard *c, uint8_t type)
+{
+    cl_buf extra = {0};
+    int rc = CL_OK;
+    for (uint8_t f = 1; f <= CL_F_MAX && !rc; f++)
+        rc = keep_or_note(m, c, type, f, &extra);
+    if (!rc && extra.len) {
+        cl_buf all = {0};
+        if ((c->values[CL_F_NOTES] && (cl_buf_puts(&all, c->values[CL_F_NOTES]) || cl_buf_puts(&all, "\n\n"))) ||
+            cl_buf_put(&all, extra.data, extra.len))
+            rc = cl_seterr(CL_ENOMEM, "out of memory");
+        free(c->values[CL_F_NOTES]);
+        c->values[CL_F_NOTES] = rc ? NULL : cl_buf_steal(&all);
+        cl_buf_free(&all);
+    }
+    cl_buf_free(&extra);
+    return rc;
+}
+
+/* company= the company of ORG; referred_by= only when it names a contact here. */
+static int card_refs(imp *m, const cl_vcard *c, char company[CL_RECORD_ID_TEXT], char referrer[CL_RECORD_ID_TEXT])
+{
+    cl_record_id id;
+    cl_record_meta meta;
+    company[0] = referrer[0] = 0;
+    if (c->company && *c->company) {
+        int rc = imp_company(m, c->company, &id);
+        if (rc)
+            return imp_fail(m, c->line, rc);
+        cl_record_id_format(&id, company);
+    }
+    if (c->referred_by && cl_record_id_parse(c->referred_by, &id) == CL_OK &&
+        cl_txn_record(m->t, &id, &meta) == CL_OK && meta.type == CL_T_CONTACT && !meta.deleted)
+        cl_record_id_format(&id, referrer);
+    return CL_OK;
+}
+
+static int import_card(imp *m, cl_vcard *c)
+{
+    uint8_t type = c->org ? CL_T_COMPANY : CL_T_CONTACT;
+    cl_record_id id, *idp;
+    char company[CL_RECORD_ID_TEXT], referrer[CL_RECORD_ID_TEXT];
+    int rc = card_target(m, c, type, &id, &idp);
+    if (!rc)
+        rc = card_notes(m, c, type);
+    if (!rc && type == CL_T_CONTACT)
+        rc = card_refs(m, c, company, referrer);
+    if (rc)
+        return rc;
+    cl_assign a[CL_F_MAX + 1];
+    size_t n = 0, nf;
+    const cl_field_def *defs = cl_type_fields(type, &nf);
+    for (size_t i = 0; i < nf; i++) {
+        const char *v = defs[i].id == CL_F_COMPANY ? company : defs[i].id == CL_F_REFERRED_BY ? referrer
+                                                                                            : c->values[defs[i].id];
+        if (v && *v)
+            a[n].name = defs[i].name, a[n++].value = v;
+    }
+    for (size_t w = 0; w < c->nwarnings && !rc; w++)
+        rc = imp_notice(m, c->line, "%s: %s", c->values[CL_F_NAME], c->warnings[w]);
+    return rc ? rc : imp_put(m, c->line, type, idp, a, n, NULL);
+}
+
+/* The cards are parsed inside the transaction function: importing edits them
+ * (values moved to notes), and a rerun after map growth must start afresh. */
+static int vcard_import_fn(cl_txn *t, void *arg)
+{
+    vcard_import *vi = arg;
+    cl_vcard *cards = NULL;
+    size_t n = 0;
+    imp m;
+    int rc = imp_begin(&m, t, vi->o, vi->res);
+    if (!rc)
+        rc = cl_vcard_parse(vi->data, vi->len, m.name, &cards, &n);
+    for (size_t i = 0; i < n && !rc; i++) {
+        rc = import_card(&m, &cards[i]);
+        imp_progress(&m, i + 1, n);
+    }
+    cl_vcards_free(cards, n);
+    imp_end(&m);
+    return rc;
+}
+
+int cl_vcard_import(cl_store *s, const char *data, size_t len, const cl_import_opts *o,
+                    cl_import_result *res)
+{
+    vcard_import vi = {data, len, o, res};
+    memset(res, 0, sizeof *res);
+    int rc = cl_store_update(s, vcard_import_fn, &vi);
+    if (rc)
+        cl_import_result_free(res);
+    return rc;
+}
+
+/* ----- exporting vCard 4.0 ----- */
+
+/* Text with \ , ; and line breaks escaped (RFC 6350 §3.4). */
+static int put_text(cl_buf *b, const char *v)
+{
+    for (; v && *v; v++) {
+        int rc = *v == '\\' || *v == ',' || *v == ';' ? cl_buf_put_u8(b, '\\') || cl_buf_put_u8(b, (uint8_t)*v)
+               : *v == '\n' ? cl_buf_puts(b, "\\n")
+               : *v == '\r' ? CL_OK : cl_buf_put_u8(b, (uint8_t)*v);
+        if (rc)
+            return CL_ENOMEM;
+    }
+    return CL_OK;
+}
+
+/* Write one content line folded at 75 octets, never inside a UTF-8 sequence. */
+static void put_line(FILE *out, const cl_buf *b)
+{
+    size_t i = 0, col = 0;
+    while (i < b->len) {
+        size_t n = 1;
+        while (i + n < b->len && (b->data[i + n] & 0xC0) == 0x80)
+            n++;
+        if (col + n > 75) {
+            fputs("\r\n ", out);
+            col = 1;
+        }
+        fwrite(b->data + i, 1, n, out);
+        col += n;
+        i += n;
+    }
+    fputs("\r\n", out);
+}
+
+static int prop(FILE *out, cl_buf *b, const char *name, const char *v)
+{
+    if (!v || !*v)
+        return CL_OK;
+    cl_buf_reset(b);
+    if (cl_buf_puts(b, name) || cl_buf_put_u8(b, ':') || put_text(b, v))
+        return cl_seterr(CL_ENOMEM, "out of memory");
+    put_line(out, b);
+    return CL_OK;
+}
+
+/* N: family; given — the last word is taken for the family name. */
+static int prop_n(FILE *out, cl_buf *b, const char *name)
+{
+    const char *sp = strrchr(name, ' ');
+    char *given = sp ? strndup(name, (size_t)(sp - name)) : strdup("");
+    cl_buf_reset(b);
+    int rc = !given || cl_buf_puts(b, "N:") || put_text(b, sp ? sp + 1 : name) || cl_buf_put_u8(b, ';') ||
+             put_text(b, given) || cl_buf_puts(b, ";;;");
+    free(given);
+    if (rc)
+        return cl_seterr(CL_ENOMEM, "out of memory");
+    put_line(out, b);
+    return CL_OK;
+}
+
+static int prop_adr(FILE *out, cl_buf *b, const cl_record *r)
+{
+    if (!r->values[CL_F_ADDRESS] && !r->values[CL_F_CITY])
+        return CL_OK;
+    cl_buf_reset(b);
+    if (cl_buf_puts(b, "ADR:;;") || put_text(b, r->values[CL_F_ADDRESS]) || cl_buf_put_u8(b, ';') ||
+        put_text(b, r->values[CL_F_CITY]) || cl_buf_puts(b, ";;;"))
+        return cl_seterr(CL_ENOMEM, "out of memory");
+    put_line(out, b);
+    return CL_OK;
+}
+
+/* CATEGORIES: the tags, each escaped, separated by unescaped commas. */
+static int prop_tags(FILE *out, cl_buf *b, const char *tags)
+{
+    if (!tags || !*tags)
+        return CL_OK;
+    cl_buf_reset(b);
+    int rc = cl_buf_puts(b, "CATEGORIES:");
+    for (const char *p = tags; !rc && *p;) {
+        size_t n = strcspn(p, ",");
+        char *tag = strndup(p, n);
+        rc = !tag || (p != tags && cl_buf_put_u8(b, ',')) || put_text(b, tag);
+        free(tag);
+        p += n + (p[n] == ',');
+    }
+    if (rc)
+        return cl_seterr(CL_ENOMEM, "out of memory");
+    put_line(out, b);
+    return CL_OK;
+}
+
+static int company_name(cl_txn *t, const char *ref, char **out)
+{
+    cl_record_id id;
+    cl_field_state st;
+    *out = NULL;
+    if (!ref || cl_record_id_parse(ref, &id) || cl_txn_field(t, &id, CL_F_NAME, &st))
+        return CL_OK;
+    *out = strndup(st.value, st.value_len);
+    return *out ? CL_OK : cl_seterr(CL_ENOMEM, "out of memory");
+}
+
+typedef struct vcard_export {
+    cl_txn *t;
+    FILE *out;
+    size_t count;
+    cl_buf b;
+} vcard_export;
+
+static int card_body(vcard_export *e, const cl_record *r)
+{
+    char *org = NULL, bday[9] = "", rev[17];
+    const char *b = r->values[CL_F_BIRTHDAY];
+    if (b && strlen(b) == 10)
+        snprintf(bday, sizeof bday, "%.4s%.2s%.2s", b, b + 5, b + 8);
+    time_t secs = (time_t)(cl_hlc_ms(r->updated) / 1000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    strftime(rev, sizeof rev, "%Y%m%dT%H%M%SZ", &tm);
+    bool co = r->type == CL_T_COMPANY;
+    int rc = co ? CL_OK : company_name(e->t, r->values[CL_F_COMPANY], &org);
+    if (!rc) rc = co ? prop(e->out, &e->b, "KIND", "org") : CL_OK;
+    if (!rc) rc = prop(e->out, &e->b, "FN", cl_record_label(r));
+    if (!rc) rc = co ? CL_OK : prop_n(e->out, &e->b, cl_record_label(r));
+    if (!rc) rc = prop(e->out, &e->b, "ORG", co ? cl_record_label(r) : org);
+    if (!rc) rc = prop(e->out, &e->b, "TITLE", r->values[CL_F_TITLE]);
+    if (!rc) rc = prop(e->out, &e->b, "EMAIL", r->values[CL_F_EMAIL]);
+    if (!rc) rc = prop(e->out, &e->b, "TEL;VALUE=text", r->values[CL_F_PHONE]);
+    if (!rc) rc = prop_adr(e->out, &e->b, r);
+    if (!rc) rc = prop(e->out, &e->b, "URL", r->values[CL_F_WEBSITE]);
+    if (!rc) rc = prop(e->out, &e->b, "BDAY", bday);
+    if (!rc) rc = prop(e->out, &e->b, "NOTE", r->values[CL_F_NOTES]);
+    if (!rc) rc = prop_tags(e->out, &e->b, r->values[CL_F_TAGS]);
+    if (!rc) rc = prop(e->out, &e->b, "X-CLIENTELE-INDUSTRY", r->values[CL_F_INDUSTRY]);
+    if (!rc) rc = prop(e->out, &e->b, "X-CLIENTELE-REFERRED-BY", r->values[CL_F_REFERRED_BY]);
+    if (!rc) rc = prop(e->out, &e->b, "REV", rev);
+    free(org);
+    return rc;
+}
+
+static int export_card(void *arg, const cl_record_id *id)
+{
+    vcard_export *e = arg;
+    cl_record *r;
+    char uid[CL_RECORD_ID_TEXT];
+    int rc = cl_record_load(e->t, id, &r);
+    if (rc)
+        return rc;
+    cl_record_id_format(id, uid);
+    fprintf(e->out, "BEGIN:VCARD\r\nVERSION:4.0\r\nUID:%s\r\n", uid);
+    rc = card_body(e, r);
+    fputs("END:VCARD\r\n", e->out);
+    cl_record_free(r);
+    e->count++;
+    if (!rc && ferror(e->out))
+        rc = cl_seterr(CL_EIO, "cannot write the export");
+    return rc;
+}
+
+int cl_vcard_export(cl_txn *t, uint8_t type, FILE *out, size_t *count)
+{
+    if (type != CL_T_CONTACT && type != CL_T_COMPANY)
+        return cl_seterr(CL_EINVAL, "vCard holds contacts and companies, not %s records",
+                         cl_type_name(type) ? cl_type_name(type) : "other");
+    vcard_export e = {t, out, 0, {0}};
+    int rc = cl_query_list(t, type, NULL, NULL, 0, export_card, &e, NULL);
+    cl_buf_free(&e.b);
+    if (!rc && fflush(out))
+        rc = cl_seterr(CL_EIO, "cannot write the export");
+    if (count)
+        *count = e.count;
+    return rc;
+}
