@@ -6,7 +6,11 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/clientele-it-XXXXXX")
 PIDS=()
 cleanup() {
   local p
-  for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill -9 "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]:-}"; do
+    [ -n "$p" ] || continue
+    kill -9 "$p" 2>/dev/null || true
+    wait "$p" 2>/dev/null || true
+  done
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -42,4 +46,43 @@ wait_port() {
     sleep 0.1
   done
   fail "nothing listens on port $1"
+}
+
+# start_serve NAME — run `serve` for device NAME on free loopback ports, with
+# no discovery; sets PORT_<NAME> (peers) and UI_<NAME>, PID_<NAME>.
+start_serve() {
+  local d=$1 port ui
+  port=$(free_port); ui=$(free_port)
+  "$BIN" --data "$WORK/$d" serve --ui "127.0.0.1:$ui" --listen "127.0.0.1:$port" --no-discovery \
+    --sync-interval 3600 >>"$WORK/$d.log" 2>&1 &
+  local pid=$!
+  PIDS+=("$pid")
+  printf -v "PORT_$d" '%s' "$port"; printf -v "UI_$d" '%s' "$ui"; printf -v "PID_$d" '%s' "$pid"
+  wait_port "$port"
+}
+
+# stop_serve NAME — SIGTERM and wait (clean shutdown)
+stop_serve() {
+  local v="PID_$1"; local pid=${!v}
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+  fail "serve of $1 did not stop on SIGTERM"
+}
+
+# pair A B — A and B each add the other (with addresses when they serve)
+pair() {
+  local a=$1 b=$2 pa="PORT_$1" pb="PORT_$2"
+  cl "$a" peer add "$(cl "$b" id)" ${!pb:+--addr 127.0.0.1:${!pb}} >/dev/null
+  cl "$b" peer add "$(cl "$a" id)" ${!pa:+--addr 127.0.0.1:${!pa}} >/dev/null
+}
+
+# same_digest A B… — every device holds the same data
+same_digest() {
+  local first; first=$(cl "$1" digest)
+  for d in "$@"; do [ "$(cl "$d" digest)" = "$first" ] || fail "digest of $d differs from $1"; done
+}
+
+# is_paired A B — B is among A's paired devices (not merely pending)
+is_paired() {
+  cl "$1" peer list --json | sed 's/"pending".*//' | grep -q "$(cl "$2" id)"
 }

@@ -51,3 +51,9 @@ offers "stage=" clientele put deal abcdef ""
 for s in add list rm invite join; do offers "$s" clientele peer ""; done
 offers put clientele help ""
 pass "types, formats, fields, peer subcommands"
+
+mkdir -p "$WORK/files/books"; : >"$WORK/files/book.csv"
+cd "$WORK/files"
+offers book.csv clientele import bo
+offers books clientele --data boo
+pass "file names after import, folders after --data"

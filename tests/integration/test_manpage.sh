@@ -53,9 +53,9 @@ peer rm DEVICE-ID
 peer invite [--addr HOST:PORT] [--ttl SEC]
 peer join INVITATION
 sync [DEVICE-ID|HOST:PORT]
-import FILE [--type TYPE]
-export --format vcard|csv|json [--type TYPE]
-merge ID ID
+import FILE [--type TYPE] [--format vcard|csv|json]
+export --format vcard|csv|json [--type TYPE] [--output FILE]
+merge KEEP-ID OTHER-ID
 help [COMMAND]
 LIST
 for c in id digest; do grep -Eq "^ +$c( |\$)" "$WORK/man.txt" || fail "the man page lacks the command '$c'"; done

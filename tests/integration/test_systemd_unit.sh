@@ -52,10 +52,16 @@ fi
 # --- the service stops cleanly on SIGTERM (what KillSignal relies on) ---
 if "$BIN" help serve >/dev/null 2>&1; then
   ui=$(free_port); listen=$(free_port)
+  while [ "$listen" = "$ui" ]; do listen=$(free_port); done
   "$BIN" --data "$WORK/dev" serve --ui "127.0.0.1:$ui" --listen "127.0.0.1:$listen" --no-discovery \
     >"$WORK/serve.out" 2>"$WORK/serve.err" &
   pid=$!; PIDS+=("$pid")
-  wait_port "$ui"
+  for _ in $(seq 1 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$ui") 2>/dev/null && break
+    kill -0 "$pid" 2>/dev/null || fail "serve exited at start: $(cat "$WORK/serve.err")"
+    sleep 0.1
+  done
+  (exec 3<>"/dev/tcp/127.0.0.1/$ui") 2>/dev/null || fail "serve does not listen on $ui: $(cat "$WORK/serve.err")"
   kill -TERM "$pid"
   for _ in $(seq 1 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   kill -0 "$pid" 2>/dev/null && fail "serve still runs 20 s after SIGTERM"
