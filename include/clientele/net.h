@@ -66,6 +66,9 @@ const cl_device_id *cl_conn_peer(const cl_conn *c);
 /* "a.b.c.d" of the other end. Borrowed. */
 const char *cl_conn_peer_ip(const cl_conn *c);
 int cl_conn_send(cl_conn *c, uint8_t type, const void *payload, size_t len);
+/* Bytes as they are, without a frame header: for tests of the other side's
+ * frame parser. */
+int cl_conn_write_raw(cl_conn *c, const void *p, size_t n);
 /* Read one frame; *payload is valid until the next call. */
 int cl_conn_recv(cl_conn *c, uint8_t *type, const unsigned char **payload, size_t *len);
 uint64_t cl_conn_bytes_sent(const cl_conn *c);

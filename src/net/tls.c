@@ -233,6 +233,11 @@ static int write_all(cl_conn *c, const unsigned char *p, size_t n)
     return CL_OK;
 }
 
+int cl_conn_write_raw(cl_conn *c, const void *p, size_t n)
+{
+    return write_all(c, p, n);
+}
+
 int cl_conn_send(cl_conn *c, uint8_t type, const void *payload, size_t len)
 {
     if (len > CL_FRAME_MAX)

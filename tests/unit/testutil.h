@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "clientele/model.h"
+#include "clientele/net.h"
 
 /* A fresh folder under $TMPDIR; removed by tu_rmdir. Caller frees. */
 char *tu_tmpdir(void);

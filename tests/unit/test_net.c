@@ -1,0 +1,301 @@
+/* Frames, wire payloads and TLS connections pinned to device ids, with a real
+ * listener on 127.0.0.1 in this process. */
+#include "testutil.h"
+
+#include "clientele/sync.h"
+#include "clientele/wire.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static void frames_parse_whole_partial_and_refuse_bad_lengths(void **state)
+{
+    (void)state;
+    unsigned char buf[64];
+    cl_frame_header(buf, 7, 3);
+    memcpy(buf + CL_FRAME_HDR, "abc", 3);
+    uint8_t type;
+    const unsigned char *p;
+    size_t n, used;
+    for (size_t len = 0; len < 8; len++)
+        assert_int_equal(cl_frame_parse(buf, len, &type, &p, &n, &used), CL_FRAME_NEED_MORE);
+    assert_int_equal(cl_frame_parse(buf, 8, &type, &p, &n, &used), CL_FRAME_COMPLETE);
+    assert_int_equal(type, 7);
+    assert_int_equal(n, 3);
+    assert_int_equal(used, 8);
+    assert_memory_equal(p, "abc", 3);
+    unsigned char zero[4] = {0, 0, 0, 0};
+    assert_int_equal(cl_frame_parse(zero, 4, &type, &p, &n, &used), CL_EPROTO);
+    unsigned char huge[5];
+    cl_frame_header(huge, 2, CL_FRAME_MAX + 1);
+    assert_int_equal(cl_frame_parse(huge, 5, &type, &p, &n, &used), CL_EPROTO);
+    cl_frame_header(huge, 2, CL_FRAME_MAX);
+    assert_int_equal(cl_frame_parse(huge, 5, &type, &p, &n, &used), CL_FRAME_NEED_MORE);
+}
+
+static cl_op sample_op(uint64_t seq, const char *value)
+{
+    cl_op op;
+    memset(&op, 0, sizeof op);
+    memset(op.origin.b, 3, sizeof op.origin.b);
+    memset(op.record.b, 9, sizeof op.record.b);
+    op.seq = seq;
+    op.hlc = 123456789 + seq;
+    op.type = CL_T_CONTACT;
+    op.field = CL_F_PHONE;
+    op.nseen = 2;
+    op.seen[0].origin = op.origin;
+    op.seen[0].seq = seq - 1;
+    memset(op.seen[1].origin.b, 4, sizeof op.seen[1].origin.b);
+    op.seen[1].seq = 77;
+    op.value = value;
+    op.value_len = (uint32_t)strlen(value);
+    return op;
+}
+
+static void ops_round_trip_and_every_truncation_is_refused(void **state)
+{
+    (void)state;
+    cl_buf b = {0};
+    cl_op a = sample_op(5, "+40 721"), c = sample_op(6, "");
+    assert_int_equal(cl_wire_ops_begin(&b, &a.origin), CL_OK);
+    assert_int_equal(cl_wire_ops_add(&b, &a), CL_OK);
+    assert_int_equal(cl_wire_ops_add(&b, &c), CL_OK);
+    cl_wire_ops_end(&b, 2);
+    cl_op *ops;
+    size_t n;
+    assert_int_equal(cl_wire_ops_decode(b.data, b.len, &ops, &n), CL_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(ops[0].seq, 5);
+    assert_int_equal(ops[0].hlc, a.hlc);
+    assert_int_equal(ops[0].nseen, 2);
+    assert_int_equal(ops[0].seen[1].seq, 77);
+    assert_memory_equal(ops[0].seen[1].origin.b, a.seen[1].origin.b, CL_DEVICE_ID_LEN);
+    assert_memory_equal(ops[0].value, "+40 721", 7);
+    assert_int_equal(ops[1].value_len, 0);
+    free(ops);
+    for (size_t len = 0; len < b.len; len++) {
+        ops = NULL;
+        assert_int_equal(cl_wire_ops_decode(b.data, len, &ops, &n), CL_EPROTO);
+        assert_null(ops);
+    }
+    /* a count that promises more ops than the bytes can hold */
+    b.data[CL_DEVICE_ID_LEN] = 0x7f;
+    assert_int_equal(cl_wire_ops_decode(b.data, b.len, &ops, &n), CL_EPROTO);
+    cl_buf_free(&b);
+}
+
+static void hello_round_trip_and_a_newer_version_is_read(void **state)
+{
+    (void)state;
+    cl_vv_entry vv[2];
+    memset(vv, 5, sizeof vv);
+    vv[0].seq = 10;
+    vv[1].seq = 1u << 30;
+    cl_hello h = {.version = CL_PROTOCOL_VERSION, .listen_port = 7701, .vv = vv, .nvv = 2};
+    strcpy(h.name, "office");
+    cl_buf b = {0};
+    assert_int_equal(cl_wire_hello_encode(&b, &h), CL_OK);
+    cl_hello back;
+    assert_int_equal(cl_wire_hello_decode(b.data, b.len, &back), CL_OK);
+    assert_string_equal(back.name, "office");
+    assert_int_equal(back.listen_port, 7701);
+    assert_int_equal(back.nvv, 2);
+    assert_int_equal(back.vv[1].seq, 1u << 30);
+    free(back.vv);
+    for (size_t len = 0; len < b.len; len++)
+        assert_int_equal(cl_wire_hello_decode(b.data, len, &back), CL_EPROTO);
+    cl_buf_reset(&b);
+    cl_buf_put_varint(&b, 99); /* a future version: only the number is read */
+    cl_buf_puts(&b, "whatever follows");
+    assert_int_equal(cl_wire_hello_decode(b.data, b.len, &back), CL_OK);
+    assert_int_equal(back.version, 99);
+    cl_buf_free(&b);
+}
+
+/* ----- real TLS on loopback ----- */
+
+typedef struct device {
+    char *dir;
+    cl_identity *id;
+    cl_store *store;
+} device;
+
+static void device_open(device *d)
+{
+    d->dir = tu_tmpdir();
+    assert_int_equal(cl_identity_load(d->dir, true, &d->id), CL_OK);
+    assert_int_equal(cl_store_open(d->dir, cl_identity_device(d->id), &d->store), CL_OK);
+}
+
+static void device_close(device *d)
+{
+    cl_store_close(d->store);
+    cl_identity_free(d->id);
+    tu_rmdir(d->dir);
+    free(d->dir);
+}
+
+typedef struct net_fixture {
+    device server, client, stranger;
+    cl_sync_server *srv;
+    char addr[64];
+} net_fixture;
+
+static int net_setup(void **state)
+{
+    net_fixture *f = calloc(1, sizeof *f);
+    device_open(&f->server);
+    device_open(&f->client);
+    device_open(&f->stranger);
+    assert_int_equal(cl_peer_add(f->server.store, cl_identity_device(f->client.id), NULL, "client"), CL_OK);
+    assert_int_equal(cl_peer_add(f->client.store, cl_identity_device(f->server.id), NULL, "server"), CL_OK);
+    assert_int_equal(cl_sync_server_start(f->server.store, f->server.id, "127.0.0.1:0", &f->srv), CL_OK);
+    snprintf(f->addr, sizeof f->addr, "127.0.0.1:%u", cl_sync_server_port(f->srv));
+    *state = f;
+    return 0;
+}
+
+static int net_teardown(void **state)
+{
+    net_fixture *f = *state;
+    cl_sync_server_stop(f->srv);
+    device_close(&f->server);
+    device_close(&f->client);
+    device_close(&f->stranger);
+    free(f);
+    return 0;
+}
+
+static void assert_still_serving(net_fixture *f)
+{
+    cl_sync_result r;
+    int rc = cl_sync_once(f->client.store, f->client.id, f->addr, cl_identity_device(f->server.id), &r);
+    if (rc)
+        fprintf(stderr, "sync: %s\n", cl_errmsg());
+    assert_int_equal(rc, CL_OK);
+}
+
+static cl_conn *connect_paired(net_fixture *f)
+{
+    cl_conn *c = NULL;
+    assert_int_equal(cl_conn_connect(f->client.id, f->addr, cl_identity_device(f->server.id), NULL, NULL, 5000, &c),
+                     CL_OK);
+    return c;
+}
+
+static void expect_closed(cl_conn *c)
+{
+    uint8_t type;
+    const unsigned char *p;
+    size_t n;
+    /* the server answers with an ERROR frame or just closes */
+    int rc = cl_conn_recv(c, &type, &p, &n);
+    assert_true(rc != CL_OK || type == CL_MSG_ERROR);
+    cl_conn_close(c);
+}
+
+static void a_frame_over_the_limit_is_dropped(void **state)
+{
+    net_fixture *f = *state;
+    cl_conn *c = connect_paired(f);
+    unsigned char hdr[CL_FRAME_HDR];
+    cl_frame_header(hdr, CL_MSG_HELLO, CL_FRAME_MAX + 10);
+    assert_int_equal(cl_conn_write_raw(c, hdr, sizeof hdr), CL_OK);
+    expect_closed(c);
+    assert_still_serving(f);
+}
+
+static void a_truncated_frame_is_dropped(void **state)
+{
+    net_fixture *f = *state;
+    cl_conn *c = connect_paired(f);
+    unsigned char hdr[CL_FRAME_HDR];
+    cl_frame_header(hdr, CL_MSG_HELLO, 1000);
+    assert_int_equal(cl_conn_write_raw(c, hdr, sizeof hdr), CL_OK);
+    assert_int_equal(cl_conn_write_raw(c, "partial", 7), CL_OK);
+    cl_conn_close(c); /* and hang up */
+    assert_still_serving(f);
+}
+
+static void garbage_messages_are_dropped(void **state)
+{
+    net_fixture *f = *state;
+    cl_conn *c = connect_paired(f);
+    assert_int_equal(cl_conn_send(c, 200, "??", 2), CL_OK);
+    expect_closed(c);
+    c = connect_paired(f);
+    assert_int_equal(cl_conn_send(c, CL_MSG_HELLO, "\x01\xff", 2), CL_OK); /* malformed hello */
+    expect_closed(c);
+    assert_still_serving(f);
+}
+
+static void another_protocol_version_gets_a_clear_error(void **state)
+{
+    net_fixture *f = *state;
+    cl_conn *c = connect_paired(f);
+    assert_int_equal(cl_conn_send(c, CL_MSG_HELLO, "\x02", 1), CL_OK);
+    uint8_t type;
+    const unsigned char *p;
+    size_t n;
+    assert_int_equal(cl_conn_recv(c, &type, &p, &n), CL_OK);
+    assert_int_equal(type, CL_MSG_ERROR);
+    char msg[200];
+    cl_wire_text_decode(p, n, msg, sizeof msg);
+    assert_non_null(strstr(msg, "protocol version 2 is not supported"));
+    cl_conn_close(c);
+    assert_still_serving(f);
+}
+
+static void the_client_refuses_a_server_with_another_key(void **state)
+{
+    net_fixture *f = *state;
+    cl_conn *c = NULL;
+    int rc = cl_conn_connect(f->client.id, f->addr, cl_identity_device(f->stranger.id), NULL, NULL, 5000, &c);
+    assert_int_equal(rc, CL_EDENIED);
+    assert_non_null(strstr(cl_errmsg(), "not"));
+    assert_null(c);
+}
+
+static void an_unpaired_client_reads_and_writes_nothing(void **state)
+{
+    net_fixture *f = *state;
+    char before[65], after[65];
+    tu_digest(f->server.store, before);
+    cl_record_id id;
+    cl_assign a[] = {{"name", "Intruder Inc"}};
+    assert_int_equal(cl_record_put(f->stranger.store, CL_T_COMPANY, NULL, a, 1, &id), CL_OK);
+    assert_int_equal(cl_peer_add(f->stranger.store, cl_identity_device(f->server.id), NULL, NULL), CL_OK);
+    cl_sync_result r;
+    assert_int_equal(cl_sync_once(f->stranger.store, f->stranger.id, f->addr, cl_identity_device(f->server.id), &r),
+                     CL_EDENIED);
+    assert_int_equal(r.received, 0);
+    tu_digest(f->server.store, after);
+    assert_string_equal(before, after);
+    cl_pending *q;
+    size_t n;
+    assert_int_equal(cl_pending_list(f->server.store, &q, &n), CL_OK);
+    assert_int_equal(n, 1);
+    assert_memory_equal(q[0].id.b, cl_identity_device(f->stranger.id)->b, CL_DEVICE_ID_LEN);
+    free(q);
+}
+
+int main(void)
+{
+    setenv("CLIENTELE_NOSYNC", "1", 1);
+    setenv("CLIENTELE_LOG", "error", 1);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(frames_parse_whole_partial_and_refuse_bad_lengths),
+        cmocka_unit_test(ops_round_trip_and_every_truncation_is_refused),
+        cmocka_unit_test(hello_round_trip_and_a_newer_version_is_read),
+        cmocka_unit_test_setup_teardown(a_frame_over_the_limit_is_dropped, net_setup, net_teardown),
+        cmocka_unit_test_setup_teardown(a_truncated_frame_is_dropped, net_setup, net_teardown),
+        cmocka_unit_test_setup_teardown(garbage_messages_are_dropped, net_setup, net_teardown),
+        cmocka_unit_test_setup_teardown(another_protocol_version_gets_a_clear_error, net_setup, net_teardown),
+        cmocka_unit_test_setup_teardown(the_client_refuses_a_server_with_another_key, net_setup, net_teardown),
+        cmocka_unit_test_setup_teardown(an_unpaired_client_reads_and_writes_nothing, net_setup, net_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
