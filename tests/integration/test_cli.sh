@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# The CLI contract of DESIGN §6, end to end, and bad input that changes nothing.
+source "$(dirname "$0")/lib.sh"
+
+# init is idempotent and prints the device id; id prints the same
+ID=$(cl a init --name laptop)
+[ "$(cl a init)" = "$ID" ] || fail "init is not idempotent"
+[ "$(cl a id)" = "$ID" ] || fail "id differs from init"
+echo "$ID" | grep -Eq '^([A-Z2-7]{5}-){6}[A-Z2-7]{5}$' || fail "device id not in groups: $ID"
+[ "$(stat -c %a "$WORK/a/key.pem")" = 600 ] || fail "key is not owner-only"
+[ "$(stat -c %a "$WORK/a")" = 700 ] || fail "data folder is not owner-only"
+pass "init, id, owner-only key"
+
+# the data folder comes from --data, then CLIENTELE_DATA, then XDG_DATA_HOME, then HOME
+[ "$(CLIENTELE_DATA="$WORK/a" "$BIN" id)" = "$ID" ] || fail "CLIENTELE_DATA ignored"
+mkdir -p "$WORK/xdg"
+X=$(env -u CLIENTELE_DATA XDG_DATA_HOME="$WORK/xdg" "$BIN" id)
+[ -f "$WORK/xdg/clientele/key.pem" ] || fail "XDG_DATA_HOME/clientele not used"
+H=$(env -u CLIENTELE_DATA -u XDG_DATA_HOME HOME="$WORK/home" "$BIN" id)
+[ -f "$WORK/home/.local/share/clientele/key.pem" ] || fail "~/.local/share/clientele not used"
+pass "data folder resolution"
+
+# put / get / list / history / rm / due / digest
+C=$(cl a put company name="Acme SA" industry=Software website=https://acme.example)
+P=$(cl a put contact name="Dragoș Popescu" company="$C" email=dragos@acme.ro phone="+40 721 000 000" birthday=1980-02-29)
+[ ${#P} = 26 ] || fail "put did not print an id: $P"
+cl a get "$P" | grep -q "name: Dragoș Popescu" || fail "get text"
+cl a get "$P" --json | grep -q "\"company\":\"$C\"" || fail "get --json"
+cl a list contact --query dragos | grep -q "$P" || fail "search without diacritics"
+cl a list contact --query "DRAGOȘ" | grep -q "$P" || fail "search with diacritics and case"
+cl a list contact --query acme | grep -q "$P" || fail "search by company name"
+[ "$(cl a list contact --query nobody | wc -l)" = 0 ] || fail "search matched nothing expected"
+cl a list contact --json | grep -q '^{"items":\[{' || fail "list --json shape"
+for i in 1 2 3; do cl a put company name="Co $i" >/dev/null; done
+[ "$(cl a list company --limit 2 | wc -l)" = 2 ] || fail "--limit"
+G=$(cl a put company name="Globex")
+cl a put contact "$P" company="$G"
+cl a history "$P" | grep -q "company: '$C' -> '$G'" || fail "history shows the employer change"
+cl a history "$P" --json | grep -q '"field":"company"' || fail "history --json"
+T1=$(cl a put task title="Send the proposal" due=2020-01-01 contact="$P")
+T2=$(cl a put task title="Call back next year" due=2999-01-01)
+cl a due | grep -q "Send the proposal" || fail "overdue task not due"
+cl a due | grep -q "next year" && fail "future task listed as due"
+cl a put task "$T1" done=true
+cl a due | grep -q "Send the proposal" && fail "done task still due"
+cl a due --json | grep -q '"items"' || fail "due --json"
+I=$(cl a put interaction kind=call summary="Talked about pricing" contact="$P")
+cl a get "$I" --json | grep -q '"date":"20' || fail "interaction date defaults to now"
+D=$(cl a put deal title="Fleet renewal" company="$C" stage=proposal amount=12500.50 currency=eur)
+cl a get "$D" --json | grep -q '"currency":"EUR"' || fail "currency normalised"
+cl a rm "$G"
+cl a list company | grep -q Globex && fail "deleted record listed"
+expect_exit 1 cl a get "$G"
+cl a put company "$G" notes="back in business"
+cl a list company | grep -q Globex || fail "an edit restores a deleted record"
+cl a digest | grep -Eq '^[0-9a-f]{64}$' || fail "digest"
+pass "put, get, list, search, history, due, rm, restore, digest"
+
+# bad input: a clear one-line error, the right exit code, nothing stored
+BEFORE=$(cl a digest)
+check_bad() {
+  local code=$1; shift
+  expect_exit "$code" cl a "$@"
+  [ "$(echo "$ERR" | wc -l)" = 1 ] || fail "'$*': error is not one line: $ERR"
+  echo "$ERR" | grep -q '^clientele: ' || fail "'$*': error does not start with 'clientele: '"
+  [ "$(cl a digest)" = "$BEFORE" ] || fail "'$*' changed the data"
+}
+check_bad 2 put planet name=x
+check_bad 1 put contact name=x shoe_size=44
+check_bad 1 put contact name=x birthday=2026-13-01
+check_bad 1 put contact name=x birthday=2023-02-29
+check_bad 1 put contact name=x company=aaaaaaaaaaaaaaaaaaaaaaaaaa
+check_bad 1 put contact name=x company="$P"
+check_bad 2 put contact "not-an-id" name=x
+check_bad 1 put contact email=no-name@x.ro
+check_bad 1 put contact "$P" name=
+check_bad 1 put task title=t done=perhaps
+check_bad 1 put deal title=t amount=12,5
+check_bad 1 put deal title=t currency=EURO
+check_bad 1 put interaction kind=dance summary=x
+check_bad 1 put contact name=x email=not-an-email
+check_bad 1 put contact "$C" name=x
+check_bad 2 put contact
+check_bad 2 put contact justtext
+check_bad 2 get
+check_bad 2 get nonsense
+check_bad 1 get aaaaaaaaaaaaaaaaaaaaaaaaaa
+check_bad 2 list
+check_bad 2 list contact --limit zero
+check_bad 2 list contact --bogus
+check_bad 2 frobnicate
+check_bad 2 peer add not-a-device-id
+check_bad 2 sync not:a:port
+pass "bad input: one clear line, exit 1 or 2, digest unchanged"
+
+# help
+"$BIN" --help | grep -q "put TYPE" || fail "--help"
+"$BIN" help put | grep -q "FIELD=VALUE" || fail "help put"
+"$BIN" put --help | grep -q "FIELD=VALUE" || fail "put --help"
+"$BIN" --version | grep -q "LMDB" || fail "--version"
+pass "help and version"
+
+# two processes writing the same folder at once lose nothing
+writer() { for i in $(seq 1 100); do cl a put company name="$1 $i" || echo "FAILED $1 $i"; done >"$WORK/$1.ids"; }
+writer left & L=$!
+writer right & R=$!
+wait $L; wait $R
+grep -q FAILED "$WORK/left.ids" "$WORK/right.ids" && fail "a concurrent put failed"
+for side in left right; do
+  while read -r id; do cl a get "$id" >/dev/null || fail "lost $id"; done <"$WORK/$side.ids"
+done
+[ "$(cl a list company --query left | wc -l)" = 100 ] || fail "left writes lost"
+[ "$(cl a list company --query right | wc -l)" = 100 ] || fail "right writes lost"
+pass "two processes writing one folder at once lose nothing"
