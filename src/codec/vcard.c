@@ -519,6 +519,23 @@ static int read_text_once(char **dst, const char *text)
     return rc;
 }
 
+/* "tel:+1-418-656-9254;ext=102" → "+1-418-656-9254 x102", in place. */
+static void tel_uri(char *v)
+{
+    memmove(v, v + 4, strlen(v + 4) + 1);
+    char *semi = strchr(v, ';');
+    if (!semi)
+        return;
+    char *ext = strcasestr(semi, ";ext=");
+    if (ext) {
+        size_t n = strcspn(ext + 5, ";");
+        memmove(semi + 2, ext + 5, n);
+        semi[0] = ' ', semi[1] = 'x', semi[2 + n] = 0;
+    } else {
+        *semi = 0;
+    }
+}
+
 /* One property of a card. */
 static int read_prop(vcard_acc *a, const vprop *p, cl_buf *text)
 {
@@ -557,7 +574,7 @@ static int read_prop(vcard_acc *a, const vprop *p, cl_buf *text)
     if (!strcmp(n, "EMAIL") || !strcmp(n, "TEL") || !strcmp(n, "URL")) {
         char *val = unescape(v, strlen(v));
         if (val && !strcmp(n, "TEL") && !strncasecmp(val, "tel:", 4))
-            memmove(val, val + 4, strlen(val + 4) + 1);
+            tel_uri(val);
         if (val && !strcmp(n, "EMAIL") && !strncasecmp(val, "mailto:", 7))
             memmove(val, val + 7, strlen(val + 7) + 1);
         if (val && !*val) {

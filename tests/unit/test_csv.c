@@ -1,0 +1,334 @@
+/* CSV: RFC 4180 parsing corner cases, import (all-or-nothing, updates by id,
+ * references by name), export shape and round trip. */
+#include "testutil.h"
+
+#include "clientele/codec.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static cl_csv *parse_ok(const char *text)
+{
+    cl_csv *c = NULL;
+    int rc = cl_csv_parse(text, strlen(text), "t.csv", &c);
+    if (rc)
+        fprintf(stderr, "parse: %s\n", cl_errmsg());
+    assert_int_equal(rc, CL_OK);
+    return c;
+}
+
+static void parse_fails(const char *text, size_t len, const char *want)
+{
+    cl_csv *c = NULL;
+    assert_int_equal(cl_csv_parse(text, len, "t.csv", &c), CL_EINVAL);
+    assert_null(c);
+    if (!strstr(cl_errmsg(), want))
+        fail_msg("error '%s' does not say '%s'", cl_errmsg(), want);
+}
+
+static void test_rfc4180_cases(void **state)
+{
+    (void)state;
+    /* quotes doubled, a delimiter and line breaks inside quotes, an empty
+     * quoted field, an empty unquoted one, CRLF and LF mixed, no final EOL */
+    cl_csv *c = parse_ok("name,notes,tags\r\n"
+                         "\"Doe, Jane\",\"She said \"\"hi\"\"\",\"\"\r\n"
+                         "Bob,\"line one\r\nline two\nline three\",\n"
+                         "\"\"\"quoted\"\"\",,x");
+    assert_int_equal(c->ncols, 3);
+    assert_int_equal(c->nrows, 4);
+    assert_int_equal(c->delim, ',');
+    assert_string_equal(cl_csv_cell(c, 1, 0), "Doe, Jane");
+    assert_string_equal(cl_csv_cell(c, 1, 1), "She said \"hi\"");
+    assert_string_equal(cl_csv_cell(c, 1, 2), "");
+    assert_string_equal(cl_csv_cell(c, 2, 1), "line one\r\nline two\nline three");
+    assert_string_equal(cl_csv_cell(c, 2, 2), "");
+    assert_string_equal(cl_csv_cell(c, 3, 0), "\"quoted\"");
+    assert_string_equal(cl_csv_cell(c, 3, 2), "x");
+    /* line numbers count the line breaks inside quoted fields */
+    assert_int_equal(c->line[0], 1);
+    assert_int_equal(c->line[1], 2);
+    assert_int_equal(c->line[2], 3);
+    assert_int_equal(c->line[3], 6);
+    cl_csv_free(c);
+}
+
+static void test_bom_semicolon_tab_blank_lines(void **state)
+{
+    (void)state;
+    cl_csv *c = parse_ok("\xEF\xBB\xBFname;email;notes\n\nAnna;a@x.example;\"a;b, c\"\n\n");
+    assert_int_equal(c->delim, ';');
+    assert_int_equal(c->nrows, 2);
+    assert_string_equal(cl_csv_cell(c, 0, 0), "name"); /* the BOM is not part of it */
+    assert_string_equal(cl_csv_cell(c, 1, 2), "a;b, c");
+    assert_int_equal(c->line[1], 3);
+    cl_csv_free(c);
+    c = parse_ok("name\tphone\nZoë\t+33 1 23 45 67 89\n");
+    assert_int_equal(c->delim, '\t');
+    assert_string_equal(cl_csv_cell(c, 1, 0), "Zoë");
+    cl_csv_free(c);
+    c = parse_ok("name\nonly\n"); /* one column, no delimiter at all */
+    assert_int_equal(c->ncols, 1);
+    assert_int_equal(c->nrows, 2);
+    cl_csv_free(c);
+}
+
+static void test_malformed(void **state)
+{
+    (void)state;
+    const char *unclosed = "name,notes\nA,\"open\nstill open\n";
+    parse_fails(unclosed, strlen(unclosed), "line 2: a quoted field is not closed");
+    const char *stray = "name,notes\nA,ok\nB,say \"hi\"\n";
+    parse_fails(stray, strlen(stray), "line 3: a quote inside an unquoted field");
+    const char *after = "name,notes\n\"A\"x,ok\n";
+    parse_fails(after, strlen(after), "line 2: text after the closing quote");
+    const char *ragged = "name,email\nA,a@x.example\nB\nC,c@x.example\n";
+    parse_fails(ragged, strlen(ragged), "line 3: 1 fields where the header has 2");
+    const char *latin1 = "name\nFran\xe7ois\n";
+    parse_fails(latin1, strlen(latin1), "line 2: not valid UTF-8");
+    const char nul[] = "name\nA\0B\n";
+    parse_fails(nul, sizeof nul - 1, "binary data");
+    parse_fails("", 0, "empty");
+    parse_fails("\n\n", 2, "empty");
+}
+
+/* ----- importing ----- */
+
+typedef struct fixture {
+    char *dir;
+    cl_store *s;
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    f->dir = tu_tmpdir();
+    f->s = tu_store(f->dir, 1);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    cl_store_close(f->s);
+    tu_rmdir(f->dir);
+    free(f->dir);
+    free(f);
+    return 0;
+}
+
+static int import(cl_store *s, uint8_t type, const char *text, cl_import_result *r)
+{
+    cl_import_opts o = {"t.csv", type, NULL, NULL};
+    return cl_csv_import(s, text, strlen(text), &o, r);
+}
+
+static char *field(cl_store *s, const char *id_text, uint8_t f)
+{
+    cl_record_id id;
+    assert_int_equal(cl_record_id_parse(id_text, &id), CL_OK);
+    cl_txn *t;
+    cl_record *r;
+    assert_int_equal(cl_store_read(s, &t), CL_OK);
+    assert_int_equal(cl_record_load(t, &id, &r), CL_OK);
+    cl_txn_end(t);
+    char *v = r->values[f] ? strdup(r->values[f]) : NULL;
+    cl_record_free(r);
+    return v;
+}
+
+static char *export(cl_store *s, uint8_t type)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    cl_txn *t;
+    assert_int_equal(cl_store_read(s, &t), CL_OK);
+    assert_int_equal(cl_csv_export(t, type, m, NULL), CL_OK);
+    cl_txn_end(t);
+    fclose(m);
+    return buf;
+}
+
+static size_t count(cl_store *s, uint8_t type)
+{
+    char *csv = export(s, type);
+    size_t n = 0;
+    for (char *p = csv; (p = strstr(p, "\r\n")); p += 2)
+        n++;
+    free(csv);
+    return n - 1;
+}
+
+static void test_import_creates_and_finds_companies(void **state)
+{
+    fixture *f = *state;
+    cl_import_result r = {0};
+    int rc = import(f->s, 0, " Name ,EMAIL,company,tags,birthday\n"
+                             "Jane Doe,jane@acme.example,Acme,\"vip, golf\",1980-02-29\n"
+                             "John Roe,john@acme.example,Acme,,\n"
+                             ",,,,\n"
+                             "Zoë Ünal,zoe@globex.example,Globex,,\n", &r);
+    if (rc)
+        fail_msg("%s", cl_errmsg());
+    assert_int_equal(r.created, 3);
+    assert_int_equal(r.companies, 2); /* Acme once, Globex once */
+    assert_int_equal(count(f->s, CL_T_CONTACT), 3);
+    assert_int_equal(count(f->s, CL_T_COMPANY), 2);
+    char *csv = export(f->s, CL_T_CONTACT);
+    assert_non_null(strstr(csv, "\"vip,golf\""));
+    assert_non_null(strstr(csv, "1980-02-29"));
+    free(csv);
+    cl_import_result_free(&r);
+}
+
+static void test_error_refuses_whole_file(void **state)
+{
+    fixture *f = *state;
+    cl_import_result r = {0};
+    char before[65], after[65];
+    assert_int_equal(import(f->s, 0, "name\nKeep Me\n", &r), CL_OK);
+    cl_import_result_free(&r);
+    tu_digest(f->s, before);
+    /* a bad value on line 4: lines 2 and 3 must not be stored either */
+    assert_int_equal(import(f->s, 0, "name,birthday\nA,1990-01-01\nB,\nC,1990-13-45\nD,\n", &r), CL_EINVAL);
+    assert_non_null(strstr(cl_errmsg(), "t.csv: line 4"));
+    assert_non_null(strstr(cl_errmsg(), "birthday"));
+    tu_digest(f->s, after);
+    assert_string_equal(before, after);
+    /* an unknown column, a missing required value, a bad id */
+    assert_int_equal(import(f->s, 0, "name,shoe_size\nA,42\n", &r), CL_EINVAL);
+    assert_non_null(strstr(cl_errmsg(), "line 1: contact has no field 'shoe_size'"));
+    assert_int_equal(import(f->s, 0, "name,email\nA,a@x.example\n,b@x.example\n", &r), CL_EINVAL);
+    assert_non_null(strstr(cl_errmsg(), "line 3"));
+    assert_int_equal(import(f->s, 0, "id,name\nnot-an-id,A\n", &r), CL_EINVAL);
+    assert_non_null(strstr(cl_errmsg(), "line 2"));
+    assert_int_equal(import(f->s, 0, "name,name\nA,B\n", &r), CL_EINVAL);
+    tu_digest(f->s, after);
+    assert_string_equal(before, after);
+}
+
+static void test_update_by_id(void **state)
+{
+    fixture *f = *state;
+    cl_assign a[] = {{"name", "Jane"}, {"email", "jane@x.example"}, {"phone", "+1 555 0100"}, {"title", "CEO"}};
+    cl_record_id id, co;
+    assert_int_equal(cl_record_put(f->s, CL_T_CONTACT, NULL, a, 4, &id), CL_OK);
+    cl_assign c[] = {{"name", "Acme"}};
+    assert_int_equal(cl_record_put(f->s, CL_T_COMPANY, NULL, c, 1, &co), CL_OK);
+    char text[CL_RECORD_ID_TEXT], cotext[CL_RECORD_ID_TEXT], csv[512];
+    cl_record_id_format(&id, text);
+    cl_record_id_format(&co, cotext);
+    /* only the columns given change; an empty cell clears its field */
+    snprintf(csv, sizeof csv, "phone,id,title\n+1 555 0199,%s,\n", text);
+    cl_import_result r = {0};
+    assert_int_equal(import(f->s, 0, csv, &r), CL_OK);
+    assert_int_equal(r.updated, 1);
+    assert_int_equal(r.created, 0);
+    cl_import_result_free(&r);
+    char *v = field(f->s, text, CL_F_PHONE);
+    assert_string_equal(v, "+1 555 0199");
+    free(v);
+    v = field(f->s, text, CL_F_EMAIL);
+    assert_string_equal(v, "jane@x.example");
+    free(v);
+    assert_null(field(f->s, text, CL_F_TITLE));
+    /* importing the same again changes nothing */
+    assert_int_equal(import(f->s, 0, csv, &r), CL_OK);
+    assert_int_equal(r.unchanged, 1);
+    cl_import_result_free(&r);
+    /* an id naming a company in a contact file is refused */
+    snprintf(csv, sizeof csv, "id,name\n%s,Wrong\n", cotext);
+    assert_int_equal(import(f->s, 0, csv, &r), CL_EINVAL);
+    assert_non_null(strstr(cl_errmsg(), "line 2"));
+}
+
+static void test_export_shape_and_round_trip(void **state)
+{
+    fixture *f = *state;
+    cl_import_result r = {0};
+    const char *in = "name,notes,phone,company\n"
+                     "\"Doe, Jane\",\"multi\nline \"\"quoted\"\" note\",+1 555 0100,Acme; Sons\n"
+                     " Lead Space,,,\n";
+    assert_int_equal(import(f->s, 0, in, &r), CL_OK);
+    cl_import_result_free(&r);
+    char *csv = export(f->s, CL_T_CONTACT);
+    assert_memory_equal(csv, "id,name,title,company,email,phone,address,city,birthday,notes,tags,referred_by\r\n", 79);
+    assert_non_null(strstr(csv, ",\"Doe, Jane\","));
+    assert_non_null(strstr(csv, "\"multi\nline \"\"quoted\"\" note\""));
+    char *companies = export(f->s, CL_T_COMPANY);
+    assert_non_null(strstr(companies, "\"Acme; Sons\""));
+    /* into another folder: companies first (contacts point at them) */
+    char *dir = tu_tmpdir();
+    cl_store *s2 = tu_store(dir, 2);
+    assert_int_equal(import(s2, CL_T_COMPANY, companies, &r), CL_OK);
+    cl_import_result_free(&r);
+    assert_int_equal(import(s2, CL_T_CONTACT, csv, &r), CL_OK);
+    assert_int_equal(r.created, 2);
+    cl_import_result_free(&r);
+    char *csv2 = export(s2, CL_T_CONTACT), *companies2 = export(s2, CL_T_COMPANY);
+    assert_string_equal(csv, csv2);
+    assert_string_equal(companies, companies2);
+    free(csv), free(csv2), free(companies), free(companies2);
+    cl_store_close(s2);
+    tu_rmdir(dir);
+    free(dir);
+}
+
+static void test_duplicates_reported(void **state)
+{
+    fixture *f = *state;
+    cl_assign a[] = {{"name", "Jane"}, {"email", "Jane@X.example"}, {"phone", "+1 (555) 010-0123"}};
+    cl_record_id id;
+    assert_int_equal(cl_record_put(f->s, CL_T_CONTACT, NULL, a, 3, &id), CL_OK);
+    char text[CL_RECORD_ID_TEXT], want[128];
+    cl_record_id_format(&id, text);
+    cl_import_result r = {0};
+    assert_int_equal(import(f->s, 0, "name,email,phone\n"
+                                     "J. Doe,jane@x.EXAMPLE,\n"
+                                     "Janet,,15550100123\n"
+                                     "Other,other@x.example,+1 555 999 0000\n", &r), CL_OK);
+    assert_int_equal(r.created, 3);
+    assert_int_equal(r.duplicates, 2);
+    assert_int_equal(r.nnotices, 2);
+    snprintf(want, sizeof want, "possible duplicate of %s (same email)", text);
+    assert_non_null(strstr(r.notices[0], want));
+    assert_non_null(strstr(r.notices[0], "t.csv: line 2"));
+    snprintf(want, sizeof want, "possible duplicate of %s (same phone)", text);
+    assert_non_null(strstr(r.notices[1], want));
+    cl_import_result_free(&r);
+}
+
+static void test_many_rows_one_transaction(void **state)
+{
+    fixture *f = *state;
+    cl_buf b = {0};
+    cl_buf_puts(&b, "name,email,city\r\n");
+    for (int i = 0; i < 5000; i++)
+        cl_buf_printf(&b, "Person %d,p%d@example.com,\"Paris, France\"\r\n", i, i);
+    cl_import_result r = {0};
+    assert_int_equal(import(f->s, 0, (char *)b.data, &r), CL_OK);
+    assert_int_equal(r.created, 5000);
+    assert_int_equal(r.duplicates, 0);
+    cl_import_result_free(&r);
+    assert_int_equal(count(f->s, CL_T_CONTACT), 5000);
+    cl_buf_free(&b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_rfc4180_cases),
+        cmocka_unit_test(test_bom_semicolon_tab_blank_lines),
+        cmocka_unit_test(test_malformed),
+        cmocka_unit_test_setup_teardown(test_import_creates_and_finds_companies, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_error_refuses_whole_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_update_by_id, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_export_shape_and_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_duplicates_reported, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_many_rows_one_transaction, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
