@@ -81,6 +81,6 @@ set(CPACK_DEBIAN_PACKAGE_SUGGESTS "bash-completion")
 
 # `make package_source`: the sources without build trees or git metadata.
 set(CPACK_SOURCE_GENERATOR TGZ)
-set(CPACK_SOURCE_IGNORE_FILES "/\\.git/" "/build[^/]*/" "/node_modules/" "/out/")
+set(CPACK_SOURCE_IGNORE_FILES "/[.]git/" "/build[^/]*/" "/node_modules/" "/out/")
 
 include(CPack)
