@@ -141,15 +141,20 @@ static char *field(cl_store *s, const char *id_text, uint8_t f)
 
 static char *export(cl_store *s, uint8_t type)
 {
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *m = open_memstream(&buf, &len);
+    FILE *m = tmpfile();
+    assert_non_null(m);
     cl_txn *t;
     assert_int_equal(cl_store_read(s, &t), CL_OK);
     assert_int_equal(cl_csv_export(t, type, m, NULL), CL_OK);
     cl_txn_end(t);
+    rewind(m);
+    cl_buf b = {0};
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, m)) > 0)
+        cl_buf_put(&b, chunk, n);
     fclose(m);
-    return buf;
+    return cl_buf_steal(&b);
 }
 
 static size_t count(cl_store *s, uint8_t type)
