@@ -38,6 +38,8 @@ async function render({ keepScroll = false } = {}) {
   let node;
   try { node = await job; } catch (e) { node = el('section', {}, el('h1', {}, 'Something went wrong'), el('p', { class: 'error', role: 'alert' }, e.message)); }
   if (job !== rendering) return; // a newer render won
+  // The user started typing while the data loaded: keep their editor.
+  if (keepScroll && busy()) { pending = true; return; }
   main.replaceChildren(node);
   for (const a of document.querySelectorAll('[data-nav]')) {
     if (a.dataset.nav === name) a.setAttribute('aria-current', 'page');

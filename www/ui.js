@@ -11,7 +11,7 @@ export function el(tag, attrs = {}, ...children) {
     else if (v === true) n.setAttribute(k, '');
     else n.setAttribute(k, v);
   }
-  for (const c of children.flat()) if (c !== null && c !== undefined && c !== false) n.append(c);
+  for (const c of children.flat(Infinity)) if (c !== null && c !== undefined && c !== false) n.append(c);
   return n;
 }
 

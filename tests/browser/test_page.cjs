@@ -1,0 +1,274 @@
+// The page in real headless Chromium: the salesperson's day, end to end.
+// Starts its own `clientele serve` on free loopback ports; bounded waits only.
+// Screenshots go to $CLIENTELE_BUILD/screenshots, and to docs/ when
+// CLIENTELE_SCREENSHOTS_TO_DOCS=1 (how docs/ui-*.png were made).
+'use strict';
+const { chromium } = require('playwright-core');
+const { spawn, execFileSync } = require('child_process');
+const fs = require('fs');
+const net = require('net');
+const os = require('os');
+const path = require('path');
+
+const BIN = process.env.CLIENTELE_BIN;
+const MAKE_CONFLICT = process.env.MAKE_CONFLICT;
+const SRC = process.env.CLIENTELE_SRC || path.join(__dirname, '..', '..');
+const SHOTS = [path.join(process.env.CLIENTELE_BUILD || os.tmpdir(), 'screenshots')];
+if (process.env.CLIENTELE_SCREENSHOTS_TO_DOCS === '1') SHOTS.push(path.join(SRC, 'docs'));
+const WAIT = 10000;
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'clientele-browser-'));
+const data = path.join(work, 'data');
+let server, browser, page;
+
+function cli(...args) {
+  return execFileSync(BIN, ['--data', data, ...args], { encoding: 'utf8' }).trim();
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
+    s.on('error', reject);
+  });
+}
+
+async function waitPort(port) {
+  for (let i = 0; i < 100; i++) {
+    const ok = await new Promise((r) => { const c = net.connect(port, '127.0.0.1', () => { c.end(); r(true); }); c.on('error', () => r(false)); });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`nothing listens on ${port}`);
+}
+
+let step = 0;
+function ok(what) { console.log(`ok ${++step} - ${what}`); }
+function check(cond, what) { if (!cond) throw new Error(`check failed: ${what}`); }
+
+async function shot(page, name) {
+  for (const dir of SHOTS) {
+    fs.mkdirSync(dir, { recursive: true });
+    await page.screenshot({ path: path.join(dir, `ui-${name}.png`) });
+  }
+}
+
+async function api(page, method, p, body) {
+  return page.evaluate(async ([m, p, b]) => {
+    const token = document.querySelector('meta[name="clientele-token"]').content;
+    const r = await fetch(p, { method: m, headers: { 'X-Clientele-Token': token, 'Content-Type': 'application/json' }, body: b ? JSON.stringify(b) : undefined });
+    return r.status === 204 ? null : r.json();
+  }, [method, p, body]);
+}
+
+async function ready(page, view) {
+  await page.waitForSelector(`main[data-ready="${view}"]`, { timeout: WAIT });
+}
+
+async function go(page, hash, view) {
+  await page.evaluate((h) => { location.hash = h; }, hash);
+  await ready(page, view);
+}
+
+async function main() {
+  cli('init', '--name', 'Laptop');
+  const port = await freePort(), lport = await freePort();
+  server = spawn(BIN, ['--data', data, 'serve', '--ui', `127.0.0.1:${port}`, '--listen', `127.0.0.1:${lport}`, '--no-discovery'],
+    { stdio: ['ignore', 'inherit', 'inherit'] });
+  await waitPort(port);
+  const url = `http://127.0.0.1:${port}/`;
+
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
+           '--disable-component-update', '--disable-sync'],
+  });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light' });
+  page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  // a refused save (400) is an expected part of the scenario; anything else is not
+  page.on('console', (m) => { if (m.type() === 'error' && !/status of 400/.test(m.text())) errors.push(m.text()); });
+
+  await page.goto(url);
+  await ready(page, 'today');
+  await page.waitForSelector('#live.on', { timeout: WAIT });
+  check(await page.locator('#due-list.empty').count() === 1, 'empty today view teaches');
+  ok('the page opens on Today, live updates connected');
+
+  // ----- a company and a contact
+  await page.click('a[data-nav=companies]');
+  await ready(page, 'companies');
+  await page.fill('form[aria-label="New company"] input[name=name]', 'Acme Ltd');
+  await page.fill('form[aria-label="New company"] input[name=industry]', 'Steel');
+  await page.click('form[aria-label="New company"] button[type=submit]');
+  await page.waitForFunction(() => document.querySelector('main[data-ready=r] h1')?.textContent.startsWith('Acme Ltd'), null, { timeout: WAIT });
+  const acme = await page.evaluate(() => location.hash.slice(4));
+  ok('create a company');
+
+  await page.click('a[data-nav=contacts]');
+  await ready(page, 'contacts');
+  await page.fill('form[aria-label="New contact"] input[name=name]', 'Dragoș Ionescu');
+  await page.selectOption('form[aria-label="New contact"] select[name=company]', acme);
+  await page.click('form[aria-label="New contact"] button[type=submit]');
+  await page.waitForFunction(() => document.querySelector('main[data-ready=r] h1')?.textContent.startsWith('Dragoș Ionescu'), null, { timeout: WAIT });
+  const dragos = await page.evaluate(() => location.hash.slice(4));
+  const h1 = await page.textContent('main h1');
+  check(h1.includes('Acme Ltd'), `contact header names the company: ${h1}`);
+  ok('create a contact at the company');
+
+  // ----- log a call with a follow-up task, from the keyboard
+  await page.locator('main').focus();
+  await page.keyboard.press('l');
+  await page.waitForSelector('#log-dialog[open] #log-summary', { timeout: WAIT });
+  await page.selectOption('#log-kind', 'call');
+  await page.selectOption('#log-contact', dragos);
+  check(await page.inputValue('#log-company') === acme, 'picking the contact fills in the company');
+  await page.fill('#log-task', 'Send the proposal');
+  await page.fill('#log-due', new Date().toISOString().slice(0, 10));
+  await page.fill('#log-summary', 'Discussed the renewal for next year');
+  await shot(page, 'log');
+  await page.press('#log-summary', 'Enter');
+  await page.waitForSelector('#log-dialog:not([open])', { state: 'attached', timeout: WAIT });
+  await page.waitForFunction(() => document.getElementById('timeline')?.textContent.includes('Discussed the renewal'), null, { timeout: WAIT });
+  ok('log a call with L; Enter saves; it shows on the contact timeline');
+
+  // ----- today: the task and the call
+  await go(page, '#/today', 'today');
+  await page.waitForFunction(() => document.getElementById('due-list')?.textContent.includes('Send the proposal') &&
+    document.getElementById('recent-list')?.textContent.includes('Discussed the renewal'), null, { timeout: WAIT });
+  await shot(page, 'today');
+  ok('Today shows the due task and the recent call');
+
+  // add a second task from Today and check the first one off
+  await page.fill('form[aria-label="Add a task"] input[name=title]', 'Call back about the discount');
+  await page.click('form[aria-label="Add a task"] button[type=submit]');
+  await page.waitForFunction(() => document.getElementById('due-list')?.textContent.includes('Call back about the discount'), null, { timeout: WAIT });
+  await page.check('input[aria-label="Done: Send the proposal"]');
+  await page.waitForFunction(() => !document.getElementById('due-list')?.textContent.includes('Send the proposal'), null, { timeout: WAIT });
+  const due = await api(page, 'GET', '/api/due');
+  check(due.items.length === 1 && due.items[0].fields.title === 'Call back about the discount', 'API agrees the task is done');
+  ok('add a task and check it off in one click');
+
+  // ----- search, with and without diacritics
+  await go(page, '#/contacts', 'contacts');
+  for (const q of ['dragos', 'DRAGOȘ', 'ionescu acme']) {
+    await page.fill('#filter-contact', q);
+    await page.waitForFunction(() => document.getElementById('results')?.textContent.includes('Dragoș Ionescu'), null, { timeout: WAIT });
+  }
+  await page.fill('#filter-contact', 'nobody-here');
+  await page.waitForFunction(() => document.getElementById('results')?.textContent.includes('No contacts match'), null, { timeout: WAIT });
+  await page.fill('#filter-contact', '');
+  await page.press('body', 'Escape').catch(() => {});
+  await page.locator('main').focus();
+  await page.keyboard.press('/');
+  check(await page.evaluate(() => document.activeElement.id) === 'search', '/ focuses the search');
+  await page.keyboard.type('dragos');
+  await page.waitForFunction(() => document.getElementById('search-results')?.textContent.includes('Dragoș Ionescu'), null, { timeout: WAIT });
+  await shot(page, 'search');
+  ok('search ignores case and diacritics (dragos finds Dragoș), list filter and global search');
+
+  // ----- edit a field in place: Enter saves, Esc cancels, an error keeps the text
+  await page.fill('#search', '');
+  await go(page, `#/r/${dragos}`, 'r');
+  await page.click('button[data-field=phone]');
+  await page.fill('#edit-phone', '+40 721 555 000');
+  await page.press('#edit-phone', 'Enter');
+  await page.waitForFunction(() => document.querySelector('button[data-field=phone]')?.textContent.includes('+40 721 555 000'), null, { timeout: WAIT });
+  check((await api(page, 'GET', `/api/records/${dragos}`)).fields.phone === '+40 721 555 000', 'phone stored');
+  await page.click('button[data-field=title]');
+  await page.fill('#edit-title', 'Should not be saved');
+  await page.press('#edit-title', 'Escape');
+  await page.waitForSelector('button[data-field=title]', { timeout: WAIT });
+  check((await api(page, 'GET', `/api/records/${dragos}`)).fields.title === undefined, 'Esc saved nothing');
+  await page.click('button[data-field=email]');
+  await page.fill('#edit-email', 'not an email');
+  await page.press('#edit-email', 'Enter');
+  await page.waitForSelector('dd .error', { timeout: WAIT });
+  check(await page.inputValue('#edit-email') === 'not an email', 'typed text kept after a failed save');
+  await shot(page, 'edit-error');
+  await page.press('#edit-email', 'Escape');
+  ok('edit in place: Enter saves, Esc cancels, a refused value stays with its reason');
+
+  // ----- a change by another process appears without reload
+  await page.evaluate(() => { window.__noReload = true; });
+  await go(page, '#/companies', 'companies');
+  cli('put', 'company', 'name=Globex Corporation', 'industry=Logistics');
+  await page.waitForFunction(() => document.getElementById('results')?.textContent.includes('Globex Corporation'), null, { timeout: WAIT });
+  check(await page.evaluate(() => window.__noReload === true), 'the page was not reloaded');
+  ok('a company added by `clientele put` in another process appears without reload');
+
+  // ----- employer history: Dragoș moves to Globex
+  const globex = cli('list', 'company', '--query', 'globex', '--json');
+  const globexId = JSON.parse(globex).items[0].id;
+  await go(page, `#/r/${dragos}`, 'r');
+  await page.click('button[data-field=company]');
+  await page.selectOption('#edit-company', globexId);
+  await page.press('#edit-company', 'Enter');
+  await page.waitForFunction(() => /at Acme Ltd until .*now at Globex Corporation/.test(document.getElementById('employers')?.textContent ?? ''), null, { timeout: WAIT });
+  await shot(page, 'contact');
+  ok('a contact\'s employer history comes from the history of its company field');
+
+  // ----- a conflict from two devices, resolved with one click
+  execFileSync(MAKE_CONFLICT, [data, dragos, 'phone', '+40 700 000 001', '+40 700 000 002']);
+  await page.waitForSelector('.conflict[data-field=phone]', { timeout: WAIT });
+  await page.waitForFunction(() => document.getElementById('conflict-badge').textContent === '1', null, { timeout: WAIT });
+  await go(page, '#/conflicts', 'conflicts');
+  await shot(page, 'conflicts');
+  await page.click('button[aria-label="Keep +40 700 000 002 for phone"]');
+  await page.waitForSelector('#no-conflicts', { timeout: WAIT });
+  const after = await api(page, 'GET', `/api/records/${dragos}`);
+  check(after.conflicts.length === 0 && after.fields.phone === '+40 700 000 002', 'conflict resolved to the kept value');
+  ok('a conflict made by two writers shows both values; one click keeps one');
+
+  // ----- deals: pipeline, totals per currency, late promises stand out
+  await go(page, '#/deals', 'deals');
+  const addDeal = async (title, stage, amount, currency, promised) => {
+    await page.fill('form[aria-label="New deal"] input[name=title]', title);
+    await page.selectOption('form[aria-label="New deal"] select[name=company]', acme);
+    await page.selectOption('form[aria-label="New deal"] select[name=stage]', stage);
+    await page.fill('form[aria-label="New deal"] input[name=amount]', amount);
+    await page.fill('form[aria-label="New deal"] input[name=currency]', currency);
+    if (promised) await page.fill('form[aria-label="New deal"] input[name=promised_by]', promised);
+    await page.click('form[aria-label="New deal"] button[type=submit]');
+    await page.waitForFunction((t) => document.querySelector('.pipeline')?.textContent.includes(t), title, { timeout: WAIT });
+  };
+  await addDeal('Steel frames 2027', 'proposal', '1200.50', 'EUR', '2020-01-15');
+  await addDeal('Spare parts', 'proposal', '99.50', 'eur', '');
+  await addDeal('Consulting', 'negotiation', '5000', 'USD', '');
+  const totals = await page.textContent('.stage[data-stage=proposal] .totals');
+  check(totals.replace(/\s/g, '') === '1300EUR', `proposal total is 1 300 EUR (got ${totals})`);
+  check(await page.locator('.stage[data-stage=proposal] .deal.is-late').count() === 1, 'the late promise stands out');
+  await shot(page, 'deals');
+  ok('deals pipeline by stage with totals per currency; late promised-by stands out');
+
+  // ----- devices
+  await go(page, '#/devices', 'devices');
+  check((await page.textContent('#device-id')) === cli('id'), 'device id shown');
+  await shot(page, 'devices');
+  ok('Devices shows this device id');
+
+  // ----- dark mode, and no errors in the console
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await go(page, '#/today', 'today');
+  await shot(page, 'today-dark');
+  check(errors.length === 0, `no page errors: ${errors.join(' | ')}`);
+  ok('dark mode; no script errors');
+  console.log('all browser tests passed');
+}
+
+main().then(() => 0, async (e) => {
+  console.error(`FAIL: ${e.stack || e}`);
+  if (page) { // say what the page showed
+    const shown = await page.evaluate(() => [...document.querySelectorAll('.error, .toast')].map((n) => n.textContent).join(' | ')).catch(() => '');
+    if (shown) console.error(`the page showed: ${shown}`);
+    await shot(page, 'failure').catch(() => {});
+  }
+  return 1;
+}).then(async (code) => {
+  if (browser) await browser.close().catch(() => {});
+  if (server) server.kill('SIGTERM');
+  fs.rmSync(work, { recursive: true, force: true });
+  process.exit(code);
+});
