@@ -54,7 +54,7 @@ export function sayDate(s) {
   const now = new Date();
   const today = new Date(now.getFullYear(), now.getMonth(), now.getDate());
   const diff = Math.round((day - today) / 86400000);
-  const time = only ? '' : ' ' + d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  const time = only ? '' : ' ' + d.toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' });
   if (diff === 0) return 'today' + time;
   if (diff === -1) return 'yesterday' + time;
   if (diff === 1) return 'tomorrow' + time;
@@ -88,6 +88,7 @@ export function toast(message, { bad = false, action, onAction, ms = 6000 } = {}
   const t = el('div', { class: 'toast' + (bad ? ' bad' : ''), role: bad ? 'alert' : 'status' }, el('span', {}, message));
   if (action) t.append(el('button', { type: 'button', onclick: () => { t.remove(); onAction(); } }, action));
   box.append(t);
+  while (box.children.length > 3) box.firstElementChild.remove(); // calm: a few at most
   setTimeout(() => t.remove(), ms);
 }
 

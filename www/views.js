@@ -325,6 +325,10 @@ export async function recordPage(params) {
     const people = await listAll('contact', { ref: r.id });
     related.push(el('h2', {}, 'People'), people.length ? el('ul', { class: 'list' }, people.map((p) => el('li', {}, el('span', { class: 'grow' }, link(p)), el('span', { class: 'meta' }, p.fields.title || ''))))
       : el('p', { class: 'empty' }, 'No contacts at this company yet: add one under Contacts.'));
+    const ds = await listAll('deal', { ref: r.id });
+    related.push(el('h2', {}, 'Deals'), ds.length ? el('ul', { class: 'list' }, ds.map((d) => el('li', {}, el('span', { class: 'grow' }, link(d)),
+      el('span', { class: 'meta' }, [d.fields.stage, d.fields.amount && fromUnits(toUnits(d.fields.amount), d.fields.currency)].filter(Boolean).join(' · ')))))
+      : el('p', { class: 'empty' }, 'No deals with this company yet: add one under Deals.'));
   }
   return el('section', { dataset: { record: r.id } },
     el('p', { class: 'meta' }, r.type),

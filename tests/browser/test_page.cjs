@@ -47,6 +47,7 @@ function ok(what) { console.log(`ok ${++step} - ${what}`); }
 function check(cond, what) { if (!cond) throw new Error(`check failed: ${what}`); }
 
 async function shot(page, name) {
+  if (name !== 'failure') await page.evaluate(() => document.getElementById('toasts').replaceChildren()); // calm pictures
   for (const dir of SHOTS) {
     fs.mkdirSync(dir, { recursive: true });
     await page.screenshot({ path: path.join(dir, `ui-${name}.png`) });
