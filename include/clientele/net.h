@@ -76,4 +76,27 @@ uint64_t cl_conn_bytes_received(const cl_conn *c);
 /* Send close_notify (best effort), close the socket, free. NULL is fine. */
 void cl_conn_close(cl_conn *c);
 
+/* ----- LAN discovery: UDP announcements of (device id, sync port) ----- */
+
+typedef struct cl_discovery cl_discovery;
+
+/* Called from the discovery thread for every well-formed announcement from
+ * another device. An announcement proves nothing: callers must never grant
+ * trust for it, at most try the address with the usual pinned TLS. */
+typedef void (*cl_discovery_fn)(void *ctx, const cl_device_id *id, const char *ip, uint16_t port);
+
+/* Bind UDP port (shared with other processes: SO_REUSEADDR/SO_REUSEPORT),
+ * announce self at start-up and every interval_ms to the broadcast address of
+ * every up IPv4 interface (127.255.255.255 on loopback; only there when
+ * loopback_only, as for a device that listens on loopback only), and report
+ * what is heard. */
+int cl_discovery_start(const cl_device_id *self, uint16_t port, uint16_t sync_port, bool loopback_only,
+                       unsigned interval_ms, cl_discovery_fn fn, void *ctx, cl_discovery **out);
+void cl_discovery_stop(cl_discovery *d); /* NULL is fine */
+
+/* The datagram: "CLNT" · version (1) · device id (20) · sync port (u16 BE). */
+#define CL_ANNOUNCE_LEN 27
+void cl_announce_encode(unsigned char out[CL_ANNOUNCE_LEN], const cl_device_id *id, uint16_t port);
+int cl_announce_decode(const unsigned char *p, size_t n, cl_device_id *id, uint16_t *port); /* CL_EPROTO */
+
 #endif

@@ -90,4 +90,24 @@ uint16_t cl_sync_server_port(const cl_sync_server *srv);
  * commits or rolls back whole) and wait for their threads. NULL is fine. */
 void cl_sync_server_stop(cl_sync_server *srv);
 
+/* ----- the scheduler of `serve`: sync on its own ----- */
+
+typedef struct cl_scheduler cl_scheduler;
+
+#define CL_SYNC_DEBOUNCE_MS 1500   /* after the last local change, before syncing it */
+#define CL_BACKOFF_MAX_S 300       /* longest wait after failures (or the interval if longer) */
+
+/* Sync with every paired peer that has an address: at start, every
+ * interval_s seconds, and CL_SYNC_DEBOUNCE_MS after the op count of the folder
+ * changed (whichever process made the change); a peer that fails is retried
+ * after 2, 4, 8 … seconds with ±50% jitter. One thread: at most one sync per
+ * peer at a time. */
+int cl_scheduler_start(cl_store *s, const cl_identity *me, unsigned interval_s, cl_scheduler **out);
+/* Sync with every peer now, backoff or not (POST /api/sync). */
+void cl_scheduler_sync_now(void *sched);
+/* A peer may be at addr (LAN discovery): try it with the usual pinned TLS; it
+ * becomes the peer's address only if that sync succeeds. */
+void cl_scheduler_candidate(cl_scheduler *sc, const cl_device_id *id, const char *addr);
+void cl_scheduler_stop(cl_scheduler *sc); /* NULL is fine */
+
 #endif

@@ -1,4 +1,5 @@
-/* serve: the long-running process (web UI; peer sync joins it later). */
+/* serve: the long-running process: web UI, peer listener, scheduler, LAN
+ * discovery. */
 #include "cli/cli.h"
 #include "clientele/http.h"
 #include "clientele/sync.h"
@@ -13,7 +14,6 @@
 /* What `serve` was asked to run. */
 typedef struct serve_opts {
     const char *ui;             /* web UI address, HOST:PORT */
-    /* peer listener / scheduler / discovery: started by the sync layer */
     const char *listen;         /* peer listener, HOST:PORT */
     long sync_interval;         /* seconds between syncs with each peer */
     bool no_discovery;
@@ -22,8 +22,11 @@ typedef struct serve_opts {
 
 /* The running services; each start/stop pair below adds one. */
 typedef struct services {
+    cl_store *store;
     cl_http *http;
     cl_sync_server *peers;
+    cl_scheduler *scheduler;
+    cl_discovery *discovery;
 } services;
 
 static volatile sig_atomic_t stop_requested;
@@ -34,17 +37,55 @@ static void on_signal(int sig)
     stop_requested = 1;
 }
 
+#define ANNOUNCE_EVERY_MS 30000
+
+/* An announcement from a paired device is an address worth trying; one from
+ * any other device is only noted (it never grants trust). */
+static void heard(void *ctx, const cl_device_id *id, const char *ip, uint16_t port)
+{
+    services *sv = ctx;
+    cl_txn *t;
+    cl_peer p;
+    if (cl_store_read(sv->store, &t))
+        return;
+    bool paired = cl_peer_get(t, id, &p) == CL_OK;
+    cl_txn_end(t);
+    char addr[80], text[CL_DEVICE_ID_TEXT];
+    snprintf(addr, sizeof addr, "%s:%u", ip, port);
+    if (paired) {
+        cl_scheduler_candidate(sv->scheduler, id, addr);
+    } else {
+        cl_device_id_format(id, text);
+        cl_log(CL_LOG_DEBUG, "seen nearby: unpaired device %s at %s", text, addr);
+    }
+}
+
 static int start_services(cli *c, const serve_opts *o, services *sv)
 {
-    cl_http_config hc = {.store = c->store, .ident = c->ident, .listen = o->ui};
+    sv->store = c->store;
     int rc = cl_sync_server_start(c->store, c->ident, o->listen, &sv->peers);
+    if (!rc)
+        rc = cl_scheduler_start(c->store, c->ident, (unsigned)o->sync_interval, &sv->scheduler);
+    /* a device reachable on loopback only has nothing to announce elsewhere */
+    bool loopback_only = !strncmp(o->listen, "127.", 4) || !strncmp(o->listen, "localhost:", 10);
+    if (!rc && !o->no_discovery)
+        rc = cl_discovery_start(cl_identity_device(c->ident), (uint16_t)o->discovery_port,
+                                cl_sync_server_port(sv->peers), loopback_only, ANNOUNCE_EVERY_MS, heard, sv,
+                                &sv->discovery);
+    cl_http_config hc = {.store = c->store, .ident = c->ident, .listen = o->ui,
+                         .sync_now = cl_scheduler_sync_now, .sync_ctx = sv->scheduler};
     return rc ? rc : cl_http_start(&hc, &sv->http);
 }
 
+/* In reverse order of start: nothing stopped is still used by what runs. */
 static void stop_services(services *sv)
 {
     cl_http_stop(sv->http);
     sv->http = NULL;
+    cl_discovery_stop(sv->discovery);
+    sv->discovery = NULL;
+    cl_scheduler_stop(sv->scheduler);
+    sv->scheduler = NULL;
     cl_sync_server_stop(sv->peers);
     sv->peers = NULL;
 }
@@ -115,8 +156,10 @@ static int cmd_serve(cli *c, int argc, char **argv)
 const cli_cmd cli_serve_cmds[] = {
     {"serve", "serve [--ui HOST:PORT] [--listen HOST:PORT] [--sync-interval SEC] [--no-discovery] [--discovery-port PORT]",
      "Run until SIGINT/SIGTERM: the web UI on --ui (default 127.0.0.1:8080); the peer listener\n"
-     "(--listen, default 0.0.0.0:7701), syncing with paired peers every --sync-interval seconds\n"
-     "(default 60) and LAN discovery (--discovery-port, default 7702) come with peer sync.",
+     "(--listen, default 0.0.0.0:7701); syncing with every paired peer at start, every\n"
+     "--sync-interval seconds (default 60) and soon after local changes, backing off from\n"
+     "unreachable peers; LAN discovery by UDP broadcast on --discovery-port (default 7702),\n"
+     "off with --no-discovery.",
      cmd_serve, true},
     {0},
 };

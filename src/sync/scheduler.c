@@ -1,0 +1,227 @@
+/* Syncing on its own: one thread that wakes every 250 ms, looks at what
+ * changed and which peers are due, and syncs them one after the other. */
+#include "sync/internal.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define TICK_MS 250
+#define CANDIDATES 16
+
+typedef struct plan {
+    cl_device_id id;
+    uint64_t next;      /* monotonic ms of the next attempt */
+} plan;
+
+typedef struct candidate {
+    cl_device_id id;
+    char addr[CL_PEER_ADDR_MAX + 1];
+} candidate;
+
+struct cl_scheduler {
+    cl_store *s;
+    const cl_identity *me;
+    unsigned interval_s;
+    pthread_t thread;
+    _Atomic bool stopping;
+    pthread_mutex_t lock;          /* guards now_requested and cands */
+    bool now_requested;
+    candidate cands[CANDIDATES];
+    size_t ncands;
+    plan *plans;                   /* only the scheduler thread touches these */
+    size_t nplans;
+    uint64_t last_ops, changed_at;
+    uint64_t rng;
+};
+
+static double jitter(cl_scheduler *sc, double spread)
+{
+    sc->rng ^= sc->rng << 13, sc->rng ^= sc->rng >> 7, sc->rng ^= sc->rng << 17;
+    return 1.0 - spread + 2 * spread * (double)(sc->rng % 10000) / 10000.0;
+}
+
+static plan *plan_of(cl_scheduler *sc, const cl_device_id *id)
+{
+    for (size_t i = 0; i < sc->nplans; i++)
+        if (!memcmp(sc->plans[i].id.b, id->b, CL_DEVICE_ID_LEN))
+            return &sc->plans[i];
+    plan *p = realloc(sc->plans, (sc->nplans + 1) * sizeof *p);
+    if (!p)
+        return NULL;
+    sc->plans = p;
+    p[sc->nplans] = (plan){*id, 0}; /* new peer: due at once */
+    return &p[sc->nplans++];
+}
+
+static uint64_t op_count(cl_store *s)
+{
+    cl_txn *t;
+    if (cl_store_read(s, &t))
+        return 0;
+    uint64_t n = cl_txn_op_count(t);
+    cl_txn_end(t);
+    return n;
+}
+
+struct next_args {
+    const cl_device_id *id;
+    uint64_t next_wall;
+};
+
+static int save_next(cl_txn *t, void *arg)
+{
+    struct next_args *a = arg;
+    cl_peer p;
+    if (cl_peer_get(t, a->id, &p))
+        return CL_OK;
+    p.next_attempt_ms = a->next_wall;
+    return cl_peer_put(t, &p);
+}
+
+/* Sync one peer and plan its next attempt. */
+static void sync_peer(cl_scheduler *sc, plan *pl, const char *addr)
+{
+    cl_sync_result r;
+    cl_peer after;
+    cl_txn *t;
+    int rc = cl_sync_once(sc->s, sc->me, addr, &pl->id, &r);
+    uint32_t failures = 0;
+    if (!cl_store_read(sc->s, &t)) {
+        if (!cl_peer_get(t, &pl->id, &after))
+            failures = after.failures;
+        cl_txn_end(t);
+    }
+    double wait_s = sc->interval_s * jitter(sc, 0.1);
+    if (rc) {
+        double backoff = (double)(1u << (failures < 12 ? failures : 12));
+        double cap = sc->interval_s > CL_BACKOFF_MAX_S ? sc->interval_s : CL_BACKOFF_MAX_S;
+        wait_s = (backoff < cap ? backoff : cap) * jitter(sc, 0.5);
+        cl_log(CL_LOG_INFO, "sync failed (%s); next try in %.0f s", cl_errmsg(), wait_s);
+    } else if (r.sent || r.received) {
+        cl_log(CL_LOG_INFO, "synced: sent %llu, received %llu ops in %llu ms", (unsigned long long)r.sent,
+               (unsigned long long)r.received, (unsigned long long)r.ms);
+    }
+    pl->next = cl_mono_ms() + (uint64_t)(wait_s * 1000);
+    struct next_args a = {&pl->id, cl_now_ms() + (uint64_t)(wait_s * 1000)};
+    cl_store_update(sc->s, save_next, &a);
+}
+
+/* A discovered address for this peer, if any (taken off the list). */
+static bool take_candidate(cl_scheduler *sc, const cl_device_id *id, char *addr, size_t cap)
+{
+    bool found = false;
+    pthread_mutex_lock(&sc->lock);
+    for (size_t i = 0; i < sc->ncands && !found; i++)
+        if (!memcmp(sc->cands[i].id.b, id->b, CL_DEVICE_ID_LEN)) {
+            snprintf(addr, cap, "%s", sc->cands[i].addr);
+            sc->cands[i] = sc->cands[--sc->ncands];
+            found = true;
+        }
+    pthread_mutex_unlock(&sc->lock);
+    return found;
+}
+
+static void round_of_syncs(cl_scheduler *sc)
+{
+    uint64_t now = cl_mono_ms(), ops = op_count(sc->s);
+    if (ops != sc->last_ops) {
+        sc->last_ops = ops;
+        sc->changed_at = now;
+    }
+    bool changed = sc->changed_at && now - sc->changed_at >= CL_SYNC_DEBOUNCE_MS;
+    pthread_mutex_lock(&sc->lock);
+    bool forced = sc->now_requested;
+    sc->now_requested = false;
+    pthread_mutex_unlock(&sc->lock);
+    if (changed)
+        sc->changed_at = 0;
+    cl_peer *peers;
+    size_t n;
+    if (cl_peer_list(sc->s, &peers, &n))
+        return;
+    for (size_t i = 0; i < n && !sc->stopping; i++) {
+        plan *pl = plan_of(sc, &peers[i].id);
+        char addr[CL_PEER_ADDR_MAX + 1];
+        /* a discovered address is worth a try when it is new, or when the
+         * peer announces itself again after failing (it came back) */
+        bool cand = pl && take_candidate(sc, &peers[i].id, addr, sizeof addr) &&
+                    (strcmp(addr, peers[i].addr) || peers[i].failures);
+        if (!pl || (!peers[i].addr[0] && !cand))
+            continue;
+        bool due = now >= pl->next || forced || cand || (changed && peers[i].failures == 0);
+        if (due)
+            sync_peer(sc, pl, cand ? addr : NULL);
+    }
+    free(peers);
+}
+
+static void *loop(void *arg)
+{
+    cl_scheduler *sc = arg;
+    while (!sc->stopping) {
+        round_of_syncs(sc);
+        for (int i = 0; i < TICK_MS / 50 && !sc->stopping; i++) {
+            struct timespec ts = {0, 50 * 1000000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    return NULL;
+}
+
+int cl_scheduler_start(cl_store *s, const cl_identity *me, unsigned interval_s, cl_scheduler **out)
+{
+    cl_scheduler *sc = calloc(1, sizeof *sc);
+    if (!sc)
+        return cl_seterr(CL_ENOMEM, "out of memory");
+    sc->s = s;
+    sc->me = me;
+    sc->interval_s = interval_s ? interval_s : 60;
+    sc->last_ops = op_count(s);
+    cl_random(&sc->rng, sizeof sc->rng);
+    sc->rng |= 1;
+    pthread_mutex_init(&sc->lock, NULL);
+    if (pthread_create(&sc->thread, NULL, loop, sc)) {
+        pthread_mutex_destroy(&sc->lock);
+        free(sc);
+        return cl_seterr(CL_EIO, "cannot start the sync scheduler");
+    }
+    *out = sc;
+    return CL_OK;
+}
+
+void cl_scheduler_sync_now(void *sched)
+{
+    cl_scheduler *sc = sched;
+    pthread_mutex_lock(&sc->lock);
+    sc->now_requested = true;
+    pthread_mutex_unlock(&sc->lock);
+}
+
+void cl_scheduler_candidate(cl_scheduler *sc, const cl_device_id *id, const char *addr)
+{
+    pthread_mutex_lock(&sc->lock);
+    size_t i = 0;
+    while (i < sc->ncands && memcmp(sc->cands[i].id.b, id->b, CL_DEVICE_ID_LEN))
+        i++;
+    if (i < CANDIDATES) {
+        sc->cands[i].id = *id;
+        snprintf(sc->cands[i].addr, sizeof sc->cands[i].addr, "%s", addr);
+        if (i == sc->ncands)
+            sc->ncands++;
+    }
+    pthread_mutex_unlock(&sc->lock);
+}
+
+void cl_scheduler_stop(cl_scheduler *sc)
+{
+    if (!sc)
+        return;
+    sc->stopping = true;
+    pthread_join(sc->thread, NULL);
+    pthread_mutex_destroy(&sc->lock);
+    free(sc->plans);
+    free(sc);
+}
