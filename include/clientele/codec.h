@@ -114,9 +114,9 @@ const char *cl_csv_cell(const cl_csv *c, size_t row, size_t col); /* borrowed */
 void cl_csv_free(cl_csv *c);
 
 /* Import rows of o->type: header cells are field names (and "id"). A row whose
- * id names an existing record updates the fields of its columns (an empty
- * cell clears one); other rows create records (with that id when one is
- * given). A reference column takes a record id or the exact name of the
+ * id names an existing record updates the fields of its non-empty cells (an
+ * empty cell leaves its field alone); other rows create records (with that id
+ * when one is given). A reference column takes a record id or the exact name of the
  * record (a company that does not exist is created). */
 int cl_csv_import(cl_store *s, const char *data, size_t len, const cl_import_opts *o,
                   cl_import_result *res);

@@ -108,8 +108,8 @@ static int cmd_import(cli *c, int argc, char **argv)
     uint8_t type = CL_T_CONTACT;
     if (type_s && cl_type_parse(type_s, &type))
         return cli_usage(cmd, "%s", cl_errmsg());
-    if (type_s && fmt == F_JSON)
-        return cli_usage(cmd, "a backup restores every type: --type does not apply");
+    if (type_s && fmt == F_JSON) /* harmless: say so rather than refuse */
+        fprintf(stderr, "clientele: --type ignored: a backup restores every type\n");
     if (type_s && fmt == F_VCARD && type != CL_T_CONTACT)
         return cli_usage(cmd, "vCard files import as contacts (and their companies): --type %s does not apply", type_s);
     char *data;
@@ -183,7 +183,7 @@ static int cmd_export(cli *c, int argc, char **argv)
     if (type_s && cl_type_parse(type_s, &type))
         return cli_usage(cmd, "%s", cl_errmsg());
     if (type_s && fmt == F_JSON)
-        return cli_usage(cmd, "the json backup holds every type: --type does not apply");
+        fprintf(stderr, "clientele: --type ignored: the json backup holds every type\n");
     if (fmt == F_VCARD && type != CL_T_CONTACT && type != CL_T_COMPANY)
         return cli_usage(cmd, "vCard holds contacts and companies, not %s records", type_s);
     size_t count = 0;

@@ -308,12 +308,12 @@ static int import_row(imp *m, csv_import *ci, size_t r, cl_assign *a, char (*ref
             return imp_fail(m, line, CL_EINVAL);
         idp = &id;
     }
-    cl_record_meta meta;
-    bool exists = idp && cl_txn_record(m->t, idp, &meta) == CL_OK;
     for (size_t j = 0; j < c->ncols; j++) {
         const cl_field_def *f = ci->cols[j];
         const char *v = cl_csv_cell(c, r, j);
-        if (!f || (!*v && !exists)) /* a new record has no value to clear */
+        /* An empty cell leaves the field alone: a sheet that fills some
+         * columns for some rows must not wipe the rest (clear with put). */
+        if (!f || !*v)
             continue;
         if (f->kind == CL_K_REF) {
             if ((rc = resolve_ref(m, f, v, refs[j])))

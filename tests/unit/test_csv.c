@@ -226,7 +226,7 @@ static void test_update_by_id(void **state)
     char text[CL_RECORD_ID_TEXT], cotext[CL_RECORD_ID_TEXT], csv[512];
     cl_record_id_format(&id, text);
     cl_record_id_format(&co, cotext);
-    /* only the columns given change; an empty cell clears its field */
+    /* only the cells given change; an empty cell leaves its field alone */
     snprintf(csv, sizeof csv, "phone,id,title\n+1 555 0199,%s,\n", text);
     cl_import_result r = {0};
     assert_int_equal(import(f->s, 0, csv, &r), CL_OK);
@@ -239,7 +239,17 @@ static void test_update_by_id(void **state)
     v = field(f->s, text, CL_F_EMAIL);
     assert_string_equal(v, "jane@x.example");
     free(v);
-    assert_null(field(f->s, text, CL_F_TITLE));
+    v = field(f->s, text, CL_F_TITLE);
+    assert_string_equal(v, "CEO");
+    free(v);
+    /* a partial row: the required name left empty is not a clearing */
+    snprintf(csv, sizeof csv, "id,name,email\n%s,,jane@new.example\n", text);
+    assert_int_equal(import(f->s, 0, csv, &r), CL_OK);
+    cl_import_result_free(&r);
+    v = field(f->s, text, CL_F_NAME);
+    assert_string_equal(v, "Jane");
+    free(v);
+    snprintf(csv, sizeof csv, "phone,id,title\n+1 555 0199,%s,\n", text);
     /* importing the same again changes nothing */
     assert_int_equal(import(f->s, 0, csv, &r), CL_OK);
     assert_int_equal(r.unchanged, 1);
