@@ -185,17 +185,20 @@ async function editorInput(name, kind, value) {
 // Click (or Enter) to edit; Enter saves, Esc cancels; a failed save keeps the text.
 function editable(r, name, kind, dd) {
   const show = async () => {
-    const btn = el('button', { type: 'button', class: 'value', 'aria-label': `Edit ${name.replace('_', ' ')}`, dataset: { field: name } }, displayValue(r, name, kind));
+    const btn = el('button', { type: 'button', class: 'value', dataset: { field: name } }, displayValue(r, name, kind));
     if (kind.startsWith('ref:') && r.fields[name]) {
       const target = await record(r.fields[name]);
       btn.replaceChildren(target ? label(target) : '(deleted record)');
     }
+    // the row's name and value, read together by screen readers
+    btn.setAttribute('aria-label', `${name.replace('_', ' ')}: ${btn.textContent === 'add…' ? 'empty' : btn.textContent}. Edit`);
     btn.addEventListener('click', edit);
     dd.replaceChildren(btn);
     if (kind.startsWith('ref:') && r.fields[name]) dd.append(el('a', { href: `#/r/${r.fields[name]}`, class: 'meta' }, 'open →'));
   };
   const edit = async () => {
     const input = await editorInput(name, kind, r.fields[name]);
+    input.setAttribute('aria-label', name.replace('_', ' '));
     const box = el('div', { class: 'editor' }, input,
       el('button', { type: 'button', class: 'primary', onclick: () => save() }, 'Save'),
       el('button', { type: 'button', onclick: () => cancel() }, 'Cancel'));
@@ -409,7 +412,8 @@ export async function devices() {
   const syncBtn = el('button', { type: 'button', class: 'primary', disabled: !st.can_sync, onclick: async () => {
     try { await api('POST', '/api/sync'); toast('Syncing with every paired device…'); } catch (e) { toast(e.message, { bad: true }); }
   } }, 'Sync now');
-  const accept = (p) => api('POST', '/api/peers', { id: p.id, addr: p.addr || undefined, name: p.name || undefined }).then(() => { toast(`Paired with ${p.name || p.id}`); refresh(); }, (e) => toast(e.message, { bad: true }));
+  // a request's address is where it came from; only a HOST:PORT is worth keeping
+  const accept = (p) => api('POST', '/api/peers', { id: p.id, addr: /:\d+$/.test(p.addr) ? p.addr : undefined, name: p.name || undefined }).then(() => { toast(`Paired with ${p.name || p.id}`); refresh(); }, (e) => toast(e.message, { bad: true }));
   const refuse = (p) => api('DELETE', `/api/pending/${enc(p.id)}`).then(refresh, (e) => toast(e.message, { bad: true }));
   const unpair = (p) => api('DELETE', `/api/peers/${enc(p.id)}`).then(refresh, (e) => toast(e.message, { bad: true }));
   const add = submitForm(el('form', { class: 'inline', 'aria-label': 'Pair a device' },

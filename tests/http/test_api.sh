@@ -164,12 +164,13 @@ req PATCH /api/records/$DRAGOS '{"fields":{"phone":"+40 2"}}'; expect 200 "b.con
 
 # ----- devices
 req GET /api/status
-expect 200 "b.device_id===\"$(cl a id)\" && b.name==='laptop' && b.op_count>10 && Array.isArray(b.peers) && Array.isArray(b.pending) && b.can_sync===false" "GET /api/status"
+expect 200 "b.device_id===\"$(cl a id)\" && b.name==='laptop' && b.op_count>10 && Array.isArray(b.peers) && Array.isArray(b.pending) && typeof b.can_sync==='boolean'" "GET /api/status"
 OTHER=$(cl b init | tail -1)
-req POST /api/peers "{\"id\":\"$OTHER\",\"addr\":\"127.0.0.1:7701\",\"name\":\"desktop\"}"
-expect 201 "b.id==='$OTHER' && b.name==='desktop' && b.addr==='127.0.0.1:7701' && b.last_sync===null" "POST /api/peers pairs"
+DEAD=127.0.0.1:$(free_port)  # nobody listens: a sync attempt fails fast
+req POST /api/peers "{\"id\":\"$OTHER\",\"addr\":\"$DEAD\",\"name\":\"desktop\"}"
+expect 201 "b.id==='$OTHER' && b.name==='desktop' && b.addr==='$DEAD' && b.last_sync===null" "POST /api/peers pairs"
 req GET /api/peers; expect 200 "b.items.length===1 && b.items[0].id==='$OTHER'" "GET /api/peers"
-req GET /api/status; expect 200 "b.peers.length===1 && b.peers[0].last_error===''" "status lists the peer"
+req GET /api/status; expect 200 "b.peers.length===1 && b.peers[0].id==='$OTHER' && typeof b.peers[0].last_error==='string' && 'last_sync' in b.peers[0]" "status lists the peer with last sync and last error"
 D2=$(digest)
 req POST /api/peers '{"id":"NOT-A-DEVICE"}'; expect 400 "b.error.code==='invalid'" "bad device id is 400"
 req POST /api/peers "{\"id\":\"$(cl a id)\"}"; expect 400 "" "pairing with itself is 400"
