@@ -227,12 +227,33 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Upgrade: websocket' -H 'Connec
 [ "$code" != 101 ] || fail "websocket from a foreign origin accepted"
 pass "websocket from a foreign origin refused"
 
-# ----- stops cleanly, keeps its token
+# ----- concurrent requests (civetweb worker threads, each with its own txn)
+req GET "/api/records?type=company&limit=1000"; before=$(js b.items.length)
+jobs_=()
+for i in $(seq 1 20); do
+  curl -s -o /dev/null --max-time 20 -X POST -H "X-Clientele-Token: $TOKEN" --data-binary "{\"type\":\"company\",\"fields\":{\"name\":\"Parallel $i\"}}" "$U/api/records" & jobs_+=($!)
+  curl -s -o /dev/null --max-time 20 "$U/api/records?type=company&q=parallel" & jobs_+=($!)
+done
+wait "${jobs_[@]}"
+req GET "/api/records?type=company&limit=1000"; expect 200 "b.items.length===$before+20" "20 parallel creates next to 20 parallel reads"
+
+# ----- stops cleanly with pages still listening, keeps its token
+node -e '
+const net = require("net"), port = process.argv[1];
+for (let i = 0; i < 3; i++) {
+  const s = net.connect(port, "127.0.0.1", () => s.write(`GET /api/events HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`));
+  s.on("error", () => {});
+}
+setTimeout(() => process.exit(0), 15000);' "$PORT" &
+WSPID=$!
+PIDS+=($WSPID)
+sleep 0.5
 kill -TERM "${PIDS[0]}"
 for _ in $(seq 1 50); do kill -0 "${PIDS[0]}" 2>/dev/null || break; sleep 0.1; done
 ! kill -0 "${PIDS[0]}" 2>/dev/null || fail "serve did not stop on SIGTERM"
 rc=0; wait "${PIDS[0]}" || rc=$?
 [ $rc = 0 ] || fail "serve exited $rc: $(cat "$WORK/serve.log")"
+kill "$WSPID" 2>/dev/null || true
 PIDS=()
 "$BIN" --data "$WORK/a" "${SERVE[@]}" >"$WORK/serve2.log" 2>&1 &
 PIDS+=($!)
