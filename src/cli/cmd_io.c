@@ -90,6 +90,25 @@ static void report(const char *what, const cl_import_result *r)
     putchar('\n');
 }
 
+/* The format (from --format or the file's name) and the type of an import. */
+static int import_args(const cli_cmd *cmd, const char *path, const char *format_s, const char *type_s,
+                       enum io_format *fmt, uint8_t *type)
+{
+    *fmt = format_s ? format_named(format_s) : format_of_path(path);
+    if (*fmt == F_NONE)
+        return format_s ? cli_usage(cmd, "unknown format '%s' (vcard, csv or json)", format_s)
+                        : cli_usage(cmd, "cannot tell the format of '%s' from its name (.vcf, .vcard, .csv, .json): "
+                                         "use --format", path);
+    *type = CL_T_CONTACT;
+    if (type_s && cl_type_parse(type_s, type))
+        return cli_usage(cmd, "%s", cl_errmsg());
+    if (type_s && *fmt == F_JSON) /* harmless: say so rather than refuse */
+        fprintf(stderr, "clientele: --type ignored: a backup restores every type\n");
+    if (type_s && *fmt == F_VCARD && *type != CL_T_CONTACT)
+        return cli_usage(cmd, "vCard files import as contacts (and their companies): --type %s does not apply", type_s);
+    return EXIT_OK;
+}
+
 static int cmd_import(cli *c, int argc, char **argv)
 {
     const cli_cmd *cmd = io_cmd("import");
@@ -100,18 +119,10 @@ static int cmd_import(cli *c, int argc, char **argv)
         return rc;
     if (npos != 1)
         return cli_usage(cmd, "missing FILE");
-    enum io_format fmt = format_s ? format_named(format_s) : format_of_path(pos[0]);
-    if (fmt == F_NONE)
-        return format_s ? cli_usage(cmd, "unknown format '%s' (vcard, csv or json)", format_s)
-                        : cli_usage(cmd, "cannot tell the format of '%s' from its name (.vcf, .vcard, .csv, .json): "
-                                         "use --format", pos[0]);
-    uint8_t type = CL_T_CONTACT;
-    if (type_s && cl_type_parse(type_s, &type))
-        return cli_usage(cmd, "%s", cl_errmsg());
-    if (type_s && fmt == F_JSON) /* harmless: say so rather than refuse */
-        fprintf(stderr, "clientele: --type ignored: a backup restores every type\n");
-    if (type_s && fmt == F_VCARD && type != CL_T_CONTACT)
-        return cli_usage(cmd, "vCard files import as contacts (and their companies): --type %s does not apply", type_s);
+    enum io_format fmt;
+    uint8_t type;
+    if ((rc = import_args(cmd, pos[0], format_s, type_s, &fmt, &type)))
+        return rc;
     char *data;
     size_t len;
     if (read_file(pos[0], &data, &len))

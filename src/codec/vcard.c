@@ -536,84 +536,148 @@ static void tel_uri(char *v)
     }
 }
 
-/* One property of a card. */
+/* ----- one handler per property we map; v is decoded, still escaped ----- */
+
+typedef int (*prop_fn)(vcard_acc *a, const vprop *p, const char *v);
+
+static int on_fn(vcard_acc *a, const vprop *p, const char *v)
+{
+    (void)p;
+    return read_text_once(&a->fn, v);
+}
+
+static int on_title(vcard_acc *a, const vprop *p, const char *v)
+{
+    (void)p;
+    return read_text_once(&a->card->values[CL_F_TITLE], v);
+}
+
+static int on_industry(vcard_acc *a, const vprop *p, const char *v)
+{
+    (void)p;
+    return read_text_once(&a->card->values[CL_F_INDUSTRY], v);
+}
+
+static int on_referrer(vcard_acc *a, const vprop *p, const char *v)
+{
+    (void)p;
+    return read_text_once(&a->card->referred_by, v);
+}
+
+static int on_uid(vcard_acc *a, const vprop *p, const char *v)
+{
+    (void)p;
+    return read_text_once(&a->card->uid, v);
+}
+
+static int on_adr(vcard_acc *a, const vprop *p, const char *v)
+{
+    return read_adr(a, p, v);
+}
+
+static int on_categories(vcard_acc *a, const vprop *p, const char *v)
+{
+    (void)p;
+    return read_categories(a, v);
+}
+
+static int on_label(vcard_acc *a, const vprop *p, const char *v)
+{
+    return read_label(a, p, v);
+}
+
+static int on_n(vcard_acc *a, const vprop *p, const char *v)
+{
+    (void)p;
+    char *parts[5];
+    size_t np = split(v, ';', parts, 5);
+    char *name = name_from_n(parts, np);
+    free_parts(parts, np);
+    int rc = name ? set_once(&a->nname, name) : cl_seterr(CL_ENOMEM, "out of memory");
+    free(name);
+    return rc;
+}
+
+static int on_org(vcard_acc *a, const vprop *p, const char *v)
+{
+    (void)p;
+    char *parts[1];
+    size_t np = split(v, ';', parts, 1); /* the department is not kept */
+    int rc = np && parts[0] ? set_once(&a->card->company, parts[0]) : cl_seterr(CL_ENOMEM, "out of memory");
+    free_parts(parts, np);
+    return rc;
+}
+
+/* EMAIL, TEL, URL: collected, the preferred one chosen when the card ends. */
+static int on_multi(vcard_acc *a, const vprop *p, const char *v)
+{
+    char *val = unescape(v, strlen(v));
+    if (!val)
+        return cl_seterr(CL_ENOMEM, "out of memory");
+    if (p->name[0] == 'T' && !strncasecmp(val, "tel:", 4))
+        tel_uri(val);
+    if (p->name[0] == 'E' && !strncasecmp(val, "mailto:", 7))
+        memmove(val, val + 7, strlen(val + 7) + 1);
+    if (!*val) {
+        free(val);
+        return CL_OK;
+    }
+    int kind = p->name[0] == 'E' ? E_EMAIL : p->name[0] == 'T' ? E_PHONE : E_URL;
+    return add_entry(a, p, kind, val, NULL, strdup(val));
+}
+
+static int on_bday(vcard_acc *a, const vprop *p, const char *v)
+{
+    (void)p;
+    char *val = unescape(v, strlen(v));
+    int rc = !val ? cl_seterr(CL_ENOMEM, "out of memory") : *val ? read_bday(a, val) : CL_OK;
+    free(val);
+    return rc;
+}
+
+static int on_note(vcard_acc *a, const vprop *p, const char *v)
+{
+    (void)p;
+    char *val = unescape(v, strlen(v));
+    int rc = val ? join(&a->notes, "\n\n", val) : CL_ENOMEM;
+    free(val);
+    return rc ? cl_seterr(CL_ENOMEM, "out of memory") : CL_OK;
+}
+
+static int on_kind(vcard_acc *a, const vprop *p, const char *v)
+{
+    (void)p;
+    a->kind_org |= !strncasecmp(v, "org", 3);
+    return CL_OK;
+}
+
+static int on_show_as(vcard_acc *a, const vprop *p, const char *v)
+{
+    (void)p;
+    a->show_company |= !strcasecmp(v, "COMPANY");
+    return CL_OK;
+}
+
+static const struct {
+    const char *name;
+    prop_fn fn;
+} HANDLERS[] = {
+    {"FN", on_fn}, {"N", on_n}, {"ORG", on_org}, {"EMAIL", on_multi}, {"TEL", on_multi}, {"URL", on_multi},
+    {"ADR", on_adr}, {"TITLE", on_title}, {"BDAY", on_bday}, {"NOTE", on_note}, {"CATEGORIES", on_categories},
+    {"UID", on_uid}, {"KIND", on_kind}, {"X-ABSHOWAS", on_show_as}, {"X-ABLABEL", on_label},
+    {"X-CLIENTELE-REFERRED-BY", on_referrer}, {"X-CLIENTELE-INDUSTRY", on_industry},
+};
+
+/* One property of a card. Others (PHOTO, REV, GEO, X-…) are not ours to keep
+ * and are not even decoded, so a broken PHOTO cannot refuse a file. */
 static int read_prop(vcard_acc *a, const vprop *p, cl_buf *text)
 {
-    cl_vcard *c = a->card;
-    const char *n = p->name;
-    static const char *const used[] = {"FN", "N", "EMAIL", "TEL", "ORG", "TITLE", "BDAY", "NOTE", "ADR", "URL",
-                                       "CATEGORIES", "UID", "KIND", "X-ABSHOWAS", "X-ABLABEL",
-                                       "X-CLIENTELE-REFERRED-BY", "X-CLIENTELE-INDUSTRY", NULL};
-    int k = 0;
-    while (used[k] && strcmp(used[k], n))
-        k++;
-    if (!used[k])
-        return CL_OK; /* PHOTO, REV, VERSION-less extras…: not ours to keep */
-    int rc = prop_text(p, text);
-    if (rc)
-        return rc;
-    const char *v = (const char *)text->data;
-    if (!strcmp(n, "FN"))
-        return read_text_once(&a->fn, v);
-    if (!strcmp(n, "N")) {
-        char *parts[5];
-        size_t np = split(v, ';', parts, 5);
-        char *name = name_from_n(parts, np);
-        free_parts(parts, np);
-        rc = name ? set_once(&a->nname, name) : cl_seterr(CL_ENOMEM, "out of memory");
-        free(name);
-        return rc;
+    for (size_t i = 0; i < sizeof HANDLERS / sizeof *HANDLERS; i++) {
+        if (strcmp(HANDLERS[i].name, p->name))
+            continue;
+        int rc = prop_text(p, text);
+        return rc ? rc : HANDLERS[i].fn(a, p, (const char *)text->data);
     }
-    if (!strcmp(n, "ORG")) {
-        char *parts[1];
-        size_t np = split(v, ';', parts, 1);
-        rc = np && parts[0] ? set_once(&c->company, parts[0]) : cl_seterr(CL_ENOMEM, "out of memory");
-        free_parts(parts, np);
-        return rc;
-    }
-    if (!strcmp(n, "EMAIL") || !strcmp(n, "TEL") || !strcmp(n, "URL")) {
-        char *val = unescape(v, strlen(v));
-        if (val && !strcmp(n, "TEL") && !strncasecmp(val, "tel:", 4))
-            tel_uri(val);
-        if (val && !strcmp(n, "EMAIL") && !strncasecmp(val, "mailto:", 7))
-            memmove(val, val + 7, strlen(val + 7) + 1);
-        if (val && !*val) {
-            free(val);
-            return CL_OK;
-        }
-        int kind = n[0] == 'E' ? E_EMAIL : n[0] == 'T' ? E_PHONE : E_URL;
-        return add_entry(a, p, kind, val, NULL, val ? strdup(val) : NULL);
-    }
-    if (!strcmp(n, "ADR"))
-        return read_adr(a, p, v);
-    if (!strcmp(n, "TITLE"))
-        return read_text_once(&c->values[CL_F_TITLE], v);
-    if (!strcmp(n, "X-CLIENTELE-INDUSTRY"))
-        return read_text_once(&c->values[CL_F_INDUSTRY], v);
-    if (!strcmp(n, "X-CLIENTELE-REFERRED-BY"))
-        return read_text_once(&c->referred_by, v);
-    if (!strcmp(n, "UID"))
-        return read_text_once(&c->uid, v);
-    if (!strcmp(n, "BDAY")) {
-        char *val = unescape(v, strlen(v));
-        rc = !val ? cl_seterr(CL_ENOMEM, "out of memory") : *val ? read_bday(a, val) : CL_OK;
-        free(val);
-        return rc;
-    }
-    if (!strcmp(n, "NOTE")) {
-        char *val = unescape(v, strlen(v));
-        rc = val ? join(&a->notes, "\n\n", val) : CL_ENOMEM;
-        free(val);
-        return rc ? cl_seterr(CL_ENOMEM, "out of memory") : CL_OK;
-    }
-    if (!strcmp(n, "CATEGORIES"))
-        return read_categories(a, v);
-    if (!strcmp(n, "KIND"))
-        a->kind_org |= !strncasecmp(v, "org", 3);
-    else if (!strcmp(n, "X-ABSHOWAS"))
-        a->show_company |= !strcasecmp(v, "COMPANY");
-    else if (!strcmp(n, "X-ABLABEL"))
-        return read_label(a, p, v);
     return CL_OK;
 }
 
