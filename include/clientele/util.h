@@ -124,9 +124,11 @@ bool cl_utf8_valid(const char *s, size_t n);
 
 /* ------------------------------------------------------------------ time */
 
-/* Wall clock in milliseconds since the Unix epoch (CLOCK_REALTIME). Tests may
- * offset it with the environment variable CLIENTELE_CLOCK_OFFSET_MS. */
+/* Wall clock in milliseconds since the Unix epoch (CLOCK_REALTIME), offset by
+ * the environment variable CLIENTELE_CLOCK_OFFSET_MS (read once; tests use it
+ * to play a laptop with a wrong clock) or by cl_clock_offset_set(). */
 uint64_t cl_now_ms(void);
+void cl_clock_offset_set(int64_t ms);
 /* Monotonic milliseconds, for timeouts and measuring. */
 uint64_t cl_mono_ms(void);
 /* "2026-03-14T10:30:00.123Z" from milliseconds. out needs 32 bytes. */

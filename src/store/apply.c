@@ -187,19 +187,27 @@ static int put_heads(cl_txn *t, const unsigned char key[STATE_KEY_LEN], const cl
 }
 
 /* Fold op into the field's state: heads, winner, conflict flag. Sets
- * *winner_changed when the visible value changed. */
-static int merge_field(cl_txn *t, const cl_op *op, cl_record_meta *meta, bool *winner_changed)
+ * *winner_changed when the visible value changed. snap, when not NULL, is the
+ * field as the caller just read it in this transaction (a local write). */
+static int merge_field(cl_txn *t, const cl_op *op, const field_snapshot *snap, cl_record_meta *meta,
+                       bool *winner_changed)
 {
     unsigned char key[STATE_KEY_LEN];
-    cl_field_state cur;
-    cl_op_id heads[HEADS_MAX];
-    size_t n;
-    bool exists, superseded;
+    field_snapshot f;
+    bool superseded;
     cl_op_id me = {op->origin, op->seq};
+    int rc = CL_OK;
     state_key(key, &op->record, op->field);
-    int rc = st_heads(t, &op->record, op->field, &cur, &exists, heads, &n);
-    if (rc || (rc = supersede_pending(t, op, key, heads, &n, &superseded)))
+    if (snap)
+        f = *snap;
+    else
+        rc = st_heads(t, &op->record, op->field, &f.cur, &f.exists, f.heads, &f.n);
+    if (rc || (rc = supersede_pending(t, op, key, f.heads, &f.n, &superseded)))
         return rc;
+    cl_field_state cur = f.cur;
+    cl_op_id *heads = f.heads;
+    size_t n = f.n;
+    bool exists = f.exists;
     if (!superseded)
         heads_insert(heads, &n, &me);
     bool op_wins = !exists || lww_cmp(op->hlc, &me, cur.hlc, &cur.by) > 0;
@@ -241,7 +249,7 @@ static int check_op(const cl_op *op)
     return CL_OK;
 }
 
-static int apply_op(cl_txn *t, const cl_op *op, bool *applied)
+static int apply_op(cl_txn *t, const cl_op *op, const field_snapshot *snap, bool *applied)
 {
     vv_entry *vv;
     int rc = vv_slot(t, &op->origin, &vv);
@@ -259,20 +267,14 @@ static int apply_op(cl_txn *t, const cl_op *op, bool *applied)
     if ((rc = idx_touch(t, &op->record, op, &meta)))
         return rc;
 
-    cl_buf enc = {0};
-    unsigned char key[OP_KEY_LEN], hist[8 + OPID_LEN];
+    unsigned char key[OP_KEY_LEN];
     op_key(key, &op->origin, op->seq);
-    cl_be64_put(hist, op->hlc);
-    memcpy(hist + 8, key, OPID_LEN);
-    rc = op_encode(&enc, op);
+    rc = op_encode(&t->enc, op);
     if (!rc)
-        rc = st_put(t, DB_OPS, key, sizeof key, enc.data, enc.len, 0);
-    cl_buf_free(&enc);
-    if (!rc)
-        rc = st_put(t, DB_HISTORY, op->record.b, CL_RECORD_ID_LEN, hist, sizeof hist, 0);
+        rc = st_put(t, DB_OPS, key, sizeof key, t->enc.data, t->enc.len, 0);
     bool changed = false;
     if (!rc)
-        rc = merge_field(t, op, meta, &changed);
+        rc = merge_field(t, op, snap, meta, &changed);
     if (rc)
         return rc;
     /* vv_slot may have moved the array: look the entry up again */
@@ -304,7 +306,7 @@ int cl_txn_apply(cl_txn *t, const cl_op *op, bool *applied)
     int rc = clock_load(t);
     if (rc)
         return rc;
-    if ((rc = apply_op(t, op, applied ? applied : &dummy)))
+    if ((rc = apply_op(t, op, NULL, applied ? applied : &dummy)))
         return rc;
     uint64_t before = t->clock.last;
     cl_hlc_observe(&t->clock, op->hlc, cl_now_ms());
@@ -353,28 +355,26 @@ int cl_txn_write(cl_txn *t, const cl_record_id *record, uint8_t type,
         return rc;
     if (meta->type && meta->type != type)
         return cl_seterr(CL_EINVAL, "record type mismatch");
-    cl_field_state cur;
-    cl_op_id heads[HEADS_MAX];
-    size_t n;
-    bool exists;
-    if ((rc = st_heads(t, record, field, &cur, &exists, heads, &n)) || (rc = clock_load(t)))
+    field_snapshot f;
+    if ((rc = st_heads(t, record, field, &f.cur, &f.exists, f.heads, &f.n)) || (rc = clock_load(t)))
         return rc;
-    if (exists && !cur.conflicted && cur.value_len == len && !memcmp(cur.value, value, len))
+    const cl_field_state *cur = &f.cur;
+    if (f.exists && !cur->conflicted && cur->value_len == len && !memcmp(cur->value, value, len))
         return CL_OK; /* the field already says so: nothing to record */
-    if (!exists && len == 0)
+    if (!f.exists && len == 0)
         return CL_OK;
-    op.nseen = (uint8_t)(n > CL_MAX_SEEN ? CL_MAX_SEEN : n);
-    memcpy(op.seen, heads, op.nseen * sizeof *heads);
+    op.nseen = (uint8_t)(f.n > CL_MAX_SEEN ? CL_MAX_SEEN : f.n);
+    memcpy(op.seen, f.heads, op.nseen * sizeof *f.heads);
     op.hlc = cl_hlc_tick(&t->clock, cl_now_ms());
     t->hlc_dirty = true;
     /* Stamp above what the author saw, without moving the clock itself: a
      * value written by a device whose clock runs ahead is still replaced. */
-    if (exists && op.hlc <= cur.hlc)
-        op.hlc = cur.hlc + 1;
+    if (f.exists && op.hlc <= cur->hlc)
+        op.hlc = cur->hlc + 1;
     uint64_t seq;
     if ((rc = st_vv_get(t, &t->s->self, &seq)))
         return rc;
     op.seq = seq + 1;
     bool applied;
-    return apply_op(t, &op, &applied);
+    return apply_op(t, &op, &f, &applied);
 }

@@ -11,7 +11,7 @@
 
 enum {
     DB_META, DB_OPS, DB_VV, DB_STATE, DB_HEADS, DB_SUPERSEDED, DB_RECORDS,
-    DB_BYTYPE, DB_SEARCH, DB_DUE, DB_HISTORY, DB_PEERS, DB_PENDING, DB_COUNT
+    DB_BYTYPE, DB_SEARCH, DB_DUE, DB_PEERS, DB_PENDING, DB_COUNT
 };
 
 #define OP_KEY_LEN (CL_DEVICE_ID_LEN + 8)          /* origin, seq (big endian) */
@@ -58,7 +58,17 @@ struct cl_txn {
     cl_hlc clock;
     size_t superseded_count;   /* entries in DB_SUPERSEDED: 0 skips its lookups */
     record_cache rec;
+    cl_buf enc;                /* scratch for encoding ops */
 };
+
+/* A field as read from the state: winner, and heads (all ops of the field no
+ * other op has seen). cur.value is borrowed from LMDB. */
+typedef struct field_snapshot {
+    cl_field_state cur;
+    bool exists;
+    cl_op_id heads[HEADS_MAX];
+    size_t n;
+} field_snapshot;
 
 /* store.c */
 int st_err(cl_txn *t, int mdb_rc, const char *what);

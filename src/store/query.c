@@ -2,6 +2,7 @@
  * version vector and the digest. */
 #include "store/internal.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 int st_record_get(cl_txn *t, const cl_record_id *id, cl_record_meta *m, char due[DUE_LEN + 1]);
@@ -203,42 +204,111 @@ int cl_txn_due(cl_txn *t, const char *until,
     return rc == 1 ? CL_OK : rc;
 }
 
-struct hist_ctx {
-    cl_txn *t;
-    int (*fn)(void *ctx, const cl_op *op);
-    void *ctx;
+/* History needs no index of its own: every op of a field is a head or was
+ * seen by a later op of the field, so walking the seen links back from the
+ * heads finds them all. */
+typedef struct walk {
+    cl_op *ops;          /* found; values borrowed from the transaction */
+    size_t n, cap;
+    cl_op_id *todo;
+    size_t ntodo, captodo;
+} walk;
+
+static bool walk_known(const walk *w, const cl_op_id *id)
+{
+    for (size_t i = 0; i < w->n; i++)
+        if (w->ops[i].seq == id->seq && !memcmp(w->ops[i].origin.b, id->origin.b, CL_DEVICE_ID_LEN))
+            return true;
+    for (size_t i = 0; i < w->ntodo; i++)
+        if (!opid_cmp(&w->todo[i], id))
+            return true;
+    return false;
+}
+
+static int walk_push(walk *w, const cl_op_id *id)
+{
+    if (walk_known(w, id))
+        return CL_OK;
+    if (w->ntodo == w->captodo) {
+        size_t cap = w->captodo ? 2 * w->captodo : 16;
+        cl_op_id *p = realloc(w->todo, cap * sizeof *p);
+        if (!p)
+            return cl_seterr(CL_ENOMEM, "out of memory");
+        w->todo = p;
+        w->captodo = cap;
+    }
+    w->todo[w->ntodo++] = *id;
+    return CL_OK;
+}
+
+static int walk_field(cl_txn *t, walk *w, const cl_record_id *id, uint8_t field)
+{
+    field_snapshot f;
+    int rc = st_heads(t, id, field, &f.cur, &f.exists, f.heads, &f.n);
+    if (!rc)
+        rc = walk_push(w, &f.cur.by);
+    for (size_t i = 0; !rc && i < f.n; i++)
+        rc = walk_push(w, &f.heads[i]);
+    while (!rc && w->ntodo) {
+        cl_op_id next = w->todo[--w->ntodo];
+        if (w->n == w->cap) {
+            size_t cap = w->cap ? 2 * w->cap : 16;
+            cl_op *p = realloc(w->ops, cap * sizeof *p);
+            if (!p)
+                return cl_seterr(CL_ENOMEM, "out of memory");
+            w->ops = p;
+            w->cap = cap;
+        }
+        cl_op *op = &w->ops[w->n];
+        rc = cl_txn_op(t, &next, op);
+        if (rc == CL_ENOTFOUND) { /* seen by its successor, not arrived yet */
+            rc = CL_OK;
+            continue;
+        }
+        if (rc)
+            return rc;
+        w->n++;
+        for (unsigned k = 0; !rc && k < op->nseen; k++)
+            rc = walk_push(w, &op->seen[k]);
+    }
+    return rc;
+}
+
+static int lww_order(const void *a, const void *b)
+{
+    const cl_op *x = a, *y = b;
+    if (x->hlc != y->hlc)
+        return x->hlc < y->hlc ? -1 : 1;
+    int c = memcmp(x->origin.b, y->origin.b, CL_DEVICE_ID_LEN);
+    return c ? c : (x->seq < y->seq ? -1 : x->seq > y->seq);
+}
+
+struct fields_of {
+    uint32_t mask;
 };
 
-static int hist_step(cl_txn *t, MDB_val *v, struct hist_ctx *c)
+static int note_field(void *ctx, const cl_field_state *st)
 {
-    if (v->mv_size != 8 + OPID_LEN)
-        return cl_seterr(CL_ECORRUPT, "history index is damaged");
-    cl_op_id id;
-    cl_op op;
-    opid_get((unsigned char *)v->mv_data + 8, &id);
-    int rc = cl_txn_op(t, &id, &op);
-    if (rc)
-        return rc == CL_ENOTFOUND ? cl_seterr(CL_ECORRUPT, "history names a missing op") : rc;
-    return c->fn(c->ctx, &op);
+    ((struct fields_of *)ctx)->mask |= 1u << st->field;
+    return CL_OK;
 }
 
 int cl_txn_history(cl_txn *t, const cl_record_id *id,
                    int (*fn)(void *ctx, const cl_op *op), void *ctx)
 {
-    MDB_cursor *cur;
-    struct hist_ctx c = {t, fn, ctx};
-    int rc = mdb_cursor_open(t->txn, t->s->dbi[DB_HISTORY], &cur);
-    if (rc)
-        return st_err(t, rc, "history");
-    MDB_val k = {CL_RECORD_ID_LEN, (void *)id->b}, v;
-    int stop = 0;
-    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY); !rc && !stop;
-         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP))
-        stop = hist_step(t, &v, &c);
-    mdb_cursor_close(cur);
-    if (stop)
-        return stop;
-    return rc && rc != MDB_NOTFOUND ? st_err(t, rc, "history") : CL_OK;
+    struct fields_of fo = {0};
+    walk w = {0};
+    int rc = cl_txn_fields(t, id, note_field, &fo);
+    for (uint8_t f = 0; !rc && f <= CL_F_MAX; f++)
+        if (fo.mask & (1u << f))
+            rc = walk_field(t, &w, id, f);
+    if (!rc)
+        qsort(w.ops, w.n, sizeof *w.ops, lww_order);
+    for (size_t i = 0; !rc && i < w.n; i++)
+        rc = fn(ctx, &w.ops[i]);
+    free(w.ops);
+    free(w.todo);
+    return rc;
 }
 
 uint64_t cl_txn_vv(cl_txn *t, const cl_device_id *origin)

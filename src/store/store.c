@@ -8,7 +8,7 @@
 
 static const char *const DB_NAMES[DB_COUNT] = {
     "meta", "ops", "vv", "state", "heads", "superseded", "records",
-    "bytype", "search", "due", "history", "peers", "pending",
+    "bytype", "search", "due", "peers", "pending",
 };
 
 #define DEFAULT_MAPSIZE (64ull << 20)
@@ -100,8 +100,7 @@ static int open_dbis(cl_store *s)
     if (rc)
         return st_err(NULL, rc, "open database");
     for (int i = 0; i < DB_COUNT; i++) {
-        unsigned flags = MDB_CREATE | (i == DB_HISTORY ? MDB_DUPSORT : 0);
-        if ((rc = mdb_dbi_open(txn, DB_NAMES[i], flags, &s->dbi[i]))) {
+        if ((rc = mdb_dbi_open(txn, DB_NAMES[i], MDB_CREATE, &s->dbi[i]))) {
             mdb_txn_abort(txn);
             return st_err(NULL, rc, "open database");
         }
@@ -212,6 +211,7 @@ void cl_txn_end(cl_txn *t)
         mdb_txn_abort(t->txn);
     pthread_rwlock_unlock(&t->s->resize);
     free(t->vv);
+    cl_buf_free(&t->enc);
     free(t);
 }
 

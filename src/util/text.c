@@ -55,6 +55,12 @@ int cl_fold(cl_buf *out, const char *str, size_t n)
         return rc;
     size_t i = 0;
     while (i < n) {
+        if (s[i] < 0x80) { /* plain ASCII, the common case: no decoding */
+            out->data[out->len++] = (unsigned char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] + 32 : s[i]);
+            out->data[out->len] = 0;
+            i++;
+            continue;
+        }
         uint32_t cp;
         size_t len = utf8_decode(s + i, n - i, &cp);
         if (!len) { /* keep stray bytes as they are */

@@ -217,9 +217,9 @@ static void a_clock_a_year_ahead_does_not_freeze_others(void **state)
 {
     fixture *f = *state;
     cl_record_id r = rid(9), other = rid(10);
-    setenv("CLIENTELE_CLOCK_OFFSET_MS", "31536000000", 1); /* A is a year ahead */
+    cl_clock_offset_set(31536000000); /* A is a year ahead */
     put_field(f->s[0], &r, CL_F_PHONE, "future");
-    unsetenv("CLIENTELE_CLOCK_OFFSET_MS");
+    cl_clock_offset_set(0);
     push_all(f->s[0], f->s[1]);
     /* B's other edits keep B's own time, within the bound */
     put_field(f->s[1], &other, CL_F_NAME, "now");
