@@ -160,8 +160,9 @@ static int list_params(const char *query, uint8_t *type, char *q, size_t qn, lis
     int rc = cl_type_parse(buf, type);
     if (rc)
         return rc;
-    if (!query_var(query, "q", q, qn))
-        q[0] = 0;
+    q[0] = 0;
+    if (query && mg_get_var(query, strlen(query), "q", q, qn) == -2)
+        return cl_seterr(CL_EINVAL, "the search text is too long (at most %zu bytes)", qn - 1);
     c->limit = LIST_DEFAULT;
     if (query_var(query, "limit", buf, sizeof buf)) {
         char *end;
@@ -393,8 +394,9 @@ static int recent(struct mg_connection *conn, cl_http *h, const char *query)
     char buf[32];
     recent_ctx c = {.limit = 10};
     if (query_var(query, "limit", buf, sizeof buf)) {
-        long v = strtol(buf, NULL, 10);
-        if (v < 1 || v > 200)
+        char *end;
+        long v = strtol(buf, &end, 10);
+        if (*end || v < 1 || v > 200)
             return http_send_error(conn, 400, "invalid", "limit must be a number from 1 to 200");
         c.limit = (size_t)v;
     }
