@@ -255,6 +255,8 @@ static int read_header(csv_import *ci, const char *name)
         trim(h);
         for (char *p = h; *p; p++)
             *p = (char)tolower((unsigned char)*p);
+        if (!*h)
+            continue; /* "name,email," as spreadsheets write: must stay empty */
         if (!strcmp(h, "id")) {
             if (ci->idcol != c->ncols)
                 return cl_seterr(CL_EINVAL, "%s: line %zu: the column 'id' appears twice", name, c->line[0]);
@@ -311,6 +313,9 @@ static int import_row(imp *m, csv_import *ci, size_t r, cl_assign *a, char (*ref
     for (size_t j = 0; j < c->ncols; j++) {
         const cl_field_def *f = ci->cols[j];
         const char *v = cl_csv_cell(c, r, j);
+        if (!f && j != ci->idcol && *v)
+            return cl_seterr(CL_EINVAL, "%s: line %zu: a value in column %zu, which has no name in the header",
+                             m->name, line, j + 1);
         /* An empty cell leaves the field alone: a sheet that fills some
          * columns for some rows must not wipe the rest (clear with put). */
         if (!f || !*v)

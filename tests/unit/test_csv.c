@@ -180,7 +180,10 @@ static void test_import_creates_and_finds_companies(void **state)
         fail_msg("%s", cl_errmsg());
     assert_int_equal(r.created, 3);
     assert_int_equal(r.companies, 2); /* Acme once, Globex once */
-    assert_int_equal(count(f->s, CL_T_CONTACT), 3);
+    cl_import_result_free(&r);
+    assert_int_equal(import(f->s, 0, "name,email,\r\nTrailing,t@x.example,\r\n", &r), CL_OK);
+    assert_int_equal(r.created, 1);
+    assert_int_equal(count(f->s, CL_T_CONTACT), 4);
     assert_int_equal(count(f->s, CL_T_COMPANY), 2);
     char *csv = export(f->s, CL_T_CONTACT);
     assert_non_null(strstr(csv, "\"vip,golf\""));
@@ -211,6 +214,9 @@ static void test_error_refuses_whole_file(void **state)
     assert_int_equal(import(f->s, 0, "id,name\nnot-an-id,A\n", &r), CL_EINVAL);
     assert_non_null(strstr(cl_errmsg(), "line 2"));
     assert_int_equal(import(f->s, 0, "name,name\nA,B\n", &r), CL_EINVAL);
+    /* a column without a name (a trailing delimiter) must stay empty */
+    assert_int_equal(import(f->s, 0, "name,\nA,\nB,oops\n", &r), CL_EINVAL);
+    assert_non_null(strstr(cl_errmsg(), "line 3: a value in column 2, which has no name"));
     tu_digest(f->s, after);
     assert_string_equal(before, after);
 }
