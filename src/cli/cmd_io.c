@@ -234,7 +234,8 @@ const cli_cmd cli_io_cmds[] = {
      "vCard (2.1, 3.0, 4.0): one contact per card; ORG finds the company of that exact name or\n"
      "creates it; a card whose UID is a record id updates that record. CSV: the header row names\n"
      "the fields (--type, default contact); a row whose id column names a record updates the\n"
-     "fields of its columns. JSON: a backup made by 'export --format json', restored exactly.\n"
+     "fields of its non-empty cells. JSON: a backup made by 'export --format json', restored\n"
+     "exactly. Mappings: docs/import-export.md.\n"
      "A file with an error is refused whole (line number and reason) and nothing is stored.\n"
      "New contacts sharing an email or phone with another are reported as possible duplicates.",
      cmd_import, true},
