@@ -8,6 +8,8 @@
 #define SYNC_TIMEOUT_MS 15000        /* any single read or write */
 #define SYNC_BATCH_OPS 4096          /* ops in one OPS frame */
 #define SYNC_BATCH_BYTES (512u << 10)
+#define SYNC_COMMIT_OPS 32768        /* ops received per transaction, at most */
+#define SYNC_COMMIT_BYTES (4u << 20)
 
 /* Serve one accepted, handshaken connection to its end. Owns c. */
 void sync_serve_conn(cl_store *s, const cl_identity *me, cl_conn *c);

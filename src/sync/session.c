@@ -148,7 +148,73 @@ static int peer_error(const unsigned char *p, size_t n)
     return cl_seterr(CL_EDENIED, "the peer says: %s", msg);
 }
 
-static int recv_until_done(session *ss)
+/* Received OPS frames wait here until enough have come to be worth one
+ * commit (an fsync per 4096-op frame would cost more than applying them). */
+typedef struct inbox {
+    cl_buf bytes;          /* the payloads, back to back */
+    size_t *len;           /* length of each payload */
+    size_t nframes, cap, nops;
+    size_t applied;
+} inbox;
+
+static int inbox_apply_fn(cl_txn *t, void *arg)
+{
+    inbox *in = arg;
+    size_t off = 0;
+    in->applied = 0;
+    for (size_t i = 0; i < in->nframes; off += in->len[i++]) {
+        cl_op *ops;
+        size_t n;
+        int rc = cl_wire_ops_decode(in->bytes.data + off, in->len[i], &ops, &n);
+        for (size_t k = 0; !rc && k < n; k++) {
+            bool applied;
+            rc = cl_txn_apply(t, &ops[k], &applied);
+            in->applied += applied;
+        }
+        free(ops);
+        if (rc)
+            return rc;
+    }
+    return CL_OK;
+}
+
+/* Apply what the inbox holds in one transaction (with the version vector). */
+static int inbox_flush(session *ss, inbox *in)
+{
+    if (!in->nframes)
+        return CL_OK;
+    int rc = cl_store_update(ss->s, inbox_apply_fn, in);
+    if (!rc)
+        ss->received += in->applied;
+    cl_buf_reset(&in->bytes);
+    in->nframes = in->nops = 0;
+    return rc;
+}
+
+static int inbox_add(inbox *in, const unsigned char *p, size_t n)
+{
+    cl_op *ops;
+    size_t nops;
+    int rc = cl_wire_ops_decode(p, n, &ops, &nops); /* refuse a bad frame before keeping it */
+    free(ops);
+    if (rc)
+        return rc;
+    if (in->nframes == in->cap) {
+        size_t cap = in->cap ? 2 * in->cap : 16;
+        size_t *len = realloc(in->len, cap * sizeof *len);
+        if (!len)
+            return cl_seterr(CL_ENOMEM, "out of memory");
+        in->len = len;
+        in->cap = cap;
+    }
+    if ((rc = cl_buf_put(&in->bytes, p, n)))
+        return rc;
+    in->len[in->nframes++] = n;
+    in->nops += nops;
+    return CL_OK;
+}
+
+static int recv_frames(session *ss, inbox *in)
 {
     for (;;) {
         uint8_t type;
@@ -165,16 +231,27 @@ static int recv_until_done(session *ss)
             return peer_error(p, n);
         if (type != CL_MSG_OPS)
             return cl_seterr(CL_EPROTO, "unexpected message %u during sync", type);
-        cl_op *ops;
-        size_t nops, applied;
-        if ((rc = cl_wire_ops_decode(p, n, &ops, &nops)))
+        if ((rc = inbox_add(in, p, n)))
             return rc;
-        rc = cl_store_apply(ss->s, ops, nops, &applied);
-        free(ops);
-        if (rc)
+        if ((in->nops >= SYNC_COMMIT_OPS || in->bytes.len >= SYNC_COMMIT_BYTES) && (rc = inbox_flush(ss, in)))
             return rc;
-        ss->received += applied;
     }
+}
+
+/* Receive OPS frames until DONE. What arrived whole is applied even when the
+ * session then fails: the next sync starts after it. */
+static int recv_until_done(session *ss)
+{
+    inbox in = {0};
+    int rc = recv_frames(ss, &in);
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s", cl_errmsg());
+    int frc = inbox_flush(ss, &in);
+    if (rc && !frc)
+        cl_seterr(rc, "%s", msg); /* report the session's error, not the flush's success */
+    cl_buf_free(&in.bytes);
+    free(in.len);
+    return rc ? rc : frc;
 }
 
 static int check_version(session *ss)
