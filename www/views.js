@@ -439,7 +439,7 @@ export async function devices() {
     add,
     el('h2', {}, 'Requests from unknown devices'),
     st.pending.length ? el('ul', { class: 'list' }, st.pending.map((p) => el('li', {},
-      el('span', { class: 'grow' }, p.name || 'unnamed device', el('div', { class: 'meta mono' }, `${p.id} · ${p.addr || ''} · ${p.attempts} attempts, last ${when(p.last)}`)),
+      el('span', { class: 'grow' }, p.name || 'unnamed device', el('div', { class: 'meta mono' }, `${p.id} · ${p.addr || ''} · ${p.attempts} attempt${p.attempts === 1 ? "" : "s"}, last ${when(p.last)}`)),
       el('button', { type: 'button', onclick: () => accept(p) }, 'Accept'),
       el('button', { type: 'button', class: 'danger', onclick: () => refuse(p) }, 'Refuse'))))
       : el('p', { class: 'empty' }, 'None. A device that tries to sync before it is paired shows up here.'));

@@ -244,11 +244,50 @@ async function main() {
   await shot(page, 'deals');
   ok('deals pipeline by stage with totals per currency; late promised-by stands out');
 
-  // ----- devices
+  // ----- birthdays on Today; delete with undo
+  const soon = new Date(Date.now() + 3 * 86400000);
+  const bday = `1980-${String(soon.getMonth() + 1).padStart(2, '0')}-${String(soon.getDate()).padStart(2, '0')}`;
+  await api(page, 'PATCH', `/api/records/${dragos}`, { fields: { birthday: bday } });
+  await go(page, '#/today', 'today');
+  await page.waitForFunction(() => [...document.querySelectorAll('h2')].find((h) => h.textContent.startsWith('Birthdays'))
+    ?.nextElementSibling?.textContent.includes('Dragoș Ionescu'), null, { timeout: WAIT });
+  ok('an upcoming birthday shows on Today');
+  const spare = (await api(page, 'GET', '/api/records?type=deal&q=spare')).items[0].id;
+  await go(page, `#/r/${spare}`, 'r');
+  await page.click('main button.danger');
+  await page.waitForFunction(() => location.hash === '#/today', null, { timeout: WAIT });
+  let gone = false;
+  try { cli('get', spare); } catch { gone = true; }
+  check(gone, 'deleted');
+  await page.click('.toast button:has-text("Undo")');
+  await page.waitForFunction((id) => location.hash === `#/r/${id}`, spare, { timeout: WAIT });
+  check((await api(page, 'GET', `/api/records/${spare}`)).fields.title === 'Spare parts', 'undo restored the deal');
+  ok('delete offers undo, and undo restores the record');
+
+  // ----- devices: this id, a pending request accepted, sync now
   await go(page, '#/devices', 'devices');
   check((await page.textContent('#device-id')) === cli('id'), 'device id shown');
-  await shot(page, 'devices');
-  ok('Devices shows this device id');
+  const other = path.join(work, 'other');
+  const otherId = execFileSync(BIN, ['--data', other, 'init', '--name', 'Desktop'], { encoding: 'utf8' }).trim().split('\n').pop();
+  execFileSync(BIN, ['--data', other, 'peer', 'add', cli('id'), '--addr', `127.0.0.1:${lport}`]);
+  try { execFileSync(BIN, ['--data', other, 'sync'], { stdio: 'ignore', timeout: 20000 }); } catch { /* refused: unknown to us */ }
+  const pendingShown = await page.waitForFunction((id) => document.querySelector('main')?.textContent.includes(id), otherId, { timeout: WAIT })
+    .then(() => true, () => false);
+  if (pendingShown) {
+    await shot(page, 'devices');
+    await page.click('main button:has-text("Accept")');
+    await page.waitForFunction((id) => document.querySelector('main table')?.textContent.includes(id), otherId, { timeout: WAIT });
+    ok('a pending request from an unknown device shows live and is accepted');
+  } else {
+    console.log('# note: peer sync did not list the other device as a pending request; accept flow not checked');
+    await shot(page, 'devices');
+  }
+  const st = await api(page, 'GET', '/api/status');
+  if (st.can_sync) {
+    await page.click('main button:has-text("Sync now")');
+    await page.waitForSelector('.toast:has-text("Syncing")', { timeout: WAIT });
+    ok('sync now asks the server to sync');
+  }
 
   // ----- dark mode, and no errors in the console
   await page.emulateMedia({ colorScheme: 'dark' });
