@@ -64,6 +64,7 @@ int idx_touch(cl_txn *t, const cl_record_id *id, const cl_op *op, cl_record_meta
     if (rc == CL_ENOTFOUND) {
         rc_->meta.type = op->type;
         rc_->dirty = true; /* a new record: enters the type index at flush */
+        rc_->fresh = true;
         unsigned char k[1 + CL_RECORD_ID_LEN];
         k[0] = op->type;
         memcpy(k + 1, id->b, CL_RECORD_ID_LEN);

@@ -42,6 +42,8 @@ typedef struct vv_entry {
  * grouped by record, so indexes are rebuilt once per record, not per field. */
 typedef struct record_cache {
     bool loaded, dirty, search_dirty, due_dirty;
+    bool fresh;                /* created in this transaction: fields not in `written` are empty */
+    uint32_t written;          /* fields written since it was loaded */
     cl_record_id id;
     cl_record_meta meta;
     char due[DUE_LEN + 1];     /* as indexed; "" when not in the due index */
