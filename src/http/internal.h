@@ -10,7 +10,11 @@
 
 /* Hard limit on a request body: a record is at most a few hundred KiB. */
 #define HTTP_MAX_BODY (1024 * 1024)
-#define HTTP_MAX_WS 64 /* open pages listening to /api/events */
+/* Open pages listening to /api/events. Each websocket holds one of civetweb's
+ * worker threads, so they are capped well below HTTP_THREADS: the API must
+ * always have threads left. */
+#define HTTP_MAX_WS 16
+#define HTTP_THREADS "32"
 #define HTTP_TOKEN_LEN 52  /* 32 random bytes in base32 */
 
 struct cl_http {

@@ -282,7 +282,12 @@ static int ws_connect(const struct mg_connection *conn, void *arg)
     const char *origin = mg_get_header(conn, "Origin"), *host = mg_get_header(conn, "Host");
     if (origin && (strncmp(origin, "http://", 7) || strcmp(origin + 7, host)))
         return 1;
-    return 0;
+    mg_lock_context(h->mg);
+    bool full = h->nws >= HTTP_MAX_WS;
+    mg_unlock_context(h->mg);
+    if (full)
+        cl_log(CL_LOG_WARN, "web UI: more than %d open pages; refusing live updates to one more", HTTP_MAX_WS);
+    return full;
 }
 
 static void ws_ready(struct mg_connection *conn, void *arg)
@@ -402,7 +407,7 @@ static int start_civetweb(cl_http *h)
 {
     char ports[96], err[256] = "";
     snprintf(ports, sizeof ports, "%s:%d", h->host, h->port);
-    const char *opts[] = {"listening_ports", ports, "num_threads", "16", "request_timeout_ms", "15000",
+    const char *opts[] = {"listening_ports", ports, "num_threads", HTTP_THREADS, "request_timeout_ms", "15000",
                           "enable_keep_alive", "yes", "enable_websocket_ping_pong", "yes",
                           "websocket_timeout_ms", "20000", NULL};
     struct mg_callbacks cb;
