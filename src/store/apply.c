@@ -182,7 +182,8 @@ static int put_state(cl_txn *t, const unsigned char key[STATE_KEY_LEN], uint64_t
     v[36] = conflicted ? 1 : 0;
     if (len)
         memcpy(v + 37, value, len);
-    int rc = st_put(t, DB_STATE, key, STATE_KEY_LEN, v, n, 0);
+    bool tail = t->rec.fresh; /* a new record's fields come after every existing key */
+    int rc = st_put_tail(t, DB_STATE, key, STATE_KEY_LEN, v, n, &tail);
     if (v != stackbuf)
         free(v);
     return rc;
@@ -281,7 +282,7 @@ static int apply_op(cl_txn *t, const cl_op *op, const field_snapshot *snap, bool
     op_key(key, &op->origin, op->seq);
     rc = op_encode(&t->enc, op);
     if (!rc)
-        rc = st_put(t, DB_OPS, key, sizeof key, t->enc.data, t->enc.len, 0);
+        rc = st_put_tail(t, DB_OPS, key, sizeof key, t->enc.data, t->enc.len, &t->ops_at_tail);
     bool changed = false;
     if (!rc)
         rc = merge_field(t, op, snap, meta, &changed);

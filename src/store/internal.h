@@ -61,6 +61,7 @@ struct cl_txn {
     size_t superseded_count;   /* entries in DB_SUPERSEDED: 0 skips its lookups */
     record_cache rec;
     cl_buf enc;                /* scratch for encoding ops */
+    bool ops_at_tail;          /* this transaction's ops have been landing at the end of DB_OPS */
 };
 
 /* A field as read from the state: winner, and heads (all ops of the field no
@@ -76,6 +77,9 @@ typedef struct field_snapshot {
 int st_err(cl_txn *t, int mdb_rc, const char *what);
 int st_get(cl_txn *t, int db, const void *k, size_t kl, MDB_val *v); /* CL_ENOTFOUND */
 int st_put(cl_txn *t, int db, const void *k, size_t kl, const void *v, size_t vl, unsigned flags);
+/* A put of a key expected to sort after every key of db: tried as an append
+ * while *hint holds, and as an ordinary put (clearing *hint) when it does not. */
+int st_put_tail(cl_txn *t, int db, const void *k, size_t kl, const void *v, size_t vl, bool *hint);
 int st_del(cl_txn *t, int db, const void *k, size_t kl, const void *v, size_t vl);
 int st_flush(cl_txn *t);       /* write cached vv, clock and record data */
 

@@ -43,6 +43,18 @@ int st_put(cl_txn *t, int db, const void *k, size_t kl, const void *v, size_t vl
     return rc ? st_err(t, rc, DB_NAMES[db]) : CL_OK;
 }
 
+int st_put_tail(cl_txn *t, int db, const void *k, size_t kl, const void *v, size_t vl, bool *hint)
+{
+    if (*hint) { /* likely past the last key: LMDB then skips the tree search */
+        MDB_val key = {kl, (void *)k}, val = {vl, (void *)v};
+        int rc = mdb_put(t->txn, t->s->dbi[db], &key, &val, MDB_APPEND);
+        if (rc != MDB_KEYEXIST)
+            return rc ? st_err(t, rc, DB_NAMES[db]) : CL_OK;
+        *hint = false;
+    }
+    return st_put(t, db, k, kl, v, vl, 0);
+}
+
 int st_del(cl_txn *t, int db, const void *k, size_t kl, const void *v, size_t vl)
 {
     MDB_val key = {kl, (void *)k}, val = {vl, (void *)v};
@@ -189,6 +201,7 @@ static int txn_begin(cl_store *s, bool write, cl_txn **out)
         }
         break;
     }
+    t->ops_at_tail = true;
     if (write) {
         MDB_stat st;
         mdb_stat(t->txn, s->dbi[DB_SUPERSEDED], &st);
