@@ -68,6 +68,13 @@ static void test_bom_semicolon_tab_blank_lines(void **state)
     assert_int_equal(c->delim, '\t');
     assert_string_equal(cl_csv_cell(c, 1, 0), "Zoë");
     cl_csv_free(c);
+    /* spaces are data; old Mac CR line ends; a quoted field ending the file */
+    c = parse_ok("a,b\r  x ,\"\"\ry,\"last\"");
+    assert_int_equal(c->nrows, 3);
+    assert_string_equal(cl_csv_cell(c, 1, 0), "  x ");
+    assert_string_equal(cl_csv_cell(c, 1, 1), "");
+    assert_string_equal(cl_csv_cell(c, 2, 1), "last");
+    cl_csv_free(c);
     c = parse_ok("name\nonly\n"); /* one column, no delimiter at all */
     assert_int_equal(c->ncols, 1);
     assert_int_equal(c->nrows, 2);
