@@ -182,8 +182,9 @@ static int put_state(cl_txn *t, const unsigned char key[STATE_KEY_LEN], uint64_t
     v[36] = conflicted ? 1 : 0;
     if (len)
         memcpy(v + 37, value, len);
-    bool tail = t->rec.fresh; /* a new record's fields come after every existing key */
-    int rc = st_put_tail(t, DB_STATE, key, STATE_KEY_LEN, v, n, &tail);
+    /* a new record's fields usually come after every existing key */
+    int rc = t->rec.fresh ? st_put_tail(t, DB_STATE, key, STATE_KEY_LEN, v, n, &t->tail[DB_STATE])
+                          : st_put(t, DB_STATE, key, STATE_KEY_LEN, v, n, 0);
     if (v != stackbuf)
         free(v);
     return rc;
@@ -282,7 +283,7 @@ static int apply_op(cl_txn *t, const cl_op *op, const field_snapshot *snap, bool
     op_key(key, &op->origin, op->seq);
     rc = op_encode(&t->enc, op);
     if (!rc)
-        rc = st_put_tail(t, DB_OPS, key, sizeof key, t->enc.data, t->enc.len, &t->ops_at_tail);
+        rc = st_put_tail(t, DB_OPS, key, sizeof key, t->enc.data, t->enc.len, &t->tail[DB_OPS]);
     bool changed = false;
     if (!rc)
         rc = merge_field(t, op, snap, meta, &changed);

@@ -68,7 +68,7 @@ int idx_touch(cl_txn *t, const cl_record_id *id, const cl_op *op, cl_record_meta
         unsigned char k[1 + CL_RECORD_ID_LEN];
         k[0] = op->type;
         memcpy(k + 1, id->b, CL_RECORD_ID_LEN);
-        rc = st_put(t, DB_BYTYPE, k, sizeof k, "", 0, 0);
+        rc = st_put_tail(t, DB_BYTYPE, k, sizeof k, "", 0, &t->tail[DB_BYTYPE]);
     } else if (!rc && rc_->meta.type != op->type) {
         rc = cl_seterr(CL_EPROTO, "op for a record of another type");
     }
@@ -119,7 +119,8 @@ static int rebuild_search(cl_txn *t, const cl_record_id *id)
     if (!err)
         err = t->rec.meta.deleted || !text.len
                   ? st_del(t, DB_SEARCH, id->b, CL_RECORD_ID_LEN, NULL, 0)
-                  : st_put(t, DB_SEARCH, id->b, CL_RECORD_ID_LEN, text.data, text.len, 0);
+                  : t->rec.fresh ? st_put_tail(t, DB_SEARCH, id->b, CL_RECORD_ID_LEN, text.data, text.len, &t->tail[DB_SEARCH])
+                                 : st_put(t, DB_SEARCH, id->b, CL_RECORD_ID_LEN, text.data, text.len, 0);
     cl_buf_free(&text);
     return err;
 }
@@ -187,7 +188,9 @@ int idx_flush(cl_txn *t)
         v[18] = (unsigned char)(nc >> 24), v[19] = (unsigned char)(nc >> 16);
         v[20] = (unsigned char)(nc >> 8), v[21] = (unsigned char)nc;
         memcpy(v + REC_FIXED, r->due, DUE_LEN);
-        rc = st_put(t, DB_RECORDS, r->id.b, CL_RECORD_ID_LEN, v, REC_FIXED + (r->due[0] ? DUE_LEN : 0), 0);
+        size_t vl = REC_FIXED + (r->due[0] ? DUE_LEN : 0);
+        rc = r->fresh ? st_put_tail(t, DB_RECORDS, r->id.b, CL_RECORD_ID_LEN, v, vl, &t->tail[DB_RECORDS])
+                      : st_put(t, DB_RECORDS, r->id.b, CL_RECORD_ID_LEN, v, vl, 0);
     }
     r->loaded = false;
     return rc;

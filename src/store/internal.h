@@ -61,7 +61,7 @@ struct cl_txn {
     size_t superseded_count;   /* entries in DB_SUPERSEDED: 0 skips its lookups */
     record_cache rec;
     cl_buf enc;                /* scratch for encoding ops */
-    bool ops_at_tail;          /* this transaction's ops have been landing at the end of DB_OPS */
+    bool tail[DB_COUNT];       /* appends to this database have been landing at its end */
 };
 
 /* A field as read from the state: winner, and heads (all ops of the field no

@@ -201,7 +201,8 @@ static int txn_begin(cl_store *s, bool write, cl_txn **out)
         }
         break;
     }
-    t->ops_at_tail = true;
+    for (int i = 0; i < DB_COUNT; i++)
+        t->tail[i] = true;
     if (write) {
         MDB_stat st;
         mdb_stat(t->txn, s->dbi[DB_SUPERSEDED], &st);
