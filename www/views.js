@@ -89,9 +89,8 @@ async function interactionItem(i) {
 }
 
 export async function today() {
-  const [due, recent, contacts] = await Promise.all([get('/api/due'), get('/api/recent?limit=10'), listAll('contact')]);
-  const birthdays = contacts.map((c) => ({ c, n: nextBirthday(c.fields.birthday) }))
-    .filter((x) => x.n && x.n.days <= 30).sort((a, b) => a.n.days - b.n.days);
+  const [due, recent, bdays] = await Promise.all([get('/api/due'), get('/api/recent?limit=10'), get('/api/birthdays?days=30')]);
+  const birthdays = bdays.items.map((c) => ({ c, n: nextBirthday(c.fields.birthday) })).filter((x) => x.n);
   const addTask = submitForm(el('form', { class: 'inline', 'aria-label': 'Add a task' },
     el('label', {}, 'New task', el('input', { name: 'title', required: true, placeholder: 'Send the proposal to…', size: 34 })),
     el('label', {}, 'Due', el('input', { name: 'due', type: 'date', value: localDate() })),

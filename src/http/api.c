@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define LIST_DEFAULT 50
 #define LIST_MAX 1000
@@ -418,6 +419,106 @@ static int recent(struct mg_connection *conn, cl_http *h, const char *query)
     return st;
 }
 
+/* Contacts whose birthday comes within `days` (local calendar), soonest
+ * first, each with "in_days" added: the today view's reminder. */
+typedef struct bday {
+    int in_days;
+    cJSON *json;
+} bday;
+
+typedef struct bday_ctx {
+    cl_txn *t;
+    int horizon;
+    struct tm today;
+    bday *v;
+    size_t n, cap;
+} bday_ctx;
+
+/* Days from today to the next occurrence of MM-DD (Feb 29 falls on Mar 1 in
+ * other years: mktime normalises it); -1 when the date is not YYYY-MM-DD. */
+static int days_until(const struct tm *today, const char *date)
+{
+    int y, m, d;
+    char tail;
+    if (!date || sscanf(date, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 || m < 1 || m > 12 || d < 1 || d > 31)
+        return -1;
+    struct tm t0 = *today, t1 = {.tm_year = today->tm_year, .tm_mon = m - 1, .tm_mday = d, .tm_hour = 12, .tm_isdst = -1};
+    t0.tm_hour = 12, t0.tm_min = 0, t0.tm_sec = 0;
+    t0.tm_isdst = -1;
+    time_t a = mktime(&t0), b = mktime(&t1);
+    if (b < a) {
+        t1 = (struct tm){.tm_year = today->tm_year + 1, .tm_mon = m - 1, .tm_mday = d, .tm_hour = 12, .tm_isdst = -1};
+        b = mktime(&t1);
+    }
+    return (int)((b - a + 43200) / 86400);
+}
+
+static int bday_step(void *arg, const cl_record_id *id)
+{
+    bday_ctx *c = arg;
+    cl_record *r;
+    int rc = cl_record_load(c->t, id, &r);
+    if (rc)
+        return rc;
+    int in = days_until(&c->today, r->values[CL_F_BIRTHDAY]);
+    if (in >= 0 && in <= c->horizon) {
+        if (c->n == c->cap) {
+            size_t cap = c->cap ? c->cap * 2 : 16;
+            bday *v = realloc(c->v, cap * sizeof *v);
+            if (!v) {
+                cl_record_free(r);
+                return oom();
+            }
+            c->v = v, c->cap = cap;
+        }
+        cJSON *j = cl_json_record(r);
+        if (!j || !cJSON_AddNumberToObject(j, "in_days", in)) {
+            cJSON_Delete(j);
+            cl_record_free(r);
+            return oom();
+        }
+        c->v[c->n++] = (bday){in, j};
+    }
+    cl_record_free(r);
+    return CL_OK;
+}
+
+static int bday_cmp(const void *a, const void *b)
+{
+    return ((const bday *)a)->in_days - ((const bday *)b)->in_days;
+}
+
+static int birthdays(struct mg_connection *conn, cl_http *h, const char *query)
+{
+    char buf[32];
+    bday_ctx c = {.horizon = 30};
+    if (query_var(query, "days", buf, sizeof buf)) {
+        char *end;
+        long v = strtol(buf, &end, 10);
+        if (*end || v < 0 || v > 366)
+            return http_send_error(conn, 400, "invalid", "days must be a number from 0 to 366");
+        c.horizon = (int)v;
+    }
+    time_t now = (time_t)(cl_now_ms() / 1000);
+    localtime_r(&now, &c.today);
+    cJSON *items, *top = items_object(&items);
+    int rc = top ? cl_store_read(h->cfg.store, &c.t) : oom();
+    if (!rc)
+        rc = cl_query_list(c.t, CL_T_CONTACT, NULL, NULL, 0, bday_step, &c, NULL);
+    cl_txn_end(c.t);
+    if (c.n)
+        qsort(c.v, c.n, sizeof *c.v, bday_cmp);
+    for (size_t i = 0; i < c.n; i++)
+        if (rc || !cJSON_AddItemToArray(items, c.v[i].json)) {
+            cJSON_Delete(c.v[i].json);
+            rc = rc ? rc : oom();
+        }
+    free(c.v);
+    int st = rc ? http_send_cl_error(conn, rc) : http_send_json(conn, 200, top);
+    cJSON_Delete(top);
+    return st;
+}
+
 /* Records with open conflicts, every type (an addition for the Conflicts
  * view). A scan of the record metas: cheap next to loading records. */
 static int conflict_step(void *arg, const cl_record_id *id)
@@ -666,6 +767,8 @@ int http_api(struct mg_connection *conn, cl_http *h, const char *method, const c
         return get ? due(conn, h) : wrong_method(conn, "GET");
     if (!strcmp(p, "/recent"))
         return get ? recent(conn, h, query) : wrong_method(conn, "GET");
+    if (!strcmp(p, "/birthdays"))
+        return get ? birthdays(conn, h, query) : wrong_method(conn, "GET");
     if (!strcmp(p, "/conflicts"))
         return get ? conflicts(conn, h) : wrong_method(conn, "GET");
     if (!strcmp(p, "/status"))

@@ -148,6 +148,13 @@ req GET /api/due; expect 200 "b.items.length===0" "a done task is not due"
 req POST /api/records '{"type":"interaction","fields":{"kind":"call","summary":"old call","date":"2025-01-01"}}'
 req POST /api/records '{"type":"interaction","fields":{"kind":"lunch","summary":"new lunch","date":"2026-02-01T12:00:00Z"}}'
 req GET "/api/recent?limit=5"; expect 200 "b.items.length===2 && b.items[0].fields.summary==='new lunch'" "GET /api/recent: newest first"
+soon=$(date -d '+3 days' +%m-%d); today=$(date +%m-%d); later=$(date -d '+60 days' +%m-%d)
+req POST /api/records "{\"type\":\"contact\",\"fields\":{\"name\":\"Soon\",\"birthday\":\"1990-$soon\"}}"
+req POST /api/records "{\"type\":\"contact\",\"fields\":{\"name\":\"Today\",\"birthday\":\"1985-$today\"}}"
+req POST /api/records "{\"type\":\"contact\",\"fields\":{\"name\":\"Later\",\"birthday\":\"1970-$later\"}}"
+req GET "/api/birthdays?days=30"
+expect 200 "b.items.map(r=>r.fields.name).join()==='Today,Soon' && b.items[0].in_days===0 && b.items[1].in_days===3" "GET /api/birthdays: soonest first, within the horizon"
+req GET "/api/birthdays?days=400"; expect 400 "" "birthdays horizon over a year is 400"
 req DELETE /api/records/$TASK; expect 204 "" "DELETE is 204"
 [ -z "$BODY" ] || fail "204 with a body"
 req GET /api/records/$TASK; expect 404 "" "a deleted record is 404"
