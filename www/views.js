@@ -167,6 +167,12 @@ function displayValue(r, name, kind) {
   if (v === undefined || v === '') return el('span', { class: 'unset' }, 'add…');
   if (kind.startsWith('ref:')) return el('span', {}, '…');
   if (kind === 'bool') return v ? 'yes' : 'no';
+  if (name === 'birthday') {
+    const n = nextBirthday(v), born = new Date(v + 'T00:00:00');
+    if (!n || isNaN(born)) return String(v);
+    const when = n.days === 0 ? 'today 🎂' : n.days === 1 ? 'tomorrow' : `in ${n.days} days`;
+    return `${born.toLocaleDateString('en-GB', { day: 'numeric', month: 'long', year: 'numeric' })} · next ${when}`;
+  }
   if (kind === 'date') return `${sayDate(v)}  (${v})`;
   return String(v);
 }

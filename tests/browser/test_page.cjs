@@ -289,6 +289,18 @@ async function main() {
     ok('sync now asks the server to sync');
   }
 
+  // ----- a small laptop screen: 900 px wide, nothing cut off sideways
+  await page.setViewportSize({ width: 900, height: 700 });
+  for (const [hash, view] of [['#/today', 'today'], [`#/r/${dragos}`, 'r'], ['#/devices', 'devices']]) {
+    await go(page, hash, view);
+    const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+    check(wide <= 900, `${view} fits 900 px (scroll width ${wide})`);
+  }
+  await go(page, `#/r/${dragos}`, 'r');
+  await shot(page, 'narrow');
+  await page.setViewportSize({ width: 1280, height: 800 });
+  ok('works at 900 px wide');
+
   // ----- dark mode, and no errors in the console
   await page.emulateMedia({ colorScheme: 'dark' });
   await go(page, '#/today', 'today');
