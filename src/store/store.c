@@ -108,7 +108,10 @@ static int check_meta(cl_txn *t, void *arg)
 static int open_dbis(cl_store *s)
 {
     MDB_txn *txn;
-    int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+    int rc;
+    /* another process may grow the map at any moment: adopt its size */
+    while ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) == MDB_MAP_RESIZED)
+        mdb_env_set_mapsize(s->env, 0);
     if (rc)
         return st_err(NULL, rc, "open database");
     for (int i = 0; i < DB_COUNT; i++) {
