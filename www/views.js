@@ -312,7 +312,7 @@ export async function recordPage(params) {
   for (const [name, kind] of FIELDS[r.type]) {
     const dd = editable(r, name, kind, el('dd', {}));
     dl.append(el('dt', {}, name.replace('_', ' ')), dd);
-    for (const c of r.conflicts.filter((x) => x.field === name)) dd.after(el('dd', { style: 'grid-column: 2' }, conflictBox(r, c)));
+    for (const c of r.conflicts.filter((x) => x.field === name)) dd.after(el('dd', { class: 'conflict-row' }, conflictBox(r, c)));
   }
   const del = async () => {
     try {
@@ -399,7 +399,7 @@ export async function conflicts() {
   const res = await get('/api/conflicts');
   return el('section', {}, el('h1', {}, 'Conflicts'),
     el('p', { class: 'meta' }, 'When two devices change the same field without seeing each other’s change, both values are kept here until you choose.'),
-    res.items.length ? res.items.map((r) => el('div', { class: 'card', style: 'margin-bottom:12px' },
+    res.items.length ? res.items.map((r) => el('div', { class: 'card spaced' },
       el('h2', {}, link(r), el('span', { class: 'meta' }, ` ${r.type}`)), r.conflicts.map((c) => conflictBox(r, c))))
       : el('p', { class: 'empty', id: 'no-conflicts' }, 'No conflicts. Everything your devices wrote agrees.'));
 }

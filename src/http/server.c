@@ -38,6 +38,22 @@ static int send_body(struct mg_connection *conn, int status, const char *type, c
     return status;
 }
 
+/* The page itself: never cached (it carries the token), with its CSP. */
+static int send_page(struct mg_connection *conn, const char *type, const char *csp, const void *body, size_t len)
+{
+    char lenbuf[32];
+    snprintf(lenbuf, sizeof lenbuf, "%zu", len);
+    mg_response_header_start(conn, 200);
+    common_headers(conn);
+    mg_response_header_add(conn, "Content-Type", type, -1);
+    mg_response_header_add(conn, "Content-Security-Policy", csp, -1);
+    mg_response_header_add(conn, "Cache-Control", "no-store", -1);
+    mg_response_header_add(conn, "Content-Length", lenbuf, -1);
+    mg_response_header_send(conn);
+    mg_write(conn, body, len);
+    return 200;
+}
+
 int http_send_json(struct mg_connection *conn, int status, const cJSON *j)
 {
     char *s = cJSON_PrintUnformatted(j);
@@ -210,7 +226,15 @@ static int send_index(struct mg_connection *conn, const cl_http *h)
     }
     if (!b.data)
         return http_send_error(conn, 500, "out_of_memory", "out of memory");
-    int st = send_body(conn, 200, a->content_type, "no-store", b.data, b.len);
+    /* Only our own scripts, styles and connections (the websocket named
+     * explicitly: older browsers do not count ws: as 'self'). The Host was
+     * checked, so it is safe to repeat. */
+    char csp[512];
+    snprintf(csp, sizeof csp,
+             "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+             "connect-src 'self' ws://%.200s; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+             mg_get_header(conn, "Host"));
+    int st = send_page(conn, a->content_type, csp, b.data, b.len);
     cl_buf_free(&b);
     return st;
 }

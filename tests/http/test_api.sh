@@ -40,6 +40,10 @@ STATUS=$(curl -s -o "$WORK/index.html" -w '%{http_code}' "$U/")
 TOKEN=$(grep -o 'name="clientele-token" content="[a-z0-9]*"' "$WORK/index.html" | sed 's/.*content="//; s/"$//')
 [ ${#TOKEN} -ge 32 ] || fail "no token in the page"
 pass "GET / embeds a token"
+page_headers=$(curl -s -D - -o /dev/null "$U/")
+grep -qi "^content-security-policy: default-src 'self'" <<<"$page_headers" || fail "no CSP on the page: $page_headers"
+grep -qi '^cache-control: no-store' <<<"$page_headers" || fail "the page (with its token) may be cached"
+pass "the page has a CSP and is not cached"
 headers=$(curl -s -D - -o /dev/null "$U/app.js")
 grep -qi '^content-type: text/javascript' <<<"$headers" || fail "app.js content type: $headers"
 grep -qi '^cache-control: no-cache' <<<"$headers" || fail "app.js cache header"
