@@ -1,0 +1,245 @@
+/* The model: validation, search, due tasks, history. */
+#include "storeutil.h"
+
+#include <stdio.h>
+
+typedef struct fx {
+    char *dir[2];
+    cl_store *s[2];
+} fx;
+
+static int setup(void **state)
+{
+    fx *f = calloc(1, sizeof *f);
+    for (int i = 0; i < 2; i++) {
+        f->dir[i] = tu_tmpdir();
+        f->s[i] = tu_store(f->dir[i], (uint8_t)(i + 1));
+    }
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx *f = *state;
+    for (int i = 0; i < 2; i++) {
+        cl_store_close(f->s[i]);
+        tu_rmdir(f->dir[i]);
+        free(f->dir[i]);
+    }
+    free(f);
+    return 0;
+}
+
+static cl_record_id put(cl_store *s, uint8_t type, const cl_assign *a, size_t n)
+{
+    cl_record_id id;
+    int rc = cl_record_put(s, type, NULL, a, n, &id);
+    if (rc)
+        fprintf(stderr, "put: %s\n", cl_errmsg());
+    assert_int_equal(rc, CL_OK);
+    return id;
+}
+
+static void expect_refused(cl_store *s, uint8_t type, const char *field, const char *value, const char *msg)
+{
+    char before[65], after[65];
+    tu_digest(s, before);
+    cl_assign a[] = {{"name", "X"}, {"title", "T"}, {"summary", "S"}, {"kind", "note"}, {field, value}};
+    size_t n = sizeof a / sizeof a[0];
+    /* keep only fields the type has, besides the one under test */
+    cl_assign ok[5];
+    size_t k = 0;
+    for (size_t i = 0; i + 1 < n; i++)
+        if (cl_field_lookup(type, a[i].name) && strcmp(a[i].name, field))
+            ok[k++] = a[i];
+    ok[k++] = a[n - 1];
+    cl_record_id id;
+    assert_int_equal(cl_record_put(s, type, NULL, ok, k, &id), CL_EINVAL);
+    if (!strstr(cl_errmsg(), msg))
+        fprintf(stderr, "message was: %s\n", cl_errmsg());
+    assert_non_null(strstr(cl_errmsg(), msg));
+    tu_digest(s, after);
+    assert_string_equal(before, after);
+}
+
+static void bad_values_are_refused_with_their_reason(void **state)
+{
+    fx *f = *state;
+    cl_assign c[] = {{"name", "Acme"}};
+    cl_record_id co = put(f->s[0], CL_T_COMPANY, c, 1);
+    char coid[CL_RECORD_ID_TEXT];
+    cl_record_id_format(&co, coid);
+    expect_refused(f->s[0], CL_T_CONTACT, "birthday", "2026-02-30", "not a date");
+    expect_refused(f->s[0], CL_T_CONTACT, "email", "a@b", "not an email");
+    expect_refused(f->s[0], CL_T_CONTACT, "phone", "call me", "not a phone");
+    expect_refused(f->s[0], CL_T_CONTACT, "shoe", "44", "has no field 'shoe'");
+    expect_refused(f->s[0], CL_T_CONTACT, "referred_by", coid, "is a company, not a contact");
+    expect_refused(f->s[0], CL_T_CONTACT, "company", "aaaaaaaaaaaaaaaaaaaaaaaaaa", "no company");
+    expect_refused(f->s[0], CL_T_DEAL, "stage", "maybe", "not one of");
+    expect_refused(f->s[0], CL_T_DEAL, "amount", "1e6", "decimal");
+    expect_refused(f->s[0], CL_T_DEAL, "currency", "E", "ISO 4217");
+    expect_refused(f->s[0], CL_T_TASK, "done", "sometimes", "true or false");
+    expect_refused(f->s[0], CL_T_INTERACTION, "date", "yesterday", "ISO 8601");
+    expect_refused(f->s[0], CL_T_CONTACT, "notes", "bad \xff utf8", "UTF-8");
+    char big[300];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = 0;
+    expect_refused(f->s[0], CL_T_CONTACT, "name", big, "longer than");
+}
+
+static void values_are_normalised(void **state)
+{
+    fx *f = *state;
+    cl_assign a[] = {{"title", "Renewal"}, {"currency", "eur"}, {"stage", "Won"}, {"amount", "1200.50"}};
+    cl_record_id d = put(f->s[0], CL_T_DEAL, a, 4);
+    cl_assign t[] = {{"title", "Call"}, {"done", "yes"}};
+    cl_record_id task = put(f->s[0], CL_T_TASK, t, 2);
+    cl_assign c[] = {{"name", "Ion"}, {"tags", " vip ,, golf,"}, {"email", "  ion@x.ro "}};
+    cl_record_id ion = put(f->s[0], CL_T_CONTACT, c, 3);
+    cl_txn *tx;
+    cl_record *r;
+    assert_int_equal(cl_store_read(f->s[0], &tx), CL_OK);
+    assert_int_equal(cl_record_load(tx, &d, &r), CL_OK);
+    assert_string_equal(r->values[CL_F_CURRENCY], "EUR");
+    assert_string_equal(r->values[CL_F_STAGE], "won");
+    assert_string_equal(r->values[CL_F_AMOUNT], "1200.50");
+    cl_record_free(r);
+    assert_int_equal(cl_record_load(tx, &task, &r), CL_OK);
+    assert_string_equal(r->values[CL_F_DONE], "true");
+    cl_record_free(r);
+    assert_int_equal(cl_record_load(tx, &ion, &r), CL_OK);
+    assert_string_equal(r->values[CL_F_TAGS], "vip,golf");
+    assert_string_equal(r->values[CL_F_EMAIL], "ion@x.ro");
+    cl_record_free(r);
+    cl_txn_end(tx);
+}
+
+struct found {
+    int n;
+};
+
+static int count(void *ctx, const cl_record_id *id)
+{
+    (void)id;
+    ((struct found *)ctx)->n++;
+    return 0;
+}
+
+static int search(cl_store *s, uint8_t type, const char *q)
+{
+    cl_txn *t;
+    struct found fo = {0};
+    assert_int_equal(cl_store_read(s, &t), CL_OK);
+    assert_int_equal(cl_query_list(t, type, q, NULL, 0, count, &fo, NULL), CL_OK);
+    cl_txn_end(t);
+    return fo.n;
+}
+
+static void search_ignores_case_and_accents_and_finds_by_company(void **state)
+{
+    fx *f = *state;
+    cl_assign co[] = {{"name", "Société Générale"}};
+    cl_record_id sg = put(f->s[0], CL_T_COMPANY, co, 1);
+    char sgid[CL_RECORD_ID_TEXT];
+    cl_record_id_format(&sg, sgid);
+    cl_assign a[] = {{"name", "Dragoș Popescu"}, {"company", sgid}, {"notes", "Likes ÉCLAIRS"}};
+    put(f->s[0], CL_T_CONTACT, a, 3);
+    cl_assign b[] = {{"name", "Émile Zola"}, {"phone", "+33 1 23 45"}};
+    put(f->s[0], CL_T_CONTACT, b, 2);
+    assert_int_equal(search(f->s[0], CL_T_CONTACT, "dragos"), 1);
+    assert_int_equal(search(f->s[0], CL_T_CONTACT, "DRAGOȘ popescu"), 1);
+    assert_int_equal(search(f->s[0], CL_T_CONTACT, "zola"), 1);
+    assert_int_equal(search(f->s[0], CL_T_CONTACT, "emile"), 1);
+    assert_int_equal(search(f->s[0], CL_T_CONTACT, "eclairs"), 1);
+    assert_int_equal(search(f->s[0], CL_T_CONTACT, "generale"), 1); /* the company's name */
+    assert_int_equal(search(f->s[0], CL_T_CONTACT, "+33"), 1);
+    assert_int_equal(search(f->s[0], CL_T_CONTACT, "zola dragos"), 0); /* every word must match */
+    assert_int_equal(search(f->s[0], CL_T_CONTACT, ""), 2);
+    assert_int_equal(search(f->s[0], CL_T_COMPANY, "societe"), 1);
+}
+
+static int list_ids(void *ctx, const cl_record_id *id)
+{
+    cl_record_id **p = ctx;
+    *(*p)++ = *id;
+    return 0;
+}
+
+static void due_lists_open_tasks_up_to_today_oldest_first(void **state)
+{
+    fx *f = *state;
+    cl_assign a[] = {{"title", "late"}, {"due", "2020-05-01"}};
+    cl_assign b[] = {{"title", "later"}, {"due", "2021-01-01"}};
+    cl_assign c[] = {{"title", "future"}, {"due", "2999-01-01"}};
+    cl_assign d[] = {{"title", "done"}, {"due", "2020-01-01"}, {"done", "true"}};
+    cl_assign e[] = {{"title", "no date"}};
+    cl_record_id ib = put(f->s[0], CL_T_TASK, b, 2), ia = put(f->s[0], CL_T_TASK, a, 2);
+    put(f->s[0], CL_T_TASK, c, 2);
+    put(f->s[0], CL_T_TASK, d, 3);
+    put(f->s[0], CL_T_TASK, e, 1);
+    cl_record_id got[8], *p = got;
+    cl_txn *t;
+    assert_int_equal(cl_store_read(f->s[0], &t), CL_OK);
+    assert_int_equal(cl_query_due(t, list_ids, &p), CL_OK);
+    cl_txn_end(t);
+    assert_int_equal(p - got, 2);
+    assert_memory_equal(got[0].b, ia.b, CL_RECORD_ID_LEN);
+    assert_memory_equal(got[1].b, ib.b, CL_RECORD_ID_LEN);
+    /* deleting a task takes it off the list */
+    assert_int_equal(cl_record_delete(f->s[0], &ia), CL_OK);
+    p = got;
+    assert_int_equal(cl_store_read(f->s[0], &t), CL_OK);
+    assert_int_equal(cl_query_due(t, list_ids, &p), CL_OK);
+    cl_txn_end(t);
+    assert_int_equal(p - got, 1);
+}
+
+typedef struct changes {
+    char text[16][128];
+    int n;
+} changes;
+
+static int note_change(void *ctx, const cl_change *c)
+{
+    changes *ch = ctx;
+    if (ch->n < 16)
+        snprintf(ch->text[ch->n++], 128, "%s:%s>%s%s", c->field_name, c->from, c->to, c->concurrent ? "!" : "");
+    return 0;
+}
+
+static void history_keeps_every_change_and_marks_concurrent_ones(void **state)
+{
+    fx *f = *state;
+    cl_assign a[] = {{"name", "Ana"}};
+    cl_record_id id = put(f->s[0], CL_T_CONTACT, a, 1);
+    push_all(f->s[0], f->s[1]);
+    cl_assign x[] = {{"phone", "111"}}, y[] = {{"phone", "222"}};
+    assert_int_equal(cl_record_put(f->s[0], CL_T_CONTACT, &id, x, 1, NULL), CL_OK);
+    assert_int_equal(cl_record_put(f->s[1], CL_T_CONTACT, &id, y, 1, NULL), CL_OK);
+    push_all(f->s[0], f->s[1]);
+    push_all(f->s[1], f->s[0]);
+    changes ch = {0};
+    cl_txn *t;
+    assert_int_equal(cl_store_read(f->s[0], &t), CL_OK);
+    assert_int_equal(cl_history(t, &id, note_change, &ch), CL_OK);
+    cl_txn_end(t);
+    assert_int_equal(ch.n, 3);
+    assert_string_equal(ch.text[0], "name:>Ana");
+    /* the second phone write did not see the first */
+    assert_true((!strcmp(ch.text[1], "phone:>111") && !strcmp(ch.text[2], "phone:111>222!")) ||
+                (!strcmp(ch.text[1], "phone:>222") && !strcmp(ch.text[2], "phone:222>111!")));
+}
+
+int main(void)
+{
+    setenv("CLIENTELE_NOSYNC", "1", 1);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(bad_values_are_refused_with_their_reason, setup, teardown),
+        cmocka_unit_test_setup_teardown(values_are_normalised, setup, teardown),
+        cmocka_unit_test_setup_teardown(search_ignores_case_and_accents_and_finds_by_company, setup, teardown),
+        cmocka_unit_test_setup_teardown(due_lists_open_tasks_up_to_today_oldest_first, setup, teardown),
+        cmocka_unit_test_setup_teardown(history_keeps_every_change_and_marks_concurrent_ones, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
