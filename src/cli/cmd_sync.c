@@ -71,6 +71,8 @@ static cJSON *peer_json(const cl_peer *p)
     when(p->last_sync_ms, t);
     cJSON_AddItemToObject(o, "last_sync", p->last_sync_ms ? cJSON_CreateString(t) : cJSON_CreateNull());
     cJSON_AddItemToObject(o, "last_error", p->last_error[0] ? cJSON_CreateString(p->last_error) : cJSON_CreateNull());
+    when(p->next_attempt_ms, t);
+    cJSON_AddItemToObject(o, "next_attempt", p->next_attempt_ms ? cJSON_CreateString(t) : cJSON_CreateNull());
     cJSON_AddNumberToObject(o, "sent", (double)p->last_sent);
     cJSON_AddNumberToObject(o, "received", (double)p->last_received);
     return o;
@@ -104,6 +106,10 @@ static void print_peers_text(const cl_peer *p, size_t np, const cl_pending *q, s
                    (unsigned long long)p[i].last_received);
         if (p[i].last_error[0])
             printf("  last error: %s", p[i].last_error);
+        if (p[i].next_attempt_ms) {
+            when(p[i].next_attempt_ms, t);
+            printf("  next attempt %s", t);
+        }
         putchar('\n');
     }
     if (nq)
