@@ -51,7 +51,8 @@ typedef struct cl_sync_result {
     char peer_name[CL_PEER_NAME_MAX + 1];
     uint64_t sent, received;   /* ops */
     uint64_t bytes_sent, bytes_received;
-    uint64_t ms;
+    uint64_t ms;               /* the whole sync */
+    uint64_t handshake_ms;     /* of which: TCP connect and TLS handshake */
 } cl_sync_result;
 
 /* Sync once with the peer at addr ("HOST:PORT"; NULL: the peer's stored

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <arpa/inet.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -203,6 +204,8 @@ int cl_conn_connect(const cl_identity *me, const char *addr, const cl_device_id 
 int cl_conn_accept(const cl_identity *me, int fd, int timeout_ms, cl_conn **out)
 {
     cl_conn *c;
+    int one = 1; /* small frames must not wait for delayed ACKs (Nagle) */
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     int rc = conn_new(me, fd, true, timeout_ms, &c);
     if (!rc)
         rc = handshake(c, c->ip[0] ? c->ip : "peer");
@@ -242,9 +245,13 @@ int cl_conn_send(cl_conn *c, uint8_t type, const void *payload, size_t len)
 {
     if (len > CL_FRAME_MAX)
         return cl_seterr(CL_EINVAL, "frame over the limit");
-    unsigned char hdr[CL_FRAME_HDR];
-    cl_frame_header(hdr, type, len);
-    int rc = write_all(c, hdr, sizeof hdr);
+    unsigned char small[CL_FRAME_HDR + 1024];
+    cl_frame_header(small, type, len);
+    if (len <= sizeof small - CL_FRAME_HDR) { /* one TLS record for a small frame */
+        memcpy(small + CL_FRAME_HDR, payload, len);
+        return write_all(c, small, CL_FRAME_HDR + len);
+    }
+    int rc = write_all(c, small, CL_FRAME_HDR);
     return rc ? rc : write_all(c, payload, len);
 }
 

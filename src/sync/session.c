@@ -396,6 +396,7 @@ int cl_sync_once(cl_store *s, const cl_identity *me, const char *addr,
         snprintf(where, sizeof where, "%s", addr);
     session ss = {.s = s, .me = me};
     rc = cl_conn_connect(me, where, expect, is_paired, s, SYNC_TIMEOUT_MS, &ss.c);
+    res->handshake_ms = cl_mono_ms() - start;
     if (!rc) {
         rc = client_session(&ss);
         res->peer = *cl_conn_peer(ss.c);
