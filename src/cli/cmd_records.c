@@ -121,6 +121,23 @@ static int cmd_get(cli *c, int argc, char **argv)
     return rc ? cli_fail() : EXIT_OK;
 }
 
+/* End of a listing command: with --json print {"items":[…]}; takes items. */
+static int finish_items(int rc, bool json, cJSON *items)
+{
+    if (!rc && json) {
+        cJSON *top = cJSON_CreateObject();
+        if (top && cJSON_AddItemToObject(top, "items", items)) {
+            items = NULL;
+            rc = cl_json_print(top);
+        } else {
+            rc = cl_seterr(CL_ENOMEM, "out of memory");
+        }
+        cJSON_Delete(top);
+    }
+    cJSON_Delete(items);
+    return rc ? cli_fail() : EXIT_OK;
+}
+
 typedef struct list_out {
     cl_txn *t;
     bool json;
@@ -178,15 +195,7 @@ static int cmd_list(cli *c, int argc, char **argv)
     if ((rc = cl_store_read(c->store, &o.t)) == CL_OK)
         rc = cl_query_list(o.t, type, query, NULL, limit, list_one, &o, NULL);
     cl_txn_end(o.t);
-    if (!rc && json) {
-        cJSON *top = cJSON_CreateObject();
-        cJSON_AddItemToObject(top, "items", o.items);
-        o.items = NULL;
-        rc = cl_json_print(top);
-        cJSON_Delete(top);
-    }
-    cJSON_Delete(o.items);
-    return rc ? cli_fail() : EXIT_OK;
+    return finish_items(rc, json, o.items);
 }
 
 static int cmd_rm(cli *c, int argc, char **argv)
@@ -247,15 +256,7 @@ static int cmd_history(cli *c, int argc, char **argv)
     if ((rc = cl_store_read(c->store, &t)) == CL_OK)
         rc = cl_history(t, &id, history_one, &o);
     cl_txn_end(t);
-    if (!rc && json) {
-        cJSON *top = cJSON_CreateObject();
-        cJSON_AddItemToObject(top, "items", o.items);
-        o.items = NULL;
-        rc = cl_json_print(top);
-        cJSON_Delete(top);
-    }
-    cJSON_Delete(o.items);
-    return rc ? cli_fail() : EXIT_OK;
+    return finish_items(rc, json, o.items);
 }
 
 static int cmd_due(cli *c, int argc, char **argv)
@@ -271,15 +272,7 @@ static int cmd_due(cli *c, int argc, char **argv)
     if ((rc = cl_store_read(c->store, &o.t)) == CL_OK)
         rc = cl_query_due(o.t, list_one, &o);
     cl_txn_end(o.t);
-    if (!rc && json) {
-        cJSON *top = cJSON_CreateObject();
-        cJSON_AddItemToObject(top, "items", o.items);
-        o.items = NULL;
-        rc = cl_json_print(top);
-        cJSON_Delete(top);
-    }
-    cJSON_Delete(o.items);
-    return rc ? cli_fail() : EXIT_OK;
+    return finish_items(rc, json, o.items);
 }
 
 static int cmd_digest(cli *c, int argc, char **argv)

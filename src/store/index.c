@@ -79,17 +79,6 @@ int idx_touch(cl_txn *t, const cl_record_id *id, const cl_op *op, cl_record_meta
     return CL_OK;
 }
 
-static int field_value(cl_txn *t, const cl_record_id *id, uint8_t field, cl_field_state *st)
-{
-    unsigned char key[STATE_KEY_LEN];
-    MDB_val v;
-    state_key(key, id, field);
-    int rc = st_get(t, DB_STATE, key, sizeof key, &v);
-    if (rc)
-        return rc;
-    return state_decode(v.mv_data, v.mv_size, field, st);
-}
-
 static int rebuild_search(cl_txn *t, const cl_record_id *id)
 {
     cl_buf text = {0};
@@ -139,11 +128,11 @@ static int rebuild_due(cl_txn *t, const cl_record_id *id)
     cl_field_state st;
     int rc = CL_OK;
     bool open = !r->meta.deleted;
-    if (open && !(rc = field_value(t, id, CL_F_DONE, &st)))
+    if (open && !(rc = cl_txn_field(t, id, CL_F_DONE, &st)))
         open = !(st.value_len == 4 && !memcmp(st.value, "true", 4));
     if (rc && rc != CL_ENOTFOUND)
         return rc;
-    rc = open ? field_value(t, id, CL_F_DUE, &st) : CL_ENOTFOUND;
+    rc = open ? cl_txn_field(t, id, CL_F_DUE, &st) : CL_ENOTFOUND;
     if (rc && rc != CL_ENOTFOUND)
         return rc;
     if (!rc && st.value_len >= DUE_LEN) {
