@@ -242,6 +242,32 @@ static int field_list(uint8_t type, char *out, size_t cap)
     return CL_OK;
 }
 
+/* The header cell j, trimmed and lowercased, into h. */
+static void header_name(const cl_csv *c, size_t j, char *h, size_t cap)
+{
+    snprintf(h, cap, "%s", cl_csv_cell(c, 0, j));
+    trim(h);
+    for (char *p = h; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+}
+
+/* Another type whose fields the whole header names: a hint for the user who
+ * forgot --type. 0 when none. */
+static uint8_t fitting_type(const cl_csv *c, uint8_t not)
+{
+    for (uint8_t t = 1; t <= CL_T_MAX; t++) {
+        bool fits = t != not;
+        for (size_t j = 0; fits && j < c->ncols; j++) {
+            char h[128];
+            header_name(c, j, h, sizeof h);
+            fits = !*h || !strcmp(h, "id") || cl_field_lookup(t, h);
+        }
+        if (fits)
+            return t;
+    }
+    return 0;
+}
+
 /* Map header cells to fields: names are matched ignoring case and spaces. */
 static int read_header(csv_import *ci, const char *name)
 {
@@ -251,10 +277,7 @@ static int read_header(csv_import *ci, const char *name)
         return cl_seterr(CL_ENOMEM, "out of memory");
     for (size_t j = 0; j < c->ncols; j++) {
         char h[128], list[512];
-        snprintf(h, sizeof h, "%s", cl_csv_cell(c, 0, j));
-        trim(h);
-        for (char *p = h; *p; p++)
-            *p = (char)tolower((unsigned char)*p);
+        header_name(c, j, h, sizeof h);
         if (!*h)
             continue; /* "name,email," as spreadsheets write: must stay empty */
         if (!strcmp(h, "id")) {
@@ -264,6 +287,10 @@ static int read_header(csv_import *ci, const char *name)
             continue;
         }
         if (!(ci->cols[j] = cl_field_lookup(ci->type, h))) {
+            uint8_t other = fitting_type(c, ci->type);
+            if (other)
+                return cl_seterr(CL_EINVAL, "%s: line %zu: %s has no field '%s' (the header fits --type %s)",
+                                 name, c->line[0], cl_type_name(ci->type), h, cl_type_name(other));
             field_list(ci->type, list, sizeof list);
             return cl_seterr(CL_EINVAL, "%s: line %zu: %s has no field '%s' (the header names fields: id, %s)",
                              name, c->line[0], cl_type_name(ci->type), h, list);

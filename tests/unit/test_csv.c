@@ -216,6 +216,8 @@ static void test_error_refuses_whole_file(void **state)
     /* an unknown column, a missing required value, a bad id */
     assert_int_equal(import(f->s, 0, "name,shoe_size\nA,42\n", &r), CL_EINVAL);
     assert_non_null(strstr(cl_errmsg(), "line 1: contact has no field 'shoe_size'"));
+    assert_int_equal(import(f->s, 0, "id,title,stage,amount\n,Big deal,lead,100\n", &r), CL_EINVAL);
+    assert_non_null(strstr(cl_errmsg(), "the header fits --type deal"));
     assert_int_equal(import(f->s, 0, "name,email\nA,a@x.example\n,b@x.example\n", &r), CL_EINVAL);
     assert_non_null(strstr(cl_errmsg(), "line 3"));
     assert_int_equal(import(f->s, 0, "id,name\nnot-an-id,A\n", &r), CL_EINVAL);
