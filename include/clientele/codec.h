@@ -88,8 +88,10 @@ void cl_vcards_free(cl_vcard *cards, size_t n);
  * by its exact name or creates it; a card for an organisation becomes a
  * company). A card whose UID is the id of an existing record of its type
  * updates the fields the card has; a UID that is a record id unknown here
- * creates the record with that id; other UIDs are not kept. A value a field
- * refuses (an email without '@') is kept in notes with a notice. */
+ * creates the record with that id; other UIDs are not kept. A card without
+ * such a UID that matches a record by exact name (and, for a contact, the
+ * same email or phone) only fills that record's empty fields. A value a
+ * field refuses (an email without '@') is kept in notes with a notice. */
 int cl_vcard_import(cl_store *s, const char *data, size_t len, const cl_import_opts *o,
                     cl_import_result *res);
 /* Write the records of type (contact or company) that are not deleted as

@@ -276,6 +276,27 @@ static int dup_prepare(imp *m)
     return rc ? rc : cl_query_list(m->t, CL_T_CONTACT, NULL, NULL, 0, dup_step, m, NULL);
 }
 
+int imp_same_contact(imp *m, const char *name, const char *email, const char *phone, cl_record_id *id)
+{
+    const char *values[] = {email, phone};
+    static const uint8_t fields[] = {CL_F_EMAIL, CL_F_PHONE};
+    cl_buf v = {0};
+    char key[512];
+    int rc = dup_prepare(m), found = 0;
+    for (size_t i = 0; i < 2 && !rc && !found; i++) {
+        if (!values[i] || !*values[i])
+            continue;
+        dup_key(fields[i], values[i], key, sizeof key);
+        const cl_record_id *other = *key ? idmap_get(m->dups, key) : NULL;
+        if (other && !(rc = field_text(m->t, other, CL_F_NAME, &v)) && !strcmp((char *)v.data, name)) {
+            *id = *other;
+            found = 1;
+        }
+    }
+    cl_buf_free(&v);
+    return rc ? rc : found ? CL_OK : CL_ENOTFOUND;
+}
+
 /* Report the first other contact sharing this one's email or phone. */
 static int dup_check(imp *m, size_t line, const cl_record_id *id)
 {

@@ -36,6 +36,10 @@ int imp_find_label(imp *m, uint8_t type, const char *label, cl_record_id *id);
 /* The company named exactly name, created when there is none. */
 int imp_company(imp *m, const char *name, cl_record_id *id);
 
+/* A contact that is very likely the same person: exactly this name and the
+ * same email or phone (compared as for duplicates). CL_ENOTFOUND if none. */
+int imp_same_contact(imp *m, const char *name, const char *email, const char *phone, cl_record_id *id);
+
 /* Create or update a record (cl_txn_record_put), count it as created, updated
  * or unchanged, remember its label, and for a new contact report a possible
  * duplicate (same email or phone as another contact). *out (may be NULL)

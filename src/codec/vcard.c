@@ -909,12 +909,18 @@ typedef struct vcard_import {
     cl_import_result *res;
 } vcard_import;
 
-/* The record a card updates: the one its UID names (when of the same type),
- * or for an organisation the company of that exact name. NULL: a new one. */
-static int card_target(imp *m, const cl_vcard *c, uint8_t type, cl_record_id *id, cl_record_id **out)
+/* The record a card updates: the one its UID names (when of the same type).
+ * Without a UID of ours, a card that is very likely a record here already —
+ * a company of that exact name, a contact of that exact name with the same
+ * email or phone — only fills that record's empty fields (*fill_only): a
+ * second import of the same phone export neither duplicates nor overwrites
+ * what was typed since. NULL: a new record. */
+static int card_target(imp *m, const cl_vcard *c, uint8_t type, cl_record_id *id, cl_record_id **out,
+                       bool *fill_only)
 {
     cl_record_meta meta;
     *out = NULL;
+    *fill_only = false;
     if (c->uid && cl_record_id_parse(c->uid, id) == CL_OK) {
         int rc = cl_txn_record(m->t, id, &meta);
         if (rc == CL_ENOTFOUND || (!rc && meta.type == type)) {
@@ -923,15 +929,35 @@ static int card_target(imp *m, const cl_vcard *c, uint8_t type, cl_record_id *id
         }
         if (rc)
             return rc;
-        return imp_notice(m, c->line, "UID %s is a %s, not a %s: imported as a new record", c->uid,
-                          cl_type_name(meta.type), cl_type_name(type));
-    }
-    if (type == CL_T_COMPANY) {
-        int rc = imp_find_label(m, CL_T_COMPANY, c->values[CL_F_NAME], id);
-        if (rc && rc != CL_ENOTFOUND)
+        if ((rc = imp_notice(m, c->line, "UID %s is a %s, not a %s: imported as a new record", c->uid,
+                             cl_type_name(meta.type), cl_type_name(type))))
             return rc;
-        *out = rc ? NULL : id;
     }
+    int rc = type == CL_T_COMPANY
+                 ? imp_find_label(m, CL_T_COMPANY, c->values[CL_F_NAME], id)
+                 : imp_same_contact(m, c->values[CL_F_NAME], c->values[CL_F_EMAIL], c->values[CL_F_PHONE], id);
+    if (rc && rc != CL_ENOTFOUND)
+        return rc;
+    *out = rc ? NULL : id;
+    *fill_only = !rc;
+    return CL_OK;
+}
+
+/* Drop the assignments of fields the record has a value for already. */
+static int only_empty(imp *m, const cl_record_id *id, cl_assign *a, size_t *n)
+{
+    cl_record *r;
+    int rc = cl_record_load(m->t, id, &r);
+    if (rc)
+        return rc;
+    size_t k = 0;
+    for (size_t i = 0; i < *n; i++) {
+        const cl_field_def *f = cl_field_lookup(r->type, a[i].name);
+        if (f && !r->values[f->id])
+            a[k++] = a[i];
+    }
+    *n = k;
+    cl_record_free(r);
     return CL_OK;
 }
 
@@ -1012,8 +1038,9 @@ static int import_card(imp *m, cl_vcard *c)
 {
     uint8_t type = c->org ? CL_T_COMPANY : CL_T_CONTACT;
     cl_record_id id, *idp;
+    bool fill_only;
     char company[CL_RECORD_ID_TEXT], referrer[CL_RECORD_ID_TEXT];
-    int rc = card_target(m, c, type, &id, &idp);
+    int rc = card_target(m, c, type, &id, &idp, &fill_only);
     if (!rc)
         rc = card_notes(m, c, type);
     if (!rc && type == CL_T_CONTACT)
@@ -1029,6 +1056,8 @@ static int import_card(imp *m, cl_vcard *c)
         if (v && *v)
             a[n].name = defs[i].name, a[n++].value = v;
     }
+    if (fill_only && (rc = only_empty(m, idp, a, &n)))
+        return rc;
     for (size_t w = 0; w < c->nwarnings && !rc; w++)
         rc = imp_notice(m, c->line, "%s: %s", c->values[CL_F_NAME], c->warnings[w]);
     return rc ? rc : imp_put(m, c->line, type, idp, a, n, NULL);

@@ -101,14 +101,20 @@ cl e get "$id" --json | grep -q '"conflicts":\[{' || fail "restored folder lost 
 pass "a conflict survives backup and restore (equal digests)"
 
 # ----- CSV: duplicates, update by id, merge -----
-expect_exit 0 cl a import "$DATA/google.vcf"
+expect_exit 0 cl a import "$DATA/google.vcf"   # the same cards again: found, not duplicated
+[ -z "$ERR" ] || fail "re-importing the same cards: $ERR"
+[ "$(cl a list contact --query "Ana María" | wc -l)" -eq 1 ] || fail "re-import duplicated Ana"
+printf 'name,email\nAnita Duplicate,ANA.PEREZ@gmail.com\n' >"$WORK/dup.csv"
+expect_exit 0 cl a import "$WORK/dup.csv"
 echo "$ERR" | grep -q "possible duplicate of [a-z0-9]* (same email)" || fail "no duplicate reported: $ERR"
-first=$(cl a list contact --query "Ana María" | head -1 | cut -d' ' -f1)
-second=$(cl a list contact --query "Ana María" | tail -1 | cut -d' ' -f1)
-[ "$first" != "$second" ] || fail "expected two Anas"
+first=$(cl a list contact --query "Ana María" | cut -d' ' -f1)
+second=$(cl a list contact --query "Anita Duplicate" | cut -d' ' -f1)
+[ -n "$first" ] && [ -n "$second" ] && [ "$first" != "$second" ] || fail "expected two Anas"
+echo "$ERR" | grep -q "possible duplicate of $first (same email)" || fail "duplicate of the wrong one: $ERR"
 task=$(cl a put task title="Call Ana" contact="$second")
 expect_exit 0 cl a merge "$first" "$second"
-[ "$(cl a list contact --query "Ana María" | wc -l)" -eq 1 ] || fail "merge left two Anas"
+expect_exit 1 cl a get "$second"   # deleted by the merge
+[ "$(cl a list contact --query "Anita Duplicate" | cut -d' ' -f1)" = "$first" ] || fail "merge: the name is not kept in notes"
 cl a get "$task" | grep -q "contact: $first" || fail "the task did not move to the kept contact"
 printf 'id,phone\n%s,+34 600 000 000\n' "$first" >"$WORK/upd.csv"
 expect_exit 0 cl a import "$WORK/upd.csv"

@@ -324,13 +324,46 @@ static void test_import_all_samples(void **state)
     has(contacts, "CATEGORIES:myContacts,Fair 2025\r\n");
     free(contacts);
     free(companies);
-    /* foreign cards carry no clientele UID: importing one again makes a new
-     * contact, reported as a possible duplicate of the first */
+    /* foreign cards carry no UID of ours: importing them again finds the
+     * records by name (and email or phone) and changes nothing */
+    char d1[65], d2[65];
+    tu_digest(f->s, d1);
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(import_sample(f->s, samples[i], &r), CL_OK);
+        assert_int_equal(r.created, 0);
+        assert_int_equal(r.duplicates, 0);
+        cl_import_result_free(&r);
+    }
+    tu_digest(f->s, d2);
+    assert_string_equal(d1, d2);
+}
+
+/* What was typed since the first import is not overwritten by a second one;
+ * what was left empty is filled. */
+static void test_reimport_fills_only_empty_fields(void **state)
+{
+    fixture *f = *state;
+    cl_import_result r = {0};
     assert_int_equal(import_sample(f->s, "outlook.vcf", &r), CL_OK);
-    assert_int_equal(r.created, 1);
-    assert_int_equal(r.duplicates, 1);
-    has(r.notices[0], "outlook.vcf: line 1: Jürgen Müller: possible duplicate of ");
     cl_import_result_free(&r);
+    char *before = export(f->s, CL_T_CONTACT);
+    char *uid = strstr(before, "UID:");
+    assert_non_null(uid);
+    char idtext[CL_RECORD_ID_TEXT];
+    snprintf(idtext, sizeof idtext, "%.26s", uid + 4);
+    free(before);
+    cl_record_id id;
+    assert_int_equal(cl_record_id_parse(idtext, &id), CL_OK);
+    cl_assign edit[] = {{"phone", "+49 30 999999"}, {"title", ""}};
+    assert_int_equal(cl_record_put(f->s, CL_T_CONTACT, &id, edit, 2, NULL), CL_OK);
+    assert_int_equal(import_sample(f->s, "outlook.vcf", &r), CL_OK);
+    assert_int_equal(r.created, 0);
+    assert_int_equal(r.updated, 1);
+    cl_import_result_free(&r);
+    char *after = export(f->s, CL_T_CONTACT);
+    has(after, "TEL;VALUE=text:+49 30 999999\r\n");
+    has(after, "TITLE:Geschäftsführer\r\n");
+    free(after);
 }
 
 static void test_export_reimport_updates_by_uid(void **state)
@@ -439,6 +472,7 @@ int main(void)
         cmocka_unit_test(test_malformed_syntax),
         cmocka_unit_test_setup_teardown(test_malformed_files_change_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_import_all_samples, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reimport_fills_only_empty_fields, setup, teardown),
         cmocka_unit_test_setup_teardown(test_export_reimport_updates_by_uid, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_lines_fold_and_unfold, setup, teardown),
         cmocka_unit_test_setup_teardown(test_duplicate_reported, setup, teardown),
