@@ -2,9 +2,11 @@
 #include "store/internal.h"
 
 #include <errno.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static const char *const DB_NAMES[DB_COUNT] = {
     "meta", "ops", "vv", "state", "heads", "superseded", "records",
@@ -124,6 +126,50 @@ static int open_dbis(cl_store *s)
     return rc ? st_err(NULL, rc, "open database") : CL_OK;
 }
 
+/* LMDB maps data.mdb and reads its pages in place: a file shorter than the
+ * pages its meta page names (cut short by a bad copy or a damaged file
+ * system) would kill the first read with SIGBUS. Refuse it instead. Files
+ * only grow and a writer writes pages before the meta page that names them,
+ * so a file in use by other processes always passes. */
+static int check_file_size(cl_store *s, const char *dir)
+{
+    MDB_envinfo info;
+    MDB_stat st;
+    mdb_filehandle_t fd;
+    struct stat fs;
+    if (mdb_env_info(s->env, &info) || mdb_env_stat(s->env, &st) || mdb_env_get_fd(s->env, &fd) ||
+        fstat(fd, &fs))
+        return CL_OK; /* nothing to compare: LMDB answers on its own */
+    unsigned long long need = ((unsigned long long)info.me_last_pgno + 1) * st.ms_psize;
+    if ((unsigned long long)fs.st_size < need)
+        return cl_seterr(CL_ECORRUPT,
+                         "%s/data.mdb is damaged: it has %lld bytes where its pages need %llu (cut short?); "
+                         "restore the folder from a backup", dir, (long long)fs.st_size, need);
+    return CL_OK;
+}
+
+/* An empty data.mdb is a file cut to nothing, not a new book: LMDB would
+ * quietly start an empty database in it, and this device would then number
+ * its new ops from 1 again, ops that peers already hold under the same
+ * numbers. A process creating the folder right now leaves the file empty for
+ * an instant only (it writes the meta pages under LMDB's lock): look again
+ * for a moment before calling it damaged. */
+static int check_not_empty(const char *dir)
+{
+    char path[4200];
+    struct stat fs;
+    snprintf(path, sizeof path, "%s/data.mdb", dir);
+    for (int i = 0; i < 20; i++) {
+        if (stat(path, &fs) || fs.st_size > 0)
+            return CL_OK;
+        struct timespec ts = {0, 50 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    return cl_seterr(CL_ECORRUPT,
+                     "%s is empty (cut short?): restore it from a backup, or move the folder away and start "
+                     "a new device in a new folder (clientele init)", path);
+}
+
 int cl_store_open(const char *dir, const cl_device_id *self, cl_store **out)
 {
     cl_store *s = calloc(1, sizeof *s);
@@ -133,7 +179,12 @@ int cl_store_open(const char *dir, const cl_device_id *self, cl_store **out)
     }
     s->self = *self;
     pthread_rwlock_init(&s->resize, NULL);
-    int rc = mdb_env_create(&s->env);
+    int rc = check_not_empty(dir);
+    if (rc) {
+        cl_store_close(s);
+        return rc;
+    }
+    rc = mdb_env_create(&s->env);
     if (!rc) rc = mdb_env_set_maxdbs(s->env, DB_COUNT);
     if (!rc) rc = mdb_env_set_mapsize(s->env, initial_mapsize());
     if (!rc) rc = mdb_env_set_maxreaders(s->env, 256);
@@ -149,7 +200,7 @@ int cl_store_open(const char *dir, const cl_device_id *self, cl_store **out)
         cl_store_close(s);
         return rc;
     }
-    if ((rc = open_dbis(s)) || (rc = cl_store_update(s, check_meta, NULL))) {
+    if ((rc = check_file_size(s, dir)) || (rc = open_dbis(s)) || (rc = cl_store_update(s, check_meta, NULL))) {
         cl_store_close(s);
         return rc;
     }
