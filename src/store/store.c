@@ -116,6 +116,18 @@ static int open_dbis(cl_store *s)
         mdb_env_set_mapsize(s->env, 0);
     if (rc)
         return st_err(NULL, rc, "open database");
+    /* Named databases are keys of LMDB's main one, and every clientele
+     * folder has "meta" from its first open: entries without it are another
+     * program's LMDB file, which must not be written into. */
+    MDB_dbi main_db;
+    MDB_stat ms;
+    MDB_val k = {4, (void *)"meta"}, v;
+    if (!mdb_dbi_open(txn, NULL, 0, &main_db) && !mdb_stat(txn, main_db, &ms) && ms.ms_entries > 0 &&
+        mdb_get(txn, main_db, &k, &v) == MDB_NOTFOUND) {
+        mdb_txn_abort(txn);
+        return cl_seterr(CL_ECORRUPT, "%s holds an LMDB database of another program, not a clientele book",
+                         s->dir);
+    }
     for (int i = 0; i < DB_COUNT; i++) {
         if ((rc = mdb_dbi_open(txn, DB_NAMES[i], MDB_CREATE, &s->dbi[i]))) {
             mdb_txn_abort(txn);
