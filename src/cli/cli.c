@@ -151,8 +151,14 @@ static int make_dirs(const char *dir)
 static int open_store(cli *c)
 {
     int rc = make_dirs(c->dir);
-    if (!rc)
-        rc = cl_identity_load(c->dir, true, &c->ident);
+    /* A new key only for a new folder: next to an existing book a missing
+     * key is damage to report, not a reason to become another device. */
+    char db[PATH_MAX + 16];
+    snprintf(db, sizeof db, "%s/data.mdb", c->dir);
+    bool fresh = access(db, F_OK) != 0;
+    if (!rc && (rc = cl_identity_load(c->dir, fresh, &c->ident)) == CL_ENOTFOUND && !fresh)
+        rc = cl_seterr(CL_ENOTFOUND, "%s holds a book but its device key key.pem is missing: restore key.pem "
+                       "from a backup of this folder", c->dir);
     if (!rc)
         rc = cl_store_open(c->dir, cl_identity_device(c->ident), &c->store);
     return rc;
