@@ -100,6 +100,10 @@ static int add_fn(cl_txn *t, void *arg)
                 copy_str(p.addr, sizeof p.addr, o, "addr");
                 cJSON_Delete(o);
             }
+            char host[CL_PEER_ADDR_MAX + 1];
+            uint16_t port;
+            if (cl_addr_parse(p.addr, host, sizeof host, &port)) /* it told no port: only its IP is known */
+                p.addr[0] = 0;
         }
     } else if (rc) {
         return rc;

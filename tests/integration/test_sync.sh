@@ -55,8 +55,9 @@ echo "$ERR" | grep -q "not paired" || fail "unexpected refusal text: $ERR"
 [ "$(cl x list company | grep -c Acme)" = 0 ] || fail "a's data leaked to an unpaired device"
 cl a peer list | grep -q "intruder" || fail "the attempt is not listed as pending"
 cl a peer list | grep -A1 pending | grep -q "$(cl x id)" || fail "pending request lacks the device id"
-# accepting the request pairs it
+# accepting the request pairs it (x does not listen: no address to keep, only its IP was seen)
 cl a peer add "$(cl x id)" >/dev/null
+cl a peer list --json | grep -q '"addr":"127.0.0.1"' && fail "an address without a port was kept"
 cl x sync >/dev/null
 [ "$(cl a list company | grep -c 'Should not pass')" = 1 ] || fail "accepted device could not sync"
 pass "unpaired device refused, listed as pending, accepted with peer add"
