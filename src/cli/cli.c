@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <lmdb.h>
+#include <civetweb.h>
 #include <mbedtls/version.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -206,15 +207,15 @@ static void print_version(void)
 {
     char mbed[32];
     mbedtls_version_get_string(mbed);
-    printf("clientele %s (LMDB %d.%d.%d, mbedTLS %s, cJSON %s)\n", CLIENTELE_VERSION, MDB_VERSION_MAJOR,
-           MDB_VERSION_MINOR, MDB_VERSION_PATCH, mbed, cJSON_Version());
+    printf("clientele %s (LMDB %d.%d.%d, mbedTLS %s, civetweb %s, cJSON %s)\n", CLIENTELE_VERSION,
+           MDB_VERSION_MAJOR, MDB_VERSION_MINOR, MDB_VERSION_PATCH, mbed, mg_version(), cJSON_Version());
 }
 
 int cli_main(int argc, char **argv)
 {
     const char *data = NULL;
     int i = 1;
-    for (; i < argc && !strncmp(argv[i], "--", 2); i++) {
+    for (; i < argc && argv[i][0] == '-'; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             print_overview();
             return EXIT_OK;
