@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -308,6 +309,14 @@ static int grow_map(cl_store *s)
     return CL_OK;
 }
 
+/* LMDB reports a short write of its pages as EIO: on a file system with no
+ * room left, that is a full disk, and the user should be told so. */
+static bool no_room(const char *dir)
+{
+    struct statvfs v;
+    return statvfs(dir, &v) == 0 && (unsigned long long)v.f_bavail * v.f_frsize < (1ull << 20);
+}
+
 int cl_store_update(cl_store *s, int (*fn)(cl_txn *t, void *arg), void *arg)
 {
     for (;;) {
@@ -321,7 +330,9 @@ int cl_store_update(cl_store *s, int (*fn)(cl_txn *t, void *arg), void *arg)
         if (!rc) {
             int mrc = mdb_txn_commit(t->txn);
             t->txn = NULL;
-            if (mrc)
+            if (mrc == EIO && no_room(s->dir))
+                rc = cl_seterr(CL_EFULL, "commit: disk full (no room left for %s)", s->dir);
+            else if (mrc)
                 rc = st_err(t, mrc, "commit");
         }
         bool retry = rc == CL_EFULL && t->map_full;
