@@ -40,6 +40,8 @@ async function render({ keepScroll = false } = {}) {
   if (job !== rendering) return; // a newer render won
   // The user started typing while the data loaded: keep their editor.
   if (keepScroll && busy()) { pending = true; return; }
+  // Same data, same page: leave the DOM (and the pointer, focus, selection) alone.
+  if (keepScroll && main.firstElementChild?.isEqualNode(node)) return;
   main.replaceChildren(node);
   for (const a of document.querySelectorAll('[data-nav]')) {
     if (a.dataset.nav === name) a.setAttribute('aria-current', 'page');

@@ -148,7 +148,7 @@ async function main() {
   await page.fill('form[aria-label="Add a task"] input[name=title]', 'Call back about the discount');
   await page.click('form[aria-label="Add a task"] button[type=submit]');
   await page.waitForFunction(() => document.getElementById('due-list')?.textContent.includes('Call back about the discount'), null, { timeout: WAIT });
-  await page.check('input[aria-label="Done: Send the proposal"]');
+  await page.click('input[aria-label="Done: Send the proposal"]');
   await page.waitForFunction(() => !document.getElementById('due-list')?.textContent.includes('Send the proposal'), null, { timeout: WAIT });
   const due = await api(page, 'GET', '/api/due');
   check(due.items.length === 1 && due.items[0].fields.title === 'Call back about the discount', 'API agrees the task is done');
