@@ -969,6 +969,16 @@ static int w1(const opts *o, const char *self)
 out:
     if (sv.pid)
         serve_stop(&sv, &serve_anon, &serve_file);
+    if (fail) { /* what A's serve process said, before its folder goes */
+        char log[PATH_MAX + 16], line[512];
+        snprintf(log, sizeof log, "%s.log", A);
+        FILE *lf = fopen(log, "r");
+        while (lf && fgets(line, sizeof line, lf))
+            if (!strstr(line, " info: synced with"))
+                fprintf(stderr, "serve A: %s", line);
+        if (lf)
+            fclose(lf);
+    }
     free(noop), free(hs), free(after), free(cliv), free(proc);
     sampler_stop = 1;
     pthread_join(th, NULL);
