@@ -236,7 +236,27 @@ function editable(r, name, kind, dd) {
   return dd;
 }
 
+// One device deleted the record while another edited it. Deleting supersedes
+// both heads; keeping is a delete followed by a restore (both ordinary writes).
+function deletedConflictBox(r, c) {
+  const lf = r.fields.name !== undefined ? 'name' : r.fields.title !== undefined ? 'title' : 'summary';
+  const deleter = c.value === '1' ? c : c.winner;
+  const act = async (keepIt) => {
+    try {
+      await api('DELETE', `/api/records/${r.id}`);
+      if (keepIt) await api('PATCH', `/api/records/${r.id}`, { fields: { [lf]: r.fields[lf] } });
+      toast(keepIt ? `Kept ${label(r)}` : `Deleted ${label(r)}`);
+      refresh();
+    } catch (e) { toast(e.message, { bad: true }); }
+  };
+  return el('div', { class: 'conflict', dataset: { field: 'deleted' } },
+    el('div', {}, `Device ${shortDev(deleter.device)} deleted this record (${sayDate(deleter.at)}) while another device changed it.`),
+    el('div', { class: 'choice' }, el('button', { type: 'button', onclick: () => act(true) }, 'Keep the record'),
+      el('button', { type: 'button', class: 'danger', onclick: () => act(false) }, 'Delete it')));
+}
+
 function conflictBox(r, c) {
+  if (c.field === 'deleted') return deletedConflictBox(r, c);
   const keep = async (value) => {
     try {
       await api('PATCH', `/api/records/${r.id}`, { fields: { [c.field]: value } });
@@ -314,6 +334,7 @@ export async function recordPage(params) {
     dl.append(el('dt', {}, name.replace('_', ' ')), dd);
     for (const c of r.conflicts.filter((x) => x.field === name)) dd.after(el('dd', { class: 'conflict-row' }, conflictBox(r, c)));
   }
+  const lifeConflicts = r.conflicts.filter((x) => x.field === 'deleted').map((c) => conflictBox(r, c));
   const del = async () => {
     try {
       await api('DELETE', `/api/records/${r.id}`);
@@ -346,6 +367,7 @@ export async function recordPage(params) {
       ['contact', 'company', 'deal'].includes(r.type) ? el('button', { type: 'button', onclick: () => openLog({ [r.type]: r.id, company: r.type === 'contact' ? r.fields.company : undefined }) }, 'Log interaction') : null,
       el('span', { class: 'spacer' }),
       el('button', { type: 'button', class: 'danger', onclick: del }, 'Delete')),
+    lifeConflicts,
     el('h2', {}, 'Details'), el('div', { class: 'card' }, dl),
     related, addTaskForm(r),
     el('h2', {}, 'Timeline'), await timeline(r));

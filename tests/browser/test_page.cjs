@@ -225,6 +225,15 @@ async function main() {
   check(after.conflicts.length === 0 && after.fields.phone === '+40 700 000 002', 'conflict resolved to the kept value');
   ok('a conflict made by two writers shows both values; one click keeps one');
 
+  // delete on one device, delete-and-restore on another: keep the record
+  execFileSync(MAKE_CONFLICT, [data, acme, 'deleted', 'Acme Ltd', '']);
+  await page.waitForSelector('.conflict[data-field=deleted]', { timeout: WAIT });
+  await page.click('.conflict[data-field=deleted] button:has-text("Keep the record")');
+  await page.waitForSelector('#no-conflicts', { timeout: WAIT });
+  const acmeNow = await api(page, 'GET', `/api/records/${acme}`);
+  check(acmeNow.deleted === false && acmeNow.conflicts.length === 0, 'the record was kept');
+  ok('a delete that raced an edit is resolved by keeping the record');
+
   // ----- deals: pipeline, totals per currency, late promises stand out
   await go(page, '#/deals', 'deals');
   const addDeal = async (title, stage, amount, currency, promised) => {

@@ -3,6 +3,8 @@
  * op of DIR, both then set FIELD of RECORD without seeing each other, and the
  * second device's op is applied to DIR.
  *   make_conflict DIR RECORD FIELD VALUE_HERE VALUE_OTHER
+ * FIELD "deleted": the other device deletes the record while this one deletes
+ * and restores it (naming it VALUE_HERE): a conflict on the hidden field.
  * Exit 0 on success; the error on stderr otherwise. */
 #include "clientele/model.h"
 #include "clientele/net.h"
@@ -90,10 +92,20 @@ static int run(const char *dir, const char *rec, const char *field, const char *
         cl_txn_end(t);
     }
     cl_assign fa = {field, here}, fb = {field, other};
-    if (!rc)
-        rc = cl_record_put(b, m.type, &id, &fb, 1, NULL);
-    if (!rc)
-        rc = cl_record_put(a, m.type, &id, &fa, 1, NULL);
+    if (!strcmp(field, "deleted")) { /* the other device deletes; here deletes and restores */
+        cl_assign lbl = {cl_field_by_id(m.type, cl_type_label_field(m.type))->name, here};
+        if (!rc)
+            rc = cl_record_delete(b, &id);
+        if (!rc)
+            rc = cl_record_delete(a, &id);
+        if (!rc)
+            rc = cl_record_put(a, m.type, &id, &lbl, 1, NULL);
+    } else {
+        if (!rc)
+            rc = cl_record_put(b, m.type, &id, &fb, 1, NULL);
+        if (!rc)
+            rc = cl_record_put(a, m.type, &id, &fa, 1, NULL);
+    }
     if (!rc && !(rc = all_ops(b, &bid, &o)))
         rc = cl_store_apply(a, o.v, o.n, NULL);
     ops_free(&o);

@@ -175,6 +175,12 @@ req GET /api/conflicts; expect 200 "b.items.length===1 && b.items[0].id==='$DRAG
 req GET /api/status; expect 200 "b.conflicts===1" "status counts conflicts"
 req PATCH /api/records/$DRAGOS '{"fields":{"phone":"+40 2"}}'; expect 200 "b.conflicts.length===0 && b.fields.phone==='+40 2'" "resolving = PATCH the kept value"
 
+"$MAKE_CONFLICT" "$WORK/a" "$ACME" deleted "Acme Ltd" "" || fail "make_conflict (deleted) failed"
+req GET /api/records/$ACME
+expect 200 "b.conflicts.length===1 && b.conflicts[0].field==='deleted'" "delete vs restore on two devices is a conflict"
+req DELETE /api/records/$ACME; expect 204 "" "resolve it: delete…"
+req PATCH /api/records/$ACME '{"fields":{"name":"Acme Ltd"}}'; expect 200 "b.conflicts.length===0 && b.deleted===false" "…and restore: no conflict left"
+
 # ----- devices
 req GET /api/status
 expect 200 "b.device_id===\"$(cl a id)\" && b.name==='laptop' && b.op_count>10 && Array.isArray(b.peers) && Array.isArray(b.pending) && typeof b.can_sync==='boolean'" "GET /api/status"
