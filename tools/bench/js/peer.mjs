@@ -68,16 +68,22 @@ function fsyncTree(dir) {
 // ----- frames over a socket -----
 class Conn {
   constructor(sock) {
-    this.sock = sock; this.bytes = 0; this.buf = Buffer.alloc(0); this.waiters = []; this.frames = [];
-    sock.on('data', (d) => { this.bytes += d.length; this.buf = Buffer.concat([this.buf, d]); this.pump(); });
+    this.sock = sock; this.bytes = 0; this.chunks = []; this.have = 0; this.waiters = []; this.frames = [];
+    sock.on('data', (d) => { this.bytes += d.length; this.chunks.push(d); this.have += d.length; this.pump(); });
     sock.on('error', () => {});
   }
+  // Joins the chunks only once a whole frame is there (no quadratic copying).
   pump() {
-    while (this.buf.length >= 4) {
-      const len = this.buf.readUInt32BE(0);
-      if (this.buf.length < 4 + len) break;
-      const f = this.buf.subarray(4, 4 + len);
-      this.buf = this.buf.subarray(4 + len);
+    for (;;) {
+      if (this.have < 4) return;
+      if (this.chunks[0].length < 4) this.chunks = [Buffer.concat(this.chunks)];
+      const len = this.chunks[0].readUInt32BE(0);
+      if (this.have < 4 + len) return;
+      const all = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
+      const f = all.subarray(4, 4 + len);
+      const rest = all.subarray(4 + len);
+      this.chunks = rest.length ? [rest] : [];
+      this.have = rest.length;
       if (this.waiters.length) this.waiters.shift()(f); else this.frames.push(f);
     }
   }
