@@ -11,7 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-#define LIST_DEFAULT 50
+#define LIST_DEFAULT 200
 #define LIST_MAX 1000
 #define STOP 2 /* a callback's "enough": not an error */
 
@@ -168,9 +168,9 @@ static int list_params(const char *query, uint8_t *type, char *q, size_t qn, lis
     if (query_var(query, "limit", buf, sizeof buf)) {
         char *end;
         long v = strtol(buf, &end, 10);
-        if (*end || v < 1 || v > LIST_MAX)
-            return cl_seterr(CL_EINVAL, "limit must be a number from 1 to %d, not '%s'", LIST_MAX, buf);
-        c->limit = (size_t)v;
+        if (*end || v < 1)
+            return cl_seterr(CL_EINVAL, "limit must be a positive number, not '%s'", buf);
+        c->limit = v > LIST_MAX ? LIST_MAX : (size_t)v; /* more pages follow through "next" */
     }
     *has_cursor = query_var(query, "cursor", buf, sizeof buf) && buf[0];
     if (*has_cursor && (rc = cl_record_id_parse(buf, cursor)))

@@ -118,6 +118,7 @@ req GET "/api/records?q=x"; expect 400 "b.error.code==='invalid'" "list without 
 req GET "/api/records?type=planet"; expect 400 "" "list of unknown type is 400"
 req GET "/api/records?type=company&limit=0"; expect 400 "" "limit 0 is 400"
 req GET "/api/records?type=company&limit=abc"; expect 400 "" "limit not a number is 400"
+req GET "/api/records?type=company&limit=100000"; expect 200 "Array.isArray(b.items)" "a huge limit is capped, not refused"
 req GET "/api/records?type=company&cursor=zzz"; expect 400 "" "bad cursor is 400"
 req GET "/api/records?type=company&q=$(head -c 2000 /dev/zero | tr '\0' a)"; expect 400 "" "an overlong search is 400, not everything"
 req GET "/api/recent?limit=5x"; expect 400 "" "recent with a bad limit is 400"
