@@ -295,6 +295,7 @@ static int apply_op(cl_txn *t, const cl_op *op, const field_snapshot *snap, bool
     vv->seq = op->seq;
     vv->dirty = true;
 
+    bool first_write = !(t->rec.written & (1u << op->field));
     t->rec.written |= 1u << op->field;
     if (op->hlc > meta->updated)
         meta->updated = op->hlc;
@@ -304,6 +305,14 @@ static int apply_op(cl_txn *t, const cl_op *op, const field_snapshot *snap, bool
     if (changed) {
         if (op->field == CL_F_DELETED)
             meta->deleted = op->value_len == 1 && op->value[0] == '1';
+        if (idx_searchable(op->field) && t->rec.fresh && first_write && !t->rec.search_from_state) {
+            /* a new record's text grows field by field: no need to read it back */
+            if (op->value_len && ((rc = cl_fold(&t->search_text, op->value, op->value_len)) ||
+                                  (rc = cl_buf_put_u8(&t->search_text, '\n'))))
+                return rc;
+        } else if (idx_searchable(op->field)) {
+            t->rec.search_from_state = true;
+        }
         if (idx_searchable(op->field) || op->field == CL_F_DELETED)
             t->rec.search_dirty = true;
         if (op->type == CL_T_TASK && (op->field == CL_F_DUE || op->field == CL_F_DONE || op->field == CL_F_DELETED))

@@ -59,6 +59,7 @@ int idx_touch(cl_txn *t, const cl_record_id *id, const cl_op *op, cl_record_meta
     if (rc)
         return rc;
     memset(rc_, 0, sizeof *rc_);
+    cl_buf_reset(&t->search_text);
     rc_->id = *id;
     rc = st_record_get(t, id, &rc_->meta, rc_->due);
     if (rc == CL_ENOTFOUND) {
@@ -108,8 +109,7 @@ static int rebuild_search(cl_txn *t, const cl_record_id *id)
     if (!err)
         err = t->rec.meta.deleted || !text.len
                   ? st_del(t, DB_SEARCH, id->b, CL_RECORD_ID_LEN, NULL, 0)
-                  : t->rec.fresh ? st_put_tail(t, DB_SEARCH, id->b, CL_RECORD_ID_LEN, text.data, text.len, &t->tail[DB_SEARCH])
-                                 : st_put(t, DB_SEARCH, id->b, CL_RECORD_ID_LEN, text.data, text.len, 0);
+                  : st_put(t, DB_SEARCH, id->b, CL_RECORD_ID_LEN, text.data, text.len, 0);
     cl_buf_free(&text);
     return err;
 }
@@ -163,7 +163,12 @@ int idx_flush(cl_txn *t)
     if (!r->loaded)
         return CL_OK;
     int rc = CL_OK;
-    if (r->search_dirty)
+    if (r->search_dirty && r->fresh && !r->search_from_state)
+        rc = r->meta.deleted || !t->search_text.len
+                 ? st_del(t, DB_SEARCH, r->id.b, CL_RECORD_ID_LEN, NULL, 0)
+                 : st_put_tail(t, DB_SEARCH, r->id.b, CL_RECORD_ID_LEN, t->search_text.data, t->search_text.len,
+                               &t->tail[DB_SEARCH]);
+    else if (r->search_dirty)
         rc = rebuild_search(t, &r->id);
     if (!rc && r->due_dirty)
         rc = rebuild_due(t, &r->id);

@@ -43,6 +43,7 @@ typedef struct vv_entry {
 typedef struct record_cache {
     bool loaded, dirty, search_dirty, due_dirty;
     bool fresh;                /* created in this transaction: fields not in `written` are empty */
+    bool search_from_state;    /* the search text must be rebuilt from the state */
     uint32_t written;          /* fields written since it was loaded */
     cl_record_id id;
     cl_record_meta meta;
@@ -61,6 +62,7 @@ struct cl_txn {
     size_t superseded_count;   /* entries in DB_SUPERSEDED: 0 skips its lookups */
     record_cache rec;
     cl_buf enc;                /* scratch for encoding ops */
+    cl_buf search_text;        /* a fresh record's search text, built as its fields arrive */
     bool tail[DB_COUNT];       /* appends to this database have been landing at its end */
 };
 

@@ -293,6 +293,7 @@ void cl_txn_end(cl_txn *t)
     pthread_rwlock_unlock(&t->s->resize);
     free(t->vv);
     cl_buf_free(&t->enc);
+    cl_buf_free(&t->search_text);
     free(t);
 }
 
