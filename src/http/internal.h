@@ -10,6 +10,9 @@
 
 /* Hard limit on a request body: a record is at most a few hundred KiB. */
 #define HTTP_MAX_BODY (1024 * 1024)
+/* An oversized body up to this size is read and dropped so that the client
+ * sees the 413 (see too_large in server.c); beyond it the connection closes. */
+#define HTTP_DRAIN_MAX (64ll * 1024 * 1024)
 /* Open pages listening to /api/events. Each websocket holds one of civetweb's
  * worker threads, so they are capped well below HTTP_THREADS: the API must
  * always have threads left. */

@@ -144,6 +144,27 @@ static bool is_safe_method(const char *m)
 
 /* ------------------------------------------------------------ bodies */
 
+/* Refuse a body over HTTP_MAX_BODY with 413. A client that sends its whole
+ * body before reading the answer (most HTTP libraries) would see a broken
+ * pipe instead of the 413 if we closed at once, so a body of sane size is
+ * read and dropped first; a client that asked "Expect: 100-continue" has sent
+ * nothing yet and gets the answer straight away (unless we started reading:
+ * then civetweb has told it to continue). */
+static int too_large(struct mg_connection *conn, bool started)
+{
+    const struct mg_request_info *ri = mg_get_request_info(conn);
+    bool waiting = mg_get_header(conn, "Expect") && !started;
+    if (!waiting && ri->content_length <= HTTP_DRAIN_MAX) {
+        char scratch[16384];
+        long long total = 0;
+        int r;
+        while (total <= HTTP_DRAIN_MAX && (r = mg_read(conn, scratch, sizeof scratch)) > 0)
+            total += r;
+    }
+    mg_disable_keep_alive(conn); /* what was not read must not be taken for a request */
+    return http_send_error(conn, 413, "too_large", "request body over %d bytes", HTTP_MAX_BODY);
+}
+
 /* Read the whole body into a malloc'd NUL-terminated buffer, refusing more
  * than HTTP_MAX_BODY before reading it when the length is announced. Returns
  * 0 or the HTTP status it sent. */
@@ -152,10 +173,8 @@ static int read_body(struct mg_connection *conn, char **out, size_t *len)
     const struct mg_request_info *ri = mg_get_request_info(conn);
     *out = NULL;
     *len = 0;
-    if (ri->content_length > HTTP_MAX_BODY) {
-        mg_disable_keep_alive(conn); /* the rest of the body is not read */
-        return http_send_error(conn, 413, "too_large", "request body over %d bytes", HTTP_MAX_BODY);
-    }
+    if (ri->content_length > HTTP_MAX_BODY)
+        return too_large(conn, false);
     size_t cap = ri->content_length > 0 ? (size_t)ri->content_length + 1 : 4096, n = 0;
     char *b = malloc(cap);
     if (!b)
@@ -165,8 +184,7 @@ static int read_body(struct mg_connection *conn, char **out, size_t *len)
             char *nb = cap > HTTP_MAX_BODY ? NULL : realloc(b, cap * 2);
             if (!nb) {
                 free(b);
-                mg_disable_keep_alive(conn);
-                return http_send_error(conn, 413, "too_large", "request body over %d bytes", HTTP_MAX_BODY);
+                return cap > HTTP_MAX_BODY ? too_large(conn, true) : http_send_error(conn, 500, "out_of_memory", "out of memory");
             }
             b = nb;
             cap *= 2;
@@ -178,8 +196,7 @@ static int read_body(struct mg_connection *conn, char **out, size_t *len)
     }
     if (n > HTTP_MAX_BODY) {
         free(b);
-        mg_disable_keep_alive(conn);
-        return http_send_error(conn, 413, "too_large", "request body over %d bytes", HTTP_MAX_BODY);
+        return too_large(conn, true);
     }
     b[n] = 0;
     *out = b;

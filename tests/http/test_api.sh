@@ -103,6 +103,12 @@ expect 413 "b.error.message.length>0" "oversized body is 413"
 req POST /api/records '' --data-binary "@$WORK/big" -H 'Transfer-Encoding: chunked'
 expect 413 "" "oversized chunked body is 413"
 [ "$(digest)" = "$D1" ] || fail "oversized chunked body stored something"
+# 10 MB: announced with Expect (answered at once), sent blindly (read, dropped, answered), chunked
+head -c $((10 * 1024 * 1024)) /dev/zero | tr '\0' 'a' >"$WORK/huge"
+req POST /api/records '' --data-binary "@$WORK/huge" -H 'Content-Type: application/json'; expect 413 "" "10 MB body with Expect: 100-continue is 413"
+req POST /api/records '' --data-binary "@$WORK/huge" -H 'Expect:'; expect 413 "" "10 MB body sent without waiting is 413 (not a broken pipe)"
+req POST /api/records '' --data-binary "@$WORK/huge" -H 'Transfer-Encoding: chunked'; expect 413 "" "10 MB chunked body is 413"
+[ "$(digest)" = "$D1" ] || fail "a huge body stored something"
 pass "refused requests stored nothing (digest unchanged)"
 
 # ----- read, list, search, pagination
