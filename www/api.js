@@ -24,6 +24,8 @@ export async function api(method, path, body) {
   try { data = await res.json(); } catch { /* not JSON: reported below */ }
   if (!res.ok) {
     const e = data?.error;
+    if (res.status === 403 && method !== 'GET') // the server's secret changed (another data folder?)
+      throw new ApiError(403, 'denied', 'This page is out of date for the running clientele: reload it (Ctrl+R); what you typed is still here.');
     throw new ApiError(res.status, e?.code ?? 'error', e?.message ?? `the server answered ${res.status}`);
   }
   return data;

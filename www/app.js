@@ -76,10 +76,15 @@ async function status() {
 }
 
 // Live updates: the server says "changed" when any process wrote the folder.
+let connectedOnce = false;
 function connect(delay = 500) {
   const live = document.getElementById('live');
   const ws = new WebSocket(`ws://${location.host}/api/events`);
-  ws.onopen = () => { live.className = 'live on'; live.textContent = 'live'; delay = 500; };
+  ws.onopen = () => {
+    live.className = 'live on'; live.textContent = 'live'; delay = 500;
+    if (connectedOnce) refresh(); // changes made while we were away
+    connectedOnce = true;
+  };
   ws.onmessage = (m) => {
     let msg; try { msg = JSON.parse(m.data); } catch { return; }
     if (msg.type === 'changed') refresh();
