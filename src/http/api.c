@@ -390,30 +390,46 @@ static int recent_step(void *arg, const cl_record_id *id)
     return CL_OK;
 }
 
+int http_recent(cl_txn *t, size_t limit, cl_record ***out, size_t *n)
+{
+    recent_ctx c = {.t = t, .limit = limit, .best = calloc(limit ? limit : 1, sizeof(cl_record *))};
+    int rc = c.best ? cl_query_list(t, CL_T_INTERACTION, NULL, NULL, 0, recent_step, &c, NULL) : oom();
+    if (rc) {
+        for (size_t i = 0; i < c.n; i++)
+            cl_record_free(c.best[i]);
+        free(c.best);
+        c.best = NULL, c.n = 0;
+    }
+    *out = c.best;
+    *n = c.n;
+    return rc;
+}
+
 static int recent(struct mg_connection *conn, cl_http *h, const char *query)
 {
     char buf[32];
-    recent_ctx c = {.limit = 10};
+    size_t limit = 10, n = 0;
     if (query_var(query, "limit", buf, sizeof buf)) {
         char *end;
         long v = strtol(buf, &end, 10);
         if (*end || v < 1 || v > 200)
             return http_send_error(conn, 400, "invalid", "limit must be a number from 1 to 200");
-        c.limit = (size_t)v;
+        limit = (size_t)v;
     }
-    c.best = calloc(c.limit, sizeof *c.best);
+    cl_record **best = NULL;
+    cl_txn *t = NULL;
     cJSON *items, *top = items_object(&items);
-    int rc = top && c.best ? cl_store_read(h->cfg.store, &c.t) : oom();
+    int rc = top ? cl_store_read(h->cfg.store, &t) : oom();
     if (!rc)
-        rc = cl_query_list(c.t, CL_T_INTERACTION, NULL, NULL, 0, recent_step, &c, NULL);
-    cl_txn_end(c.t);
-    for (size_t i = 0; i < c.n; i++) {
-        cJSON *j = rc ? NULL : cl_json_record(c.best[i]);
+        rc = http_recent(t, limit, &best, &n);
+    cl_txn_end(t);
+    for (size_t i = 0; i < n; i++) {
+        cJSON *j = rc ? NULL : cl_json_record(best[i]);
         if (!rc && !(j && cJSON_AddItemToArray(items, j)))
             rc = oom();
-        cl_record_free(c.best[i]);
+        cl_record_free(best[i]);
     }
-    free(c.best);
+    free(best);
     int st = rc ? http_send_cl_error(conn, rc) : http_send_json(conn, 200, top);
     cJSON_Delete(top);
     return st;

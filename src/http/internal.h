@@ -3,6 +3,7 @@
 #define CLIENTELE_HTTP_INTERNAL_H
 
 #include "clientele/http.h"
+#include "clientele/model.h"
 
 #include <civetweb.h>
 #include <cjson/cJSON.h>
@@ -54,5 +55,16 @@ int http_send_empty(struct mg_connection *conn, int status);
  * the request body (NUL-terminated, len bytes; NULL for none). */
 int http_api(struct mg_connection *conn, cl_http *h, const char *method, const char *path,
              const char *query, const char *body, size_t len);
+
+/* The `limit` interactions with the newest date, newest first. *out holds
+ * *n records owned by the caller (cl_record_free each, then free(*out)). */
+int http_recent(cl_txn *t, size_t limit, cl_record ***out, size_t *n);
+
+/* ----- the today view rendered on the server (today.c) ----- */
+
+/* Append to out an HTML fragment of the today view (open due tasks, recent
+ * interactions) for the page's first paint, before its scripts run: GET /
+ * shows what is due even to a client that runs no JavaScript. */
+int http_today_html(cl_store *s, cl_buf *out);
 
 #endif

@@ -224,25 +224,50 @@ static void asset_etag(const struct cl_asset *a, char out[24])
     snprintf(out, 24, "\"%016llx\"", (unsigned long long)x);
 }
 
-/* The page with the CSRF token in its meta tag. The token is public to our
- * own origin only: another site can neither read this page nor the header. */
+/* The page with the CSRF token in its meta tag and the today view already
+ * in <main>. The token is public to our own origin only: another site can
+ * neither read this page nor set the header. */
+/* The today view, or a placeholder when it cannot be read (the script will
+ * then say what failed). */
+static int put_today(const cl_http *h, cl_buf *b)
+{
+    cl_buf part = {0};
+    int rc = http_today_html(h->cfg.store, &part);
+    rc = rc ? cl_buf_puts(b, "<p class=\"muted\">Loading…</p>") : cl_buf_put(b, part.data, part.len);
+    cl_buf_free(&part);
+    return rc;
+}
+
+static int fill_index(const cl_http *h, const char *html, size_t len, cl_buf *b)
+{
+    static const char tok[] = "__CLIENTELE_TOKEN__", today[] = "__CLIENTELE_TODAY__";
+    const char *end = html + len;
+    int rc = CL_OK;
+    while (!rc && html < end) {
+        const char *t = strstr(html, tok), *d = strstr(html, today);
+        const char *at = t && (!d || t < d) ? t : d;
+        if (!at)
+            return cl_buf_put(b, html, (size_t)(end - html));
+        rc = cl_buf_put(b, html, (size_t)(at - html));
+        if (!rc && at == t)
+            rc = cl_buf_puts(b, h->token);
+        else if (!rc)
+            rc = put_today(h, b);
+        html = at + (at == t ? sizeof tok : sizeof today) - 1;
+    }
+    return rc;
+}
+
 static int send_index(struct mg_connection *conn, const cl_http *h)
 {
     const struct cl_asset *a = find_asset("/index.html");
     if (!a)
         return http_send_error(conn, 500, "missing", "index.html is not compiled in");
-    static const char mark[] = "__CLIENTELE_TOKEN__";
-    const char *html = (const char *)a->data, *at = strstr(html, mark);
     cl_buf b = {0};
-    if (at) {
-        cl_buf_put(&b, html, (size_t)(at - html));
-        cl_buf_puts(&b, h->token);
-        cl_buf_puts(&b, at + sizeof mark - 1);
-    } else {
-        cl_buf_put(&b, html, a->len);
-    }
-    if (!b.data)
+    if (fill_index(h, (const char *)a->data, a->len, &b)) {
+        cl_buf_free(&b);
         return http_send_error(conn, 500, "out_of_memory", "out of memory");
+    }
     /* Only our own scripts, styles and connections (the websocket named
      * explicitly: older browsers do not count ws: as 'self'). The Host was
      * checked, so it is safe to repeat. */

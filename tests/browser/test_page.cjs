@@ -143,6 +143,13 @@ async function main() {
     document.getElementById('recent-list')?.textContent.includes('Discussed the renewal'), null, { timeout: WAIT });
   await shot(page, 'today');
   ok('Today shows the due task and the recent call');
+  // the same, for a client that only dumps the first DOM (chromium --dump-dom)
+  const profile = fs.mkdtempSync(path.join(work, 'profile-'));
+  const dom = execFileSync('/usr/bin/chromium', ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`,
+    '--dump-dom', url], { encoding: 'utf8', timeout: 60000, stdio: ['ignore', 'pipe', 'ignore'] });
+  check(dom.includes('Send the proposal') && dom.includes('Discussed the renewal'), 'chromium --dump-dom of / shows the due task and the call');
+  ok('GET / rendered (even without waiting for scripts) shows due tasks and recent interactions');
 
   // add a second task from Today and check the first one off
   await page.fill('form[aria-label="Add a task"] input[name=title]', 'Call back about the discount');

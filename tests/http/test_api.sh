@@ -153,12 +153,18 @@ req POST /api/records/$DRAGOS/history; expect 405 "" "POST to history is 405"
 req POST /api/records '{"type":"task","fields":{"title":"Send the proposal","due":"2020-01-01","contact":"'$DRAGOS'"}}'; TASK=$(js b.id)
 req POST /api/records '{"type":"task","fields":{"title":"Far future","due":"2999-01-01"}}'
 req GET /api/due; expect 200 "b.items.length===1 && b.items[0].id==='$TASK'" "GET /api/due lists open overdue tasks"
+req POST /api/records '{"type":"interaction","fields":{"kind":"call","summary":"Talked <b>pricing</b> & terms"}}'
+page=$(curl -s "$U/")
+grep -q 'Send the proposal' <<<"$page" || fail "GET / does not show the due task"
+grep -q 'Talked &lt;b&gt;pricing&lt;/b&gt; &amp; terms' <<<"$page" || fail "GET / does not show the interaction, escaped"
+! grep -q '<b>pricing' <<<"$page" || fail "GET / let user text through as HTML"
+pass "GET / already shows open due tasks and recent interactions (escaped), before any script runs"
 req PATCH /api/records/$TASK '{"fields":{"done":true}}'; expect 200 "b.fields.done===true" "check a task off (boolean)"
 req PATCH /api/records/$TASK '{"fields":{"done":"maybe"}}'; expect 400 "" "bad boolean is 400"
 req GET /api/due; expect 200 "b.items.length===0" "a done task is not due"
 req POST /api/records '{"type":"interaction","fields":{"kind":"call","summary":"old call","date":"2025-01-01"}}'
 req POST /api/records '{"type":"interaction","fields":{"kind":"lunch","summary":"new lunch","date":"2026-02-01T12:00:00Z"}}'
-req GET "/api/recent?limit=5"; expect 200 "b.items.length===2 && b.items[0].fields.summary==='new lunch'" "GET /api/recent: newest first"
+req GET "/api/recent?limit=5"; expect 200 "b.items.length===3 && b.items[0].fields.summary.startsWith('Talked') && b.items[1].fields.summary==='new lunch'" "GET /api/recent: newest first"
 soon=$(date -d '+3 days' +%m-%d); today=$(date +%m-%d); later=$(date -d '+60 days' +%m-%d)
 req POST /api/records "{\"type\":\"contact\",\"fields\":{\"name\":\"Soon\",\"birthday\":\"1990-$soon\"}}"
 req POST /api/records "{\"type\":\"contact\",\"fields\":{\"name\":\"Today\",\"birthday\":\"1985-$today\"}}"

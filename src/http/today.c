@@ -1,0 +1,106 @@
+/* The today view as HTML for the first paint of GET / (the page's scripts
+ * then take over the same <main>). Everything user-typed is escaped. */
+#include "http/internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TODAY_RECENT 10
+
+static int put_escaped(cl_buf *b, const char *s)
+{
+    int rc = CL_OK;
+    for (; s && *s && !rc; s++) {
+        switch (*s) {
+        case '<': rc = cl_buf_puts(b, "&lt;"); break;
+        case '>': rc = cl_buf_puts(b, "&gt;"); break;
+        case '&': rc = cl_buf_puts(b, "&amp;"); break;
+        case '"': rc = cl_buf_puts(b, "&quot;"); break;
+        case '\'': rc = cl_buf_puts(b, "&#39;"); break;
+        default: rc = cl_buf_put(b, s, 1);
+        }
+    }
+    return rc;
+}
+
+/* <li><a href="#/r/ID">LABEL</a> <span class="meta">META</span></li> */
+static int put_item(cl_buf *b, const cl_record *r, const char *label, const char *meta)
+{
+    char id[CL_RECORD_ID_TEXT];
+    cl_record_id_format(&r->id, id);
+    int rc = cl_buf_printf(b, "<li><span class=\"grow\"><a href=\"#/r/%s\">", id);
+    if (!rc)
+        rc = put_escaped(b, label);
+    if (!rc)
+        rc = cl_buf_puts(b, "</a></span><span class=\"meta\">");
+    if (!rc)
+        rc = put_escaped(b, meta);
+    return rc ? rc : cl_buf_puts(b, "</span></li>");
+}
+
+typedef struct due_ctx {
+    cl_txn *t;
+    cl_buf *b;
+    size_t n;
+} due_ctx;
+
+static int due_item(void *arg, const cl_record_id *id)
+{
+    due_ctx *c = arg;
+    cl_record *r;
+    int rc = cl_record_load(c->t, id, &r);
+    if (rc)
+        return rc;
+    rc = put_item(c->b, r, cl_record_label(r), r->values[CL_F_DUE] ? r->values[CL_F_DUE] : "");
+    cl_record_free(r);
+    c->n++;
+    return rc;
+}
+
+static int put_due(cl_txn *t, cl_buf *b)
+{
+    due_ctx c = {t, b, 0};
+    int rc = cl_buf_puts(b, "<h2>Due and overdue</h2><ul class=\"list\" id=\"due-list\">");
+    if (!rc)
+        rc = cl_query_due(t, due_item, &c);
+    if (!rc && !c.n)
+        rc = cl_buf_puts(b, "<li class=\"muted\">Nothing due.</li>");
+    return rc ? rc : cl_buf_puts(b, "</ul>");
+}
+
+static int put_recent(cl_txn *t, cl_buf *b)
+{
+    cl_record **rs = NULL;
+    size_t n = 0;
+    int rc = cl_buf_puts(b, "<h2>Recent interactions</h2><ul class=\"list\" id=\"recent-list\">");
+    if (!rc)
+        rc = http_recent(t, TODAY_RECENT, &rs, &n);
+    for (size_t i = 0; i < n; i++) {
+        char meta[160];
+        snprintf(meta, sizeof meta, "%s %s", rs[i]->values[CL_F_KIND] ? rs[i]->values[CL_F_KIND] : "",
+                 rs[i]->values[CL_F_DATE] ? rs[i]->values[CL_F_DATE] : "");
+        if (!rc)
+            rc = put_item(b, rs[i], cl_record_label(rs[i]), meta);
+        cl_record_free(rs[i]);
+    }
+    free(rs);
+    if (!rc && !n)
+        rc = cl_buf_puts(b, "<li class=\"muted\">Nothing logged yet.</li>");
+    return rc ? rc : cl_buf_puts(b, "</ul>");
+}
+
+int http_today_html(cl_store *s, cl_buf *out)
+{
+    cl_txn *t;
+    int rc = cl_store_read(s, &t);
+    if (rc)
+        return rc;
+    rc = cl_buf_puts(out, "<section><h1>Today</h1>");
+    if (!rc)
+        rc = put_due(t, out);
+    if (!rc)
+        rc = put_recent(t, out);
+    cl_txn_end(t);
+    return rc ? rc : cl_buf_puts(out, "</section>");
+}
