@@ -105,6 +105,7 @@ search.dataset.keep = '1';
 document.addEventListener('keydown', (ev) => {
   const t = ev.target, typing = t.closest?.('input, textarea, select, [contenteditable]');
   if (ev.key === 'Escape' && t === search) { search.value = ''; search.blur(); location.hash = '#/today'; return; }
+  if (ev.key === 'Enter' && t === search) { main.querySelector('#search-results a')?.click(); return; } // open the first hit
   if (typing || ev.ctrlKey || ev.metaKey || ev.altKey) return;
   if (ev.key === '/') { ev.preventDefault(); search.focus(); search.select(); }
   else if (ev.key === 'l' || ev.key === 'L') { ev.preventDefault(); openLog(); }

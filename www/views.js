@@ -479,7 +479,8 @@ export async function search(params) {
   const types = [['company', 'Companies'], ['contact', 'Contacts'], ['deal', 'Deals'], ['interaction', 'Interactions']];
   const results = await Promise.all(types.map(([t]) => get(`/api/records?type=${t}&limit=10&q=${enc(q)}`)));
   const blocks = types.map(([, title], i) => results[i].items.length
-    ? [el('h2', {}, title), el('ul', { class: 'list' }, results[i].items.map((r) => el('li', {}, el('span', { class: 'grow' }, link(r)))))] : null).filter(Boolean);
+    ? [el('h2', {}, title), el('ul', { class: 'list' }, results[i].items.map((r) => el('li', {}, el('span', { class: 'grow' }, link(r)),
+      el('span', { class: 'meta' }, [r.fields.title, r.fields.industry, r.fields.email, r.fields.stage, r.fields.kind, sayDate(r.fields.date)].filter((x) => x && x !== label(r)).join(' · ')))))] : null).filter(Boolean);
   return el('section', { id: 'search-results' }, el('h1', {}, `Search: “${q}”`),
     blocks.length ? blocks : el('p', { class: 'empty' }, 'Nothing matches. Search ignores case and accents: “dragos” finds “Dragoș”.'));
 }
