@@ -499,6 +499,7 @@ static int child_noop(const char *dir, const char *addr)
 static struct slot {
     pid_t pid;
     long anon_kb, file_kb;
+    long period_kb;     /* peak RssAnon since slot_period() */
 } slots[SLOTS];
 static pthread_mutex_t slot_lock = PTHREAD_MUTEX_INITIALIZER;
 static volatile int sampler_stop;
@@ -514,6 +515,8 @@ static void *sampler(void *arg)
                 proc_rss(slots[i].pid, &a, &f);
                 if (a > slots[i].anon_kb)
                     slots[i].anon_kb = a;
+                if (a > slots[i].period_kb)
+                    slots[i].period_kb = a;
                 if (f > slots[i].file_kb)
                     slots[i].file_kb = f;
             }
@@ -531,7 +534,7 @@ static int watch(pid_t pid)
     while (i < SLOTS && slots[i].pid)
         i++;
     if (i < SLOTS)
-        slots[i] = (struct slot){pid, 0, 0};
+        slots[i] = (struct slot){pid, 0, 0, 0};
     pthread_mutex_unlock(&slot_lock);
     return i < SLOTS ? i : -1;
 }
@@ -547,6 +550,19 @@ static void unwatch(int i, long *anon, long *file)
     *file = slots[i].file_kb;
     slots[i].pid = 0;
     pthread_mutex_unlock(&slot_lock);
+}
+
+/* The peak RssAnon of a watched process since the last call, in KiB; starts
+ * a new period. */
+static long slot_period(int i)
+{
+    if (i < 0)
+        return 0;
+    pthread_mutex_lock(&slot_lock);
+    long kb = slots[i].period_kb;
+    slots[i].period_kb = 0;
+    pthread_mutex_unlock(&slot_lock);
+    return kb;
 }
 
 typedef struct child {
@@ -866,8 +882,10 @@ static int w1(const opts *o, const char *self)
     child full;
     char *sa[] = {(char *)self, "_sync", B, addr, NULL};
     double a_cpu0 = proc_cpu_ms(sv.pid);
+    long a_idle = slot_period(sv.slot);
     if (run(sa, &full))
         goto out;
+    long a_full = slot_period(sv.slot);
     double a_cpu_full = proc_cpu_ms(sv.pid) - a_cpu0;
     double full_ms = field(full.out, "ms");
     uint64_t full_bytes = (uint64_t)(field(full.out, "bytes_sent") + field(full.out, "bytes_received"));
@@ -889,6 +907,7 @@ static int w1(const opts *o, const char *self)
     char *eba[] = {(char *)self, "_edit", B, nrec, sbase, "b", NULL};
     if (run(eaa, &ea) || run(eba, &eb) || run(sa, &delta))
         goto out;
+    long a_delta = slot_period(sv.slot);
     double delta_ms = field(delta.out, "ms");
     uint64_t delta_bytes = (uint64_t)(field(delta.out, "bytes_sent") + field(delta.out, "bytes_received"));
     if (delta.anon_kb > b_anon)
@@ -939,6 +958,7 @@ static int w1(const opts *o, const char *self)
            "process %.1f ms; median of %d)\n",
            noop_ms, hs_ms, after_ms, cli_ms, k);
 
+    long a_noop = slot_period(sv.slot);
     /* a fixed-size delta (50 + 50 fields, whatever N) */
     child sc, sd, small, dc, dd;
     char *sca[] = {(char *)self, "_edit", A, nrec, sbase, "c", NULL};
@@ -946,6 +966,7 @@ static int w1(const opts *o, const char *self)
     if (run(sca, &sc) || run(sda, &sd) || run(sa, &small) || cli(o, A, &dc, "digest", NULL, NULL, NULL, NULL) ||
         cli(o, B, &dd, "digest", NULL, NULL, NULL, NULL))
         goto out;
+    long a_small = slot_period(sv.slot);
     bool small_converged = !strcmp(dc.out, dd.out) && dc.out[0];
     double small_ms = field(small.out, "ms");
     uint64_t small_bytes = (uint64_t)(field(small.out, "bytes_sent") + field(small.out, "bytes_received"));
@@ -963,6 +984,9 @@ static int w1(const opts *o, const char *self)
     printf("private memory (peak RssAnon): load %.1f MB, serve A %.1f MB, sync B %.1f MB; LMDB map pages "
            "(peak RssFile): load %.1f MB, serve A %.1f MB, sync B %.1f MB\n",
            mb(load_anon), mb(serve_anon), mb(b_anon), mb(load.file_kb), mb(serve_file), mb(b_file));
+    printf("serve A's peak RssAnon by phase: started %.1f MB, full sync %.1f MB, delta (with A's edit) %.1f MB, "
+           "no-op %.1f MB, small delta %.1f MB; sync B: full %.1f MB, delta %.1f MB\n",
+           mb(a_idle), mb(a_full), mb(a_delta), mb(a_noop), mb(a_small), mb(full.anon_kb), mb(delta.anon_kb));
     printf("disk        %" PRIu64 " bytes (A's data folder)\n", disk);
 
     if (o->json) {
@@ -994,8 +1018,11 @@ static int w1(const opts *o, const char *self)
                 noop_ms, noop_bytes, hs_ms, after_ms, proc_ms, cli_ms, k);
         fprintf(f,
                 "\"peak_private_mb\":%.2f,\"peak_private_mb_by_process\":{\"load\":%.2f,\"serve_a\":%.2f,"
-                "\"sync_b\":%.2f},\"peak_map_mb_by_process\":{\"load\":%.2f,\"serve_a\":%.2f,\"sync_b\":%.2f},",
-                peak, mb(load_anon), mb(serve_anon), mb(b_anon), mb(load.file_kb), mb(serve_file), mb(b_file));
+                "\"sync_b\":%.2f},\"serve_a_peak_private_mb_by_phase\":{\"started\":%.2f,\"full_sync\":%.2f,"
+                "\"delta_sync\":%.2f,\"noop_sync\":%.2f,\"small_delta_sync\":%.2f},\"sync_b_peak_private_mb_by_phase\":"
+                "{\"full_sync\":%.2f,\"delta_sync\":%.2f},\"peak_map_mb_by_process\":{\"load\":%.2f,\"serve_a\":%.2f,\"sync_b\":%.2f},",
+                peak, mb(load_anon), mb(serve_anon), mb(b_anon), mb(a_idle), mb(a_full), mb(a_delta), mb(a_noop),
+                mb(a_small), mb(full.anon_kb), mb(delta.anon_kb), mb(load.file_kb), mb(serve_file), mb(b_file));
         fprintf(f, "\"small_delta_sync\":{\"ms\":%.3f,\"bytes\":%" PRIu64 ",\"ops\":%.0f,\"converged\":%s},",
                 small_ms, small_bytes, field(small.out, "sent") + field(small.out, "received"),
                 small_converged ? "true" : "false");
