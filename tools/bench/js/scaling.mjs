@@ -10,12 +10,12 @@ const libs = ['clientele', 'yjs', 'automerge', 'loro', 'pouchdb'];
 const read = (lib, n) => { try { const j = JSON.parse(fs.readFileSync(path.join(dir, `${lib}-${n}.json`), 'utf8')); return j.error ? null : j; } catch { return null; } };
 const f = (v, d = 1) => (typeof v === 'number' && !Number.isNaN(v) ? v.toFixed(d) : '—');
 
-console.log('| N | load (field writes/s) | full sync (ms) | delta sync (ms) | no-op sync (ms) | after handshake (ms) | peak private (MB) | disk (MB) | disk / raw LMDB |');
-console.log('|---|---|---|---|---|---|---|---|---|');
+console.log('| N | load (ms) | load (field writes/s) | full sync (ms) | W1 delta sync (ms) | W1 delta ops | small delta (100 ops, ms) | no-op sync (ms) | of which after the handshake (ms) | peak private (MB) | disk (MB) | disk / raw LMDB |');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const n of Ns) {
   const j = read('clientele', n);
   if (!j) continue;
-  console.log(`| ${n.toLocaleString('en')} | ${f(j.load.ops_per_s, 0)} | ${f(j.full_sync.ms)} | ${f(j.delta_sync.ms)} | ${f(j.noop_sync.ms)} | ${f(j.noop_sync.after_handshake_ms, 2)} | ${f(j.peak_private_mb)} | ${f(j.disk_bytes / 1e6)} | ${f(j.disk_ratio, 2)}× |`);
+  console.log(`| ${n.toLocaleString('en')} | ${f(j.load.ms)} | ${f(j.load.ops_per_s, 0)} | ${f(j.full_sync.ms)} | ${f(j.delta_sync.ms)} | ${j.delta_sync.ops_sent + j.delta_sync.ops_received} | ${f(j.small_delta_sync?.ms)} | ${f(j.noop_sync.ms)} | ${f(j.noop_sync.after_handshake_ms, 2)} | ${f(j.peak_private_mb)} | ${f(j.disk_bytes / 1e6)} | ${f(j.disk_ratio, 2)}× |`);
 }
 console.log('\n| N | phase | ' + libs.join(' | ') + ' |');
 console.log('|---|---|' + libs.map(() => '---').join('|') + '|');
@@ -26,6 +26,7 @@ for (const n of Ns)
 
 const cols = [];
 for (const l of libs) for (const [k, get] of [['load', (j) => j.load.ms], ['full', (j) => j.full_sync.ms], ['delta', (j) => j.delta_sync.ms], ['noop', (j) => j.noop_sync.ms]]) cols.push([`${l}_${k}`, l, get]);
+cols.push(['clientele_small', 'clientele', (j) => j.small_delta_sync?.ms ?? NaN]);
 const lines = ['# N ' + cols.map((c) => c[0]).join(' ')];
 for (const n of Ns) lines.push(`${n} ` + cols.map(([, l, get]) => { const j = read(l, n); return j ? get(j).toFixed(3) : 'NaN'; }).join(' '));
 fs.writeFileSync(dat, lines.join('\n') + '\n');
