@@ -21,6 +21,12 @@ cl_store *fuzz_store(void);
 void fuzz_store_tick(void);
 #define FUZZ_STORE_ROUNDS 2000
 
+/* Ops in the store's log. State is a function of the op set and ops are
+ * only ever added, so an unchanged count means an unchanged store: the
+ * cheap way to check that a refused input stored nothing (a digest costs
+ * a walk of the whole store). */
+uint64_t fuzz_op_count(cl_store *s);
+
 /* The input as a NUL-terminated string (malloc'd; abort on failure). */
 char *fuzz_cstr(const uint8_t *data, size_t size);
 

@@ -69,6 +69,16 @@ void fuzz_store_tick(void)
         wipe();
 }
 
+uint64_t fuzz_op_count(cl_store *s)
+{
+    cl_txn *t;
+    if (cl_store_read(s, &t))
+        abort();
+    uint64_t n = cl_txn_op_count(t);
+    cl_txn_end(t);
+    return n;
+}
+
 char *fuzz_cstr(const uint8_t *data, size_t size)
 {
     char *s = malloc(size + 1);
