@@ -106,13 +106,11 @@ static bool host_ok(const cl_http *h, const char *host)
     if (!host)
         return false;
     const char *colon = strrchr(host, ':');
-    if (!colon || atoi(colon + 1) != h->port)
-        return false;
     char port[16];
     snprintf(port, sizeof port, "%d", h->port);
-    if (strcmp(colon + 1, port))
+    if (colon ? strcmp(colon + 1, port) != 0 : h->port != 80) /* browsers omit :80 */
         return false;
-    size_t n = (size_t)(colon - host);
+    size_t n = colon ? (size_t)(colon - host) : strlen(host);
     if ((n == strlen(h->host) && !strncmp(host, h->host, n)) ||
         (n == 9 && !strncasecmp(host, "localhost", 9)))
         return true;
