@@ -56,6 +56,32 @@ int http_send_empty(struct mg_connection *conn, int status);
 int http_api(struct mg_connection *conn, cl_http *h, const char *method, const char *path,
              const char *query, const char *body, size_t len);
 
+/* Shared helpers of api*.c. They record errors with cl_seterr. */
+int http_oom(void);
+/* Parse a body that must be one JSON object; *out owned by the caller. */
+int http_parse_object(const char *body, size_t len, cJSON **out);
+/* Every key of o must be one of the NULL-terminated allowed names. */
+int http_only_keys(const cJSON *o, const char *const *allowed);
+/* A query parameter, URL-decoded into out; false when absent. */
+bool http_query_var(const char *query, const char *name, char *out, size_t n);
+/* {"items":[]} with *items pointing at the (borrowed) array; NULL on OOM. */
+cJSON *http_items_object(cJSON **items);
+/* Load a record and append its JSON to arr. */
+int http_add_record(cl_txn *t, const cl_record_id *id, cJSON *arr);
+/* Count (and, when items is not NULL, list) the records with conflicts. */
+int http_count_conflicts(cl_txn *t, cJSON *items, size_t *count);
+
+/* Endpoint handlers (api_views.c, api_devices.c); each returns the status sent. */
+int http_api_due(struct mg_connection *conn, cl_http *h);
+int http_api_recent(struct mg_connection *conn, cl_http *h, const char *query);
+int http_api_birthdays(struct mg_connection *conn, cl_http *h, const char *query);
+int http_api_conflicts(struct mg_connection *conn, cl_http *h);
+int http_api_status(struct mg_connection *conn, cl_http *h);
+int http_api_peers_get(struct mg_connection *conn, cl_http *h);
+int http_api_peers_post(struct mg_connection *conn, cl_http *h, const char *body, size_t len);
+int http_api_device_delete(struct mg_connection *conn, cl_http *h, const char *idtext, bool pending);
+int http_api_sync_now(struct mg_connection *conn, cl_http *h);
+
 /* The `limit` interactions with the newest date, newest first. *out holds
  * *n records owned by the caller (cl_record_free each, then free(*out)). */
 int http_recent(cl_txn *t, size_t limit, cl_record ***out, size_t *n);
