@@ -8,7 +8,16 @@ const enc = encodeURIComponent;
 const link = (r) => el('a', { href: `#/r/${r.id}` }, label(r));
 const refresh = () => window.dispatchEvent(new Event('clientele:refresh'));
 const errorBox = (e) => el('p', { class: 'error', role: 'alert' }, e.message);
-const shortDev = (d) => (d || '').slice(0, 11);
+// Devices by name where we know them (this one, paired peers), else a short id.
+let deviceNames = new Map();
+async function loadDeviceNames() {
+  try {
+    const st = await get('/api/status');
+    deviceNames = new Map(st.peers.filter((p) => p.name).map((p) => [p.id, p.name]));
+    deviceNames.set(st.device_id, st.name ? `${st.name} (this device)` : 'this device');
+  } catch { /* short ids then */ }
+}
+const shortDev = (d) => deviceNames.get(d) ?? `device ${(d || '').slice(0, 11)}`;
 
 async function refLink(id) {
   if (!id) return null;
@@ -250,7 +259,7 @@ function deletedConflictBox(r, c) {
     } catch (e) { toast(e.message, { bad: true }); }
   };
   return el('div', { class: 'conflict', dataset: { field: 'deleted' } },
-    el('div', {}, `Device ${shortDev(deleter.device)} deleted this record (${sayDate(deleter.at)}) while another device changed it.`),
+    el('div', {}, `${shortDev(deleter.device)} deleted this record (${sayDate(deleter.at)}) while another device changed it.`),
     el('div', { class: 'choice' }, el('button', { type: 'button', onclick: () => act(true) }, 'Keep the record'),
       el('button', { type: 'button', class: 'danger', onclick: () => act(false) }, 'Delete it')));
 }
@@ -267,7 +276,7 @@ function conflictBox(r, c) {
   const choice = (who, v) => el('div', { class: 'choice' },
     el('button', { type: 'button', onclick: () => keep(v.value), 'aria-label': `Keep ${String(v.value)} for ${c.field}` }, 'Keep'),
     el('strong', {}, String(v.value === '' ? '(empty)' : v.value)),
-    el('span', { class: 'meta' }, `${who} · device ${shortDev(v.device)} · ${sayDate(v.at)}`));
+    el('span', { class: 'meta' }, `${who} · ${shortDev(v.device)} · ${sayDate(v.at)}`));
   return el('div', { class: 'conflict', dataset: { field: c.field } },
     el('div', {}, el('strong', {}, c.field), ' was changed on two devices at the same time:'),
     choice('shown now', c.winner), choice('other value', c));
@@ -301,7 +310,7 @@ async function timeline(r) {
   for (const c of hist.items) {
     const what = c.field === 'deleted' ? (c.to === '1' ? 'deleted' : 'restored')
       : c.from ? `${c.field}: “${c.from}” → “${c.to}”` : `${c.field} set to “${c.to}”`;
-    items.push({ at: c.at, node: el('li', { class: 'change' }, what, el('div', { class: 'meta' }, `${sayDate(c.at)} · device ${shortDev(c.device)}${c.concurrent ? ' · concurrent edit' : ''}`)) });
+    items.push({ at: c.at, node: el('li', { class: 'change' }, what, el('div', { class: 'meta' }, `${sayDate(c.at)} · ${shortDev(c.device)}${c.concurrent ? ' · concurrent edit' : ''}`)) });
   }
   items.sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0));
   return el('ol', { class: 'timeline', id: 'timeline' }, items.map((x) => x.node));
@@ -324,6 +333,7 @@ function addTaskForm(r) {
 
 export async function recordPage(params) {
   const id = params.get('id');
+  await loadDeviceNames();
   let r;
   try { r = await get(`/api/records/${enc(id)}`); } catch (e) {
     return el('section', {}, el('h1', {}, 'Not found'), errorBox(e), el('p', {}, el('a', { href: '#/today' }, 'Back to today')));
@@ -418,7 +428,7 @@ export async function deals() {
 // ------------------------------------------------------------------ conflicts
 
 export async function conflicts() {
-  const res = await get('/api/conflicts');
+  const [res] = await Promise.all([get('/api/conflicts'), loadDeviceNames()]);
   return el('section', {}, el('h1', {}, 'Conflicts'),
     el('p', { class: 'meta' }, 'When two devices change the same field without seeing each other’s change, both values are kept here until you choose.'),
     res.items.length ? res.items.map((r) => el('div', { class: 'card spaced' },
