@@ -97,8 +97,11 @@ void cl_buf_free(cl_buf *b)
 
 char *cl_buf_steal(cl_buf *b)
 {
-    if (!b->data && cl_buf_reserve(b, 0))
-        return NULL;
+    if (!b->data) { /* nothing was ever appended: "" (reserve leaves it unset) */
+        if (cl_buf_reserve(b, 0))
+            return NULL;
+        b->data[0] = 0;
+    }
     char *p = (char *)b->data;
     b->data = NULL;
     b->len = b->cap = 0;
