@@ -40,6 +40,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             cl_record *r;
             if (cl_store_read(s, &t) || cl_record_load(t, &id, &r))
                 abort();
+            /* what was stored is text (an empty tag list once stored heap garbage) */
+            for (int f = 0; f <= CL_F_MAX; f++)
+                if (r->values[f] && !cl_utf8_valid(r->values[f], strlen(r->values[f])))
+                    abort();
             cJSON *j = cl_json_record(r);
             char *text = j ? cJSON_PrintUnformatted(j) : NULL;
             cJSON_free(text);
