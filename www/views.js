@@ -209,6 +209,11 @@ function editable(r, name, kind, dd) {
     btn.addEventListener('click', edit);
     dd.replaceChildren(btn);
     if (kind.startsWith('ref:') && r.fields[name]) dd.append(el('a', { href: `#/r/${r.fields[name]}`, class: 'meta' }, 'open →'));
+    const v = r.fields[name];
+    const out = !v ? null : name === 'email' ? `mailto:${v}` : name === 'phone' ? `tel:${v.replace(/[^\d+]/g, '')}`
+      : name === 'website' ? (/^https?:\/\//i.test(v) ? v : `https://${v}`) : null;
+    if (out) dd.append(el('a', { href: out, class: 'meta', rel: 'noopener noreferrer', target: name === 'website' ? '_blank' : null },
+      name === 'email' ? 'write →' : name === 'phone' ? 'call →' : 'visit →'));
   };
   const edit = async () => {
     const input = await editorInput(name, kind, r.fields[name]);
