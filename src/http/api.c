@@ -287,6 +287,28 @@ static int delete_record(struct mg_connection *conn, cl_http *h, const cl_record
     return rc ? http_send_cl_error(conn, rc) : http_send_empty(conn, 204);
 }
 
+/* POST /api/merge {"keep":ID,"other":ID}: the duplicate "other" is folded
+ * into "keep" (references moved, empty fields filled) and deleted. */
+static int merge_records(struct mg_connection *conn, cl_http *h, const char *body, size_t len)
+{
+    static const char *const keys[] = {"keep", "other", NULL};
+    cJSON *o;
+    cl_record_id keep, other;
+    int rc = http_parse_object(body, len, &o);
+    if (rc)
+        return http_send_cl_error(conn, rc);
+    const cJSON *k = cJSON_GetObjectItemCaseSensitive(o, "keep"), *d = cJSON_GetObjectItemCaseSensitive(o, "other");
+    rc = http_only_keys(o, keys);
+    if (!rc && (!cJSON_IsString(k) || !cJSON_IsString(d)))
+        rc = cl_seterr(CL_EINVAL, "\"keep\" and \"other\" must be record ids");
+    if (!rc && !(rc = cl_record_id_parse(k->valuestring, &keep)))
+        rc = cl_record_id_parse(d->valuestring, &other);
+    cJSON_Delete(o);
+    if (!rc)
+        rc = cl_record_merge(h->cfg.store, &keep, &other, NULL);
+    return rc ? http_send_cl_error(conn, rc) : send_record(conn, h->cfg.store, &keep, 200);
+}
+
 static int history_step(void *arg, const cl_change *ch)
 {
     cJSON *j = cl_json_change(ch);
@@ -368,5 +390,7 @@ int http_api(struct mg_connection *conn, cl_http *h, const char *method, const c
         return !strcmp(method, "DELETE") ? http_api_device_delete(conn, h, p + 9, true) : wrong_method(conn, "DELETE");
     if (!strcmp(p, "/sync"))
         return post ? http_api_sync_now(conn, h) : wrong_method(conn, "POST");
+    if (!strcmp(p, "/merge"))
+        return post ? merge_records(conn, h, body, len) : wrong_method(conn, "POST");
     return http_send_error(conn, 404, "not_found", "no such API path: %s", path);
 }

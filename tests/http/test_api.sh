@@ -232,6 +232,22 @@ else
 fi
 NOTOKEN=1 req POST /api/sync; expect 403 "" "POST /api/sync needs the token"
 
+# ----- merging a duplicate contact keeps the interactions of both
+req POST /api/records '{"type":"contact","fields":{"name":"Ana Pop","email":"ana@pop.ro"}}'; K=$(js b.id)
+req POST /api/records '{"type":"contact","fields":{"name":"Ana Pop (phone)","phone":"+40 700 111 222"}}'; O=$(js b.id)
+req POST /api/records "{\"type\":\"interaction\",\"fields\":{\"kind\":\"call\",\"summary\":\"merge me\",\"contact\":\"$O\"}}"; IM=$(js b.id)
+BEFORE=$(digest)
+req POST /api/merge "{\"keep\":\"$K\"}"; expect 400 "" "merge needs both ids"
+req POST /api/merge "{\"keep\":\"$K\",\"other\":\"$K\"}"; expect 400 "" "merging a record with itself is 400"
+req POST /api/merge "{\"keep\":\"$K\",\"other\":\"$ACME\"}"; expect 400 "" "merging two types is 400"
+req POST /api/merge '{"keep":"x","other":"y"}'; expect 400 "" "merge with malformed ids is 400"
+NOTOKEN=1 req POST /api/merge "{\"keep\":\"$K\",\"other\":\"$O\"}"; expect 403 "" "merge needs the token"
+[ "$(digest)" = "$BEFORE" ] || fail "a refused merge changed data"
+req GET /api/merge; expect 405 "" "GET /api/merge is 405"
+req POST /api/merge "{\"keep\":\"$K\",\"other\":\"$O\"}"; expect 200 "b.id==='$K' && b.fields.phone==='+40 700 111 222'" "POST /api/merge fills the kept record"
+req GET /api/records/$O; expect 404 "" "the merged duplicate is gone"
+req GET /api/records/$IM; expect 200 "b.fields.contact==='$K'" "the duplicate's interaction now names the kept contact"
+
 # ----- websocket: a change by another process is pushed
 node - "$PORT" <<'JS' || fail "websocket did not report a change"
 const port = process.argv[2];
