@@ -7,7 +7,7 @@ import path from 'node:path';
 const [dir, dat] = process.argv.slice(2);
 const Ns = [10000, 100000, 1000000];
 const libs = ['clientele', 'yjs', 'automerge', 'loro', 'pouchdb'];
-const read = (lib, n) => { try { const j = JSON.parse(fs.readFileSync(path.join(dir, `${lib}-${n}.json`), 'utf8')); return j.error ? null : j; } catch { return null; } };
+const read = (lib, n) => { try { return JSON.parse(fs.readFileSync(path.join(dir, `${lib}-${n}.json`), 'utf8')); } catch { return null; } };
 const f = (v, d = 1) => (typeof v === 'number' && !Number.isNaN(v) ? v.toFixed(d) : '—');
 
 console.log('| N | load (ms) | load (field writes/s) | full sync (ms) | W1 delta sync (ms) | W1 delta ops | small delta (100 ops, ms) | no-op sync (ms) | of which after the handshake (ms) | peak private (MB) | disk (MB) | disk / raw LMDB |');
@@ -22,11 +22,11 @@ console.log('|---|---|' + libs.map(() => '---').join('|') + '|');
 for (const n of Ns)
   for (const [label, get] of [['load (ms)', (j) => j.load.ms], ['full sync (ms)', (j) => j.full_sync.ms],
     ['delta sync (ms)', (j) => j.delta_sync.ms], ['no-op sync (ms)', (j) => j.noop_sync.ms], ['peak private (MB)', (j) => j.peak_private_mb]])
-    console.log(`| ${n.toLocaleString('en')} | ${label} | ` + libs.map((l) => { const j = read(l, n); return j ? f(get(j)) : '—'; }).join(' | ') + ' |');
+    console.log(`| ${n.toLocaleString('en')} | ${label} | ` + libs.map((l) => { const j = read(l, n); if (!j) return '—'; let v; try { v = get(j); } catch { v = undefined; } return v === undefined && j.error ? 'failed' : f(v); }).join(' | ') + ' |');
 
 const cols = [];
 for (const l of libs) for (const [k, get] of [['load', (j) => j.load.ms], ['full', (j) => j.full_sync.ms], ['delta', (j) => j.delta_sync.ms], ['noop', (j) => j.noop_sync.ms]]) cols.push([`${l}_${k}`, l, get]);
 cols.push(['clientele_small', 'clientele', (j) => j.small_delta_sync?.ms ?? NaN]);
 const lines = ['# N ' + cols.map((c) => c[0]).join(' ')];
-for (const n of Ns) lines.push(`${n} ` + cols.map(([, l, get]) => { const j = read(l, n); return j ? get(j).toFixed(3) : 'NaN'; }).join(' '));
+for (const n of Ns) lines.push(`${n} ` + cols.map(([, l, get]) => { const j = read(l, n); let v; try { v = j ? get(j) : NaN; } catch { v = NaN; } return typeof v === 'number' && !Number.isNaN(v) ? v.toFixed(3) : 'NaN'; }).join(' '));
 fs.writeFileSync(dat, lines.join('\n') + '\n');

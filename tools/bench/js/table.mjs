@@ -16,17 +16,18 @@ const rows = [
   ['delta sync (ms)', (j) => j.delta_sync?.ms],
   ['delta sync (KB on the wire)', (j) => j.delta_sync?.bytes / 1e3],
   ['both edits kept, converged', (j) => j.delta_sync ? (j.delta_sync.converged ? 'yes' : 'NO') : undefined],
+  ['  edited fields wrong (of 2.5 % of 8N)', (j) => j.delta_sync ? (j.delta_sync.edited_fields_wrong ?? 0) : undefined],
   ['no-op sync (ms)', (j) => j.noop_sync?.ms],
   ['  of which TLS handshake (ms)', (j) => j.noop_sync?.handshake_ms],
   ['peak private memory (MB)', (j) => j.peak_private_mb],
   ['disk after load (MB)', (j) => j.disk_bytes / 1e6],
 ];
-const fmt = (v) => v === undefined || Number.isNaN(v) ? '—' : typeof v === 'string' ? v
+const fmt = (v) => v === undefined || Number.isNaN(v) ? '—' : typeof v === 'string' ? v : Number.isInteger(v) ? String(v)
   : v >= 100000 ? v.toFixed(0) : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2);
 const cell = (j, get, higherBetter) => {
   if (!j) return 'not run';
-  if (j.error) return 'failed';
   const v = get(j), b = base && !base.error ? get(base) : undefined;
+  if (j.error && (v === undefined || Number.isNaN(v))) return 'failed';
   if (typeof v !== 'number' || j === base || typeof b !== 'number' || !b) return fmt(v);
   const ratio = higherBetter ? b / v : v / b;
   return `${fmt(v)} (${ratio >= 10 ? ratio.toFixed(0) : ratio.toFixed(1)}×)`;
@@ -39,4 +40,4 @@ console.log(line(table[0]));
 console.log('|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|');
 for (const r of table.slice(1)) console.log(line(r));
 console.log('\n(×: the library\'s figure divided by clientele\'s — for field writes/s clientele\'s divided by the library\'s — so above 1 means clientele is better.)');
-for (const l of libs) { const j = read(l); if (j?.error) console.log(`${l}: ${j.error}`); }
+for (const l of libs) { const j = read(l); if (j?.error) console.log(`${l} failed: ${j.error.split('\n')[0]}`); }

@@ -65,14 +65,17 @@ const fmt = (x) => x.toFixed(1);
 
 const A = start('a'), B = start('b');
 let exitCode = 0;
+const partial = { records: N, lib: LIB }; // what was measured before a failure
 try {
   await Promise.all([A.ready, B.ready]);
   const load = await A.call('load');
   const disk = du(path.join(work, 'a'));
   const rate = N * 8 / (load.ms / 1000);
+  Object.assign(partial, { load: { ms: load.ms, ops_per_s: N * 8 / (load.ms / 1000) }, disk_bytes: disk });
   console.log(`${LIB}: load ${fmt(load.ms)} ms, ${rate.toFixed(0)} field writes/s, disk ${(disk / 1e6).toFixed(1)} MB`);
   const { port } = await A.call('listen');
   const full = await B.call('sync', { port });
+  partial.full_sync = { ms: full.ms, bytes: full.bytes };
   console.log(`${LIB}: full sync ${fmt(full.ms)} ms, ${(full.bytes / 1e6).toFixed(1)} MB on the wire`);
   await A.call('edit', { side: 'a' });
   await B.call('edit', { side: 'b' });
@@ -99,7 +102,8 @@ try {
   if (args.json) fs.writeFileSync(args.json, JSON.stringify(out) + '\n');
 } catch (e) {
   console.error(`${LIB}: ${e.stack || e}`);
-  if (args.json) fs.writeFileSync(args.json, JSON.stringify({ records: N, lib: LIB, error: String(e.message || e) }) + '\n');
+  const peak = Math.max(A.peak, B.peak) / 1024;
+  if (args.json) fs.writeFileSync(args.json, JSON.stringify({ ...partial, peak_private_mb: peak, error: String(e.message || e).split('\n')[0] }) + '\n');
   exitCode = 1;
 } finally {
   for (const d of [A, B]) { clearInterval(d.timer); d.child.kill('SIGKILL'); }
