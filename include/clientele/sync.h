@@ -35,6 +35,15 @@ typedef struct cl_pending {
     uint32_t attempts;
 } cl_pending;
 
+/* The JSON of a peer / pending request, as `peer list --json` and the HTTP
+ * API show them: {"id","name","addr","added","last_sync","last_attempt",
+ * "next_attempt","last_sent","last_received","failures","last_error"} and
+ * {"id","name","addr","first","last","attempts"}; times ISO 8601 or null.
+ * The caller owns the result (cJSON_Delete); NULL when out of memory. */
+struct cJSON;
+struct cJSON *cl_peer_json(const cl_peer *p);
+struct cJSON *cl_pending_json(const cl_pending *p);
+
 /* Pair with a device (or update its address / name: NULL keeps them). A
  * pending request from it is removed. */
 int cl_peer_add(cl_store *s, const cl_device_id *id, const char *addr, const char *name);

@@ -60,38 +60,6 @@ static void when(uint64_t ms, char out[32])
         snprintf(out, 32, "never");
 }
 
-static cJSON *peer_json(const cl_peer *p)
-{
-    char id[CL_DEVICE_ID_TEXT], t[32];
-    cl_device_id_format(&p->id, id);
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "id", id);
-    cJSON_AddStringToObject(o, "name", p->name);
-    cJSON_AddStringToObject(o, "addr", p->addr);
-    when(p->last_sync_ms, t);
-    cJSON_AddItemToObject(o, "last_sync", p->last_sync_ms ? cJSON_CreateString(t) : cJSON_CreateNull());
-    cJSON_AddItemToObject(o, "last_error", p->last_error[0] ? cJSON_CreateString(p->last_error) : cJSON_CreateNull());
-    when(p->next_attempt_ms, t);
-    cJSON_AddItemToObject(o, "next_attempt", p->next_attempt_ms ? cJSON_CreateString(t) : cJSON_CreateNull());
-    cJSON_AddNumberToObject(o, "sent", (double)p->last_sent);
-    cJSON_AddNumberToObject(o, "received", (double)p->last_received);
-    return o;
-}
-
-static cJSON *pending_json(const cl_pending *q)
-{
-    char id[CL_DEVICE_ID_TEXT], t[32];
-    cl_device_id_format(&q->id, id);
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "id", id);
-    cJSON_AddStringToObject(o, "name", q->name);
-    cJSON_AddStringToObject(o, "addr", q->addr);
-    when(q->last_ms, t);
-    cJSON_AddStringToObject(o, "last_seen", t);
-    cJSON_AddNumberToObject(o, "attempts", q->attempts);
-    return o;
-}
-
 static void print_peers_text(const cl_peer *p, size_t np, const cl_pending *q, size_t nq)
 {
     char id[CL_DEVICE_ID_TEXT], t[32];
@@ -141,9 +109,9 @@ static int peer_list(cli *c, const cli_cmd *cmd, int argc, char **argv)
         cJSON *o = cJSON_CreateObject(), *a = cJSON_AddArrayToObject(o, "peers"),
               *b = cJSON_AddArrayToObject(o, "pending");
         for (size_t i = 0; i < np; i++)
-            cJSON_AddItemToArray(a, peer_json(&p[i]));
+            cJSON_AddItemToArray(a, cl_peer_json(&p[i]));
         for (size_t i = 0; i < nq; i++)
-            cJSON_AddItemToArray(b, pending_json(&q[i]));
+            cJSON_AddItemToArray(b, cl_pending_json(&q[i]));
         cl_json_print(o);
         cJSON_Delete(o);
     } else {

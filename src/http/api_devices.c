@@ -7,49 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static bool add_ms(cJSON *o, const char *name, uint64_t ms)
-{
-    if (!ms)
-        return cJSON_AddNullToObject(o, name) != NULL;
-    char iso[32];
-    cl_format_iso(ms, iso);
-    return cJSON_AddStringToObject(o, name, iso) != NULL;
-}
-
-static cJSON *peer_json(const cl_peer *p)
-{
-    char id[CL_DEVICE_ID_TEXT];
-    cl_device_id_format(&p->id, id);
-    cJSON *o = cJSON_CreateObject();
-    bool ok = o && cJSON_AddStringToObject(o, "id", id) && cJSON_AddStringToObject(o, "name", p->name) &&
-              cJSON_AddStringToObject(o, "addr", p->addr) && add_ms(o, "added", p->added_ms) &&
-              add_ms(o, "last_sync", p->last_sync_ms) && add_ms(o, "last_attempt", p->last_attempt_ms) &&
-              cJSON_AddNumberToObject(o, "last_sent", (double)p->last_sent) &&
-              cJSON_AddNumberToObject(o, "last_received", (double)p->last_received) &&
-              cJSON_AddNumberToObject(o, "failures", p->failures) &&
-              cJSON_AddStringToObject(o, "last_error", p->last_error);
-    if (!ok) {
-        cJSON_Delete(o);
-        return NULL;
-    }
-    return o;
-}
-
-static cJSON *pending_json(const cl_pending *p)
-{
-    char id[CL_DEVICE_ID_TEXT];
-    cl_device_id_format(&p->id, id);
-    cJSON *o = cJSON_CreateObject();
-    bool ok = o && cJSON_AddStringToObject(o, "id", id) && cJSON_AddStringToObject(o, "name", p->name) &&
-              cJSON_AddStringToObject(o, "addr", p->addr) && add_ms(o, "first", p->first_ms) &&
-              add_ms(o, "last", p->last_ms) && cJSON_AddNumberToObject(o, "attempts", p->attempts);
-    if (!ok) {
-        cJSON_Delete(o);
-        return NULL;
-    }
-    return o;
-}
-
 /* Add "peers" and "pending" arrays to o. */
 static int add_peers(cJSON *o, cl_store *s)
 {
@@ -64,11 +21,11 @@ static int add_peers(cJSON *o, cl_store *s)
     if (!rc && !(a && b))
         rc = http_oom();
     for (size_t i = 0; !rc && i < np; i++) {
-        cJSON *j = peer_json(&peers[i]);
+        cJSON *j = cl_peer_json(&peers[i]);
         rc = j && cJSON_AddItemToArray(a, j) ? CL_OK : http_oom();
     }
     for (size_t i = 0; !rc && i < nq; i++) {
-        cJSON *j = pending_json(&pend[i]);
+        cJSON *j = cl_pending_json(&pend[i]);
         rc = j && cJSON_AddItemToArray(b, j) ? CL_OK : http_oom();
     }
     free(peers);
@@ -167,7 +124,7 @@ int http_api_peers_post(struct mg_connection *conn, cl_http *h, const char *body
         rc = cl_peer_get(t, &dev, &p);
     cl_txn_end(t);
     cJSON_Delete(o);
-    cJSON *j = rc ? NULL : peer_json(&p);
+    cJSON *j = rc ? NULL : cl_peer_json(&p);
     int st = rc || !j ? http_send_cl_error(conn, rc ? rc : http_oom()) : http_send_json(conn, 201, j);
     cJSON_Delete(j);
     return st;

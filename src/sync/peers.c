@@ -20,6 +20,54 @@ static uint64_t get_u64(const cJSON *o, const char *name)
     return cJSON_IsNumber(v) && v->valuedouble > 0 ? (uint64_t)v->valuedouble : 0;
 }
 
+/* ----- JSON for people and the API ----- */
+
+static bool add_ms(cJSON *o, const char *name, uint64_t ms)
+{
+    if (!ms)
+        return cJSON_AddNullToObject(o, name) != NULL;
+    char iso[32];
+    cl_format_iso(ms, iso);
+    return cJSON_AddStringToObject(o, name, iso) != NULL;
+}
+
+cJSON *cl_peer_json(const cl_peer *p)
+{
+    char id[CL_DEVICE_ID_TEXT];
+    cl_device_id_format(&p->id, id);
+    cJSON *o = cJSON_CreateObject();
+    bool ok = o && cJSON_AddStringToObject(o, "id", id) && cJSON_AddStringToObject(o, "name", p->name) &&
+              cJSON_AddStringToObject(o, "addr", p->addr) && add_ms(o, "added", p->added_ms) &&
+              add_ms(o, "last_sync", p->last_sync_ms) && add_ms(o, "last_attempt", p->last_attempt_ms) &&
+              add_ms(o, "next_attempt", p->next_attempt_ms) &&
+              cJSON_AddNumberToObject(o, "last_sent", (double)p->last_sent) &&
+              cJSON_AddNumberToObject(o, "last_received", (double)p->last_received) &&
+              cJSON_AddNumberToObject(o, "failures", p->failures) &&
+              cJSON_AddStringToObject(o, "last_error", p->last_error);
+    if (!ok) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+cJSON *cl_pending_json(const cl_pending *p)
+{
+    char id[CL_DEVICE_ID_TEXT];
+    cl_device_id_format(&p->id, id);
+    cJSON *o = cJSON_CreateObject();
+    bool ok = o && cJSON_AddStringToObject(o, "id", id) && cJSON_AddStringToObject(o, "name", p->name) &&
+              cJSON_AddStringToObject(o, "addr", p->addr) && add_ms(o, "first", p->first_ms) &&
+              add_ms(o, "last", p->last_ms) && cJSON_AddNumberToObject(o, "attempts", p->attempts);
+    if (!ok) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+/* ----- storage ----- */
+
 static int peer_decode(const cl_device_id *id, const void *v, size_t n, cl_peer *p)
 {
     cJSON *o = cJSON_ParseWithLength(v, n);
