@@ -905,8 +905,12 @@ static int w1(const opts *o, const char *self)
     child ea, eb, delta;
     char *eaa[] = {(char *)self, "_edit", A, nrec, sbase, "a", NULL};
     char *eba[] = {(char *)self, "_edit", B, nrec, sbase, "b", NULL};
-    if (run(eaa, &ea) || run(eba, &eb) || run(sa, &delta))
+    if (run(eaa, &ea) || run(eba, &eb))
         goto out;
+    double a_cpu1 = proc_cpu_ms(sv.pid);
+    if (run(sa, &delta))
+        goto out;
+    double a_cpu_delta = proc_cpu_ms(sv.pid) - a_cpu1;
     long a_delta = slot_period(sv.slot);
     double delta_ms = field(delta.out, "ms");
     uint64_t delta_bytes = (uint64_t)(field(delta.out, "bytes_sent") + field(delta.out, "bytes_received"));
@@ -921,11 +925,11 @@ static int w1(const opts *o, const char *self)
     bool converged = !strcmp(da.out, db.out) && da.out[0] && field(va.out, "wrong") == 0 &&
                      field(vb.out, "wrong") == 0 && field(va.out, "checked") > 0 &&
                      field(va.out, "checked") == field(vb.out, "checked");
-    printf("delta sync  %10.1f ms  sent %.0f, received %.0f ops, %.1f KB on the wire; edits A %.1f ms, B %.1f "
-           "ms; %s (%.0f edited fields checked on each side, %.0f/%.0f wrong)\n",
-           delta_ms, field(delta.out, "sent"), field(delta.out, "received"), (double)delta_bytes / 1e3, ea.ms,
-           eb.ms, converged ? "converged" : "NOT CONVERGED", field(va.out, "checked"), field(va.out, "wrong"),
-           field(vb.out, "wrong"));
+    printf("delta sync  %10.1f ms  sent %.0f, received %.0f ops, %.1f KB on the wire (CPU: B %.0f ms, serve A %.0f "
+           "ms); edits A %.1f ms, B %.1f ms; %s (%.0f edited fields checked on each side, %.0f/%.0f wrong)\n",
+           delta_ms, field(delta.out, "sent"), field(delta.out, "received"), (double)delta_bytes / 1e3, delta.cpu_ms,
+           a_cpu_delta, ea.ms, eb.ms, converged ? "converged" : "NOT CONVERGED", field(va.out, "checked"),
+           field(va.out, "wrong"), field(vb.out, "wrong"));
     fflush(stdout);
 
     /* phase 4: no-op syncs */
@@ -1009,9 +1013,10 @@ static int w1(const opts *o, const char *self)
                 full.ms, full.cpu_ms, a_cpu_full);
         fprintf(f,
                 "\"delta_sync\":{\"ms\":%.3f,\"bytes\":%" PRIu64 ",\"converged\":%s,\"ops_sent\":%.0f,"
-                "\"ops_received\":%.0f,\"fields_checked\":%.0f,\"digest\":\"%s\"},",
+                "\"ops_received\":%.0f,\"fields_checked\":%.0f,\"digest\":\"%s\",\"cpu_ms_b\":%.1f,\"cpu_ms_serve_a\":%.0f,"
+                "\"edit_ms_a\":%.1f,\"edit_ms_b\":%.1f},",
                 delta_ms, delta_bytes, converged ? "true" : "false", field(delta.out, "sent"),
-                field(delta.out, "received"), field(va.out, "checked"), dig);
+                field(delta.out, "received"), field(va.out, "checked"), dig, delta.cpu_ms, a_cpu_delta, ea.ms, eb.ms);
         fprintf(f,
                 "\"noop_sync\":{\"ms\":%.3f,\"bytes\":%" PRIu64 ",\"handshake_ms\":%.3f,\"after_handshake_ms\":%.3f,"
                 "\"process_ms\":%.3f,\"cli_process_ms\":%.3f,\"runs\":%d},",
