@@ -16,7 +16,7 @@ if (c100) {
   const fs_ = c100.full_sync.ms;
   rows.push(['full sync, N = 100k, ≤ 1.5 s', `${f(fs_)} ms`, verdict(fs_ <= 1500, `by ${pct(fs_, 1500)}`)]);
   const d = c100.delta_sync.ms;
-  rows.push(['delta sync ≤ 100 ms and flat in N', `W1's delta (2.5 % of the fields: 250 / 2,500 / 25,000 ops): ${f(c10?.delta_sync.ms)} / ${f(d)} / ${f(c1m?.delta_sync.ms)} ms; fixed 100-op delta: ${f(c10?.small_delta_sync?.ms)} / ${f(c100.small_delta_sync?.ms)} / ${f(c1m?.small_delta_sync?.ms)} ms at 10k / 100k / 1M`,
+  rows.push(['delta sync ≤ 100 ms and flat in N', `W1's delta (N/40 field writes: 250 / 2,500 / 25,000 ops): ${f(c10?.delta_sync.ms)} / ${f(d)} / ${f(c1m?.delta_sync.ms)} ms; fixed 100-op delta: ${f(c10?.small_delta_sync?.ms)} / ${f(c100.small_delta_sync?.ms)} / ${f(c1m?.small_delta_sync?.ms)} ms at 10k / 100k / 1M`,
     verdict(d <= 100 && (c1m?.small_delta_sync?.ms ?? 1e9) <= 100, d <= 100 ? 'at 1M' : `by ${pct(d, 100)} at 100k`)]);
   const a = c100.noop_sync.after_handshake_ms;
   rows.push(['no-op sync ≤ 20 ms after the handshake', `${f(a, 2)} ms of protocol after a ${f(c100.noop_sync.handshake_ms, 1)} ms handshake; ${f(c100.noop_sync.ms, 1)} ms in all (\`cl_sync_once\`), ${f(c1m?.noop_sync.ms, 1)} ms at 1M`, verdict(a <= 20, '')]);
