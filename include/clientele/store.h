@@ -18,7 +18,7 @@
 
 #include "clientele/util.h"
 
-#define CL_SCHEMA_VERSION 1
+#define CL_SCHEMA_VERSION 2   /* 2: index of records with open conflicts */
 
 /* Record types. Part of the storage and wire format: never renumber. */
 enum cl_type {
@@ -133,6 +133,8 @@ int cl_txn_conflicts(cl_txn *t, const cl_record_id *id, uint8_t field,
  * `after` (NULL: from the start). */
 int cl_txn_records(cl_txn *t, uint8_t type, const cl_record_id *after,
                    int (*fn)(void *ctx, const cl_record_id *id), void *ctx);
+/* Records with open conflicts (deleted ones included), in id order. */
+int cl_txn_conflicted(cl_txn *t, int (*fn)(void *ctx, const cl_record_id *id), void *ctx);
 /* The folded search text of a record (cl_fold of its searchable fields). */
 int cl_txn_search_text(cl_txn *t, const cl_record_id *id, const char **text, size_t *len);
 /* Open tasks (not done, not deleted) with a due date <= until ("YYYY-MM-DD"),

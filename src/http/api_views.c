@@ -213,7 +213,7 @@ int http_api_birthdays(struct mg_connection *conn, cl_http *h, const char *query
 }
 
 /* Records with open conflicts, every type (an addition for the Conflicts
- * view). A scan of the record metas: cheap next to loading records. */
+ * view), from the store's index of them. */
 static int conflict_step(void *arg, const cl_record_id *id)
 {
     scan_ctx *c = arg;
@@ -228,9 +228,7 @@ static int conflict_step(void *arg, const cl_record_id *id)
 int http_count_conflicts(cl_txn *t, cJSON *items, size_t *count)
 {
     scan_ctx c = {.t = t, .items = items};
-    int rc = CL_OK;
-    for (uint8_t type = 1; !rc && type <= CL_T_MAX; type++)
-        rc = cl_txn_records(t, type, NULL, conflict_step, &c);
+    int rc = cl_txn_conflicted(t, conflict_step, &c);
     *count = c.count;
     return rc;
 }

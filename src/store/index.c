@@ -62,6 +62,7 @@ int idx_touch(cl_txn *t, const cl_record_id *id, const cl_op *op, cl_record_meta
     cl_buf_reset(&t->search_text);
     rc_->id = *id;
     rc = st_record_get(t, id, &rc_->meta, rc_->due);
+    rc_->nconflicts_loaded = rc ? 0 : rc_->meta.nconflicts;
     if (rc == CL_ENOTFOUND) {
         rc_->meta.type = op->type;
         rc_->dirty = true; /* a new record: enters the type index at flush */
@@ -172,6 +173,9 @@ int idx_flush(cl_txn *t)
         rc = rebuild_search(t, &r->id);
     if (!rc && r->due_dirty)
         rc = rebuild_due(t, &r->id);
+    if (!rc && !r->nconflicts_loaded != !r->meta.nconflicts)
+        rc = r->meta.nconflicts ? st_put(t, DB_CONFLICTED, r->id.b, CL_RECORD_ID_LEN, "", 0, 0)
+                                : st_del(t, DB_CONFLICTED, r->id.b, CL_RECORD_ID_LEN, NULL, 0);
     if (!rc && r->dirty) {
         unsigned char v[REC_FIXED + DUE_LEN];
         v[0] = r->meta.type;

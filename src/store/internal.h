@@ -11,7 +11,7 @@
 
 enum {
     DB_META, DB_OPS, DB_VV, DB_STATE, DB_HEADS, DB_SUPERSEDED, DB_RECORDS,
-    DB_BYTYPE, DB_SEARCH, DB_DUE, DB_PEERS, DB_PENDING, DB_COUNT
+    DB_BYTYPE, DB_SEARCH, DB_DUE, DB_PEERS, DB_PENDING, DB_CONFLICTED, DB_COUNT
 };
 
 #define OP_KEY_LEN (CL_DEVICE_ID_LEN + 8)          /* origin, seq (big endian) */
@@ -47,6 +47,7 @@ typedef struct record_cache {
     uint32_t written;          /* fields written since it was loaded */
     cl_record_id id;
     cl_record_meta meta;
+    uint32_t nconflicts_loaded;  /* as stored, to keep DB_CONFLICTED in step */
     char due[DUE_LEN + 1];     /* as indexed; "" when not in the due index */
 } record_cache;
 

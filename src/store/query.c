@@ -153,6 +153,15 @@ int cl_txn_records(cl_txn *t, uint8_t type, const cl_record_id *after,
     return scan_prefix(t, DB_BYTYPE, &type, 1, after ? from : NULL, sizeof from, ids_step, &c);
 }
 
+int cl_txn_conflicted(cl_txn *t, int (*fn)(void *ctx, const cl_record_id *id), void *ctx)
+{
+    int rc = settle(t);
+    if (rc)
+        return rc;
+    struct ids_ctx c = {fn, ctx, 0, NULL};
+    return scan_prefix(t, DB_CONFLICTED, "", 0, NULL, 0, ids_step, &c);
+}
+
 int cl_txn_search_text(cl_txn *t, const cl_record_id *id, const char **text, size_t *len)
 {
     int rc = settle(t);

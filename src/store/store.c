@@ -11,7 +11,7 @@
 
 static const char *const DB_NAMES[DB_COUNT] = {
     "meta", "ops", "vv", "state", "heads", "superseded", "records",
-    "bytype", "search", "due", "peers", "pending",
+    "bytype", "search", "due", "peers", "pending", "conflicted",
 };
 
 #define DEFAULT_MAPSIZE (64ull << 20)
@@ -76,36 +76,88 @@ static size_t initial_mapsize(void)
 
 static int txn_begin(cl_store *s, bool write, cl_txn **out);
 
-/* Check the schema version and the owner device; create meta on first use. */
-static int check_meta(cl_txn *t, void *arg)
+/* The schema version and owner device recorded in meta (0 / false when
+ * absent); refuses a newer schema and another device's folder. */
+static int read_meta(cl_txn *t, uint64_t *schema, bool *has_device)
 {
-    (void)arg;
     MDB_val v;
-    unsigned char ver[8];
     int rc = st_get(t, DB_META, "schema", 6, &v);
-    if (rc == CL_ENOTFOUND) {
-        cl_be64_put(ver, CL_SCHEMA_VERSION);
-        if ((rc = st_put(t, DB_META, "schema", 6, ver, 8, 0)))
-            return rc;
-    } else if (rc) {
+    *schema = 0;
+    *has_device = false;
+    if (rc && rc != CL_ENOTFOUND)
         return rc;
-    } else if (v.mv_size != 8) {
+    if (!rc && v.mv_size != 8)
         return cl_seterr(CL_ECORRUPT, "the data folder's schema version is unreadable");
-    } else if (cl_be64_get(v.mv_data) > CL_SCHEMA_VERSION) {
+    if (!rc)
+        *schema = cl_be64_get(v.mv_data);
+    if (*schema > CL_SCHEMA_VERSION)
         return cl_seterr(CL_EVERSION,
                          "this data folder was written by a newer clientele (schema %llu); "
                          "this one understands schema %d: upgrade clientele",
-                         (unsigned long long)cl_be64_get(v.mv_data), CL_SCHEMA_VERSION);
-    }
+                         (unsigned long long)*schema, CL_SCHEMA_VERSION);
     rc = st_get(t, DB_META, "device", 6, &v);
     if (rc == CL_ENOTFOUND)
-        return st_put(t, DB_META, "device", 6, t->s->self.b, CL_DEVICE_ID_LEN, 0);
+        return CL_OK;
     if (rc)
         return rc;
     if (v.mv_size != CL_DEVICE_ID_LEN || memcmp(v.mv_data, t->s->self.b, CL_DEVICE_ID_LEN))
         return cl_seterr(CL_EINVAL, "the database in %s belongs to another device key: "
                                     "was the key file replaced?", t->s->dir);
+    *has_device = true;
     return CL_OK;
+}
+
+/* Schema 1 had no index of records with open conflicts: build it. */
+static int upgrade_1_to_2(cl_txn *t)
+{
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(t->txn, t->s->dbi[DB_RECORDS], &c);
+    if (rc)
+        return st_err(t, rc, "upgrade");
+    MDB_val k, v;
+    int err = CL_OK;
+    for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); !rc && !err; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        const unsigned char *p = v.mv_data;
+        if (v.mv_size >= 22 && (p[18] | p[19] | p[20] | p[21]))
+            err = st_put(t, DB_CONFLICTED, k.mv_data, k.mv_size, "", 0, 0);
+    }
+    mdb_cursor_close(c);
+    return err ? err : rc == MDB_NOTFOUND ? CL_OK : st_err(t, rc, "upgrade");
+}
+
+/* First use: record the schema and the owner; an older schema: upgrade it. */
+static int init_meta(cl_txn *t, void *arg)
+{
+    (void)arg;
+    uint64_t schema;
+    bool has_device;
+    unsigned char ver[8];
+    int rc = read_meta(t, &schema, &has_device); /* again: another process may have done it */
+    if (!rc && schema == 1)
+        rc = upgrade_1_to_2(t);
+    if (!rc && schema < CL_SCHEMA_VERSION) {
+        cl_be64_put(ver, CL_SCHEMA_VERSION);
+        rc = st_put(t, DB_META, "schema", 6, ver, 8, 0);
+    }
+    if (!rc && !has_device)
+        rc = st_put(t, DB_META, "device", 6, t->s->self.b, CL_DEVICE_ID_LEN, 0);
+    return rc;
+}
+
+/* Checked in a read transaction: opening a folder writes nothing unless it
+ * is new or older than this binary. */
+static int check_meta(cl_store *s)
+{
+    cl_txn *t;
+    uint64_t schema = 0;
+    bool has_device = false;
+    int rc = cl_store_read(s, &t);
+    if (!rc)
+        rc = read_meta(t, &schema, &has_device);
+    cl_txn_end(t);
+    if (!rc && (schema < CL_SCHEMA_VERSION || !has_device))
+        rc = cl_store_update(s, init_meta, NULL);
+    return rc;
 }
 
 static int open_dbis(cl_store *s)
@@ -213,7 +265,7 @@ int cl_store_open(const char *dir, const cl_device_id *self, cl_store **out)
         cl_store_close(s);
         return rc;
     }
-    if ((rc = check_file_size(s, dir)) || (rc = open_dbis(s)) || (rc = cl_store_update(s, check_meta, NULL))) {
+    if ((rc = check_file_size(s, dir)) || (rc = open_dbis(s)) || (rc = check_meta(s))) {
         cl_store_close(s);
         return rc;
     }

@@ -3,6 +3,8 @@
 
 #include "clientele/hlc.h"
 
+#include <lmdb.h>
+
 #include <stdio.h>
 
 typedef struct fixture {
@@ -258,6 +260,69 @@ static void a_newer_schema_is_refused(void **state)
     assert_non_null(strstr(cl_errmsg(), "newer"));
 }
 
+static int count_ids(void *ctx, const cl_record_id *id)
+{
+    (void)id;
+    (*(int *)ctx)++;
+    return 0;
+}
+
+static int conflicted_count(cl_store *s)
+{
+    cl_txn *t;
+    int n = 0;
+    assert_int_equal(cl_store_read(s, &t), CL_OK);
+    assert_int_equal(cl_txn_conflicted(t, count_ids, &n), CL_OK);
+    cl_txn_end(t);
+    return n;
+}
+
+static int put_schema_1(cl_txn *t, void *arg)
+{
+    (void)arg;
+    static const unsigned char v1[8] = {0, 0, 0, 0, 0, 0, 0, 1};
+    return cl_txn_kv_put(t, CL_TAB_META, "schema", 6, v1, 8);
+}
+
+static void a_schema_1_folder_is_upgraded(void **state)
+{
+    fixture *f = *state;
+    cl_record_id r = rid(11);
+    put_field(f->s[0], &r, CL_F_NAME, "Both");
+    push_all(f->s[0], f->s[1]);
+    put_field(f->s[0], &r, CL_F_PHONE, "a");
+    put_field(f->s[1], &r, CL_F_PHONE, "b");
+    push_all(f->s[0], f->s[1]);
+    assert_int_equal(conflicted_count(f->s[1]), 1);
+    /* make the folder look like schema 1: no index of conflicted records */
+    assert_int_equal(cl_store_update(f->s[1], put_schema_1, NULL), CL_OK);
+    cl_store_close(f->s[1]);
+    f->s[1] = NULL;
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    assert_int_equal(mdb_env_create(&env), 0);
+    mdb_env_set_maxdbs(env, 32);
+    assert_int_equal(mdb_env_open(env, f->dir[1], 0, 0600), 0);
+    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    assert_int_equal(mdb_dbi_open(txn, "conflicted", 0, &dbi), 0);
+    assert_int_equal(mdb_drop(txn, dbi, 1), 0);
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+    f->s[1] = tu_store(f->dir[1], 2);
+    assert_int_equal(conflicted_count(f->s[1]), 1);
+    const void *v;
+    size_t n;
+    cl_txn *t;
+    assert_int_equal(cl_store_read(f->s[1], &t), CL_OK);
+    assert_int_equal(cl_txn_kv_get(t, CL_TAB_META, "schema", 6, &v, &n), CL_OK);
+    assert_int_equal(cl_be64_get(v), CL_SCHEMA_VERSION);
+    cl_txn_end(t);
+    /* resolving clears the index */
+    put_field(f->s[1], &r, CL_F_PHONE, "c");
+    assert_int_equal(conflicted_count(f->s[1]), 0);
+}
+
 static void another_devices_folder_is_refused(void **state)
 {
     fixture *f = *state;
@@ -342,6 +407,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(a_clock_a_year_ahead_does_not_freeze_others, setup, teardown),
         cmocka_unit_test_setup_teardown(a_newer_schema_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(another_devices_folder_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_schema_1_folder_is_upgraded, setup, teardown),
         cmocka_unit_test(a_foreign_file_is_refused),
         cmocka_unit_test(the_map_grows_on_demand),
     };
