@@ -71,6 +71,8 @@ class Conn {
     this.sock = sock; this.bytes = 0; this.chunks = []; this.have = 0; this.waiters = []; this.frames = [];
     sock.on('data', (d) => { this.bytes += d.length; this.chunks.push(d); this.have += d.length; this.pump(); });
     sock.on('error', () => {});
+    // A peer that fails closes the socket: whoever waits for a frame gets an error, not a hang.
+    sock.on('close', () => { this.closed = true; for (const w of this.waiters.splice(0)) w.rej(new Error('the other device closed the connection')); });
   }
   // Joins the chunks only once a whole frame is there (no quadratic copying).
   pump() {
@@ -84,7 +86,7 @@ class Conn {
       const rest = all.subarray(4 + len);
       this.chunks = rest.length ? [rest] : [];
       this.have = rest.length;
-      if (this.waiters.length) this.waiters.shift()(f); else this.frames.push(f);
+      if (this.waiters.length) this.waiters.shift().res(f); else this.frames.push(f);
     }
   }
   send(bytes) {
@@ -96,7 +98,11 @@ class Conn {
     this.sock.write(b);
   }
   sendJSON(o) { this.send(JSON.stringify(o)); }
-  recv() { return this.frames.length ? Promise.resolve(this.frames.shift()) : new Promise((res) => this.waiters.push(res)); }
+  recv() {
+    if (this.frames.length) return Promise.resolve(this.frames.shift());
+    if (this.closed) return Promise.reject(new Error('the other device closed the connection'));
+    return new Promise((res, rej) => this.waiters.push({ res, rej }));
+  }
   async recvJSON() { return JSON.parse((await this.recv()).toString()); }
 }
 
