@@ -10,12 +10,12 @@ const libs = ['clientele', 'yjs', 'automerge', 'loro', 'pouchdb'];
 const read = (lib, n) => { try { return JSON.parse(fs.readFileSync(path.join(dir, `${lib}-${n}.json`), 'utf8')); } catch { return null; } };
 const f = (v, d = 1) => (typeof v === 'number' && !Number.isNaN(v) ? v.toFixed(d) : '—');
 
-console.log('| N | load (ms) | load (field writes/s) | full sync (ms) | W1 delta sync (ms) | W1 delta ops | small delta (100 ops, ms) | no-op sync (ms) | of which after the handshake (ms) | peak private (MB) | disk (MB) | disk / raw LMDB |');
-console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
+console.log('| N | load (ms) | load CPU (ms) | load (field writes/s) | full sync (ms) | full sync CPU, B + A (ms) | W1 delta sync (ms) | W1 delta ops | small delta (100 ops, ms) | no-op sync (ms) | of which after the handshake (ms) | peak private (MB) | disk (MB) | disk / raw LMDB |');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const n of Ns) {
   const j = read('clientele', n);
   if (!j) continue;
-  console.log(`| ${n.toLocaleString('en')} | ${f(j.load.ms)} | ${f(j.load.ops_per_s, 0)} | ${f(j.full_sync.ms)} | ${f(j.delta_sync.ms)} | ${j.delta_sync.ops_sent + j.delta_sync.ops_received} | ${f(j.small_delta_sync?.ms)} | ${f(j.noop_sync.ms)} | ${f(j.noop_sync.after_handshake_ms, 2)} | ${f(j.peak_private_mb)} | ${f(j.disk_bytes / 1e6)} | ${f(j.disk_ratio, 2)}× |`);
+  console.log(`| ${n.toLocaleString('en')} | ${f(j.load.ms)} | ${f(j.load.cpu_ms, 0)} | ${f(j.load.ops_per_s, 0)} | ${f(j.full_sync.ms)} | ${f(j.full_sync.cpu_ms_b, 0)} + ${f(j.full_sync.cpu_ms_serve_a, 0)} | ${f(j.delta_sync.ms)} | ${j.delta_sync.ops_sent + j.delta_sync.ops_received} | ${f(j.small_delta_sync?.ms)} | ${f(j.noop_sync.ms)} | ${f(j.noop_sync.after_handshake_ms, 2)} | ${f(j.peak_private_mb)} | ${f(j.disk_bytes / 1e6)} | ${f(j.disk_ratio, 2)}× |`);
 }
 console.log('\n| N | phase | ' + libs.join(' | ') + ' |');
 console.log('|---|---|' + libs.map(() => '---').join('|') + '|');
