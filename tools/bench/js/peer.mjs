@@ -57,7 +57,8 @@ function fsyncTree(dir) {
     const p = path.join(dir, e.name);
     if (e.isDirectory()) fsyncTree(p);
     else {
-      const fd = fs.openSync(p, 'r');
+      let fd;
+      try { fd = fs.openSync(p, 'r'); } catch (e) { if (e.code === 'ENOENT') continue; throw e; } // compacted away meanwhile
       fs.fsyncSync(fd);
       fs.closeSync(fd);
     }
