@@ -10,6 +10,11 @@
 #define SYNC_BATCH_BYTES (512u << 10)
 #define SYNC_COMMIT_OPS 32768        /* ops received per transaction, at most */
 #define SYNC_COMMIT_BYTES (4u << 20)
+/* LMDB keeps a malloc'd copy of every page a write transaction dirties until
+ * it commits (and keeps the buffers for reuse after): ops scattered over many
+ * records dirty a few pages each, so a batch also ends after this many
+ * records, which bounds a process's private memory whatever the book's size. */
+#define SYNC_COMMIT_RECORDS 2048
 
 /* Serve one accepted, handshaken connection to its end. Owns c. */
 void sync_serve_conn(cl_store *s, const cl_identity *me, cl_conn *c);

@@ -154,6 +154,7 @@ typedef struct inbox {
     cl_buf bytes;          /* the payloads, back to back */
     size_t *len;           /* length of each payload */
     size_t nframes, cap, nops;
+    size_t nrecords;       /* runs of ops of one record: about the records touched */
     size_t applied;
 } inbox;
 
@@ -187,7 +188,7 @@ static int inbox_flush(session *ss, inbox *in)
     if (!rc)
         ss->received += in->applied;
     cl_buf_reset(&in->bytes);
-    in->nframes = in->nops = 0;
+    in->nframes = in->nops = in->nrecords = 0;
     return rc;
 }
 
@@ -196,6 +197,8 @@ static int inbox_add(inbox *in, const unsigned char *p, size_t n)
     cl_op *ops;
     size_t nops;
     int rc = cl_wire_ops_decode(p, n, &ops, &nops); /* refuse a bad frame before keeping it */
+    for (size_t k = 0; !rc && k < nops; k++)
+        in->nrecords += !k || memcmp(ops[k].record.b, ops[k - 1].record.b, CL_RECORD_ID_LEN);
     free(ops);
     if (rc)
         return rc;
@@ -233,7 +236,9 @@ static int recv_frames(session *ss, inbox *in)
             return cl_seterr(CL_EPROTO, "unexpected message %u during sync", type);
         if ((rc = inbox_add(in, p, n)))
             return rc;
-        if ((in->nops >= SYNC_COMMIT_OPS || in->bytes.len >= SYNC_COMMIT_BYTES) && (rc = inbox_flush(ss, in)))
+        bool full = in->nops >= SYNC_COMMIT_OPS || in->bytes.len >= SYNC_COMMIT_BYTES ||
+                    in->nrecords >= SYNC_COMMIT_RECORDS;
+        if (full && (rc = inbox_flush(ss, in)))
             return rc;
     }
 }
