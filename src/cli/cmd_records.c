@@ -84,21 +84,28 @@ static void print_record_text(const cl_record *r)
     printf("  updated: %s\n", at);
 }
 
-static int cmd_get(cli *c, int argc, char **argv)
+/* The arguments of "COMMAND ID [--json]" (json NULL: no --json accepted). */
+static int parse_id_args(const char *name, int argc, char **argv, cl_record_id *id, bool *json)
 {
-    const cli_cmd *cmd = cmd_named("get");
-    bool json = false;
-    const cli_opt opts[] = {{"json", NULL, &json}, {0}};
+    const cli_cmd *cmd = cmd_named(name);
+    const cli_opt opts[] = {{"json", NULL, json}, {0}};
     const char *pos[1];
-    int npos, rc = cli_parse(cmd, argc, argv, opts, pos, 1, &npos);
+    int npos, rc = cli_parse(cmd, argc, argv, json ? opts : NULL, pos, 1, &npos);
     if (rc)
         return rc;
     if (npos != 1)
         return cli_usage(cmd, "missing ID");
+    return cli_parse_record_id(cmd, pos[0], id);
+}
+
+static int cmd_get(cli *c, int argc, char **argv)
+{
+    bool json = false;
     cl_record_id id;
-    if ((rc = cli_parse_record_id(cmd, pos[0], &id)))
+    int rc = parse_id_args("get", argc, argv, &id, &json);
+    if (rc)
         return rc;
-    cl_txn *t;
+    cl_txn *t = NULL;
     cl_record *r = NULL;
     if (cl_store_read(c->store, &t) || cl_record_load(t, &id, &r)) {
         cl_txn_end(t);
@@ -106,8 +113,10 @@ static int cmd_get(cli *c, int argc, char **argv)
     }
     cl_txn_end(t);
     if (r->deleted) {
+        char text[CL_RECORD_ID_TEXT];
+        cl_record_id_format(&id, text);
         cl_record_free(r);
-        cl_seterr(CL_ENOTFOUND, "record %s is deleted", pos[0]);
+        cl_seterr(CL_ENOTFOUND, "record %s is deleted", text);
         return cli_fail();
     }
     if (json) {
@@ -200,15 +209,9 @@ static int cmd_list(cli *c, int argc, char **argv)
 
 static int cmd_rm(cli *c, int argc, char **argv)
 {
-    const cli_cmd *cmd = cmd_named("rm");
-    const char *pos[1];
-    int npos, rc = cli_parse(cmd, argc, argv, NULL, pos, 1, &npos);
-    if (rc)
-        return rc;
-    if (npos != 1)
-        return cli_usage(cmd, "missing ID");
     cl_record_id id;
-    if ((rc = cli_parse_record_id(cmd, pos[0], &id)))
+    int rc = parse_id_args("rm", argc, argv, &id, NULL);
+    if (rc)
         return rc;
     return cl_record_delete(c->store, &id) ? cli_fail() : EXIT_OK;
 }
@@ -239,17 +242,10 @@ static int history_one(void *arg, const cl_change *ch)
 
 static int cmd_history(cli *c, int argc, char **argv)
 {
-    const cli_cmd *cmd = cmd_named("history");
     bool json = false;
-    const cli_opt opts[] = {{"json", NULL, &json}, {0}};
-    const char *pos[1];
-    int npos, rc = cli_parse(cmd, argc, argv, opts, pos, 1, &npos);
-    if (rc)
-        return rc;
-    if (npos != 1)
-        return cli_usage(cmd, "missing ID");
     cl_record_id id;
-    if ((rc = cli_parse_record_id(cmd, pos[0], &id)))
+    int rc = parse_id_args("history", argc, argv, &id, &json);
+    if (rc)
         return rc;
     hist_out o = {json, json ? cJSON_CreateArray() : NULL};
     cl_txn *t = NULL;
