@@ -96,6 +96,7 @@ void cl_store_close(cl_store *s);
 const cl_device_id *cl_store_self(const cl_store *s);
 const char *cl_store_dir(const cl_store *s);
 
+/* *out is NULL when it fails, so cl_txn_end(*out) is always safe. */
 int cl_store_read(cl_store *s, cl_txn **out);
 void cl_txn_end(cl_txn *t);  /* aborts a read txn; NULL is fine */
 int cl_store_update(cl_store *s, int (*fn)(cl_txn *t, void *arg), void *arg);

@@ -298,6 +298,7 @@ uint64_t cl_store_generation(cl_store *s)
  * another process has grown. */
 static int txn_begin(cl_store *s, bool write, cl_txn **out)
 {
+    *out = NULL; /* so that cl_txn_end(*out) is safe even when this fails */
     cl_txn *t = calloc(1, sizeof *t);
     if (!t)
         return cl_seterr(CL_ENOMEM, "out of memory");
