@@ -15,6 +15,7 @@ int cl_buf_reserve(cl_buf *b, size_t extra)
     unsigned char *p = realloc(b->data, cap);
     if (!p)
         return cl_seterr(CL_ENOMEM, "out of memory");
+    p[b->len] = 0; /* a buffer that has memory is a C string, even before any append */
     b->data = p;
     b->cap = cap;
     return CL_OK;
