@@ -29,11 +29,13 @@ expect_exit() {
   [ "$got" -eq "$want" ] || fail "'$*' exited $got, expected $want (stderr: $ERR)"
 }
 
-# free_port — a TCP port on 127.0.0.1 nobody listens on right now
+# free_port — a TCP port on 127.0.0.1 nobody listens on right now, below the
+# kernel's ephemeral range (32768+) so that no outgoing connection takes it
+# between this check and the bind
 free_port() {
   local p
   for _ in $(seq 1 50); do
-    p=$(( 20000 + RANDOM % 30000 ))
+    p=$(( 20000 + RANDOM % 12000 ))
     (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo "$p"; return; }
   done
   fail "no free port"
@@ -41,24 +43,39 @@ free_port() {
 
 # wait_port PORT — until something listens on 127.0.0.1:PORT (10 s at most)
 wait_port() {
+  port_up "$1" || fail "nothing listens on port $1"
+}
+
+# port_up PORT [PID] — something listens on 127.0.0.1:PORT within 10 s (false
+# as soon as PID, when given, has died)
+port_up() {
   for _ in $(seq 1 100); do
     (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0
+    [ -n "${2:-}" ] && ! kill -0 "$2" 2>/dev/null && return 1
     sleep 0.1
   done
-  fail "nothing listens on port $1"
+  return 1
 }
 
 # start_serve NAME — run `serve` for device NAME on free loopback ports, with
-# no discovery; sets PORT_<NAME> (peers) and UI_<NAME>, PID_<NAME>.
+# no discovery; sets PORT_<NAME> (peers) and UI_<NAME>, PID_<NAME>. Tries new
+# ports if a port was taken between the check and the bind.
 start_serve() {
-  local d=$1 port ui
-  port=$(free_port); ui=$(free_port)
-  "$BIN" --data "$WORK/$d" serve --ui "127.0.0.1:$ui" --listen "127.0.0.1:$port" --no-discovery \
-    --sync-interval 3600 >>"$WORK/$d.log" 2>&1 &
-  local pid=$!
-  PIDS+=("$pid")
-  printf -v "PORT_$d" '%s' "$port"; printf -v "UI_$d" '%s' "$ui"; printf -v "PID_$d" '%s' "$pid"
-  wait_port "$port"
+  local d=$1 port ui pid
+  for _ in 1 2 3; do
+    port=$(free_port); ui=$(free_port)
+    "$BIN" --data "$WORK/$d" serve --ui "127.0.0.1:$ui" --listen "127.0.0.1:$port" --no-discovery \
+      --sync-interval 3600 >>"$WORK/$d.log" 2>&1 &
+    pid=$!
+    PIDS+=("$pid")
+    printf -v "PORT_$d" '%s' "$port"; printf -v "UI_$d" '%s' "$ui"; printf -v "PID_$d" '%s' "$pid"
+    if port_up "$port" "$pid" && port_up "$ui" "$pid"; then
+      sleep 0.1
+      kill -0 "$pid" 2>/dev/null && return 0
+    fi
+    echo "note: serve of $d did not start (ports $port, $ui), trying others: $(tail -1 "$WORK/$d.log")"
+  done
+  fail "serve of $d does not start: $(tail -3 "$WORK/$d.log")"
 }
 
 # stop_serve NAME — SIGTERM and wait (clean shutdown)
