@@ -243,8 +243,10 @@ static int merge_field(cl_txn *t, const cl_op *op, const field_snapshot *snap, c
         rc = put_heads(t, key, heads, n);
     else if (was_conflicted)
         rc = st_del(t, DB_HEADS, key, sizeof key, NULL, 0);
-    if (conflicted != was_conflicted)
-        meta->nconflicts += conflicted ? 1 : (meta->nconflicts ? -1 : 0);
+    if (conflicted && !was_conflicted)
+        meta->nconflicts++;
+    else if (!conflicted && was_conflicted && meta->nconflicts)
+        meta->nconflicts--;
     return rc;
 }
 
