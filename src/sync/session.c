@@ -3,8 +3,9 @@
  *   server → HELLO
  *   client → OPS… DONE        ops the server lacks, per origin in seq order
  *   server → OPS… DONE        ops the client lacks
- * Each OPS frame is applied in one transaction that also advances the version
- * vector, so an interrupted session loses nothing and the next resumes. */
+ * Received frames are applied in batches of whole frames, each batch in one
+ * transaction that also advances the version vector, so an interrupted
+ * session loses nothing and the next resumes after the last batch. */
 #include "sync/internal.h"
 
 #include <cjson/cJSON.h>
