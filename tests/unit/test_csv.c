@@ -102,29 +102,7 @@ static void test_malformed(void **state)
 
 /* ----- importing ----- */
 
-typedef struct fixture {
-    char *dir;
-    cl_store *s;
-} fixture;
-
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    f->dir = tu_tmpdir();
-    f->s = tu_store(f->dir, 1);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    cl_store_close(f->s);
-    tu_rmdir(f->dir);
-    free(f->dir);
-    free(f);
-    return 0;
-}
+typedef tu_fixture fixture;
 
 static int import(cl_store *s, uint8_t type, const char *text, cl_import_result *r)
 {
@@ -353,12 +331,12 @@ int main(void)
         cmocka_unit_test(test_rfc4180_cases),
         cmocka_unit_test(test_bom_semicolon_tab_blank_lines),
         cmocka_unit_test(test_malformed),
-        cmocka_unit_test_setup_teardown(test_import_creates_and_finds_companies, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_error_refuses_whole_file, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_update_by_id, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_export_shape_and_round_trip, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_duplicates_reported, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_many_rows_one_transaction, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_import_creates_and_finds_companies, tu_store_setup, tu_store_teardown),
+        cmocka_unit_test_setup_teardown(test_error_refuses_whole_file, tu_store_setup, tu_store_teardown),
+        cmocka_unit_test_setup_teardown(test_update_by_id, tu_store_setup, tu_store_teardown),
+        cmocka_unit_test_setup_teardown(test_export_shape_and_round_trip, tu_store_setup, tu_store_teardown),
+        cmocka_unit_test_setup_teardown(test_duplicates_reported, tu_store_setup, tu_store_teardown),
+        cmocka_unit_test_setup_teardown(test_many_rows_one_transaction, tu_store_setup, tu_store_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,29 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct fixture {
-    char *dir;
-    cl_store *s;
-} fixture;
-
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    f->dir = tu_tmpdir();
-    f->s = tu_store(f->dir, 1);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    cl_store_close(f->s);
-    tu_rmdir(f->dir);
-    free(f->dir);
-    free(f);
-    return 0;
-}
+typedef tu_fixture fixture;
 
 static cl_record_id make(cl_store *s, uint8_t type, const cl_assign *a, size_t n)
 {
@@ -149,9 +127,9 @@ static void test_merge_refused(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_merge_contacts, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_merge_companies, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_merge_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_merge_contacts, tu_store_setup, tu_store_teardown),
+        cmocka_unit_test_setup_teardown(test_merge_companies, tu_store_setup, tu_store_teardown),
+        cmocka_unit_test_setup_teardown(test_merge_refused, tu_store_setup, tu_store_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

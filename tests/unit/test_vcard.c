@@ -212,29 +212,7 @@ static void test_malformed_syntax(void **state)
 
 /* ----- with a store ----- */
 
-typedef struct fixture {
-    char *dir;
-    cl_store *s;
-} fixture;
-
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    f->dir = tu_tmpdir();
-    f->s = tu_store(f->dir, 1);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    cl_store_close(f->s);
-    tu_rmdir(f->dir);
-    free(f->dir);
-    free(f);
-    return 0;
-}
+typedef tu_fixture fixture;
 
 static int import_data(cl_store *s, const char *name, const char *data, size_t len, cl_import_result *r)
 {
@@ -470,12 +448,12 @@ int main(void)
         cmocka_unit_test(test_rfc6350),
         cmocka_unit_test(test_syntax_corners),
         cmocka_unit_test(test_malformed_syntax),
-        cmocka_unit_test_setup_teardown(test_malformed_files_change_nothing, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_import_all_samples, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_reimport_fills_only_empty_fields, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_export_reimport_updates_by_uid, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_long_lines_fold_and_unfold, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_duplicate_reported, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_malformed_files_change_nothing, tu_store_setup, tu_store_teardown),
+        cmocka_unit_test_setup_teardown(test_import_all_samples, tu_store_setup, tu_store_teardown),
+        cmocka_unit_test_setup_teardown(test_reimport_fills_only_empty_fields, tu_store_setup, tu_store_teardown),
+        cmocka_unit_test_setup_teardown(test_export_reimport_updates_by_uid, tu_store_setup, tu_store_teardown),
+        cmocka_unit_test_setup_teardown(test_long_lines_fold_and_unfold, tu_store_setup, tu_store_teardown),
+        cmocka_unit_test_setup_teardown(test_duplicate_reported, tu_store_setup, tu_store_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

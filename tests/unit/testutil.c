@@ -48,6 +48,26 @@ cl_store *tu_store(const char *dir, uint8_t seed)
     return s;
 }
 
+int tu_store_setup(void **state)
+{
+    tu_fixture *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    f->dir = tu_tmpdir();
+    f->s = tu_store(f->dir, 1);
+    *state = f;
+    return 0;
+}
+
+int tu_store_teardown(void **state)
+{
+    tu_fixture *f = *state;
+    cl_store_close(f->s);
+    tu_rmdir(f->dir);
+    free(f->dir);
+    free(f);
+    return 0;
+}
+
 void tu_digest(cl_store *s, char out[65])
 {
     cl_txn *t;

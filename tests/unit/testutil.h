@@ -17,6 +17,14 @@ void tu_rmdir(const char *dir);
 /* A store in a fresh folder for a device id made from `seed`. */
 cl_store *tu_store(const char *dir, uint8_t seed);
 cl_device_id tu_device(uint8_t seed);
+/* One store (device 1) in a fresh folder: the state of cmocka tests that need
+ * one, as cmocka_unit_test_setup_teardown(test, tu_store_setup, tu_store_teardown). */
+typedef struct tu_fixture {
+    char *dir;
+    cl_store *s;
+} tu_fixture;
+int tu_store_setup(void **state);
+int tu_store_teardown(void **state);
 /* Hex digest of a store. out needs 65 bytes. */
 void tu_digest(cl_store *s, char out[65]);
 /* A deterministic PRNG (xorshift64*) for property tests. */
