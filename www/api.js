@@ -53,6 +53,7 @@ export async function listAll(type, { q = '', ref = '', max = 5000 } = {}) {
 const cache = new Map();
 export function clearCache() { cache.clear(); }
 export async function record(id) {
-  if (!cache.has(id)) cache.set(id, get(`/api/records/${encodeURIComponent(id)}`).catch(() => null));
+  // ?deleted=1: a reference to a deleted record is no error, just "(deleted record)"
+  if (!cache.has(id)) cache.set(id, get(`/api/records/${encodeURIComponent(id)}?deleted=1`).then((r) => r.deleted ? null : r, () => null));
   return cache.get(id);
 }

@@ -336,13 +336,25 @@ function addTaskForm(r) {
   });
 }
 
+// A record deleted here or on another device: say so, offer to restore it
+// (an ordinary edit restores; its history keeps everything).
+function deletedPage(r) {
+  const lf = r.fields.name !== undefined ? 'name' : r.fields.title !== undefined ? 'title' : 'summary';
+  const restore = () => api('PATCH', `/api/records/${r.id}`, { fields: { [lf]: r.fields[lf] } })
+    .then(() => refresh(), (e) => toast(e.message, { bad: true }));
+  return el('section', {}, el('p', { class: 'meta' }, r.type), el('h1', {}, label(r)),
+    el('p', {}, 'This record was deleted. Its history is kept.'),
+    el('p', {}, el('button', { type: 'button', onclick: restore }, 'Restore'), ' ', el('a', { href: '#/today' }, 'Back to today')));
+}
+
 export async function recordPage(params) {
   const id = params.get('id');
   await loadDeviceNames();
   let r;
-  try { r = await get(`/api/records/${enc(id)}`); } catch (e) {
+  try { r = await get(`/api/records/${enc(id)}?deleted=1`); } catch (e) {
     return el('section', {}, el('h1', {}, 'Not found'), errorBox(e), el('p', {}, el('a', { href: '#/today' }, 'Back to today')));
   }
+  if (r.deleted) return deletedPage(r);
   const dl = el('dl', { class: 'fields' });
   for (const [name, kind] of FIELDS[r.type]) {
     const dd = editable(r, name, kind, el('dd', {}));

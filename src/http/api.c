@@ -80,7 +80,10 @@ int http_add_record(cl_txn *t, const cl_record_id *id, cJSON *arr)
     return j && cJSON_AddItemToArray(arr, j) ? CL_OK : http_oom();
 }
 
-static int send_record(struct mg_connection *conn, cl_store *s, const cl_record_id *id, int status)
+/* with_deleted: a deleted record is sent ("deleted":true) rather than 404, so
+ * that the page can show what happened to it (GET …?deleted=1). */
+static int send_record_opt(struct mg_connection *conn, cl_store *s, const cl_record_id *id, int status,
+                           bool with_deleted)
 {
     cl_txn *t;
     cl_record *r = NULL;
@@ -88,7 +91,7 @@ static int send_record(struct mg_connection *conn, cl_store *s, const cl_record_
     if (!rc)
         rc = cl_record_load(t, id, &r);
     cl_txn_end(t);
-    if (!rc && r->deleted) {
+    if (!rc && r->deleted && !with_deleted) {
         char text[CL_RECORD_ID_TEXT];
         cl_record_id_format(id, text);
         rc = cl_seterr(CL_ENOTFOUND, "record %s is deleted", text);
@@ -100,6 +103,11 @@ static int send_record(struct mg_connection *conn, cl_store *s, const cl_record_
     http_send_json(conn, status, j);
     cJSON_Delete(j);
     return status;
+}
+
+static int send_record(struct mg_connection *conn, cl_store *s, const cl_record_id *id, int status)
+{
+    return send_record_opt(conn, s, id, status, false);
 }
 
 /* ------------------------------------------------------------ records */
@@ -333,7 +341,7 @@ static int record_history(struct mg_connection *conn, cl_http *h, const cl_recor
 
 /* /api/records/ID[/history] */
 static int record_route(struct mg_connection *conn, cl_http *h, const char *method, const char *rest,
-                        const char *body, size_t len)
+                        const char *query, const char *body, size_t len)
 {
     char idtext[64];
     const char *slash = strchr(rest, '/');
@@ -348,7 +356,7 @@ static int record_route(struct mg_connection *conn, cl_http *h, const char *meth
     if (slash)
         return http_send_error(conn, 404, "not_found", "no such API path");
     if (!strcmp(method, "GET"))
-        return send_record(conn, h->cfg.store, &id, 200);
+        return send_record_opt(conn, h->cfg.store, &id, 200, query && !strcmp(query, "deleted=1"));
     if (!strcmp(method, "PATCH"))
         return patch_record(conn, h, &id, body, len);
     if (!strcmp(method, "DELETE"))
@@ -371,7 +379,7 @@ int http_api(struct mg_connection *conn, cl_http *h, const char *method, const c
     if (!strcmp(p, "/records"))
         return get ? list_records(conn, h, query) : post ? create_record(conn, h, body, len) : wrong_method(conn, "GET or POST");
     if (!strncmp(p, "/records/", 9))
-        return record_route(conn, h, method, p + 9, body, len);
+        return record_route(conn, h, method, p + 9, query, body, len);
     if (!strcmp(p, "/due"))
         return get ? http_api_due(conn, h) : wrong_method(conn, "GET");
     if (!strcmp(p, "/recent"))

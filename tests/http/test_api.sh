@@ -175,6 +175,7 @@ req GET "/api/birthdays?days=400"; expect 400 "" "birthdays horizon over a year 
 req DELETE /api/records/$TASK; expect 204 "" "DELETE is 204"
 [ -z "$BODY" ] || fail "204 with a body"
 req GET /api/records/$TASK; expect 404 "" "a deleted record is 404"
+req GET "/api/records/$TASK?deleted=1"; expect 200 "b.id==='$TASK' && b.deleted===true" "?deleted=1 shows a deleted record (the page says what happened to it)"
 req DELETE /api/records/$TASK; expect 404 "" "deleting twice is 404"
 req PATCH /api/records/$TASK '{"fields":{"title":"Send the proposal"}}'; expect 200 "b.deleted===false" "PATCH restores a deleted record (undo)"
 req PUT /api/records/$TASK '{}'; expect 405 "" "PUT is 405"
