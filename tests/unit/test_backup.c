@@ -44,14 +44,7 @@ static char *backup(cl_store *s, size_t *count)
     assert_int_equal(cl_store_read(s, &t), CL_OK);
     assert_int_equal(cl_backup_export(t, m, count), CL_OK);
     cl_txn_end(t);
-    rewind(m);
-    cl_buf b = {0};
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, m)) > 0)
-        cl_buf_put(&b, chunk, n);
-    fclose(m);
-    return cl_buf_steal(&b);
+    return tu_slurp(m);
 }
 
 static int restore(cl_store *s, const char *data, size_t len, cl_import_result *r)

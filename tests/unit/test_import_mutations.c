@@ -95,14 +95,7 @@ static char *backup_of(cl_store *s)
     assert_int_equal(cl_store_read(s, &t), CL_OK);
     assert_int_equal(cl_backup_export(t, m, NULL), CL_OK);
     cl_txn_end(t);
-    rewind(m);
-    cl_buf b = {0};
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, m)) > 0)
-        cl_buf_put(&b, chunk, n);
-    fclose(m);
-    return cl_buf_steal(&b);
+    return tu_slurp(m);
 }
 
 /* Each damaged file goes into a folder that already holds data: refused

@@ -237,14 +237,7 @@ static char *export(cl_store *s, uint8_t type)
     assert_int_equal(cl_store_read(s, &t), CL_OK);
     assert_int_equal(cl_vcard_export(t, type, m, NULL), CL_OK);
     cl_txn_end(t);
-    rewind(m);
-    cl_buf b = {0};
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, m)) > 0)
-        cl_buf_put(&b, chunk, n);
-    fclose(m);
-    return cl_buf_steal(&b);
+    return tu_slurp(m);
 }
 
 static uint64_t ops(cl_store *s)

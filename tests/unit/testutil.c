@@ -68,6 +68,18 @@ int tu_store_teardown(void **state)
     return 0;
 }
 
+char *tu_slurp(FILE *m)
+{
+    rewind(m);
+    cl_buf b = {0};
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, m)) > 0)
+        assert_int_equal(cl_buf_put(&b, chunk, n), CL_OK);
+    fclose(m);
+    return cl_buf_steal(&b);
+}
+
 void tu_digest(cl_store *s, char out[65])
 {
     cl_txn *t;

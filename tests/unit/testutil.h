@@ -3,6 +3,7 @@
 #define CLIENTELE_TESTUTIL_H
 
 #include <setjmp.h>
+#include <stdio.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -25,6 +26,9 @@ typedef struct tu_fixture {
 } tu_fixture;
 int tu_store_setup(void **state);
 int tu_store_teardown(void **state);
+/* Everything written to the temporary file m, as a string (caller frees);
+ * closes m. */
+char *tu_slurp(FILE *m);
 /* Hex digest of a store. out needs 65 bytes. */
 void tu_digest(cl_store *s, char out[65]);
 /* A deterministic PRNG (xorshift64*) for property tests. */
