@@ -18,7 +18,7 @@
 
 #include "clientele/util.h"
 
-#define CL_SCHEMA_VERSION 2   /* 2: index of records with open conflicts */
+#define CL_SCHEMA_VERSION 3   /* 2: index of records with open conflicts; 3: numbered origins */
 
 /* Record types. Part of the storage and wire format: never renumber. */
 enum cl_type {

@@ -86,6 +86,8 @@ size_t cl_reader_left(const cl_reader *r);
 
 void cl_be64_put(unsigned char out[8], uint64_t v);
 uint64_t cl_be64_get(const unsigned char in[8]);
+void cl_be32_put(unsigned char out[4], uint32_t v);
+uint32_t cl_be32_get(const unsigned char in[4]);
 
 /* ------------------------------------------------------------- identifiers */
 

@@ -31,6 +31,7 @@ static int vv_slot(cl_txn *t, const cl_device_id *origin, vv_entry **out)
         return cl_seterr(CL_ECORRUPT, "stored version vector is damaged");
     e->origin = *origin;
     e->seq = rc ? 0 : cl_be64_get(v.mv_data);
+    e->num = 0;
     e->dirty = false;
     t->nvv++;
     *out = e;
@@ -84,7 +85,7 @@ int st_heads(cl_txn *t, const cl_record_id *rec, uint8_t field, cl_field_state *
     int rc = st_get(t, DB_STATE, key, sizeof key, &v);
     if (rc == CL_ENOTFOUND)
         return CL_OK;
-    if (rc || (rc = state_decode(v.mv_data, v.mv_size, field, cur)))
+    if (rc || (rc = state_decode(t, v.mv_data, v.mv_size, field, cur)))
         return rc;
     *exists = true;
     if (!cur->conflicted) {
@@ -142,7 +143,7 @@ static int supersede_pending(cl_txn *t, const cl_op *op, const unsigned char ske
     *superseded = false;
     if (t->superseded_count) {
         MDB_val v;
-        op_key(id, &op->origin, op->seq);
+        opid_put(id, &(cl_op_id){op->origin, op->seq});
         rc = st_get(t, DB_SUPERSEDED, id, OPID_LEN, &v);
         if (rc && rc != CL_ENOTFOUND)
             return rc;
@@ -169,25 +170,14 @@ static int supersede_pending(cl_txn *t, const cl_op *op, const unsigned char ske
     return CL_OK;
 }
 
-static int put_state(cl_txn *t, const unsigned char key[STATE_KEY_LEN], uint64_t hlc,
-                     const cl_op_id *by, bool conflicted, const char *value, size_t len)
+static int put_state(cl_txn *t, const unsigned char key[STATE_KEY_LEN], const unsigned char winner[OP_KEY_LEN],
+                     bool conflicted)
 {
-    unsigned char stackbuf[512];
-    size_t n = 37 + len;
-    unsigned char *v = n <= sizeof stackbuf ? stackbuf : malloc(n);
-    if (!v)
-        return cl_seterr(CL_ENOMEM, "out of memory");
-    cl_be64_put(v, hlc);
-    opid_put(v + 8, by);
-    v[36] = conflicted ? 1 : 0;
-    if (len)
-        memcpy(v + 37, value, len);
+    unsigned char v[STATE_VAL_LEN];
+    state_encode(v, winner, conflicted);
     /* a new record's fields usually come after every existing key */
-    int rc = t->rec.fresh ? st_put_tail(t, DB_STATE, key, STATE_KEY_LEN, v, n, &t->tail[DB_STATE])
-                          : st_put(t, DB_STATE, key, STATE_KEY_LEN, v, n, 0);
-    if (v != stackbuf)
-        free(v);
-    return rc;
+    return t->rec.fresh ? st_put_tail(t, DB_STATE, key, STATE_KEY_LEN, v, sizeof v, &t->tail[DB_STATE])
+                        : st_put(t, DB_STATE, key, STATE_KEY_LEN, v, sizeof v, 0);
 }
 
 static int put_heads(cl_txn *t, const unsigned char key[STATE_KEY_LEN], const cl_op_id *heads, size_t n)
@@ -198,11 +188,12 @@ static int put_heads(cl_txn *t, const unsigned char key[STATE_KEY_LEN], const cl
     return st_put(t, DB_HEADS, key, STATE_KEY_LEN, v, n * OPID_LEN, 0);
 }
 
-/* Fold op into the field's state: heads, winner, conflict flag. Sets
- * *winner_changed when the visible value changed. snap, when not NULL, is the
- * field as the caller just read it in this transaction (a local write). */
-static int merge_field(cl_txn *t, const cl_op *op, const field_snapshot *snap, cl_record_meta *meta,
-                       bool *winner_changed)
+/* Fold op (stored under opkey) into the field's state: heads, winner,
+ * conflict flag. Sets *winner_changed when the visible value changed. snap,
+ * when not NULL, is the field as the caller just read it in this transaction
+ * (a local write). */
+static int merge_field(cl_txn *t, const cl_op *op, const unsigned char opkey[OP_KEY_LEN],
+                       const field_snapshot *snap, cl_record_meta *meta, bool *winner_changed)
 {
     unsigned char key[STATE_KEY_LEN];
     field_snapshot f;
@@ -228,14 +219,11 @@ static int merge_field(cl_txn *t, const cl_op *op, const field_snapshot *snap, c
     bool was_conflicted = exists && cur.conflicted;
     *winner_changed = op_wins;
     if (op_wins) {
-        rc = put_state(t, key, op->hlc, &me, conflicted, op->value, op->value_len);
+        rc = put_state(t, key, opkey, conflicted);
     } else if (conflicted != was_conflicted) {
-        char *copy = malloc(cur.value_len + 1); /* cur.value dies with the next put */
-        if (!copy)
-            return cl_seterr(CL_ENOMEM, "out of memory");
-        memcpy(copy, cur.value, cur.value_len);
-        rc = put_state(t, key, cur.hlc, &cur.by, conflicted, copy, cur.value_len);
-        free(copy);
+        unsigned char curkey[OP_KEY_LEN];
+        if (!(rc = op_id_key(t, &cur.by, false, curkey)))
+            rc = put_state(t, key, curkey, conflicted);
     }
     if (rc)
         return rc;
@@ -281,14 +269,16 @@ static int apply_op(cl_txn *t, const cl_op *op, const field_snapshot *snap, bool
     if ((rc = idx_touch(t, &op->record, op, &meta)))
         return rc;
 
+    if (!vv->num && (rc = st_origin_num(t, &op->origin, true, &vv->num)))
+        return rc;
     unsigned char key[OP_KEY_LEN];
-    op_key(key, &op->origin, op->seq);
-    rc = op_encode(&t->enc, op);
+    op_key(key, vv->num, op->seq);
+    rc = op_encode(t, &t->enc, op);
     if (!rc)
         rc = st_put_tail(t, DB_OPS, key, sizeof key, t->enc.data, t->enc.len, &t->tail[DB_OPS]);
     bool changed = false;
     if (!rc)
-        rc = merge_field(t, op, snap, meta, &changed);
+        rc = merge_field(t, op, key, snap, meta, &changed);
     if (rc)
         return rc;
     /* vv_slot may have moved the array: look the entry up again */

@@ -1,17 +1,38 @@
-/* Byte layouts of stored keys and values (docs/storage.md). */
+/* Byte layouts of stored keys and values (docs/storage.md). Ops and field
+ * states name origins by the folder's numbers (origins.c); the rare tables
+ * of conflict heads and early references keep whole device ids. */
 #include "store/internal.h"
 
 #include <string.h>
 
-void op_key(unsigned char k[OP_KEY_LEN], const cl_device_id *origin, uint64_t seq)
+#define LOCAL_ID_LEN OP_KEY_LEN   /* an op named inside the folder: number, seq */
+#define OP_FIXED 27               /* hlc(8) record(16) type(1) field(1) nseen(1) */
+
+void op_key(unsigned char k[OP_KEY_LEN], uint32_t num, uint64_t seq)
 {
-    memcpy(k, origin->b, CL_DEVICE_ID_LEN);
-    cl_be64_put(k + CL_DEVICE_ID_LEN, seq);
+    cl_be32_put(k, num);
+    cl_be64_put(k + 4, seq);
+}
+
+int op_id_key(cl_txn *t, const cl_op_id *id, bool create, unsigned char k[OP_KEY_LEN])
+{
+    uint32_t num;
+    int rc = st_origin_num(t, &id->origin, create, &num);
+    if (!rc)
+        op_key(k, num, id->seq);
+    return rc;
+}
+
+static int local_id_get(cl_txn *t, const unsigned char in[LOCAL_ID_LEN], cl_op_id *id)
+{
+    id->seq = cl_be64_get(in + 4);
+    return st_origin_id(t, cl_be32_get(in), &id->origin);
 }
 
 void opid_put(unsigned char out[OPID_LEN], const cl_op_id *id)
 {
-    op_key(out, &id->origin, id->seq);
+    memcpy(out, id->origin.b, CL_DEVICE_ID_LEN);
+    cl_be64_put(out + CL_DEVICE_ID_LEN, id->seq);
 }
 
 void opid_get(const unsigned char in[OPID_LEN], cl_op_id *id)
@@ -28,11 +49,11 @@ int opid_cmp(const cl_op_id *a, const cl_op_id *b)
     return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
-/* value: hlc(8) record(16) type(1) field(1) nseen(1) seen(28 each) value(rest) */
-int op_encode(cl_buf *b, const cl_op *op)
+/* value: hlc(8) record(16) type(1) field(1) nseen(1) seen(12 each) value(rest) */
+int op_encode(cl_txn *t, cl_buf *b, const cl_op *op)
 {
     cl_buf_reset(b);
-    int rc = cl_buf_reserve(b, 27 + op->nseen * OPID_LEN + op->value_len);
+    int rc = cl_buf_reserve(b, OP_FIXED + op->nseen * LOCAL_ID_LEN + op->value_len);
     if (rc)
         return rc;
     cl_buf_put_be64(b, op->hlc);
@@ -41,30 +62,37 @@ int op_encode(cl_buf *b, const cl_op *op)
     cl_buf_put_u8(b, op->field);
     cl_buf_put_u8(b, op->nseen);
     for (unsigned i = 0; i < op->nseen; i++) {
-        unsigned char id[OPID_LEN];
-        opid_put(id, &op->seen[i]);
-        cl_buf_put(b, id, OPID_LEN);
+        unsigned char id[LOCAL_ID_LEN];
+        /* a seen op may come from a device whose own ops have not arrived */
+        if ((rc = op_id_key(t, &op->seen[i], true, id)))
+            return rc;
+        cl_buf_put(b, id, LOCAL_ID_LEN);
     }
     return cl_buf_put(b, op->value, op->value_len);
 }
 
-int op_decode(const unsigned char key[OP_KEY_LEN], const void *v, size_t vl, cl_op *op)
+int op_decode(cl_txn *t, const unsigned char key[OP_KEY_LEN], const void *v, size_t vl, cl_op *op)
 {
     const unsigned char *p = v;
-    memcpy(op->origin.b, key, CL_DEVICE_ID_LEN);
-    op->seq = cl_be64_get(key + CL_DEVICE_ID_LEN);
-    if (vl < 27)
+    cl_op_id self;
+    int rc = local_id_get(t, key, &self);
+    if (rc)
+        return rc;
+    op->origin = self.origin;
+    op->seq = self.seq;
+    if (vl < OP_FIXED)
         return cl_seterr(CL_ECORRUPT, "stored op is truncated");
     op->hlc = cl_be64_get(p);
     memcpy(op->record.b, p + 8, CL_RECORD_ID_LEN);
     op->type = p[24];
     op->field = p[25];
     op->nseen = p[26];
-    size_t off = 27 + (size_t)op->nseen * OPID_LEN;
+    size_t off = OP_FIXED + (size_t)op->nseen * LOCAL_ID_LEN;
     if (op->nseen > CL_MAX_SEEN || vl < off)
         return cl_seterr(CL_ECORRUPT, "stored op is truncated");
     for (unsigned i = 0; i < op->nseen; i++)
-        opid_get(p + 27 + i * OPID_LEN, &op->seen[i]);
+        if ((rc = local_id_get(t, p + OP_FIXED + i * LOCAL_ID_LEN, &op->seen[i])))
+            return rc;
     op->value = (const char *)p + off;
     op->value_len = (uint32_t)(vl - off);
     return CL_OK;
@@ -76,18 +104,32 @@ void state_key(unsigned char k[STATE_KEY_LEN], const cl_record_id *id, uint8_t f
     k[CL_RECORD_ID_LEN] = field;
 }
 
-/* value: hlc(8) origin(20) seq(8) flags(1: bit 0 conflicted) value(rest) */
-int state_decode(const void *v, size_t vl, uint8_t field, cl_field_state *st)
+/* value: the winning op's key (12), flags (1: bit 0 conflicted). The value
+ * itself lives once, in the op log. */
+void state_encode(unsigned char v[STATE_VAL_LEN], const unsigned char winner[OP_KEY_LEN], bool conflicted)
+{
+    memcpy(v, winner, OP_KEY_LEN);
+    v[OP_KEY_LEN] = conflicted ? 1 : 0;
+}
+
+int state_decode(cl_txn *t, const void *v, size_t vl, uint8_t field, cl_field_state *st)
 {
     const unsigned char *p = v;
-    if (vl < 37)
-        return cl_seterr(CL_ECORRUPT, "stored field state is truncated");
+    if (vl != STATE_VAL_LEN)
+        return cl_seterr(CL_ECORRUPT, "stored field state is damaged");
+    MDB_val ov;
+    cl_op op;
+    int rc = st_get(t, DB_OPS, p, OP_KEY_LEN, &ov);
+    if (rc == CL_ENOTFOUND)
+        return cl_seterr(CL_ECORRUPT, "a field names an op the log does not hold");
+    if (rc || (rc = op_decode(t, p, ov.mv_data, ov.mv_size, &op)))
+        return rc;
     st->field = field;
-    st->hlc = cl_be64_get(p);
-    opid_get(p + 8, &st->by);
-    st->conflicted = p[36] & 1;
-    st->value = (const char *)p + 37;
-    st->value_len = (uint32_t)(vl - 37);
+    st->hlc = op.hlc;
+    st->by = (cl_op_id){op.origin, op.seq};
+    st->conflicted = p[OP_KEY_LEN] & 1;
+    st->value = op.value;
+    st->value_len = op.value_len;
     return CL_OK;
 }
 

@@ -27,7 +27,7 @@ static int record_decode(const void *v, size_t vl, cl_record_meta *m, char due[D
     m->deleted = p[1] & 1;
     m->created = cl_be64_get(p + 2);
     m->updated = cl_be64_get(p + 10);
-    m->nconflicts = (uint32_t)p[18] << 24 | (uint32_t)p[19] << 16 | (uint32_t)p[20] << 8 | p[21];
+    m->nconflicts = cl_be32_get(p + 18);
     due[0] = 0;
     if (vl > REC_FIXED) {
         memcpy(due, p + REC_FIXED, DUE_LEN);
@@ -36,7 +36,6 @@ static int record_decode(const void *v, size_t vl, cl_record_meta *m, char due[D
     return CL_OK;
 }
 
-int st_record_get(cl_txn *t, const cl_record_id *id, cl_record_meta *m, char due[DUE_LEN + 1]);
 int st_record_get(cl_txn *t, const cl_record_id *id, cl_record_meta *m, char due[DUE_LEN + 1])
 {
     MDB_val v;
@@ -96,7 +95,7 @@ static int rebuild_search(cl_txn *t, const cl_record_id *id)
     while (!rc && !err && k.mv_size == STATE_KEY_LEN && !memcmp(k.mv_data, id->b, CL_RECORD_ID_LEN)) {
         cl_field_state st;
         uint8_t field = ((unsigned char *)k.mv_data)[CL_RECORD_ID_LEN];
-        err = state_decode(v.mv_data, v.mv_size, field, &st);
+        err = state_decode(t, v.mv_data, v.mv_size, field, &st);
         if (!err && idx_searchable(field) && st.value_len) {
             err = cl_fold(&text, st.value, st.value_len);
             if (!err)
@@ -182,9 +181,7 @@ int idx_flush(cl_txn *t)
         v[1] = r->meta.deleted ? 1 : 0;
         cl_be64_put(v + 2, r->meta.created);
         cl_be64_put(v + 10, r->meta.updated);
-        uint32_t nc = r->meta.nconflicts;
-        v[18] = (unsigned char)(nc >> 24), v[19] = (unsigned char)(nc >> 16);
-        v[20] = (unsigned char)(nc >> 8), v[21] = (unsigned char)nc;
+        cl_be32_put(v + 18, r->meta.nconflicts);
         memcpy(v + REC_FIXED, r->due, DUE_LEN);
         size_t vl = REC_FIXED + (r->due[0] ? DUE_LEN : 0);
         rc = r->fresh ? st_put_tail(t, DB_RECORDS, r->id.b, CL_RECORD_ID_LEN, v, vl, &t->tail[DB_RECORDS])

@@ -11,12 +11,15 @@
 
 enum {
     DB_META, DB_OPS, DB_VV, DB_STATE, DB_HEADS, DB_SUPERSEDED, DB_RECORDS,
-    DB_BYTYPE, DB_SEARCH, DB_DUE, DB_PEERS, DB_PENDING, DB_CONFLICTED, DB_COUNT
+    DB_BYTYPE, DB_SEARCH, DB_DUE, DB_PEERS, DB_PENDING, DB_CONFLICTED, DB_ORIGINS, DB_COUNT
 };
+/* Databases of older schemas, opened only to upgrade them. */
+#define DB_RETIRED 2
 
-#define OP_KEY_LEN (CL_DEVICE_ID_LEN + 8)          /* origin, seq (big endian) */
+#define OP_KEY_LEN (4 + 8)                         /* origin number, seq (big endian) */
 #define STATE_KEY_LEN (CL_RECORD_ID_LEN + 1)       /* record, field */
-#define OPID_LEN (CL_DEVICE_ID_LEN + 8)
+#define STATE_VAL_LEN (OP_KEY_LEN + 1)             /* the winning op's key, flags */
+#define OPID_LEN (CL_DEVICE_ID_LEN + 8)            /* an op id with the whole device id */
 #define DUE_LEN 10                                 /* YYYY-MM-DD */
 #define HEADS_MAX 64
 
@@ -35,6 +38,7 @@ struct cl_store {
 typedef struct vv_entry {
     cl_device_id origin;
     uint64_t seq;
+    uint32_t num;              /* the origin's number in this folder; 0 until needed */
     bool dirty;
 } vv_entry;
 
@@ -58,6 +62,9 @@ struct cl_txn {
     bool map_full;             /* a put failed with MDB_MAP_FULL: grow and retry */
     vv_entry *vv;
     size_t nvv, capvv;
+    cl_device_id *origins;     /* the origin dictionary: number n is origins[n - 1] */
+    uint32_t norigins, caporigins;
+    bool origins_loaded;
     bool hlc_loaded, hlc_dirty;
     cl_hlc clock;
     size_t superseded_count;   /* entries in DB_SUPERSEDED: 0 skips its lookups */
@@ -86,12 +93,22 @@ int st_put_tail(cl_txn *t, int db, const void *k, size_t kl, const void *v, size
 int st_del(cl_txn *t, int db, const void *k, size_t kl, const void *v, size_t vl);
 int st_flush(cl_txn *t);       /* write cached vv, clock and record data */
 
+/* origins.c: the folder's numbers for device ids. create: assign the next
+ * number to an id the folder has not met (write transactions only);
+ * otherwise an unknown id is CL_ENOTFOUND. */
+int st_origin_num(cl_txn *t, const cl_device_id *id, bool create, uint32_t *num);
+int st_origin_id(cl_txn *t, uint32_t num, cl_device_id *id);  /* CL_ECORRUPT when unknown */
+
 /* codec.c: stored encodings */
-void op_key(unsigned char k[OP_KEY_LEN], const cl_device_id *origin, uint64_t seq);
-int op_encode(cl_buf *b, const cl_op *op);  /* value of DB_OPS */
-int op_decode(const unsigned char key[OP_KEY_LEN], const void *v, size_t vl, cl_op *op);
+void op_key(unsigned char k[OP_KEY_LEN], uint32_t num, uint64_t seq);
+int op_id_key(cl_txn *t, const cl_op_id *id, bool create, unsigned char k[OP_KEY_LEN]);
+int op_encode(cl_txn *t, cl_buf *b, const cl_op *op);  /* value of DB_OPS */
+int op_decode(cl_txn *t, const unsigned char key[OP_KEY_LEN], const void *v, size_t vl, cl_op *op);
 void state_key(unsigned char k[STATE_KEY_LEN], const cl_record_id *id, uint8_t field);
-int state_decode(const void *v, size_t vl, uint8_t field, cl_field_state *st);
+void state_encode(unsigned char v[STATE_VAL_LEN], const unsigned char winner[OP_KEY_LEN], bool conflicted);
+/* The field's state with the winning op's stamp and value read from the op
+ * log (st->value borrowed from the transaction). */
+int state_decode(cl_txn *t, const void *v, size_t vl, uint8_t field, cl_field_state *st);
 int heads_decode(const void *v, size_t vl, cl_op_id *heads, size_t *n);
 void opid_put(unsigned char out[OPID_LEN], const cl_op_id *id);
 void opid_get(const unsigned char in[OPID_LEN], cl_op_id *id);
@@ -102,7 +119,11 @@ int st_vv_get(cl_txn *t, const cl_device_id *origin, uint64_t *seq);
 int st_heads(cl_txn *t, const cl_record_id *rec, uint8_t field, cl_field_state *cur,
              bool *exists, cl_op_id *heads, size_t *nheads);
 
+/* upgrade.c: bring a folder of an older schema to CL_SCHEMA_VERSION */
+int st_upgrade(cl_txn *t, uint64_t from);
+
 /* index.c */
+int st_record_get(cl_txn *t, const cl_record_id *id, cl_record_meta *m, char due[DUE_LEN + 1]);
 int idx_touch(cl_txn *t, const cl_record_id *id, const cl_op *op, cl_record_meta **meta);
 int idx_flush(cl_txn *t);
 bool idx_searchable(uint8_t field);

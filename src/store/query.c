@@ -5,8 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-int st_record_get(cl_txn *t, const cl_record_id *id, cl_record_meta *m, char due[DUE_LEN + 1]);
-
 /* Pending derived data must be visible to reads inside a write transaction. */
 static int settle(cl_txn *t)
 {
@@ -58,10 +56,11 @@ int cl_txn_field(cl_txn *t, const cl_record_id *id, uint8_t field, cl_field_stat
     int rc = st_get(t, DB_STATE, key, sizeof key, &v);
     if (rc)
         return rc;
-    return state_decode(v.mv_data, v.mv_size, field, st);
+    return state_decode(t, v.mv_data, v.mv_size, field, st);
 }
 
 struct fields_ctx {
+    cl_txn *t;
     int (*fn)(void *ctx, const cl_field_state *st);
     void *ctx;
     int err;
@@ -74,7 +73,7 @@ static int fields_step(void *arg, MDB_val *k, MDB_val *v)
         return 0;
     cl_field_state st;
     uint8_t field = ((unsigned char *)k->mv_data)[CL_RECORD_ID_LEN];
-    if ((f->err = state_decode(v->mv_data, v->mv_size, field, &st)))
+    if ((f->err = state_decode(f->t, v->mv_data, v->mv_size, field, &st)))
         return f->err;
     return f->fn(f->ctx, &st);
 }
@@ -82,7 +81,7 @@ static int fields_step(void *arg, MDB_val *k, MDB_val *v)
 int cl_txn_fields(cl_txn *t, const cl_record_id *id,
                   int (*fn)(void *ctx, const cl_field_state *st), void *ctx)
 {
-    struct fields_ctx f = {fn, ctx, 0};
+    struct fields_ctx f = {t, fn, ctx, 0};
     return scan_prefix(t, DB_STATE, id->b, CL_RECORD_ID_LEN, NULL, 0, fields_step, &f);
 }
 
@@ -90,11 +89,12 @@ int cl_txn_op(cl_txn *t, const cl_op_id *id, cl_op *op)
 {
     unsigned char key[OP_KEY_LEN];
     MDB_val v;
-    op_key(key, &id->origin, id->seq);
-    int rc = st_get(t, DB_OPS, key, sizeof key, &v);
+    int rc = op_id_key(t, id, false, key);
+    if (!rc)
+        rc = st_get(t, DB_OPS, key, sizeof key, &v);
     if (rc)
         return rc;
-    return op_decode(key, v.mv_data, v.mv_size, op);
+    return op_decode(t, key, v.mv_data, v.mv_size, op);
 }
 
 int cl_txn_conflicts(cl_txn *t, const cl_record_id *id, uint8_t field,
@@ -359,6 +359,7 @@ int cl_txn_vv_each(cl_txn *t, int (*fn)(void *ctx, const cl_device_id *o, uint64
 }
 
 struct ops_ctx {
+    cl_txn *t;
     int (*fn)(void *ctx, const cl_op *op);
     void *ctx;
     size_t left;
@@ -372,7 +373,7 @@ static int ops_step(void *arg, MDB_val *k, MDB_val *v)
     cl_op op;
     if (k->mv_size != OP_KEY_LEN)
         return cl_seterr(CL_ECORRUPT, "op log key is damaged");
-    int rc = op_decode(k->mv_data, v->mv_data, v->mv_size, &op);
+    int rc = op_decode(c->t, k->mv_data, v->mv_data, v->mv_size, &op);
     if (rc)
         return rc;
     c->left--;
@@ -383,9 +384,13 @@ int cl_txn_ops_after(cl_txn *t, const cl_device_id *origin, uint64_t after, size
                      int (*fn)(void *ctx, const cl_op *op), void *ctx)
 {
     unsigned char from[OP_KEY_LEN];
-    op_key(from, origin, after + 1);
-    struct ops_ctx c = {fn, ctx, limit};
-    int rc = scan_prefix(t, DB_OPS, origin->b, CL_DEVICE_ID_LEN, from, sizeof from, ops_step, &c);
+    uint32_t num;
+    int rc = st_origin_num(t, origin, false, &num);
+    if (rc)
+        return rc == CL_ENOTFOUND ? CL_OK : rc; /* no op of that device here */
+    op_key(from, num, after + 1);
+    struct ops_ctx c = {t, fn, ctx, limit};
+    rc = scan_prefix(t, DB_OPS, from, 4, from, sizeof from, ops_step, &c);
     return rc == 1 ? CL_OK : rc;
 }
 
@@ -422,7 +427,7 @@ static int digest_conflict(void *arg, const cl_op *op)
 {
     struct digest_ctx *d = arg;
     unsigned char id[OPID_LEN];
-    op_key(id, &op->origin, op->seq);
+    opid_put(id, &(cl_op_id){op->origin, op->seq});
     cl_sha256_update(d->h, "c", 1);
     cl_sha256_update(d->h, id, sizeof id);
     return CL_OK;

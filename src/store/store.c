@@ -9,9 +9,11 @@
 #include <string.h>
 #include <time.h>
 
+/* Schema 3 renamed "ops" and "state" (whose layouts changed): a folder
+ * holding the old names is upgraded from them (upgrade.c). */
 static const char *const DB_NAMES[DB_COUNT] = {
-    "meta", "ops", "vv", "state", "heads", "superseded", "records",
-    "bytype", "search", "due", "peers", "pending", "conflicted",
+    "meta", "log", "vv", "fields", "heads", "superseded", "records",
+    "bytype", "search", "due", "peers", "pending", "conflicted", "origins",
 };
 
 #define DEFAULT_MAPSIZE (64ull << 20)
@@ -107,24 +109,6 @@ static int read_meta(cl_txn *t, uint64_t *schema, bool *has_device)
     return CL_OK;
 }
 
-/* Schema 1 had no index of records with open conflicts: build it. */
-static int upgrade_1_to_2(cl_txn *t)
-{
-    MDB_cursor *c;
-    int rc = mdb_cursor_open(t->txn, t->s->dbi[DB_RECORDS], &c);
-    if (rc)
-        return st_err(t, rc, "upgrade");
-    MDB_val k, v;
-    int err = CL_OK;
-    for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); !rc && !err; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-        const unsigned char *p = v.mv_data;
-        if (v.mv_size >= 22 && (p[18] | p[19] | p[20] | p[21]))
-            err = st_put(t, DB_CONFLICTED, k.mv_data, k.mv_size, "", 0, 0);
-    }
-    mdb_cursor_close(c);
-    return err ? err : rc == MDB_NOTFOUND ? CL_OK : st_err(t, rc, "upgrade");
-}
-
 /* First use: record the schema and the owner; an older schema: upgrade it. */
 static int init_meta(cl_txn *t, void *arg)
 {
@@ -133,8 +117,8 @@ static int init_meta(cl_txn *t, void *arg)
     bool has_device;
     unsigned char ver[8];
     int rc = read_meta(t, &schema, &has_device); /* again: another process may have done it */
-    if (!rc && schema == 1)
-        rc = upgrade_1_to_2(t);
+    if (!rc && schema && schema < CL_SCHEMA_VERSION)
+        rc = st_upgrade(t, schema);
     if (!rc && schema < CL_SCHEMA_VERSION) {
         cl_be64_put(ver, CL_SCHEMA_VERSION);
         rc = st_put(t, DB_META, "schema", 6, ver, 8, 0);
@@ -250,7 +234,7 @@ int cl_store_open(const char *dir, const cl_device_id *self, cl_store **out)
         return rc;
     }
     rc = mdb_env_create(&s->env);
-    if (!rc) rc = mdb_env_set_maxdbs(s->env, DB_COUNT);
+    if (!rc) rc = mdb_env_set_maxdbs(s->env, DB_COUNT + DB_RETIRED);
     if (!rc) rc = mdb_env_set_mapsize(s->env, initial_mapsize());
     if (!rc) rc = mdb_env_set_maxreaders(s->env, 256);
     /* CLIENTELE_NOSYNC=1 (tests of logic only) trades durability for speed */
@@ -345,6 +329,7 @@ void cl_txn_end(cl_txn *t)
         mdb_txn_abort(t->txn);
     pthread_rwlock_unlock(&t->s->resize);
     free(t->vv);
+    free(t->origins);
     cl_buf_free(&t->enc);
     cl_buf_free(&t->search_text);
     free(t);

@@ -177,3 +177,16 @@ uint64_t cl_be64_get(const unsigned char in[8])
         v = (v << 8) | in[i];
     return v;
 }
+
+void cl_be32_put(unsigned char out[4], uint32_t v)
+{
+    out[0] = (unsigned char)(v >> 24);
+    out[1] = (unsigned char)(v >> 16);
+    out[2] = (unsigned char)(v >> 8);
+    out[3] = (unsigned char)v;
+}
+
+uint32_t cl_be32_get(const unsigned char in[4])
+{
+    return (uint32_t)in[0] << 24 | (uint32_t)in[1] << 16 | (uint32_t)in[2] << 8 | in[3];
+}
