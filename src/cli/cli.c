@@ -154,9 +154,17 @@ static int open_store(cli *c)
     int rc = make_dirs(c->dir);
     /* A new key only for a new folder: next to an existing book a missing
      * key is damage to report, not a reason to become another device. */
-    char db[PATH_MAX + 16];
+    char db[PATH_MAX + 16], key[PATH_MAX + 16];
     snprintf(db, sizeof db, "%s/data.mdb", c->dir);
+    snprintf(key, sizeof key, "%s/key.pem", c->dir);
     bool fresh = access(db, F_OK) != 0;
+    /* The reverse: a key without its book. A new book under the old key would
+     * number this device's edits from 1 again, numbers its peers already hold
+     * (they would ignore the new edits as known). */
+    if (!rc && fresh && access(key, F_OK) == 0)
+        return cl_seterr(CL_ENOTFOUND, "%s/data.mdb is missing next to this device's key: restore it from a backup "
+                         "of the folder; or, to start afresh as a new device, move key.pem and cert.pem away "
+                         "(then pair the new device again)", c->dir);
     if (!rc && (rc = cl_identity_load(c->dir, fresh, &c->ident)) == CL_ENOTFOUND && !fresh)
         rc = cl_seterr(CL_ENOTFOUND, "%s holds a book but its device key key.pem is missing: restore key.pem "
                        "from a backup of this folder", c->dir);
