@@ -12,7 +12,11 @@ typedef struct cl_identity cl_identity;
 
 /* Load the key and certificate of the data folder dir, creating them (EC
  * P-256, owner-only files key.pem and cert.pem) when absent. *out is owned by
- * the caller: cl_identity_free(). */
+ * the caller: cl_identity_free(). It also holds fresh random TLS session-
+ * ticket keys for cl_conn_accept(), so a new identity (a restarted process)
+ * makes its earlier tickets useless, and the folder name, under which
+ * cl_conn_connect() keeps its resumable sessions (tls-sessions/). One
+ * identity may serve any number of threads at once. */
 int cl_identity_load(const char *dir, bool create, cl_identity **out);
 void cl_identity_free(cl_identity *id);
 const cl_device_id *cl_identity_device(const cl_identity *id);
@@ -54,7 +58,12 @@ typedef struct cl_conn cl_conn;
 /* Connect to addr and complete a TLS handshake as client. The server must
  * present a certificate whose key hashes to *expect (or, when expect is NULL,
  * to a device for which is_known() says true). timeout_ms bounds every read
- * and write. *out owned by the caller: cl_conn_close(). */
+ * and write. *out owned by the caller: cl_conn_close().
+ * With expect, the session saved for that device in the data folder
+ * (tls-sessions/, owner-only) is offered for resumption, and a new session is
+ * saved after a full handshake; a missing or damaged file only means a full
+ * handshake. The pin holds for resumed sessions too. Without expect, nothing
+ * is resumed or saved. */
 int cl_conn_connect(const cl_identity *me, const char *addr, const cl_device_id *expect,
                     bool (*is_known)(void *ctx, const cl_device_id *id), void *ctx,
                     int timeout_ms, cl_conn **out);
@@ -62,7 +71,11 @@ int cl_conn_connect(const cl_identity *me, const char *addr, const cl_device_id 
  * server. Any certificate is accepted at this stage; the caller must check
  * cl_conn_peer() against its pairings before reading or writing data. */
 int cl_conn_accept(const cl_identity *me, int fd, int timeout_ms, cl_conn **out);
+/* The other side's device id, full handshake or resumed. */
 const cl_device_id *cl_conn_peer(const cl_conn *c);
+/* True when the handshake resumed an earlier session (no certificates or key
+ * exchange), on either side. For reporting and tests: never needed for trust. */
+bool cl_conn_resumed(const cl_conn *c);
 /* "a.b.c.d" of the other end. Borrowed. */
 const char *cl_conn_peer_ip(const cl_conn *c);
 int cl_conn_send(cl_conn *c, uint8_t type, const void *payload, size_t len);

@@ -124,6 +124,19 @@ static int create_identity(cl_identity *id, const char *keypath, const char *cer
     return write_private(keypath, buf, strlen((char *)buf));
 }
 
+/* Fresh random ticket keys for this identity's server side. AES-256-GCM, as
+ * mbedTLS recommends: a 256-bit key, no weaker than the suites we offer. */
+static int setup_tickets(cl_identity *id)
+{
+    if (!(id->tickets = malloc(sizeof *id->tickets)))
+        return cl_seterr(CL_ENOMEM, "out of memory");
+    mbedtls_ssl_ticket_init(id->tickets);
+    int rc = mbedtls_ssl_ticket_setup(id->tickets, rng, NULL, MBEDTLS_CIPHER_AES_256_GCM, NET_TICKET_LIFETIME_S);
+    if (rc)
+        return cl_seterr(CL_ETLS, "cannot set up TLS session tickets: -0x%04x", (unsigned)-rc);
+    return CL_OK;
+}
+
 int cl_identity_load(const char *dir, bool create, cl_identity **out)
 {
     char keypath[4096], certpath[4096];
@@ -171,6 +184,12 @@ int cl_identity_load(const char *dir, bool create, cl_identity **out)
         rc = cl_seterr(CL_ECORRUPT, "%s does not match the device key", certpath);
         goto fail;
     }
+    if ((rc = setup_tickets(id)))
+        goto fail;
+    if (!(id->dir = strdup(dir))) {
+        rc = cl_seterr(CL_ENOMEM, "out of memory");
+        goto fail;
+    }
     *out = id;
     return CL_OK;
 fail:
@@ -186,6 +205,10 @@ void cl_identity_free(cl_identity *id)
     mbedtls_x509_crt_free(&id->cert);
     free(id->key_pem);
     free(id->cert_pem);
+    free(id->dir);
+    if (id->tickets)
+        mbedtls_ssl_ticket_free(id->tickets);
+    free(id->tickets);
     free(id);
 }
 

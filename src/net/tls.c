@@ -2,7 +2,14 @@
  * its self-signed certificate; a certificate is trusted only when its key
  * hashes to the device id we expect (client side) or, on the server side,
  * after the handshake by the caller checking cl_conn_peer() against its
- * pairings (so that an unknown device can be listed as a pending request). */
+ * pairings (so that an unknown device can be listed as a pending request).
+ *
+ * Repeat connections to a known device resume the TLS session (RFC 5077
+ * tickets: the server seals the session with its ticket key, the client keeps
+ * it in a file, see resume.c), which skips the ECDHE and ECDSA work. A resumed
+ * handshake carries no Certificate message, so verify() does not run: the pin
+ * is checked again after every handshake on the certificate the session
+ * carries (MBEDTLS_SSL_KEEP_PEER_CERTIFICATE). */
 #include "net/internal.h"
 
 #include <errno.h>
@@ -17,6 +24,7 @@
 
 #include <mbedtls/error.h>
 #include <mbedtls/net_sockets.h>
+#include <mbedtls/platform_util.h>
 #include <mbedtls/ssl.h>
 
 struct cl_conn {
@@ -33,6 +41,13 @@ struct cl_conn {
     void *known_ctx;
     bool have_peer, pin_ok;
     cl_device_id peer;
+    /* resumption */
+    const cl_identity *me;     /* borrowed: the session cache, the ticket keys */
+    bool verified;             /* verify() saw a certificate: a full handshake */
+    bool ticket_ok;            /* server: the client's ticket was accepted */
+    bool offered;              /* client: a saved session was offered... */
+    unsigned char offered_master[48]; /* ...with this master secret */
+    bool resumed;
     char ip[64];
     uint64_t sent, received;
     unsigned char *rbuf;     /* received bytes not yet returned as frames */
@@ -85,6 +100,16 @@ static int bio_recv(void *ctx, unsigned char *buf, size_t len)
     return (int)r;
 }
 
+/* Whether c->peer is the device this side may talk to. */
+static bool pinned(cl_conn *c)
+{
+    if (c->server)
+        return true;                 /* decided by the caller after the handshake */
+    if (c->expect)
+        return !memcmp(c->peer.b, c->expect->b, CL_DEVICE_ID_LEN);
+    return c->is_known && c->is_known(c->known_ctx, &c->peer);
+}
+
 static int verify(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
 {
     cl_conn *c = ctx;
@@ -92,16 +117,28 @@ static int verify(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
         return 0;
     if (net_device_id_of_pk(&crt->pk, &c->peer))
         return MBEDTLS_ERR_X509_CERT_VERIFY_FAILED;
-    c->have_peer = true;
-    if (c->server)
-        c->pin_ok = true;            /* decided by the caller after the handshake */
-    else if (c->expect)
-        c->pin_ok = !memcmp(c->peer.b, c->expect->b, CL_DEVICE_ID_LEN);
-    else
-        c->pin_ok = c->is_known && c->is_known(c->known_ctx, &c->peer);
+    c->have_peer = c->verified = true;
+    c->pin_ok = pinned(c);
     if (c->pin_ok)
         *flags &= ~(uint32_t)MBEDTLS_X509_BADCERT_NOT_TRUSTED;
     return 0;
+}
+
+/* The identity's ticket callbacks, wrapped to learn whether the client's
+ * ticket was accepted; p is the connection (each has its own config). */
+static int ticket_write(void *p, const mbedtls_ssl_session *s, unsigned char *start, const unsigned char *end,
+                        size_t *tlen, uint32_t *lifetime)
+{
+    cl_conn *c = p;
+    return mbedtls_ssl_ticket_write(c->me->tickets, s, start, end, tlen, lifetime);
+}
+
+static int ticket_parse(void *p, mbedtls_ssl_session *s, unsigned char *buf, size_t len)
+{
+    cl_conn *c = p;
+    int rc = mbedtls_ssl_ticket_parse(c->me->tickets, s, buf, len);
+    c->ticket_ok = rc == 0;
+    return rc;
 }
 
 static int tls_err(int rc, const char *what)
@@ -115,7 +152,9 @@ static int tls_err(int rc, const char *what)
     return cl_seterr(CL_ETLS, "%s: %s", what, buf);
 }
 
-static int conn_new(const cl_identity *me, int fd, bool server, int timeout_ms, cl_conn **out)
+/* expect: the pinned device of a client, NULL for a server. */
+static int conn_new(const cl_identity *me, int fd, bool server, const cl_device_id *expect, int timeout_ms,
+                    cl_conn **out)
 {
     cl_conn *c = calloc(1, sizeof *c);
     if (!c) {
@@ -124,6 +163,8 @@ static int conn_new(const cl_identity *me, int fd, bool server, int timeout_ms, 
     }
     c->fd = fd;
     c->server = server;
+    c->expect = expect;
+    c->me = me;
     c->timeout_ms = timeout_ms;
     mbedtls_ssl_init(&c->ssl);
     mbedtls_ssl_config_init(&c->conf);
@@ -150,6 +191,11 @@ static int conn_new(const cl_identity *me, int fd, bool server, int timeout_ms, 
     mbedtls_ssl_conf_verify(&c->conf, verify, c);
     mbedtls_ssl_conf_ciphersuites(&c->conf, SUITES);
     mbedtls_ssl_conf_min_version(&c->conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
+    if (server)
+        mbedtls_ssl_conf_session_tickets_cb(&c->conf, ticket_write, ticket_parse, c);
+    else /* ask for a ticket only when we will keep it: for a pinned device */
+        mbedtls_ssl_conf_session_tickets(&c->conf, expect ? MBEDTLS_SSL_SESSION_TICKETS_ENABLED
+                                                          : MBEDTLS_SSL_SESSION_TICKETS_DISABLED);
     if ((rc = mbedtls_ssl_conf_own_cert(&c->conf, &c->own_cert, &c->own_key)) ||
         (rc = mbedtls_ssl_setup(&c->ssl, &c->conf)))
         return tls_err(rc, "TLS setup");
@@ -159,23 +205,115 @@ static int conn_new(const cl_identity *me, int fd, bool server, int timeout_ms, 
     return CL_OK;
 }
 
+static int pin_error(cl_conn *c, const char *who)
+{
+    char got[CL_DEVICE_ID_TEXT], want[CL_DEVICE_ID_TEXT] = "a paired device";
+    cl_device_id_format(&c->peer, got);
+    if (c->expect)
+        cl_device_id_format(c->expect, want);
+    return cl_seterr(CL_EDENIED, "%s is device %s, not %s", who, got, want);
+}
+
+/* After every successful handshake: the peer is the certificate of the
+ * session, pinned again. In a full handshake verify() already did so on the
+ * same certificate; in a resumed one (no Certificate message) this is the
+ * only check, and it also gives the server its c->peer. */
+static int check_peer(cl_conn *c, const char *who)
+{
+    const mbedtls_x509_crt *crt = mbedtls_ssl_get_peer_cert(&c->ssl);
+    if (!crt)
+        return cl_seterr(CL_EDENIED, "%s presented no certificate", who);
+    /* the cast: mbedTLS 2.28's key writer lacks a const but only reads */
+    if (net_device_id_of_pk((mbedtls_pk_context *)&crt->pk, &c->peer))
+        return CL_ETLS;
+    c->have_peer = true;
+    c->pin_ok = pinned(c);
+    return c->pin_ok ? CL_OK : pin_error(c, who);
+}
+
+/* Whether this handshake resumed a session. mbedTLS 2.28 records that only
+ * in ssl->handshake->resume, private and freed with the handshake, so it is
+ * inferred from public state: on the client, the session kept the master
+ * secret we offered (a full handshake derives a fresh one from new randoms
+ * and ECDHE); on the server, ticket_parse() accepted the client's ticket,
+ * upon which 2.28 always resumes. On both, no certificate went through
+ * verify(), as in every abbreviated handshake. Only reporting depends on
+ * this: check_peer() pins either way. */
+static bool was_resumed(cl_conn *c)
+{
+    if (c->verified)
+        return false;
+    if (c->server)
+        return c->ticket_ok;
+    const mbedtls_ssl_session *s = mbedtls_ssl_get_session_pointer(&c->ssl);
+    return c->offered && s && !memcmp(s->master, c->offered_master, sizeof c->offered_master);
+}
+
 static int handshake(cl_conn *c, const char *who)
 {
     int rc;
     do
         rc = mbedtls_ssl_handshake(&c->ssl);
     while (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE);
-    if (rc && c->have_peer && !c->pin_ok) {
-        char got[CL_DEVICE_ID_TEXT], want[CL_DEVICE_ID_TEXT] = "a paired device";
-        cl_device_id_format(&c->peer, got);
-        if (c->expect)
-            cl_device_id_format(c->expect, want);
-        return cl_seterr(CL_EDENIED, "%s is device %s, not %s", who, got, want);
-    }
+    if (rc && c->have_peer && !c->pin_ok)
+        return pin_error(c, who);
     if (rc)
         return tls_err(rc, who);
-    if (!c->have_peer)
-        return cl_seterr(CL_EDENIED, "%s presented no certificate", who);
+    if ((rc = check_peer(c, who)))
+        return rc;
+    c->resumed = was_resumed(c);
+    return CL_OK;
+}
+
+/* Offer the session saved for the pinned device, if there is a usable one. */
+static void offer_session(cl_conn *c)
+{
+    mbedtls_ssl_session s;
+    mbedtls_ssl_session_init(&s);
+    if (net_session_load(c->me, c->expect, &s) && mbedtls_ssl_set_session(&c->ssl, &s) == 0) {
+        c->offered = true;
+        memcpy(c->offered_master, s.master, sizeof c->offered_master);
+    }
+    mbedtls_ssl_session_free(&s);
+}
+
+/* Keep the session of a full handshake for next time. A resumed session is
+ * the saved one already (the server sends no new ticket then), and one
+ * without a ticket could not be resumed. */
+static void keep_session(cl_conn *c)
+{
+    const mbedtls_ssl_session *s = mbedtls_ssl_get_session_pointer(&c->ssl);
+    if (!c->resumed && s && s->ticket_len)
+        net_session_save(c->me, c->expect, s);
+}
+
+/* One TCP connection and handshake, offering the saved session when resume;
+ * *offered says whether one was offered. */
+static int connect_once(const cl_identity *me, const char *addr, const cl_device_id *expect,
+                        bool (*is_known)(void *ctx, const cl_device_id *id), void *ctx, int timeout_ms,
+                        bool resume, bool *offered, cl_conn **out)
+{
+    int fd, rc = net_connect(addr, timeout_ms, &fd);
+    if (rc)
+        return rc;
+    cl_conn *c = NULL;
+    if (!(rc = conn_new(me, fd, false, expect, timeout_ms, &c))) {
+        c->is_known = is_known;
+        c->known_ctx = ctx;
+        if (resume)
+            offer_session(c);
+        *offered = c->offered;
+        rc = handshake(c, addr);
+    }
+    if (rc) {
+        if (c && c->offered) /* a session that took part in a failure is not offered again */
+            net_session_forget(me, expect);
+        cl_conn_close(c);
+        return rc;
+    }
+    if (expect)
+        keep_session(c);
+    *out = c;
     return CL_OK;
 }
 
@@ -183,30 +321,22 @@ int cl_conn_connect(const cl_identity *me, const char *addr, const cl_device_id 
                     bool (*is_known)(void *ctx, const cl_device_id *id), void *ctx,
                     int timeout_ms, cl_conn **out)
 {
-    int fd, rc = net_connect(addr, timeout_ms, &fd);
-    if (rc)
-        return rc;
-    cl_conn *c;
-    if (!(rc = conn_new(me, fd, false, timeout_ms, &c))) {
-        c->expect = expect;
-        c->is_known = is_known;
-        c->known_ctx = ctx;
-        rc = handshake(c, addr);
-    }
-    if (rc) {
-        cl_conn_close(c);
-        return rc;
-    }
-    *out = c;
-    return CL_OK;
+    bool offered = false;
+    int rc = connect_once(me, addr, expect, is_known, ctx, timeout_ms, expect != NULL, &offered, out);
+    /* The server took the saved session but the handshake then failed (a file
+     * damaged in a way its checksum missed, a bug): a lost cache must cost a
+     * full handshake, not a failed sync. A wrong peer (CL_EDENIED) is final. */
+    if (rc == CL_ETLS && offered)
+        rc = connect_once(me, addr, expect, is_known, ctx, timeout_ms, false, &offered, out);
+    return rc;
 }
 
 int cl_conn_accept(const cl_identity *me, int fd, int timeout_ms, cl_conn **out)
 {
-    cl_conn *c;
+    cl_conn *c = NULL;
     int one = 1; /* small frames must not wait for delayed ACKs (Nagle) */
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    int rc = conn_new(me, fd, true, timeout_ms, &c);
+    int rc = conn_new(me, fd, true, NULL, timeout_ms, &c);
     if (!rc)
         rc = handshake(c, c->ip[0] ? c->ip : "peer");
     if (rc) {
@@ -218,6 +348,7 @@ int cl_conn_accept(const cl_identity *me, int fd, int timeout_ms, cl_conn **out)
 }
 
 const cl_device_id *cl_conn_peer(const cl_conn *c) { return &c->peer; }
+bool cl_conn_resumed(const cl_conn *c) { return c->resumed; }
 const char *cl_conn_peer_ip(const cl_conn *c) { return c->ip; }
 uint64_t cl_conn_bytes_sent(const cl_conn *c) { return c->sent; }
 uint64_t cl_conn_bytes_received(const cl_conn *c) { return c->received; }
@@ -308,6 +439,7 @@ void cl_conn_close(cl_conn *c)
     mbedtls_ssl_config_free(&c->conf);
     mbedtls_x509_crt_free(&c->own_cert);
     mbedtls_pk_free(&c->own_key);
+    mbedtls_platform_zeroize(c->offered_master, sizeof c->offered_master);
     free(c->rbuf);
     free(c);
 }

@@ -5,10 +5,15 @@
 #include "clientele/sync.h"
 #include "clientele/wire.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <mbedtls/ssl.h>
 
 static void frames_parse_whole_partial_and_refuse_bad_lengths(void **state)
 {
@@ -282,6 +287,331 @@ static void an_unpaired_client_reads_and_writes_nothing(void **state)
     free(q);
 }
 
+
+/* ----- TLS session resumption ----- */
+
+/* A listener of our own rather than the sync server, to see the server side
+ * of each connection: it accepts until stopped, echoes one frame, and records
+ * the last successful handshake. */
+typedef struct echo {
+    const cl_identity *id;
+    int fd;
+    char addr[64];
+    pthread_t th;
+    pthread_mutex_t lock;
+    int handshakes;
+    bool resumed;
+    cl_device_id peer;
+} echo;
+
+static void *echo_run(void *arg)
+{
+    echo *e = arg;
+    int fd;
+    while ((fd = accept(e->fd, NULL, NULL)) >= 0) {
+        cl_conn *c;
+        if (cl_conn_accept(e->id, fd, 5000, &c) != CL_OK)
+            continue;
+        pthread_mutex_lock(&e->lock);
+        e->handshakes++;
+        e->resumed = cl_conn_resumed(c);
+        e->peer = *cl_conn_peer(c);
+        pthread_mutex_unlock(&e->lock);
+        uint8_t type;
+        const unsigned char *p;
+        size_t n;
+        if (cl_conn_recv(c, &type, &p, &n) == CL_OK)
+            cl_conn_send(c, type, p, n);
+        cl_conn_close(c);
+    }
+    return NULL;
+}
+
+static void echo_start(echo *e, const cl_identity *id)
+{
+    memset(e, 0, sizeof *e);
+    e->id = id;
+    uint16_t port;
+    assert_int_equal(cl_listen("127.0.0.1:0", &e->fd, &port), CL_OK);
+    snprintf(e->addr, sizeof e->addr, "127.0.0.1:%u", port);
+    pthread_mutex_init(&e->lock, NULL);
+    assert_int_equal(pthread_create(&e->th, NULL, echo_run, e), 0);
+}
+
+static void echo_stop(echo *e)
+{
+    shutdown(e->fd, SHUT_RDWR); /* wakes accept() */
+    pthread_join(e->th, NULL);
+    close(e->fd);
+    pthread_mutex_destroy(&e->lock);
+}
+
+/* What the server saw of the last handshake. */
+static void echo_saw(echo *e, bool *resumed, cl_device_id *peer)
+{
+    pthread_mutex_lock(&e->lock);
+    *resumed = e->resumed;
+    *peer = e->peer;
+    pthread_mutex_unlock(&e->lock);
+}
+
+static int echo_handshakes(echo *e)
+{
+    pthread_mutex_lock(&e->lock);
+    int n = e->handshakes;
+    pthread_mutex_unlock(&e->lock);
+    return n;
+}
+
+static bool known_all(void *ctx, const cl_device_id *id)
+{
+    (void)ctx;
+    (void)id;
+    return true;
+}
+
+static const cl_device_id *dev(const device *d) { return cl_identity_device(d->id); }
+
+static void assert_same_device(const cl_device_id *a, const cl_device_id *b)
+{
+    assert_memory_equal(a->b, b->b, CL_DEVICE_ID_LEN);
+}
+
+/* Connect from d to e pinning expect, send a frame and read it back; the
+ * client's view of the handshake in *resumed and *peer. */
+static int talk(const device *d, const echo *e, const cl_device_id *expect, bool *resumed, cl_device_id *peer)
+{
+    cl_conn *c = NULL;
+    int rc = cl_conn_connect(d->id, e->addr, expect, NULL, NULL, 5000, &c);
+    if (rc) {
+        assert_null(c);
+        return rc;
+    }
+    *resumed = cl_conn_resumed(c);
+    *peer = *cl_conn_peer(c);
+    assert_int_equal(cl_conn_send(c, 42, "ping", 4), CL_OK);
+    uint8_t type;
+    const unsigned char *p;
+    size_t n;
+    assert_int_equal(cl_conn_recv(c, &type, &p, &n), CL_OK);
+    assert_int_equal(type, 42);
+    assert_int_equal(n, 4);
+    assert_memory_equal(p, "ping", 4);
+    cl_conn_close(c);
+    return CL_OK;
+}
+
+/* A connection from client to e that must succeed, resumed or not, with the
+ * server on both ends being `server` and the client being `client`. */
+static void talk_ok(const device *client, echo *e, const device *server, bool want_resumed)
+{
+    bool resumed, srv_resumed;
+    cl_device_id peer, srv_peer;
+    int rc = talk(client, e, dev(server), &resumed, &peer);
+    if (rc)
+        fprintf(stderr, "connect: %s\n", cl_errmsg());
+    assert_int_equal(rc, CL_OK);
+    assert_int_equal(resumed, want_resumed);
+    assert_same_device(&peer, dev(server));
+    echo_saw(e, &srv_resumed, &srv_peer);
+    assert_int_equal(srv_resumed, want_resumed);
+    assert_same_device(&srv_peer, dev(client));
+}
+
+/* Where d keeps its session for peer (docs/security.md). */
+static void session_file(const device *d, const cl_device_id *peer, char *out, size_t cap)
+{
+    int n = snprintf(out, cap, "%s/tls-sessions/", d->dir);
+    for (int i = 0; i < CL_DEVICE_ID_LEN; i++)
+        n += snprintf(out + n, cap - (size_t)n, "%02x", peer->b[i]);
+}
+
+static size_t slurp(const char *path, unsigned char *buf, size_t cap)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    size_t n = fread(buf, 1, cap, f);
+    fclose(f);
+    return n;
+}
+
+static void spill(const char *path, const unsigned char *buf, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(buf, 1, n, f), n);
+    fclose(f);
+}
+
+static void a_second_connection_resumes_and_both_sides_know_the_peer(void **state)
+{
+    net_fixture *f = *state;
+    echo e;
+    echo_start(&e, f->server.id);
+    talk_ok(&f->client, &e, &f->server, false);
+    /* the saved session is as private as key.pem */
+    char path[4096];
+    session_file(&f->client, dev(&f->server), path, sizeof path);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    char *slash = strrchr(path, '/');
+    *slash = 0;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0700);
+    talk_ok(&f->client, &e, &f->server, true);
+    talk_ok(&f->client, &e, &f->server, true);
+    echo_stop(&e);
+}
+
+static void a_connection_without_expected_id_neither_resumes_nor_saves(void **state)
+{
+    net_fixture *f = *state;
+    echo e;
+    echo_start(&e, f->server.id);
+    for (int i = 0; i < 2; i++) {
+        cl_conn *c = NULL;
+        assert_int_equal(cl_conn_connect(f->client.id, e.addr, NULL, known_all, NULL, 5000, &c), CL_OK);
+        assert_false(cl_conn_resumed(c));
+        assert_same_device(cl_conn_peer(c), dev(&f->server));
+        cl_conn_close(c);
+    }
+    char path[4096];
+    session_file(&f->client, dev(&f->server), path, sizeof path);
+    assert_int_not_equal(access(path, F_OK), 0);
+    echo_stop(&e);
+}
+
+/* A file whose content no longer matches its checksum, a truncated one, and
+ * a well-formed one (checksum recomputed) with a wrong master secret, which
+ * the server takes and the handshake then fails on: each costs one full
+ * handshake, never a failed connection. */
+static void a_damaged_session_file_means_a_full_handshake(void **state)
+{
+    net_fixture *f = *state;
+    echo e;
+    echo_start(&e, f->server.id);
+    char path[4096];
+    session_file(&f->client, dev(&f->server), path, sizeof path);
+    unsigned char buf[16384];
+    talk_ok(&f->client, &e, &f->server, false);
+
+    size_t n = slurp(path, buf, sizeof buf);
+    assert_true(n > 100);
+    buf[n / 2] ^= 0x55;
+    spill(path, buf, n);
+    talk_ok(&f->client, &e, &f->server, false);
+    talk_ok(&f->client, &e, &f->server, true);
+
+    slurp(path, buf, sizeof buf);
+    spill(path, buf, 40);
+    talk_ok(&f->client, &e, &f->server, false);
+
+    /* layout (src/net/resume.c): SHA-256 of the rest · our id (20) · session */
+    n = slurp(path, buf, sizeof buf);
+    const size_t head = CL_SHA256_LEN + CL_DEVICE_ID_LEN;
+    mbedtls_ssl_session s;
+    mbedtls_ssl_session_init(&s);
+    assert_int_equal(mbedtls_ssl_session_load(&s, buf + head, n - head), 0);
+    s.master[0] ^= 1;
+    assert_int_equal(mbedtls_ssl_session_save(&s, buf + head, sizeof buf - head, &n), 0);
+    mbedtls_ssl_session_free(&s);
+    cl_sha256(buf + CL_SHA256_LEN, n + CL_DEVICE_ID_LEN, buf);
+    spill(path, buf, head + n);
+    int before = echo_handshakes(&e);
+    talk_ok(&f->client, &e, &f->server, false);
+    talk_ok(&f->client, &e, &f->server, true);
+    echo_stop(&e);
+    assert_int_equal(e.handshakes, before + 2); /* the failed attempt is not one */
+}
+
+/* S's session filed under T's name: at T's listener the ticket means nothing
+ * (full handshake, T's own certificate); at S's listener, pinning T, the
+ * session does resume, and the client must refuse it for being S. */
+static void a_session_of_another_device_is_never_accepted_as_the_expected_one(void **state)
+{
+    net_fixture *f = *state;
+    device *S = &f->server, *T = &f->stranger;
+    echo es, et;
+    echo_start(&es, S->id);
+    echo_start(&et, T->id);
+    talk_ok(&f->client, &es, S, false);
+    char spath[4096], tpath[4096];
+    session_file(&f->client, dev(S), spath, sizeof spath);
+    session_file(&f->client, dev(T), tpath, sizeof tpath);
+    unsigned char buf[16384];
+    size_t n = slurp(spath, buf, sizeof buf);
+
+    spill(tpath, buf, n);
+    talk_ok(&f->client, &et, T, false);
+
+    spill(tpath, buf, n);
+    bool resumed;
+    cl_device_id peer;
+    assert_int_equal(talk(&f->client, &es, dev(T), &resumed, &peer), CL_EDENIED);
+    char sid[CL_DEVICE_ID_TEXT], tid[CL_DEVICE_ID_TEXT];
+    cl_device_id_format(dev(S), sid);
+    cl_device_id_format(dev(T), tid);
+    assert_non_null(strstr(cl_errmsg(), sid));
+    assert_non_null(strstr(cl_errmsg(), tid));
+    assert_int_not_equal(access(tpath, F_OK), 0); /* and it is not offered again */
+    echo_stop(&es);
+    echo_stop(&et);
+    assert_true(es.resumed); /* the refusal came after a resumed handshake */
+    assert_int_equal(es.handshakes, 2);
+}
+
+/* A new identity for the same folder (a restarted 'serve') has new ticket
+ * keys: the old ticket is refused, a full handshake follows, and its new
+ * session resumes. */
+static void new_ticket_keys_on_the_server_mean_one_full_handshake(void **state)
+{
+    net_fixture *f = *state;
+    echo e;
+    echo_start(&e, f->server.id);
+    talk_ok(&f->client, &e, &f->server, false);
+    talk_ok(&f->client, &e, &f->server, true);
+    echo_stop(&e);
+    cl_identity *again;
+    assert_int_equal(cl_identity_load(f->server.dir, false, &again), CL_OK);
+    echo_start(&e, again);
+    talk_ok(&f->client, &e, &f->server, false);
+    talk_ok(&f->client, &e, &f->server, true);
+    echo_stop(&e);
+    cl_identity_free(again);
+}
+
+/* The sync server learns the peer of a resumed session too, and refuses it
+ * once unpaired: pairing is checked after every handshake, not at the ticket. */
+static void a_resumed_session_of_an_unpaired_device_is_refused(void **state)
+{
+    net_fixture *f = *state;
+    assert_still_serving(f); /* a full handshake, the session saved */
+    cl_conn *c = connect_paired(f);
+    assert_true(cl_conn_resumed(c));
+    cl_conn_close(c);
+    assert_int_equal(cl_peer_remove(f->server.store, dev(&f->client)), CL_OK);
+    c = connect_paired(f);
+    assert_true(cl_conn_resumed(c));
+    cl_buf b = {0};
+    cl_hello h = {.version = CL_PROTOCOL_VERSION};
+    strcpy(h.name, "client");
+    assert_int_equal(cl_wire_hello_encode(&b, &h), CL_OK);
+    assert_int_equal(cl_conn_send(c, CL_MSG_HELLO, b.data, b.len), CL_OK);
+    cl_buf_free(&b);
+    uint8_t type;
+    const unsigned char *p;
+    size_t n;
+    assert_int_equal(cl_conn_recv(c, &type, &p, &n), CL_OK);
+    assert_int_equal(type, CL_MSG_ERROR);
+    cl_conn_close(c);
+    cl_pending *q;
+    assert_int_equal(cl_pending_list(f->server.store, &q, &n), CL_OK);
+    assert_int_equal(n, 1);
+    assert_same_device(&q[0].id, dev(&f->client));
+    free(q);
+}
+
 int main(void)
 {
     setenv("CLIENTELE_NOSYNC", "1", 1);
@@ -296,6 +626,17 @@ int main(void)
         cmocka_unit_test_setup_teardown(another_protocol_version_gets_a_clear_error, net_setup, net_teardown),
         cmocka_unit_test_setup_teardown(the_client_refuses_a_server_with_another_key, net_setup, net_teardown),
         cmocka_unit_test_setup_teardown(an_unpaired_client_reads_and_writes_nothing, net_setup, net_teardown),
+        cmocka_unit_test_setup_teardown(a_second_connection_resumes_and_both_sides_know_the_peer, net_setup,
+                                        net_teardown),
+        cmocka_unit_test_setup_teardown(a_connection_without_expected_id_neither_resumes_nor_saves, net_setup,
+                                        net_teardown),
+        cmocka_unit_test_setup_teardown(a_damaged_session_file_means_a_full_handshake, net_setup, net_teardown),
+        cmocka_unit_test_setup_teardown(a_session_of_another_device_is_never_accepted_as_the_expected_one,
+                                        net_setup, net_teardown),
+        cmocka_unit_test_setup_teardown(new_ticket_keys_on_the_server_mean_one_full_handshake, net_setup,
+                                        net_teardown),
+        cmocka_unit_test_setup_teardown(a_resumed_session_of_an_unpaired_device_is_refused, net_setup,
+                                        net_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
