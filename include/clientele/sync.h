@@ -62,6 +62,7 @@ typedef struct cl_sync_result {
     uint64_t bytes_sent, bytes_received;
     uint64_t ms;               /* the whole sync */
     uint64_t handshake_ms;     /* of which: TCP connect and TLS handshake */
+    bool resumed;              /* the TLS session was resumed (no key exchange) */
 } cl_sync_result;
 
 /* Sync once with the peer at addr ("HOST:PORT"; NULL: the peer's stored

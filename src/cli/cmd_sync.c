@@ -215,11 +215,11 @@ static void report(const cl_sync_result *r)
 {
     char id[CL_DEVICE_ID_TEXT];
     cl_device_id_format(&r->peer, id);
-    printf("synced with %s%s%s%s: sent %llu, received %llu ops in %llu ms (handshake %llu ms, %llu bytes on the "
+    printf("synced with %s%s%s%s: sent %llu, received %llu ops in %llu ms (handshake %llu ms%s, %llu bytes on the "
            "wire)\n",
            id, r->peer_name[0] ? " (" : "", r->peer_name, r->peer_name[0] ? ")" : "", (unsigned long long)r->sent,
            (unsigned long long)r->received, (unsigned long long)r->ms, (unsigned long long)r->handshake_ms,
-           (unsigned long long)(r->bytes_sent + r->bytes_received));
+           r->resumed ? ", resumed" : "", (unsigned long long)(r->bytes_sent + r->bytes_received));
 }
 
 static int sync_one(cli *c, const char *addr, const cl_device_id *id)

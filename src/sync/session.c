@@ -406,6 +406,7 @@ int cl_sync_once(cl_store *s, const cl_identity *me, const char *addr,
     if (!rc) {
         rc = client_session(&ss);
         res->peer = *cl_conn_peer(ss.c);
+        res->resumed = cl_conn_resumed(ss.c);
         res->bytes_sent = cl_conn_bytes_sent(ss.c);
         res->bytes_received = cl_conn_bytes_received(ss.c);
         record_outcome(s, &res->peer, &ss, rc ? NULL : where, rc);

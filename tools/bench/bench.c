@@ -388,19 +388,25 @@ static int child_verify(const char *dir, long n, uint64_t base)
 
 /* ------------------------------------------------------- child: _sync */
 
-static int child_sync(const char *dir, const char *addr)
+/* The peer is named by its device id, as `clientele sync` and the
+ * scheduler name a paired device: its TLS session is then resumed. */
+static int child_sync(const char *dir, const char *addr, const char *peer)
 {
     cl_identity *me;
     cl_store *s;
+    cl_device_id expect;
+    if (cl_device_id_parse(peer, &expect))
+        return die_cl("device id");
     if (open_device(dir, &me, &s))
         return 1;
     cl_sync_result res;
     double t0 = now_ms();
-    if (cl_sync_once(s, me, addr, NULL, &res))
+    if (cl_sync_once(s, me, addr, &expect, &res))
         return die_cl("sync");
     double ms = now_ms() - t0;
-    printf("ms=%.3f sent=%" PRIu64 " received=%" PRIu64 " bytes_sent=%" PRIu64 " bytes_received=%" PRIu64, ms,
-           res.sent, res.received, res.bytes_sent, res.bytes_received);
+    printf("ms=%.3f sent=%" PRIu64 " received=%" PRIu64 " bytes_sent=%" PRIu64 " bytes_received=%" PRIu64
+           " handshake_ms=%" PRIu64 " resumed=%d",
+           ms, res.sent, res.received, res.bytes_sent, res.bytes_received, res.handshake_ms, res.resumed);
     print_self_rss();
     cl_store_close(s);
     cl_identity_free(me);
@@ -408,17 +414,6 @@ static int child_sync(const char *dir, const char *addr)
 }
 
 /* ------------------------------------------------------- child: _noop */
-
-static bool noop_known(void *ctx, const cl_device_id *id)
-{
-    cl_txn *t;
-    cl_peer p;
-    if (cl_store_read(ctx, &t))
-        return false;
-    bool ok = cl_peer_get(t, id, &p) == CL_OK;
-    cl_txn_end(t);
-    return ok;
-}
 
 static int noop_vv(void *ctx, const cl_device_id *o, uint64_t seq)
 {
@@ -435,11 +430,14 @@ static int noop_vv(void *ctx, const cl_device_id *o, uint64_t seq)
 /* The protocol of a sync with nothing to exchange (docs/protocol.md), by hand,
  * to split the time: TCP connect + TLS handshake, then HELLO ⇄ HELLO, DONE ⇄ DONE.
  * Refuses when either side would have ops to send. */
-static int child_noop(const char *dir, const char *addr)
+static int child_noop(const char *dir, const char *addr, const char *peer)
 {
     cl_identity *me;
     cl_store *s;
     cl_txn *t;
+    cl_device_id expect;
+    if (cl_device_id_parse(peer, &expect))
+        return die_cl("device id");
     if (open_device(dir, &me, &s))
         return 1;
     cl_hello mine = {.version = CL_PROTOCOL_VERSION}, theirs = {0};
@@ -454,7 +452,7 @@ static int child_noop(const char *dir, const char *addr)
     size_t n;
     uint64_t count;
     double t0 = now_ms();
-    if (cl_conn_connect(me, addr, NULL, noop_known, s, 15000, &c))
+    if (cl_conn_connect(me, addr, &expect, NULL, NULL, 15000, &c))
         return die_cl("connect");
     double t1 = now_ms();
     if (cl_wire_hello_encode(&b, &mine) || cl_conn_send(c, CL_MSG_HELLO, b.data, b.len))
@@ -481,8 +479,8 @@ static int child_noop(const char *dir, const char *addr)
     if (cl_conn_recv(c, &type, &p, &n) || type != CL_MSG_DONE || cl_wire_done_decode(p, n, &count))
         return die_cl("their done");
     double t2 = now_ms();
-    printf("handshake_ms=%.3f after_ms=%.3f bytes=%" PRIu64 "\n", t1 - t0, t2 - t1,
-           cl_conn_bytes_sent(c) + cl_conn_bytes_received(c));
+    printf("handshake_ms=%.3f after_ms=%.3f bytes=%" PRIu64 " resumed=%d\n", t1 - t0, t2 - t1,
+           cl_conn_bytes_sent(c) + cl_conn_bytes_received(c), cl_conn_resumed(c));
     cl_conn_close(c);
     cl_buf_free(&b);
     free(mine.vv);
@@ -880,7 +878,7 @@ static int w1(const opts *o, const char *self)
 
     /* phase 2: full sync */
     child full;
-    char *sa[] = {(char *)self, "_sync", B, addr, NULL};
+    char *sa[] = {(char *)self, "_sync", B, addr, ida, NULL};
     double a_cpu0 = proc_cpu_ms(sv.pid);
     long a_idle = slot_period(sv.slot);
     if (run(sa, &full))
@@ -942,8 +940,8 @@ static int w1(const opts *o, const char *self)
         goto out;
     for (int i = 0; i < k; i++) {
         child n1, n2, n3;
-        char *na[] = {(char *)self, "_noop", B, addr, NULL};
-        if (run(sa, &n1) || run(na, &n2) || cli(o, B, &n3, "sync", addr, NULL, NULL, NULL))
+        char *na[] = {(char *)self, "_noop", B, addr, ida, NULL};
+        if (run(sa, &n1) || run(na, &n2) || cli(o, B, &n3, "sync", ida, NULL, NULL, NULL))
             goto out;
         if (field(n1.out, "sent") || field(n1.out, "received"))
             fprintf(stderr, "clientele-bench: the no-op sync moved ops\n");
@@ -1087,10 +1085,10 @@ int main(int argc, char **argv)
             return child_edit(argv[2], atol(argv[3]), strtoull(argv[4], NULL, 10), argv[5][0]);
         if (!strcmp(cmd, "_verify") && argc == 5)
             return child_verify(argv[2], atol(argv[3]), strtoull(argv[4], NULL, 10));
-        if (!strcmp(cmd, "_sync") && argc == 4)
-            return child_sync(argv[2], argv[3]);
-        if (!strcmp(cmd, "_noop") && argc == 4)
-            return child_noop(argv[2], argv[3]);
+        if (!strcmp(cmd, "_sync") && argc == 5)
+            return child_sync(argv[2], argv[3], argv[4]);
+        if (!strcmp(cmd, "_noop") && argc == 5)
+            return child_noop(argv[2], argv[3], argv[4]);
         return usage();
     }
     if (argc < 2 || strcmp(argv[1], "w1"))
