@@ -936,6 +936,7 @@ static int w1(const opts *o, const char *self)
     after = calloc((size_t)k, sizeof *after), cliv = calloc((size_t)k, sizeof *cliv);
     proc = calloc((size_t)k, sizeof *proc);
     uint64_t noop_bytes = 0;
+    int resumed = 0;  /* runs whose TLS session was resumed, of k */
     if (!noop || !hs || !after || !cliv || !proc)
         goto out;
     for (int i = 0; i < k; i++) {
@@ -951,14 +952,15 @@ static int w1(const opts *o, const char *self)
         hs[i] = field(n2.out, "handshake_ms");
         after[i] = field(n2.out, "after_ms");
         cliv[i] = n3.ms;
+        resumed += field(n1.out, "resumed") > 0;
         if (n1.anon_kb > b_anon)
             b_anon = n1.anon_kb;
     }
     double noop_ms = median(noop, k), hs_ms = median(hs, k), after_ms = median(after, k),
            cli_ms = median(cliv, k), proc_ms = median(proc, k);
     printf("no-op sync  %10.1f ms  (TCP + TLS handshake %.1f ms, protocol after it %.2f ms; `clientele sync` "
-           "process %.1f ms; median of %d)\n",
-           noop_ms, hs_ms, after_ms, cli_ms, k);
+           "process %.1f ms; median of %d; TLS session resumed in %d)\n",
+           noop_ms, hs_ms, after_ms, cli_ms, k, resumed);
 
     long a_noop = slot_period(sv.slot);
     /* a fixed-size delta (50 + 50 fields, whatever N) */
@@ -1017,8 +1019,8 @@ static int w1(const opts *o, const char *self)
                 field(delta.out, "received"), field(va.out, "checked"), dig, delta.cpu_ms, a_cpu_delta, ea.ms, eb.ms);
         fprintf(f,
                 "\"noop_sync\":{\"ms\":%.3f,\"bytes\":%" PRIu64 ",\"handshake_ms\":%.3f,\"after_handshake_ms\":%.3f,"
-                "\"process_ms\":%.3f,\"cli_process_ms\":%.3f,\"runs\":%d},",
-                noop_ms, noop_bytes, hs_ms, after_ms, proc_ms, cli_ms, k);
+                "\"process_ms\":%.3f,\"cli_process_ms\":%.3f,\"runs\":%d,\"resumed\":%s},",
+                noop_ms, noop_bytes, hs_ms, after_ms, proc_ms, cli_ms, k, resumed == k ? "true" : "false");
         fprintf(f,
                 "\"peak_private_mb\":%.2f,\"peak_private_mb_by_process\":{\"load\":%.2f,\"serve_a\":%.2f,"
                 "\"sync_b\":%.2f},\"serve_a_peak_private_mb_by_phase\":{\"started\":%.2f,\"full_sync\":%.2f,"

@@ -330,6 +330,7 @@ const lib = { yjs: yjsLib, loro: loroLib, automerge: automergeLib, pouchdb: pouc
 
 // ================================================================ commands
 let server = null;
+let lastSession = null; // the client's TLS session, offered again at the next sync
 const tlsOptions = () => ({
   key: fs.readFileSync(path.join(DIR, '..', `${path.basename(DIR)}.key`)),
   cert: fs.readFileSync(path.join(DIR, '..', `${path.basename(DIR)}.crt`)),
@@ -349,19 +350,24 @@ const handlers = {
     await new Promise((res) => server.listen(0, '127.0.0.1', res));
     return { port: server.address().port };
   },
+  // The client offers the TLS session of its previous sync (Node's server
+  // issues tickets by default), as clientele resumes between paired devices.
   async sync({ port }) {
     const t = now();
     const raw = net.connect(port, '127.0.0.1');
     raw.setNoDelay(true);
-    const sock = tls.connect({ ...tlsOptions(), socket: raw, rejectUnauthorized: true, checkServerIdentity: () => undefined });
+    const sock = tls.connect({ ...tlsOptions(), socket: raw, rejectUnauthorized: true, checkServerIdentity: () => undefined,
+      session: lastSession ?? undefined });
+    sock.on('session', (s) => { lastSession = s; });
     await new Promise((res, rej) => { sock.once('secureConnect', res); sock.once('error', rej); });
+    const resumed = sock.isSessionReused();
     const hs = now() - t;
     const conn = new Conn(sock);
     await lib.sync(conn);
     const ms = now() - t;
     const bytes = raw.bytesRead + raw.bytesWritten;
     sock.end();
-    return { ms, bytes, handshake_ms: hs, payload_bytes: conn.bytes };
+    return { ms, bytes, handshake_ms: hs, payload_bytes: conn.bytes, resumed };
   },
   // Edited fields hold both sides' edits; a digest of every record's fields.
   async verify({ n }) {

@@ -19,6 +19,7 @@ const rows = [
   ['  edited fields wrong (of N/40)', (j) => j.delta_sync ? (j.delta_sync.edited_fields_wrong ?? 0) : undefined],
   ['no-op sync (ms)', (j) => j.noop_sync?.ms],
   ['  of which TLS handshake (ms)', (j) => j.noop_sync?.handshake_ms],
+  ['  TLS session resumed', (j) => j.noop_sync ? (j.noop_sync.resumed ? 'yes' : 'no') : undefined],
   ['peak private memory (MB)', (j) => j.peak_private_mb],
   ['disk after load (MB)', (j) => j.disk_bytes / 1e6],
 ];

@@ -85,8 +85,12 @@ try {
   console.log(`${LIB}: delta sync ${fmt(delta.ms)} ms, ${(delta.bytes / 1e3).toFixed(1)} KB; digests ${va.digest === vb.digest ? 'equal' : 'DIFFER'}, ` +
     `edited fields wrong: A ${va.wrong}/${va.checked}, B ${vb.wrong}/${vb.checked}` + (va.conflicts ? `, ${va.conflicts} documents in conflict` : ''));
   const noops = [], hss = [];
-  for (let i = 0; i < 3; i++) { const r = await B.call('sync', { port }); noops.push(r.ms); hss.push(r.handshake_ms); }
-  console.log(`${LIB}: no-op sync ${fmt(median(noops))} ms (TLS handshake ${fmt(median(hss))} ms)`);
+  let resumed = 0;
+  for (let i = 0; i < 3; i++) {
+    const r = await B.call('sync', { port });
+    noops.push(r.ms); hss.push(r.handshake_ms); resumed += r.resumed ? 1 : 0;
+  }
+  console.log(`${LIB}: no-op sync ${fmt(median(noops))} ms (TLS handshake ${fmt(median(hss))} ms, resumed in ${resumed} of 3)`);
   const peak = Math.max(A.peak, B.peak) / 1024;
   console.log(`${LIB}: peak private memory A ${fmt(A.peak / 1024)} MB, B ${fmt(B.peak / 1024)} MB`);
   const out = {
@@ -95,7 +99,7 @@ try {
     full_sync: { ms: full.ms, bytes: full.bytes },
     delta_sync: { ms: delta.ms, bytes: delta.bytes, converged, digests_equal: va.digest === vb.digest,
       edited_fields_checked: va.checked, edited_fields_wrong: Math.max(va.wrong, vb.wrong), documents_in_conflict: va.conflicts },
-    noop_sync: { ms: median(noops), handshake_ms: median(hss), after_handshake_ms: median(noops) - median(hss) },
+    noop_sync: { ms: median(noops), handshake_ms: median(hss), after_handshake_ms: median(noops) - median(hss), resumed: resumed === 3 },
     peak_private_mb: peak, peak_private_mb_by_process: { a: A.peak / 1024, b: B.peak / 1024 },
     disk_bytes: disk,
   };
