@@ -76,6 +76,8 @@ const cl_device_id *cl_conn_peer(const cl_conn *c);
 /* True when the handshake resumed an earlier session (no certificates or key
  * exchange), on either side. For reporting and tests: never needed for trust. */
 bool cl_conn_resumed(const cl_conn *c);
+/* Delete the TLS session kept for peer, if any (when it is unpaired). */
+void cl_conn_forget_session(const cl_identity *me, const cl_device_id *peer);
 /* "a.b.c.d" of the other end. Borrowed. */
 const char *cl_conn_peer_ip(const cl_conn *c);
 int cl_conn_send(cl_conn *c, uint8_t type, const void *payload, size_t len);

@@ -47,7 +47,8 @@ struct cJSON *cl_pending_json(const cl_pending *p);
 /* Pair with a device (or update its address / name: NULL keeps them). A
  * pending request from it is removed. */
 int cl_peer_add(cl_store *s, const cl_device_id *id, const char *addr, const char *name);
-int cl_peer_remove(cl_store *s, const cl_device_id *id);          /* CL_ENOTFOUND */
+/* Unpair: the device's entry goes, and with it the TLS session kept for it. */
+int cl_peer_remove(cl_store *s, const cl_identity *me, const cl_device_id *id); /* CL_ENOTFOUND */
 int cl_peer_get(cl_txn *t, const cl_device_id *id, cl_peer *out); /* CL_ENOTFOUND */
 int cl_peer_put(cl_txn *t, const cl_peer *p);
 /* All paired peers, in id order. *out is malloc'd (free()). */

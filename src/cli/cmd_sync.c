@@ -49,7 +49,7 @@ static int peer_rm(cli *c, const cli_cmd *cmd, int argc, char **argv)
     cl_device_id id;
     if ((rc = parse_device(cmd, pos[0], &id)))
         return rc;
-    return cl_peer_remove(c->store, &id) ? cli_fail() : EXIT_OK;
+    return cl_peer_remove(c->store, c->ident, &id) ? cli_fail() : EXIT_OK;
 }
 
 static void when(uint64_t ms, char out[32])

@@ -137,7 +137,7 @@ int http_api_device_delete(struct mg_connection *conn, cl_http *h, const char *i
     int rc = cl_device_id_parse(idtext, &dev);
     if (rc)
         return http_send_error(conn, 404, "not_found", "no device %s: %s", idtext, cl_errmsg());
-    rc = pending ? cl_pending_remove(h->cfg.store, &dev) : cl_peer_remove(h->cfg.store, &dev);
+    rc = pending ? cl_pending_remove(h->cfg.store, &dev) : cl_peer_remove(h->cfg.store, h->cfg.ident, &dev);
     return rc ? http_send_cl_error(conn, rc) : http_send_empty(conn, 204);
 }
 

@@ -44,6 +44,5 @@ bool net_session_load(const cl_identity *me, const cl_device_id *peer, mbedtls_s
 /* Save s as the session for peer (owner-only file, written then renamed). */
 void net_session_save(const cl_identity *me, const cl_device_id *peer, const mbedtls_ssl_session *s);
 /* Delete the session saved for peer, if any. */
-void net_session_forget(const cl_identity *me, const cl_device_id *peer);
 
 #endif

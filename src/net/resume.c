@@ -107,7 +107,7 @@ void net_session_save(const cl_identity *me, const cl_device_id *peer, const mbe
     mbedtls_platform_zeroize(buf, sizeof buf);
 }
 
-void net_session_forget(const cl_identity *me, const cl_device_id *peer)
+void cl_conn_forget_session(const cl_identity *me, const cl_device_id *peer)
 {
     char path[4096];
     session_path(me, peer, path, sizeof path);

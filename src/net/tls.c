@@ -307,7 +307,7 @@ static int connect_once(const cl_identity *me, const char *addr, const cl_device
     }
     if (rc) {
         if (c && c->offered) /* a session that took part in a failure is not offered again */
-            net_session_forget(me, expect);
+            cl_conn_forget_session(me, expect);
         cl_conn_close(c);
         return rc;
     }

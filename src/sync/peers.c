@@ -183,9 +183,12 @@ static int remove_fn(cl_txn *t, void *arg)
     return rc ? rc : cl_txn_kv_del(t, CL_TAB_PEERS, id->b, CL_DEVICE_ID_LEN);
 }
 
-int cl_peer_remove(cl_store *s, const cl_device_id *id)
+int cl_peer_remove(cl_store *s, const cl_identity *me, const cl_device_id *id)
 {
-    return cl_store_update(s, remove_fn, (void *)id);
+    int rc = cl_store_update(s, remove_fn, (void *)id);
+    if (!rc)
+        cl_conn_forget_session(me, id); /* its master secret is no use any more */
+    return rc;
 }
 
 struct list_ctx {

@@ -112,6 +112,14 @@ echo "$ERR" | grep -q "cannot reach" || fail "unreachable peer: $ERR"
 cl b peer list | grep "$(cl x id)" | grep -q "last error" || fail "the error is not shown in peer list"
 pass "an unreachable peer fails with a clear reason, kept in peer list"
 
+# --- unpairing deletes the TLS session kept for that device (its master secret)
+HEX=$(cl b id | python3 -c 'import base64,sys; t=sys.stdin.read().replace("-","").strip(); print(base64.b32decode(t[:32]).hex())')
+[ -f "$WORK/a/tls-sessions/$HEX" ] || fail "no TLS session kept for b (looked for $HEX)"
+[ "$(stat -c %a "$WORK/a/tls-sessions/$HEX")" = 600 ] || fail "the session file is not owner-only"
+cl a peer rm "$(cl b id)"
+[ ! -e "$WORK/a/tls-sessions/$HEX" ] || fail "peer rm left b's TLS session behind"
+pass "peer rm deletes the device's saved TLS session"
+
 # --- clean shutdown
 stop_serve c
 pass "serve stops on SIGTERM"

@@ -590,7 +590,7 @@ static void a_resumed_session_of_an_unpaired_device_is_refused(void **state)
     cl_conn *c = connect_paired(f);
     assert_true(cl_conn_resumed(c));
     cl_conn_close(c);
-    assert_int_equal(cl_peer_remove(f->server.store, dev(&f->client)), CL_OK);
+    assert_int_equal(cl_peer_remove(f->server.store, f->server.id, dev(&f->client)), CL_OK);
     c = connect_paired(f);
     assert_true(cl_conn_resumed(c));
     cl_buf b = {0};
