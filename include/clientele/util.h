@@ -60,6 +60,10 @@ typedef struct cl_buf {
 } cl_buf;
 
 int cl_buf_reserve(cl_buf *b, size_t extra);
+/* Room for `need` items of `size` bytes in the growable array whose address
+ * is `items` (e.g. &v for `T *v`) and capacity *cap, doubling it as needed.
+ * On failure the array is left as it was. CL_ENOMEM */
+int cl_reserve(void *items, size_t *cap, size_t need, size_t size);
 int cl_buf_put(cl_buf *b, const void *p, size_t n);
 int cl_buf_puts(cl_buf *b, const char *s);
 int cl_buf_printf(cl_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

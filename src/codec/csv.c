@@ -45,14 +45,8 @@ static char detect_delim(const char *p, const char *end)
 static int push_cell(csv_parser *ps, cl_buf *cell)
 {
     cl_csv *c = ps->c;
-    if (c->nrows * c->ncols + ps->row_cells >= ps->cap_off || !c->off) {
-        size_t cap = ps->cap_off ? ps->cap_off * 2 : 1024;
-        size_t *o = realloc(c->off, cap * sizeof *o);
-        if (!o)
-            return cl_seterr(CL_ENOMEM, "out of memory");
-        c->off = o;
-        ps->cap_off = cap;
-    }
+    if (cl_reserve(&c->off, &ps->cap_off, c->nrows * c->ncols + ps->row_cells + 1, sizeof *c->off))
+        return CL_ENOMEM;
     size_t at = c->text.len;
     if (cl_buf_put(&c->text, cell->data ? cell->data : (unsigned char *)"", cell->len) ||
         cl_buf_put_u8(&c->text, 0))
@@ -136,14 +130,8 @@ static int end_row(csv_parser *ps, size_t line)
         snprintf(n, sizeof n, "%zu fields where the header has %zu", ps->row_cells, c->ncols);
         return csv_err(ps, line, "%s", n);
     }
-    if (c->nrows == ps->cap_rows) {
-        size_t cap = ps->cap_rows ? ps->cap_rows * 2 : 256;
-        size_t *l = realloc(c->line, cap * sizeof *l);
-        if (!l)
-            return cl_seterr(CL_ENOMEM, "out of memory");
-        c->line = l;
-        ps->cap_rows = cap;
-    }
+    if (cl_reserve(&c->line, &ps->cap_rows, c->nrows + 1, sizeof *c->line))
+        return CL_ENOMEM;
     c->line[c->nrows++] = line;
     ps->row_cells = 0;
     return CL_OK;

@@ -800,14 +800,8 @@ static int begin_card(vparser *ps, size_t line)
     if (ps->in_card)
         return cl_seterr(CL_EINVAL, "%s: line %zu: BEGIN:VCARD inside the card of line %zu (END:VCARD missing?)",
                          ps->name, line, ps->card_line);
-    if (ps->n == ps->cap) {
-        size_t cap = ps->cap ? ps->cap * 2 : 16;
-        cl_vcard *c = realloc(ps->cards, cap * sizeof *c);
-        if (!c)
-            return cl_seterr(CL_ENOMEM, "out of memory");
-        ps->cards = c;
-        ps->cap = cap;
-    }
+    if (cl_reserve(&ps->cards, &ps->cap, ps->n + 1, sizeof *ps->cards))
+        return CL_ENOMEM;
     cl_vcard *c = &ps->cards[ps->n++];
     memset(c, 0, sizeof *c);
     c->line = line;

@@ -155,14 +155,9 @@ static int bday_step(void *arg, const cl_record_id *id)
         return rc;
     int in = days_until(&c->today, r->values[CL_F_BIRTHDAY]);
     if (in >= 0 && in <= c->horizon) {
-        if (c->n == c->cap) {
-            size_t cap = c->cap ? c->cap * 2 : 16;
-            bday *v = realloc(c->v, cap * sizeof *v);
-            if (!v) {
-                cl_record_free(r);
-                return http_oom();
-            }
-            c->v = v, c->cap = cap;
+        if (cl_reserve(&c->v, &c->cap, c->n + 1, sizeof *c->v)) {
+            cl_record_free(r);
+            return http_oom();
         }
         cJSON *j = cl_json_record(r);
         if (!j || !cJSON_AddNumberToObject(j, "in_days", in)) {

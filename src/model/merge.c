@@ -22,14 +22,8 @@ typedef struct ref_scan {
 
 static int add_hit(ref_scan *s, const cl_record_id *id, uint8_t field)
 {
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 16;
-        ref_hit *h = realloc(s->hits, cap * sizeof *h);
-        if (!h)
-            return cl_seterr(CL_ENOMEM, "out of memory");
-        s->hits = h;
-        s->cap = cap;
-    }
+    if (cl_reserve(&s->hits, &s->cap, s->n + 1, sizeof *s->hits))
+        return CL_ENOMEM;
     s->hits[s->n++] = (ref_hit){*id, s->type, field};
     return CL_OK;
 }

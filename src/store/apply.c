@@ -14,14 +14,8 @@ static int vv_slot(cl_txn *t, const cl_device_id *origin, vv_entry **out)
             *out = &t->vv[i];
             return CL_OK;
         }
-    if (t->nvv == t->capvv) {
-        size_t cap = t->capvv ? t->capvv * 2 : 8;
-        vv_entry *p = realloc(t->vv, cap * sizeof *p);
-        if (!p)
-            return cl_seterr(CL_ENOMEM, "out of memory");
-        t->vv = p;
-        t->capvv = cap;
-    }
+    if (cl_reserve(&t->vv, &t->capvv, t->nvv + 1, sizeof *t->vv))
+        return CL_ENOMEM;
     vv_entry *e = &t->vv[t->nvv];
     MDB_val v;
     int rc = st_get(t, DB_VV, origin->b, CL_DEVICE_ID_LEN, &v);

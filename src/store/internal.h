@@ -63,7 +63,8 @@ struct cl_txn {
     vv_entry *vv;
     size_t nvv, capvv;
     cl_device_id *origins;     /* the origin dictionary: number n is origins[n - 1] */
-    uint32_t norigins, caporigins;
+    uint32_t norigins;
+    size_t caporigins;
     bool origins_loaded;
     bool hlc_loaded, hlc_dirty;
     cl_hlc clock;

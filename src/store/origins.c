@@ -9,19 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int origins_reserve(cl_txn *t)
-{
-    if (t->norigins < t->caporigins)
-        return CL_OK;
-    uint32_t cap = t->caporigins ? 2 * t->caporigins : 8;
-    cl_device_id *p = realloc(t->origins, cap * sizeof *p);
-    if (!p)
-        return cl_seterr(CL_ENOMEM, "out of memory");
-    t->origins = p;
-    t->caporigins = cap;
-    return CL_OK;
-}
-
 static int origins_load(cl_txn *t)
 {
     MDB_cursor *c;
@@ -37,7 +24,7 @@ static int origins_load(cl_txn *t)
             err = cl_seterr(CL_ECORRUPT, "the dictionary of devices is damaged");
             break;
         }
-        if ((err = origins_reserve(t)))
+        if ((err = cl_reserve(&t->origins, &t->caporigins, t->norigins + 1, sizeof *t->origins)))
             break;
         memcpy(t->origins[t->norigins++].b, v.mv_data, CL_DEVICE_ID_LEN);
     }
@@ -56,7 +43,7 @@ static int origin_add(cl_txn *t, const cl_device_id *id, uint32_t *num)
         return cl_seterr(CL_EINVAL, "a new device number in a read transaction");
     unsigned char key[4];
     cl_be32_put(key, t->norigins + 1);
-    int rc = origins_reserve(t);
+    int rc = cl_reserve(&t->origins, &t->caporigins, t->norigins + 1, sizeof *t->origins);
     if (!rc)
         rc = st_put(t, DB_ORIGINS, key, sizeof key, id->b, CL_DEVICE_ID_LEN, MDB_APPEND);
     if (rc)

@@ -238,14 +238,8 @@ static int walk_push(walk *w, const cl_op_id *id)
 {
     if (walk_known(w, id))
         return CL_OK;
-    if (w->ntodo == w->captodo) {
-        size_t cap = w->captodo ? 2 * w->captodo : 16;
-        cl_op_id *p = realloc(w->todo, cap * sizeof *p);
-        if (!p)
-            return cl_seterr(CL_ENOMEM, "out of memory");
-        w->todo = p;
-        w->captodo = cap;
-    }
+    if (cl_reserve(&w->todo, &w->captodo, w->ntodo + 1, sizeof *w->todo))
+        return CL_ENOMEM;
     w->todo[w->ntodo++] = *id;
     return CL_OK;
 }
@@ -260,14 +254,8 @@ static int walk_field(cl_txn *t, walk *w, const cl_record_id *id, uint8_t field)
         rc = walk_push(w, &f.heads[i]);
     while (!rc && w->ntodo) {
         cl_op_id next = w->todo[--w->ntodo];
-        if (w->n == w->cap) {
-            size_t cap = w->cap ? 2 * w->cap : 16;
-            cl_op *p = realloc(w->ops, cap * sizeof *p);
-            if (!p)
-                return cl_seterr(CL_ENOMEM, "out of memory");
-            w->ops = p;
-            w->cap = cap;
-        }
+        if (cl_reserve(&w->ops, &w->cap, w->n + 1, sizeof *w->ops))
+            return CL_ENOMEM;
         cl_op *op = &w->ops[w->n];
         rc = cl_txn_op(t, &next, op);
         if (rc == CL_ENOTFOUND) { /* seen by its successor, not arrived yet */

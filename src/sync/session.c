@@ -203,14 +203,8 @@ static int inbox_add(inbox *in, const unsigned char *p, size_t n)
     free(ops);
     if (rc)
         return rc;
-    if (in->nframes == in->cap) {
-        size_t cap = in->cap ? 2 * in->cap : 16;
-        size_t *len = realloc(in->len, cap * sizeof *len);
-        if (!len)
-            return cl_seterr(CL_ENOMEM, "out of memory");
-        in->len = len;
-        in->cap = cap;
-    }
+    if (cl_reserve(&in->len, &in->cap, in->nframes + 1, sizeof *in->len))
+        return CL_ENOMEM;
     if ((rc = cl_buf_put(&in->bytes, p, n)))
         return rc;
     in->len[in->nframes++] = n;

@@ -190,3 +190,19 @@ uint32_t cl_be32_get(const unsigned char in[4])
 {
     return (uint32_t)in[0] << 24 | (uint32_t)in[1] << 16 | (uint32_t)in[2] << 8 | in[3];
 }
+
+int cl_reserve(void *items, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap)
+        return CL_OK;
+    size_t n = *cap ? *cap : 16;
+    while (n < need && n <= SIZE_MAX / 2)
+        n *= 2;
+    void *old, *p;
+    memcpy(&old, items, sizeof old); /* items is a T **: read it without aliasing */
+    if (n < need || n > SIZE_MAX / size || !(p = realloc(old, n * size)))
+        return cl_seterr(CL_ENOMEM, "out of memory");
+    memcpy(items, &p, sizeof p);
+    *cap = n;
+    return CL_OK;
+}

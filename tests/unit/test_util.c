@@ -1,6 +1,7 @@
 /* Ids, base32, folding, UTF-8, buffers and varints. */
 #include "testutil.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static cl_device_id some_device(void)
@@ -156,6 +157,27 @@ static void error_messages_wrap(void **state)
     assert_string_equal(cl_errmsg(), "contact: bad date");
 }
 
+static void a_growable_array_keeps_its_items_and_refuses_overflow(void **state)
+{
+    (void)state;
+    uint64_t *v = NULL;
+    size_t cap = 0;
+    for (size_t n = 0; n < 1000; n++) {
+        assert_int_equal(cl_reserve(&v, &cap, n + 1, sizeof *v), CL_OK);
+        assert_true(cap >= n + 1);
+        v[n] = n * 7;
+    }
+    for (size_t n = 0; n < 1000; n++)
+        assert_int_equal(v[n], n * 7);
+    size_t before = cap;
+    assert_int_equal(cl_reserve(&v, &cap, 10, sizeof *v), CL_OK); /* enough already */
+    assert_int_equal(cap, before);
+    assert_int_equal(cl_reserve(&v, &cap, SIZE_MAX / 4, sizeof *v), CL_ENOMEM);
+    assert_int_equal(cap, before);  /* left as it was */
+    assert_int_equal(v[999], 999 * 7);
+    free(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -164,6 +186,7 @@ int main(void)
         cmocka_unit_test(swapped_neighbours_in_a_device_id_are_caught),
         cmocka_unit_test(wrong_lengths_and_symbols_are_refused),
         cmocka_unit_test(record_ids_round_trip_and_reject_garbage),
+        cmocka_unit_test(a_growable_array_keeps_its_items_and_refuses_overflow),
         cmocka_unit_test(folding_drops_case_and_accents),
         cmocka_unit_test(utf8_validation),
         cmocka_unit_test(varints_and_reader_bounds),
