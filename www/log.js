@@ -1,7 +1,8 @@
 // The global "log an interaction" dialog (key L): kind, who, when, what was
 // said, and an optional follow-up task. Enter saves; a failed save keeps it all.
-import { api, listAll } from './api.js';
-import { el, KINDS, label, toast } from './ui.js';
+import { api, get } from './api.js';
+import { el, KINDS, toast } from './ui.js';
+import { pickerField } from './picker.js';
 
 const dialog = () => document.getElementById('log-dialog');
 
@@ -11,21 +12,20 @@ function nowLocal() {
   return d.toISOString().slice(0, 16);
 }
 
-function select(name, items, selected) {
-  return el('select', { name, id: `log-${name}` }, el('option', { value: '' }, '—'),
-    items.map((r) => el('option', { value: r.id, selected: r.id === selected }, label(r))));
-}
-
 async function build(pre) {
-  const byName = (a, b) => label(a).localeCompare(label(b));
-  const [contacts, companies, deals] = (await Promise.all([listAll('contact'), listAll('company'), listAll('deal')])).map((l) => l.sort(byName));
+  // Picking a contact fills in the company they work at.
+  const company = pickerField('Company', { type: 'company', name: 'company', id: 'log-company', value: pre.company });
+  const contact = pickerField('Who', { type: 'contact', name: 'contact', id: 'log-contact', value: pre.contact,
+    onPick: (c) => { if (c.fields.company && !company.value && !company.unpicked()) company.set(c.fields.company); } });
+  // a deal field only once there are deals (one record asked, not all)
+  const hasDeals = pre.deal || (await get('/api/records?type=deal&limit=1')).items.length > 0;
+  const deal = hasDeals ? pickerField('Deal', { type: 'deal', name: 'deal', id: 'log-deal', value: pre.deal }) : null;
+  await Promise.all([contact.ready, company.ready, deal?.ready]);
   const summary = el('textarea', { name: 'summary', id: 'log-summary', rows: 3, required: true, placeholder: 'What was said, what was promised…' });
   const form = el('form', { method: 'dialog' },
     el('h1', { id: 'log-title' }, 'Log an interaction'),
     el('label', { for: 'log-kind' }, 'Kind', el('select', { name: 'kind', id: 'log-kind' }, KINDS.map((k) => el('option', { value: k, selected: k === (pre.kind || 'call') }, k)))),
-    el('label', { for: 'log-contact' }, 'Who', select('contact', contacts, pre.contact)),
-    el('label', { for: 'log-company' }, 'Company', select('company', companies, pre.company)),
-    deals.length ? el('label', { for: 'log-deal' }, 'Deal', select('deal', deals, pre.deal)) : null,
+    contact.field, company.field, deal?.field,
     el('label', { for: 'log-date' }, 'When', el('input', { type: 'datetime-local', name: 'date', id: 'log-date', value: nowLocal() })),
     el('label', { for: 'log-summary' }, 'Summary (Enter saves, Shift+Enter for a new line)', summary),
     el('label', { for: 'log-task' }, 'Follow-up task (optional)', el('input', { name: 'task', id: 'log-task', placeholder: 'Send the proposal' })),
@@ -33,11 +33,6 @@ async function build(pre) {
     el('div', { class: 'row' }, el('span', { class: 'spacer' }),
       el('button', { type: 'button', onclick: () => dialog().close() }, 'Cancel'),
       el('button', { type: 'submit', class: 'primary' }, 'Save')));
-  // Picking a contact fills in the company they work at.
-  form.elements.contact.addEventListener('change', () => {
-    const c = contacts.find((x) => x.id === form.elements.contact.value);
-    if (c?.fields.company && !form.elements.company.value) form.elements.company.value = c.fields.company;
-  });
   summary.addEventListener('keydown', (ev) => {
     if (ev.key === 'Enter' && !ev.shiftKey) { ev.preventDefault(); form.requestSubmit(); }
   });

@@ -3,6 +3,7 @@
 import { api, get, listAll, record } from './api.js';
 import { el, FIELDS, KINDS, STAGES, label, localDate, sayDate, monthYear, toUnits, fromUnits, toast, debounce } from './ui.js';
 import { openLog } from './log.js';
+import { picker, pickerField } from './picker.js';
 
 const enc = encodeURIComponent;
 const link = (r) => el('a', { href: `#/r/${r.id}` }, label(r));
@@ -51,12 +52,6 @@ function fieldsFrom(data, names) {
     if (v) f[n] = v;
   }
   return f;
-}
-
-async function options(type, selected, blank = '—') {
-  const all = (await listAll(type)).sort((a, b) => label(a).localeCompare(label(b)));
-  return [el('option', { value: '' }, blank),
-    ...all.map((r) => el('option', { value: r.id, selected: r.id === selected }, label(r)))];
 }
 
 // ------------------------------------------------------------------ today
@@ -129,11 +124,10 @@ const LISTS = {
   contacts: { type: 'contact', title: 'Contacts', one: 'contact', extra: (r, names) => [r.fields.title, names.get(r.fields.company), r.fields.email] },
 };
 
-function newRecordForm(spec, companies) {
+function newRecordForm(spec) {
   const inputs = [el('label', {}, 'Name', el('input', { name: 'name', required: true, size: 28, placeholder: spec.type === 'company' ? 'Acme Ltd' : 'Dragoș Ionescu' }))];
   if (spec.type === 'contact')
-    inputs.push(el('label', {}, 'Company', el('select', { name: 'company' }, el('option', { value: '' }, '—'),
-      companies.map((c) => el('option', { value: c.id }, label(c))))),
+    inputs.push(pickerField('Company', { type: 'company', name: 'company', id: 'new-contact-company' }).field,
     el('label', {}, 'Email', el('input', { name: 'email', type: 'email', size: 22 })));
   else inputs.push(el('label', {}, 'Industry', el('input', { name: 'industry', size: 18 })));
   return submitForm(el('form', { class: 'inline', 'aria-label': `New ${spec.one}` }, inputs,
@@ -145,8 +139,8 @@ function newRecordForm(spec, companies) {
 
 async function listView(spec, params) {
   const q = params.get('q') || '';
-  const companies = (await listAll('company')).sort((a, b) => label(a).localeCompare(label(b)));
-  const names = new Map(companies.map((c) => [c.id, label(c)]));
+  // company names shown beside contacts
+  const names = spec.type === 'contact' ? new Map((await listAll('company')).map((c) => [c.id, label(c)])) : new Map();
   const results = el('div', { id: 'results' });
   const fill = async (text) => {
     const items = (await listAll(spec.type, { q: text })).sort((a, b) => label(a).localeCompare(label(b)));
@@ -163,7 +157,7 @@ async function listView(spec, params) {
   await fill(q);
   return el('section', {}, el('h1', {}, spec.title),
     el('div', { class: 'row' }, el('label', { class: 'sr', for: filter.id }, `Filter ${spec.title.toLowerCase()}`), filter),
-    newRecordForm(spec, companies), results);
+    newRecordForm(spec), results);
 }
 
 export const companies = (p) => listView(LISTS.companies, p);
@@ -188,7 +182,6 @@ function displayValue(r, name, kind) {
 
 async function editorInput(name, kind, value) {
   const id = `edit-${name}`;
-  if (kind.startsWith('ref:')) return el('select', { id, name }, await options(kind.slice(4), value));
   if (kind.startsWith('enum:')) return el('select', { id, name }, el('option', { value: '' }, '—'),
     kind.slice(5).split(',').map((c) => el('option', { value: c, selected: c === value }, c)));
   if (kind === 'bool') return el('select', { id, name }, el('option', { value: 'false' }, 'no'), el('option', { value: 'true', selected: value === true }, 'yes'));
@@ -216,16 +209,24 @@ function editable(r, name, kind, dd) {
       name === 'email' ? 'write →' : name === 'phone' ? 'call →' : 'visit →'));
   };
   const edit = async () => {
-    const input = await editorInput(name, kind, r.fields[name]);
+    // a reference: the typeahead picker (its text input takes the keys below)
+    const pick = kind.startsWith('ref:') ? picker({ type: kind.slice(4), name, id: `edit-${name}`, value: r.fields[name] ?? '' }) : null;
+    if (pick) await pick.ready;
+    const input = pick ? pick.input : await editorInput(name, kind, r.fields[name]);
     input.setAttribute('aria-label', name.replace('_', ' '));
-    const box = el('div', { class: 'editor' }, input,
+    const box = el('div', { class: 'editor' }, pick ? pick.el : input,
       el('button', { type: 'button', class: 'primary', onclick: () => save() }, 'Save'),
       el('button', { type: 'button', onclick: () => cancel() }, 'Cancel'));
     const wrap = el('div', {}, box);
     const cancel = () => { show(); window.dispatchEvent(new Event('clientele:idle')); };
     const save = async () => {
       wrap.querySelector('.error')?.remove();
-      let v = input.value;
+      if (pick?.unpicked()) {
+        wrap.append(errorBox(new Error(`“${input.value.trim()}” is not picked: pick a ${kind.slice(4)} from the list, or clear the field.`)));
+        input.focus();
+        return;
+      }
+      let v = pick ? pick.value : input.value;
       if (kind === 'bool') v = v === 'true';
       try {
         const updated = await api('PATCH', `/api/records/${r.id}`, { fields: { [name]: v } });
@@ -239,6 +240,7 @@ function editable(r, name, kind, dd) {
       }
     };
     input.addEventListener('keydown', (ev) => {
+      if (ev.defaultPrevented) return; // the picker used the key (moved in or closed its list)
       if (ev.key === 'Escape') { ev.preventDefault(); ev.stopPropagation(); cancel(); }
       else if (ev.key === 'Enter' && !(input.tagName === 'TEXTAREA' && ev.shiftKey)) { ev.preventDefault(); save(); }
     });
@@ -415,11 +417,11 @@ export async function deals() {
   const all = await listAll('deal');
   const today = localDate();
   const late = (d) => d.fields.promised_by && d.fields.promised_by < today && !['won', 'lost'].includes(d.fields.stage);
-  const companies = await listAll('company');
-  const names = new Map(companies.map((c) => [c.id, label(c)]));
+  // company names shown on the deal cards
+  const names = new Map((await listAll('company')).map((c) => [c.id, label(c)]));
   const form = submitForm(el('form', { class: 'inline', 'aria-label': 'New deal' },
     el('label', {}, 'Title', el('input', { name: 'title', required: true, size: 24 })),
-    el('label', {}, 'Company', el('select', { name: 'company' }, el('option', { value: '' }, '—'), companies.map((c) => el('option', { value: c.id }, label(c))))),
+    pickerField('Company', { type: 'company', name: 'company', id: 'new-deal-company' }).field,
     el('label', {}, 'Stage', el('select', { name: 'stage' }, STAGES.map((s) => el('option', { value: s }, s)))),
     el('label', {}, 'Amount', el('input', { name: 'amount', inputmode: 'decimal', size: 9 })),
     el('label', {}, 'Currency', el('input', { name: 'currency', size: 4, maxlength: 3, placeholder: 'EUR' })),

@@ -71,6 +71,30 @@ async function go(page, hash, view) {
   await ready(page, view);
 }
 
+// The name of the match the picker `id` highlights (aria-activedescendant), or null.
+async function highlighted(page, id) {
+  return page.evaluate((id) => {
+    const a = document.getElementById(id).getAttribute('aria-activedescendant');
+    return a ? document.getElementById(a)?.querySelector('.picker-name')?.textContent ?? null : null;
+  }, id);
+}
+
+// Pick the record called `name` in the reference picker whose text input is #id,
+// with the keyboard only: type `typed`, wait for the matches, arrow down to it, Enter.
+async function pick(page, id, typed, name) {
+  await page.fill(`#${id}`, typed);
+  await page.waitForSelector(`#${id}-list:not([hidden]):not([aria-busy]) [role=option] .picker-name:text-is("${name}")`, { timeout: WAIT });
+  check(await page.getAttribute(`#${id}`, 'aria-expanded') === 'true', `${id}: the list is announced open`);
+  for (let i = 0; i < 8 && await highlighted(page, id) !== name; i++) await page.press(`#${id}`, 'ArrowDown');
+  check(await highlighted(page, id) === name, `${id}: ${name} highlighted with the arrow keys`);
+  await page.press(`#${id}`, 'Enter');
+  check(await page.inputValue(`#${id}`) === name, `${id}: shows the picked name`);
+  check(await page.getAttribute(`#${id}`, 'aria-expanded') === 'false', `${id}: the list closed after picking`);
+}
+
+// The id a picker holds: the hidden input of its form field.
+const pickedId = (page, id) => page.evaluate((id) => document.getElementById(id).closest('.picker').querySelector('input[type=hidden]').value, id);
+
 async function main() {
   cli('init', '--name', 'Laptop');
   const port = await freePort(), lport = await freePort();
@@ -113,7 +137,8 @@ async function main() {
   await page.click('a[data-nav=contacts]');
   await ready(page, 'contacts');
   await page.fill('form[aria-label="New contact"] input[name=name]', 'Dragoș Ionescu');
-  await page.selectOption('form[aria-label="New contact"] select[name=company]', acme);
+  await pick(page, 'new-contact-company', 'acme', 'Acme Ltd');
+  check(await pickedId(page, 'new-contact-company') === acme, 'the picker holds the company id');
   await page.click('form[aria-label="New contact"] button[type=submit]');
   await page.waitForFunction(() => document.querySelector('main[data-ready=r] h1')?.textContent.startsWith('Dragoș Ionescu'), null, { timeout: WAIT });
   const dragos = await page.evaluate(() => location.hash.slice(4));
@@ -126,8 +151,19 @@ async function main() {
   await page.keyboard.press('l');
   await page.waitForSelector('#log-dialog[open] #log-summary', { timeout: WAIT });
   await page.selectOption('#log-kind', 'call');
-  await page.selectOption('#log-contact', dragos);
-  check(await page.inputValue('#log-company') === acme, 'picking the contact fills in the company');
+  await page.fill('#log-contact', 'dragos');
+  await page.waitForSelector('#log-contact-list:not([hidden]) [role=option]:has-text("Dragoș Ionescu")', { timeout: WAIT });
+  // the contact's company is its hint; Escape closes the list, not the dialog
+  check((await page.textContent('#log-contact-list [role=option]')).includes('Acme Ltd'), 'a contact match names its company');
+  await page.press('#log-contact', 'Escape');
+  check(await page.isHidden('#log-contact-list') && await page.locator('#log-dialog[open]').count() === 1, 'Escape closed the list, the dialog stays');
+  await page.press('#log-contact', 'ArrowDown'); // opens it again
+  await page.waitForSelector('#log-contact-list:not([hidden]) [role=option]:has-text("Dragoș Ionescu")', { timeout: WAIT });
+  await page.press('#log-contact', 'Enter');
+  check(await page.inputValue('#log-contact') === 'Dragoș Ionescu' && await pickedId(page, 'log-contact') === dragos, 'the contact is picked');
+  check(await pickedId(page, 'log-company') === acme, 'picking the contact fills in the company');
+  await page.waitForFunction(() => document.getElementById('log-company').value === 'Acme Ltd', null, { timeout: WAIT });
+  check(await page.locator('#log-dialog[open]').count() === 1, 'Enter on a match picks it, it does not save the dialog');
   await page.fill('#log-task', 'Send the proposal');
   await page.fill('#log-due', new Date().toISOString().slice(0, 10));
   await page.fill('#log-summary', 'Discussed the renewal for next year');
@@ -214,8 +250,11 @@ async function main() {
   const globexId = JSON.parse(globex).items[0].id;
   await go(page, `#/r/${dragos}`, 'r');
   await page.click('button[data-field=company]');
-  await page.selectOption('#edit-company', globexId);
-  await page.press('#edit-company', 'Enter');
+  await page.waitForFunction(() => document.getElementById('edit-company')?.value === 'Acme Ltd', null, { timeout: WAIT });
+  await pick(page, 'edit-company', 'globex', 'Globex Corporation');
+  check(await page.locator('#edit-company').count() === 1, 'Enter on a match picks it, the editor stays open');
+  check(await pickedId(page, 'edit-company') === globexId, 'the picker holds Globex\'s id');
+  await page.press('#edit-company', 'Enter'); // now Enter saves
   await page.waitForFunction(() => /at Acme Ltd until .*now at Globex Corporation/.test(document.getElementById('employers')?.textContent ?? ''), null, { timeout: WAIT });
   await shot(page, 'contact');
   ok('a contact\'s employer history comes from the history of its company field');
@@ -245,7 +284,8 @@ async function main() {
   await go(page, '#/deals', 'deals');
   const addDeal = async (title, stage, amount, currency, promised) => {
     await page.fill('form[aria-label="New deal"] input[name=title]', title);
-    await page.selectOption('form[aria-label="New deal"] select[name=company]', acme);
+    await pick(page, 'new-deal-company', 'acme', 'Acme Ltd');
+    check(await pickedId(page, 'new-deal-company') === acme, 'the deal form holds the company id');
     await page.selectOption('form[aria-label="New deal"] select[name=stage]', stage);
     await page.fill('form[aria-label="New deal"] input[name=amount]', amount);
     await page.fill('form[aria-label="New deal"] input[name=currency]', currency);
@@ -261,6 +301,118 @@ async function main() {
   check(await page.locator('.stage[data-stage=proposal] .deal.is-late').count() === 1, 'the late promise stands out');
   await shot(page, 'deals');
   ok('deals pipeline by stage with totals per currency; late promised-by stands out');
+
+  // ----- reference pickers: a typeahead that asks the server (case and accents folded there)
+  const co = {};
+  for (const name of ['Café Noir', 'Cafés du Monde', 'Crème Brûlée SA', 'Ångström Labs'])
+    co[name] = (await api(page, 'POST', '/api/records', { type: 'company', fields: { name } })).id;
+  await go(page, '#/contacts', 'contacts');
+  // a late answer to an older query never replaces the matches of a newer one: the
+  // answer for "caf" is held back until "ANGSTROM" has been answered and shown
+  await page.evaluate(() => { // note each answer the page has read (in the page's own order)
+    window.__answered = [];
+    const json = Response.prototype.json;
+    Response.prototype.json = function () { const p = json.call(this), u = this.url; p.then(() => window.__answered.push(u), () => {}); return p; };
+  });
+  const isCaf = (u) => u.pathname === '/api/records' && u.searchParams.get('type') === 'company' && u.searchParams.get('q') === 'caf';
+  let heldRoute, onHeld;
+  const held = new Promise((r) => { onHeld = r; });
+  await page.route(isCaf, (route) => { heldRoute = route; onHeld(); });
+  await page.fill('#new-contact-company', 'caf');
+  await held;
+  await page.fill('#new-contact-company', 'ANGSTROM');
+  await page.waitForSelector('#new-contact-company-list:not([hidden]):not([aria-busy]) .picker-name:text-is("Ångström Labs")', { timeout: WAIT });
+  await heldRoute.continue();
+  await page.waitForFunction(() => window.__answered.some((u) => new URL(u).searchParams.get('q') === 'caf'), null, { timeout: WAIT });
+  const shown = await page.$$eval('#new-contact-company-list:not([hidden]) .picker-name', (ns) => ns.map((n) => n.textContent));
+  check(shown.join('|') === 'Ångström Labs', `the late answer for "caf" left the matches for "ANGSTROM" alone (shown: ${shown.join('|')})`);
+  await page.unroute(isCaf);
+  ok('a picker drops a late answer to an older query (ANGSTROM finds Ångström Labs)');
+
+  await page.fill('form[aria-label="New contact"] input[name=name]', 'Zoë Martín');
+  await pick(page, 'new-contact-company', 'brulee', 'Crème Brûlée SA');
+  check(await pickedId(page, 'new-contact-company') === co['Crème Brûlée SA'], 'brulee picks Crème Brûlée SA');
+  await page.fill('#new-contact-company', '');
+  check(await pickedId(page, 'new-contact-company') === '', 'emptying the text clears the pick');
+  await page.fill('#new-contact-company', 'cafe');
+  await page.waitForSelector('#new-contact-company-list:not([hidden]):not([aria-busy]) [role=option]', { timeout: WAIT });
+  const cafes = await page.$$eval('#new-contact-company-list [role=option] .picker-name', (ns) => ns.map((n) => n.textContent).sort());
+  check(cafes.join('|') === 'Café Noir|Cafés du Monde', `cafe finds both cafés (got ${cafes.join('|')})`);
+  check(await page.evaluate(() => !document.querySelector('form[aria-label="New contact"]').checkValidity()), 'typed but not picked: the form will not submit');
+  await pick(page, 'new-contact-company', 'cafe', 'Cafés du Monde');
+  await page.click('form[aria-label="New contact"] button[type=submit]');
+  await page.waitForFunction(() => document.querySelector('main[data-ready=r] h1')?.textContent.startsWith('Zoë Martín'), null, { timeout: WAIT });
+  const zoe = await page.evaluate(() => location.hash.slice(4));
+  check((await api(page, 'GET', `/api/records/${zoe}`)).fields.company === co['Cafés du Monde'], 'the contact\'s company field holds the picked company\'s id');
+  ok('pick a company by typing part of its name without accents, with the keyboard; the form stores its id');
+
+  // editing shows the referenced company's name; unpicked text is not saved; × clears
+  await page.click('button[data-field=company]');
+  await page.waitForFunction(() => document.getElementById('edit-company')?.value === 'Cafés du Monde', null, { timeout: WAIT });
+  check(await pickedId(page, 'edit-company') === co['Cafés du Monde'], 'the editor holds the current company');
+  await page.fill('#edit-company', 'no such company');
+  await page.waitForSelector('.editor .picker-msg:has-text("No company matches")', { timeout: WAIT });
+  await page.click('.editor button.primary');
+  await page.waitForSelector('dd .error:has-text("pick a company")', { timeout: WAIT });
+  check((await api(page, 'GET', `/api/records/${zoe}`)).fields.company === co['Cafés du Monde'], 'text that was not picked changed nothing');
+  await page.click('.editor .picker-clear');
+  check(await page.inputValue('#edit-company') === '' && await pickedId(page, 'edit-company') === '', '× empties the picker');
+  check(await page.evaluate(() => document.activeElement.id) === 'edit-company', '× leaves the focus in the picker');
+  await page.press('#edit-company', 'Enter');
+  await page.waitForFunction(() => document.querySelector('button[data-field=company]')?.textContent === 'add…', null, { timeout: WAIT });
+  check(((await api(page, 'GET', `/api/records/${zoe}`)).fields.company ?? '') === '', 'the cleared reference is stored empty');
+  ok('editing a reference shows its name; × and Enter clear it; unpicked text is refused with a reason');
+
+  // a fresh page under a fake clock: typing sends one query once it pauses, and no
+  // picker ever lists a whole type (the views here, Today and a record, list none)
+  const fake = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light', bypassCSP: true });
+  await fake.clock.install();
+  const fp = await fake.newPage();
+  fp.on('pageerror', (e) => errors.push(e.message));
+  const whole = [], asked = [];
+  fp.on('request', (r) => {
+    const u = new URL(r.url());
+    if (u.pathname !== '/api/records') return;
+    const t = u.searchParams.get('type');
+    if (u.searchParams.has('q')) asked.push(u);
+    else if (!u.searchParams.has('ref') && (t === 'company' || t === 'contact')) whole.push(u.href);
+  });
+  await fp.goto(url);
+  await ready(fp, 'today');
+  await fp.clock.pauseAt(await fp.evaluate(() => Date.now() + 1000)); // timers fire only when told
+  await fp.locator('main').focus();
+  await fp.keyboard.press('l');
+  await fp.waitForSelector('#log-dialog[open] #log-company', { timeout: WAIT });
+  await fp.focus('#log-company');
+  await fp.keyboard.type('brulee');
+  check(asked.length === 0, `nothing asked while typing (asked: ${asked.map(String).join(' ')})`);
+  await fp.clock.runFor(200);
+  await fp.waitForSelector('#log-company-list:not([hidden]) .picker-name:text-is("Crème Brûlée SA")', { timeout: WAIT });
+  check(asked.length === 1 && asked[0].searchParams.get('type') === 'company' && asked[0].searchParams.get('q') === 'brulee' &&
+    asked[0].searchParams.get('limit') === '8', `six keys, one query for 8 matches (asked: ${asked.map(String).join(' ')})`);
+  await fp.press('#log-company', 'Enter');
+  check(await pickedId(fp, 'log-company') === co['Crème Brûlée SA'], 'picked in the log dialog');
+  await fp.focus('#log-contact');
+  await fp.keyboard.type('zoe');
+  await fp.clock.runFor(200);
+  await fp.waitForSelector('#log-contact-list:not([hidden]) [role=option]:has-text("Zoë Martín")', { timeout: WAIT });
+  check(asked.length === 2 && asked[1].searchParams.get('type') === 'contact' && asked[1].searchParams.get('limit') === '8', 'one query for the contact');
+  await fp.press('#log-contact', 'Escape'); // closes the list
+  await fp.press('#log-contact', 'Escape'); // closes the dialog
+  await fp.waitForSelector('#log-dialog:not([open])', { state: 'attached', timeout: WAIT });
+  await fp.clock.resume();
+  await go(fp, `#/r/${zoe}`, 'r');
+  await fp.click('button[data-field=referred_by]');
+  await fp.fill('#edit-referred_by', 'dragos');
+  await fp.waitForSelector('#edit-referred_by-list:not([hidden]) [role=option]:has-text("Dragoș Ionescu")', { timeout: WAIT });
+  await fp.press('#edit-referred_by', 'Escape'); // closes the list, the editor stays
+  check(await fp.locator('#edit-referred_by').count() === 1, 'Escape with the list open keeps the editor');
+  await fp.press('#edit-referred_by', 'Escape'); // cancels the editor
+  await fp.waitForSelector('button[data-field=referred_by]', { timeout: WAIT });
+  check(whole.length === 0, `no picker listed a whole type: ${whole.join(' ')}`);
+  check(asked.every((u) => u.searchParams.get('limit') === '8'), 'pickers ask for 8 matches');
+  await fake.close();
+  ok('pickers query the server once typing pauses (fake clock), 8 matches at a time, never a whole type');
 
   // ----- birthdays on Today; delete with undo
   const soon = new Date(Date.now() + 3 * 86400000);
@@ -315,6 +467,14 @@ async function main() {
     check(wide <= 900, `${view} fits 900 px (scroll width ${wide})`);
   }
   await go(page, `#/r/${dragos}`, 'r');
+  await page.click('button[data-field=company]');
+  await page.fill('#edit-company', 'a');
+  await page.waitForSelector('#edit-company-list:not([hidden]):not([aria-busy]) [role=option]', { timeout: WAIT });
+  const wideOpen = await page.evaluate(() => document.documentElement.scrollWidth);
+  check(wideOpen <= 900, `an open picker fits 900 px (scroll width ${wideOpen})`);
+  await page.press('#edit-company', 'Escape');
+  await page.press('#edit-company', 'Escape');
+  await page.waitForSelector('button[data-field=company]', { timeout: WAIT });
   await shot(page, 'narrow');
   await page.setViewportSize({ width: 1280, height: 800 });
   ok('works at 900 px wide');
@@ -332,6 +492,12 @@ async function main() {
   await sp.waitForSelector('main[data-ready="r"] #timeline', { timeout: WAIT });
   await sp.goto(`${url}#/conflicts`);
   await sp.waitForSelector('main[data-ready="conflicts"]', { timeout: WAIT });
+  await sp.goto(`${url}#/contacts`);
+  await sp.waitForSelector('main[data-ready="contacts"]', { timeout: WAIT });
+  await sp.fill('#new-contact-company', 'acme');
+  await sp.waitForSelector('#new-contact-company-list:not([hidden]) [role=option]:has-text("Acme Ltd")', { timeout: WAIT });
+  await sp.press('#new-contact-company', 'Enter');
+  check(await sp.inputValue('#new-contact-company') === 'Acme Ltd', 'the picker works under the CSP');
   check(cspErrors.length === 0, `no errors under the CSP: ${cspErrors.join(' | ')}`);
   await strict.close();
   ok('the page works under its strict Content-Security-Policy');
