@@ -225,7 +225,7 @@ int main(int argc, char **argv)
     long target = -1, port = 0, max_s = 900;
     unsigned long long seed = 1;
     double rate = 0.3;
-    for (int i = 1; i < argc; i++) {
+    for (int i = 1; i < argc; i += 2) { /* --option value pairs */
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v)
             return usage();
@@ -235,7 +235,6 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--rate")) rate = strtod(v, NULL);
         else if (!strcmp(argv[i], "--max-seconds")) max_s = strtol(v, NULL, 10);
         else return usage();
-        i++;
     }
     if (target <= 0 || target > 65535 || port < 0 || port > 65535 || rate < 0 || rate > 1 || max_s <= 0)
         return usage();
