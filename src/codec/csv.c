@@ -298,6 +298,36 @@ static bool row_empty(const cl_csv *c, size_t r)
     return true;
 }
 
+/* ----- spreadsheet formulas -----
+ * Spreadsheets take a cell that starts with = + - @ (or a tab or carriage
+ * return) for a formula when they open a CSV file: a note
+ * "=HYPERLINK(…)" typed on a colleague's device would run on the machine
+ * of whoever opens the export ("CSV injection"). Such cells are exported
+ * behind a ' (which spreadsheets read as "text") and the importer takes one
+ * ' off again, so that export → import gives every value back. Numbers, dates
+ * and phone numbers ("+40 268 000 111", "-12.50") are left as they are:
+ * digits and punctuation alone make no formula that can call anything. */
+static bool formula_like(const char *v)
+{
+    if (*v == '=' || *v == '@' || *v == '\t' || *v == '\r')
+        return true;
+    if (*v != '+' && *v != '-')
+        return false;
+    return v[1 + strspn(v + 1, "0123456789 ()./,+-")] != '\0';
+}
+
+/* Exported behind a ': formula-like once leading 's are set aside (so that
+ * a value that itself starts with ' comes back whole from the importer). */
+static bool guarded(const char *v)
+{
+    return formula_like(v + strspn(v, "'"));
+}
+
+static const char *unguard(const char *v)
+{
+    return *v == '\'' && guarded(v + 1) ? v + 1 : v;
+}
+
 /* A reference cell: a record id as it is, otherwise the exact name of a
  * record of that type (a company is created when missing). */
 static int resolve_ref(imp *m, const cl_field_def *f, const char *v, char out[CL_RECORD_ID_TEXT])
@@ -327,7 +357,7 @@ static int import_row(imp *m, csv_import *ci, size_t r, cl_assign *a, char (*ref
     }
     for (size_t j = 0; j < c->ncols; j++) {
         const cl_field_def *f = ci->cols[j];
-        const char *v = cl_csv_cell(c, r, j);
+        const char *v = unguard(cl_csv_cell(c, r, j));
         if (!f && j != ci->idcol && *v)
             return cl_seterr(CL_EINVAL, "%s: line %zu: a value in column %zu, which has no name in the header",
                              m->name, line, j + 1);
@@ -399,11 +429,15 @@ static bool needs_quotes(const char *v)
 
 static void put_cell(FILE *out, const char *v)
 {
-    if (!needs_quotes(v)) {
+    bool quoted = needs_quotes(v);
+    if (quoted)
+        fputc('"', out);
+    if (guarded(v))
+        fputc('\'', out);
+    if (!quoted) {
         fputs(v, out);
         return;
     }
-    fputc('"', out);
     for (; *v; v++) {
         if (*v == '"')
             fputc('"', out);

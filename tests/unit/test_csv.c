@@ -278,6 +278,65 @@ static void test_export_shape_and_round_trip(void **state)
     free(dir);
 }
 
+/* Cells a spreadsheet would run as formulas are exported behind a ' and come
+ * back whole on import; numbers and phone numbers are left alone. */
+static void test_formulas_are_neutralised_and_round_trip(void **state)
+{
+    fixture *f = *state;
+    static const char *const notes[] = {
+        "=HYPERLINK(\"http://x.example/\",\"click\")", "+cmd|' /C calc'!A0", "-2+3+cmd|' /C calc'!A0",
+        "@SUM(1,2)", "'=1+1", "''@x", "'plain quote", "\tleading tab", "-", "+", "=",
+    };
+    static const char *const phones[] = {"+40 268 000 111", "-12.50", "(555) 010-0100", "+1 (555) 010/0100"};
+    size_t nn = sizeof notes / sizeof *notes, np = sizeof phones / sizeof *phones;
+    cl_record_id ids[16];
+    for (size_t i = 0; i < nn; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "Person %02zu", i);
+        cl_assign a[3] = {{"name", name}, {"notes", notes[i]}, {"phone", i < np ? phones[i] : ""}};
+        assert_int_equal(cl_record_put(f->s, CL_T_CONTACT, NULL, a, i < np ? 3 : 2, &ids[i]), CL_OK);
+    }
+    char *csv = export(f->s, CL_T_CONTACT);
+    /* no cell starts a formula: what follows a separator or an opening quote */
+    for (const char *p = csv; *p; p++) {
+        bool cell_start = *p == ',' || *p == '\n' || (*p == '"' && p > csv && p[-1] == ',');
+        if (cell_start && p[1] && strchr("=@+", p[1]))
+            assert_true(p[1] == '+' && strspn(p + 2, "0123456789 ()./,+-") >= strcspn(p + 2, ",\r"));
+    }
+    assert_non_null(strstr(csv, ",\"'=HYPERLINK("));
+    assert_non_null(strstr(csv, ",'+cmd|"));
+    assert_non_null(strstr(csv, ",'-2+3+cmd|"));
+    assert_non_null(strstr(csv, ",''=1+1,"));   /* one ' more than the value has */
+    assert_non_null(strstr(csv, ",'''@x,"));
+    assert_non_null(strstr(csv, ",'plain quote,"));
+    assert_non_null(strstr(csv, ",+40 268 000 111,"));
+    assert_non_null(strstr(csv, ",-12.50,"));
+    char *dir = tu_tmpdir();
+    cl_store *s2 = tu_store(dir, 2);
+    cl_import_result r = {0};
+    assert_int_equal(import(s2, CL_T_CONTACT, csv, &r), CL_OK);
+    assert_int_equal(r.created, nn);
+    cl_import_result_free(&r);
+    cl_txn *t;
+    assert_int_equal(cl_store_read(s2, &t), CL_OK);
+    for (size_t i = 0; i < nn; i++) {
+        cl_field_state st;
+        assert_int_equal(cl_txn_field(t, &ids[i], CL_F_NOTES, &st), CL_OK);
+        assert_int_equal(st.value_len, strlen(notes[i]));
+        assert_memory_equal(st.value, notes[i], st.value_len);
+        if (i < np) {
+            assert_int_equal(cl_txn_field(t, &ids[i], CL_F_PHONE, &st), CL_OK);
+            assert_int_equal(st.value_len, strlen(phones[i]));
+            assert_memory_equal(st.value, phones[i], st.value_len);
+        }
+    }
+    cl_txn_end(t);
+    free(csv);
+    cl_store_close(s2);
+    tu_rmdir(dir);
+    free(dir);
+}
+
 static void test_duplicates_reported(void **state)
 {
     fixture *f = *state;
@@ -328,6 +387,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_error_refuses_whole_file, tu_store_setup, tu_store_teardown),
         cmocka_unit_test_setup_teardown(test_update_by_id, tu_store_setup, tu_store_teardown),
         cmocka_unit_test_setup_teardown(test_export_shape_and_round_trip, tu_store_setup, tu_store_teardown),
+        cmocka_unit_test_setup_teardown(test_formulas_are_neutralised_and_round_trip, tu_store_setup, tu_store_teardown),
         cmocka_unit_test_setup_teardown(test_duplicates_reported, tu_store_setup, tu_store_teardown),
         cmocka_unit_test_setup_teardown(test_many_rows_one_transaction, tu_store_setup, tu_store_teardown),
     };
