@@ -4,7 +4,7 @@ add_executable(make_conflict ${CMAKE_SOURCE_DIR}/tests/http/make_conflict.c)
 target_link_libraries(make_conflict PRIVATE libclientele)
 
 set(HTTP_TEST_ENV
-  "CLIENTELE_BIN=$<TARGET_FILE:clientele>;CLIENTELE_BUILD=${CMAKE_BINARY_DIR};MAKE_CONFLICT=$<TARGET_FILE:make_conflict>;CLIENTELE_SRC=${CMAKE_SOURCE_DIR}")
+  "CLIENTELE_BIN=$<TARGET_FILE:clientele>;CLIENTELE_BUILD=${CMAKE_BINARY_DIR};MAKE_CONFLICT=$<TARGET_FILE:make_conflict>;CLIENTELE_FILL=$<TARGET_FILE:clientele-fill>;CLIENTELE_SRC=${CMAKE_SOURCE_DIR}")
 
 add_test(NAME http.api COMMAND bash ${CMAKE_SOURCE_DIR}/tests/http/test_api.sh)
 set_tests_properties(http.api PROPERTIES LABELS "http;api" TIMEOUT 300 ENVIRONMENT "${HTTP_TEST_ENV}")

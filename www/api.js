@@ -33,8 +33,10 @@ export async function api(method, path, body) {
 
 export const get = (path) => api('GET', path);
 
-// Every record of a type matching q, following the cursor.
-export async function listAll(type, { q = '', ref = '', max = 5000 } = {}) {
+// Every record of a type matching q, following the cursor, up to max; the
+// array's `more` says that the book holds more than were fetched.
+export const LIST_MAX = 5000;
+export async function listAll(type, { q = '', ref = '', max = LIST_MAX } = {}) {
   const out = [];
   let cursor = '';
   do {
@@ -46,6 +48,7 @@ export async function listAll(type, { q = '', ref = '', max = 5000 } = {}) {
     out.push(...page.items);
     cursor = page.next;
   } while (cursor && out.length < max);
+  out.more = Boolean(cursor);
   return out;
 }
 

@@ -1,6 +1,6 @@
 // The views of the main pane. Each takes the route's params and returns a
 // node; app.js swaps it in and re-renders it when the data changes.
-import { api, get, listAll, record } from './api.js';
+import { api, get, listAll, LIST_MAX, record } from './api.js';
 import { el, FIELDS, KINDS, STAGES, label, localDate, sayDate, monthYear, toUnits, fromUnits, toast, debounce } from './ui.js';
 import { openLog } from './log.js';
 import { picker, pickerField } from './picker.js';
@@ -137,17 +137,23 @@ function newRecordForm(spec) {
   });
 }
 
+// A big book is not listed whole: say so rather than show a part as the whole.
+const tooMany = (what) => el('p', { class: 'note', id: 'too-many' },
+  `Showing the first ${LIST_MAX.toLocaleString('en')} ${what}: type in the filter to find the others.`);
+
 async function listView(spec, params) {
   const q = params.get('q') || '';
   // company names shown beside contacts
   const names = spec.type === 'contact' ? new Map((await listAll('company')).map((c) => [c.id, label(c)])) : new Map();
   const results = el('div', { id: 'results' });
   const fill = async (text) => {
-    const items = (await listAll(spec.type, { q: text })).sort((a, b) => label(a).localeCompare(label(b)));
+    const found = await listAll(spec.type, { q: text });
+    const items = [...found].sort((a, b) => label(a).localeCompare(label(b)));
     results.replaceChildren(items.length
       ? el('ul', { class: 'list' }, items.map((r) => el('li', {}, el('span', { class: 'grow' }, link(r)),
         el('span', { class: 'meta' }, spec.extra(r, names).filter(Boolean).join(' · ')))))
-      : el('p', { class: 'empty' }, text ? `No ${spec.title.toLowerCase()} match “${text}”.` : `No ${spec.title.toLowerCase()} yet: add the first one above.`));
+      : el('p', { class: 'empty' }, text ? `No ${spec.title.toLowerCase()} match “${text}”.` : `No ${spec.title.toLowerCase()} yet: add the first one above.`),
+      found.more ? tooMany(spec.title.toLowerCase()) : '');
   };
   const filter = el('input', { id: `filter-${spec.type}`, type: 'search', value: q, 'data-keep': true, placeholder: 'Filter (ignores case and accents)', size: 34 });
   filter.addEventListener('input', debounce(() => {
@@ -441,6 +447,7 @@ export async function deals() {
         d.fields.promised_by ? el('div', { class: late(d) ? 'late' : 'meta' }, `${late(d) ? 'late: promised ' : 'promised '}${sayDate(d.fields.promised_by)}`) : null)));
   };
   return el('section', {}, el('h1', {}, 'Deals'), form,
+    all.more ? el('p', { class: 'note', id: 'too-many' }, `The pipeline and its totals show the first ${LIST_MAX.toLocaleString('en')} deals only.`) : null,
     all.length ? el('div', { class: 'pipeline' }, STAGES.map(col)) : el('p', { class: 'empty' }, 'No deals yet. Add the proposal you are working on above.'));
 }
 
