@@ -34,6 +34,10 @@ typedef struct cl_hello {
     size_t nvv;
 } cl_hello;
 
+/* Append (origin, seq) to the version vector of the cl_hello at hello; the
+ * shape of a cl_txn_vv_each callback, to fill a hello from the store.
+ * CL_EFULL past CL_WIRE_MAX_VV origins. */
+int cl_hello_vv_add(void *hello, const cl_device_id *origin, uint64_t seq);
 int cl_wire_hello_encode(cl_buf *b, const cl_hello *h);
 /* Only the version is read when it is not ours, so a newer peer can be told
  * clearly what went wrong. */

@@ -321,13 +321,6 @@ static int decode_op(const cJSON *o, op_buf *b)
 
 /* ----- importing ----- */
 
-typedef struct backup_import {
-    const char *data;
-    size_t len;
-    const cl_import_opts *o;
-    cl_import_result *res;
-} backup_import;
-
 /* One element of "ops": decode and apply it. */
 static int import_op(imp *m, walker *w, op_buf *b)
 {
@@ -428,7 +421,7 @@ static int import_members(imp *m, walker *w)
 
 static int backup_import_fn(cl_txn *t, void *arg)
 {
-    backup_import *bi = arg;
+    imp_input *bi = arg;
     imp m;
     walker w = {bi->data, bi->data, bi->data + bi->len, 1, bi->o && bi->o->name ? bi->o->name : "input"};
     int rc = imp_begin(&m, t, bi->o, bi->res);
@@ -443,10 +436,7 @@ static int backup_import_fn(cl_txn *t, void *arg)
 int cl_backup_import(cl_store *s, const char *data, size_t len, const cl_import_opts *o,
                      cl_import_result *res)
 {
-    backup_import bi = {data, len, o, res};
+    imp_input bi = {data, len, o, res};
     memset(res, 0, sizeof *res);
-    int rc = cl_store_update(s, backup_import_fn, &bi);
-    if (rc)
-        cl_import_result_free(res);
-    return rc;
+    return imp_run(s, backup_import_fn, &bi, res);
 }

@@ -408,9 +408,7 @@ int cl_csv_import(cl_store *s, const char *data, size_t len, const cl_import_opt
     if (!rc)
         rc = read_header(&ci, name);
     if (!rc)
-        rc = cl_store_update(s, csv_import_fn, &ci);
-    if (rc)
-        cl_import_result_free(res);
+        rc = imp_run(s, csv_import_fn, &ci, res);
     free(ci.cols);
     cl_csv_free(ci.c);
     return rc;

@@ -139,6 +139,14 @@ void imp_progress(imp *m, size_t done, size_t total)
     m->o->progress(m->o->ctx, done, total);
 }
 
+int imp_run(cl_store *s, int (*fn)(cl_txn *t, void *arg), void *arg, cl_import_result *res)
+{
+    int rc = cl_store_update(s, fn, arg);
+    if (rc)
+        cl_import_result_free(res);
+    return rc;
+}
+
 int imp_begin(imp *m, cl_txn *t, const cl_import_opts *o, cl_import_result *res)
 {
     cl_import_result_free(res);

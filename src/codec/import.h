@@ -20,6 +20,19 @@ typedef struct imp {
     size_t last_pct;                 /* progress already reported, in ‰ */
 } imp;
 
+/* What an import reads and where its result goes: the argument of the
+ * transaction functions of the vCard and backup importers. */
+typedef struct imp_input {
+    const char *data;
+    size_t len;
+    const cl_import_opts *o;
+    cl_import_result *res;
+} imp_input;
+
+/* Run an importer's transaction function fn(t, arg), all or nothing: on
+ * failure *res is emptied (no counts or notices of an import that did not
+ * happen). */
+int imp_run(cl_store *s, int (*fn)(cl_txn *t, void *arg), void *arg, cl_import_result *res);
 int imp_begin(imp *m, cl_txn *t, const cl_import_opts *o, cl_import_result *res);
 void imp_end(imp *m);
 

@@ -896,13 +896,6 @@ int cl_vcard_parse(const char *data, size_t len, const char *name, cl_vcard **ca
 
 /* ----- importing ----- */
 
-typedef struct vcard_import {
-    const char *data;
-    size_t len;
-    const cl_import_opts *o;
-    cl_import_result *res;
-} vcard_import;
-
 /* The record a card updates: the one its UID names (when of the same type).
  * Without a UID of ours, a card that is very likely a record here already —
  * a company of that exact name, a contact of that exact name with the same
@@ -1061,7 +1054,7 @@ static int import_card(imp *m, cl_vcard *c)
  * (values moved to notes), and a rerun after map growth must start afresh. */
 static int vcard_import_fn(cl_txn *t, void *arg)
 {
-    vcard_import *vi = arg;
+    imp_input *vi = arg;
     cl_vcard *cards = NULL;
     size_t n = 0;
     imp m;
@@ -1080,12 +1073,9 @@ static int vcard_import_fn(cl_txn *t, void *arg)
 int cl_vcard_import(cl_store *s, const char *data, size_t len, const cl_import_opts *o,
                     cl_import_result *res)
 {
-    vcard_import vi = {data, len, o, res};
+    imp_input vi = {data, len, o, res};
     memset(res, 0, sizeof *res);
-    int rc = cl_store_update(s, vcard_import_fn, &vi);
-    if (rc)
-        cl_import_result_free(res);
-    return rc;
+    return imp_run(s, vcard_import_fn, &vi, res);
 }
 
 /* ----- exporting vCard 4.0 ----- */

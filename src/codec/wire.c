@@ -28,6 +28,19 @@ static int get_text(cl_reader *r, char *out, size_t cap)
 }
 
 /* hello: version varint, listen_port varint, name text, nvv varint, nvv × (origin 20, seq varint) */
+int cl_hello_vv_add(void *hello, const cl_device_id *origin, uint64_t seq)
+{
+    cl_hello *h = hello;
+    if (h->nvv == CL_WIRE_MAX_VV)
+        return cl_seterr(CL_EFULL, "more than %d origins", CL_WIRE_MAX_VV);
+    cl_vv_entry *v = realloc(h->vv, (h->nvv + 1) * sizeof *v);
+    if (!v)
+        return cl_seterr(CL_ENOMEM, "out of memory");
+    h->vv = v;
+    h->vv[h->nvv++] = (cl_vv_entry){*origin, seq};
+    return CL_OK;
+}
+
 int cl_wire_hello_encode(cl_buf *b, const cl_hello *h)
 {
     int rc = cl_buf_put_varint(b, h->version);

@@ -71,7 +71,9 @@ int op_encode(cl_txn *t, cl_buf *b, const cl_op *op)
     return cl_buf_put(b, op->value, op->value_len);
 }
 
-int op_decode(cl_txn *t, const unsigned char key[OP_KEY_LEN], const void *v, size_t vl, cl_op *op)
+/* Everything of a stored op but its seen list, which is only counted: what
+ * reading a field needs (its stamp, author and value). */
+static int op_head(cl_txn *t, const unsigned char key[OP_KEY_LEN], const void *v, size_t vl, cl_op *op)
 {
     const unsigned char *p = v;
     cl_op_id self;
@@ -90,12 +92,18 @@ int op_decode(cl_txn *t, const unsigned char key[OP_KEY_LEN], const void *v, siz
     size_t off = OP_FIXED + (size_t)op->nseen * LOCAL_ID_LEN;
     if (op->nseen > CL_MAX_SEEN || vl < off)
         return cl_seterr(CL_ECORRUPT, "stored op is truncated");
-    for (unsigned i = 0; i < op->nseen; i++)
-        if ((rc = local_id_get(t, p + OP_FIXED + i * LOCAL_ID_LEN, &op->seen[i])))
-            return rc;
     op->value = (const char *)p + off;
     op->value_len = (uint32_t)(vl - off);
     return CL_OK;
+}
+
+int op_decode(cl_txn *t, const unsigned char key[OP_KEY_LEN], const void *v, size_t vl, cl_op *op)
+{
+    const unsigned char *p = v;
+    int rc = op_head(t, key, v, vl, op);
+    for (unsigned i = 0; !rc && i < op->nseen; i++)
+        rc = local_id_get(t, p + OP_FIXED + i * LOCAL_ID_LEN, &op->seen[i]);
+    return rc;
 }
 
 void state_key(unsigned char k[STATE_KEY_LEN], const cl_record_id *id, uint8_t field)
@@ -122,7 +130,7 @@ int state_decode(cl_txn *t, const void *v, size_t vl, uint8_t field, cl_field_st
     int rc = st_get(t, DB_OPS, p, OP_KEY_LEN, &ov);
     if (rc == CL_ENOTFOUND)
         return cl_seterr(CL_ECORRUPT, "a field names an op the log does not hold");
-    if (rc || (rc = op_decode(t, p, ov.mv_data, ov.mv_size, &op)))
+    if (rc || (rc = op_head(t, p, ov.mv_data, ov.mv_size, &op)))
         return rc;
     st->field = field;
     st->hlc = op.hlc;

@@ -23,20 +23,6 @@ typedef struct session {
     cl_buf buf;
 } session;
 
-static int vv_collect(void *ctx, const cl_device_id *o, uint64_t seq)
-{
-    cl_hello *h = ctx;
-    if (h->nvv == CL_WIRE_MAX_VV)
-        return cl_seterr(CL_EFULL, "more than %d origins", CL_WIRE_MAX_VV);
-    cl_vv_entry *v = realloc(h->vv, (h->nvv + 1) * sizeof *v);
-    if (!v)
-        return cl_seterr(CL_ENOMEM, "out of memory");
-    h->vv = v;
-    h->vv[h->nvv].origin = *o;
-    h->vv[h->nvv++].seq = seq;
-    return CL_OK;
-}
-
 static uint16_t meta_port(cl_txn *t)
 {
     const void *v;
@@ -59,7 +45,7 @@ static int build_hello(session *ss)
     if (!cl_txn_kv_get(t, CL_TAB_META, "name", 4, &v, &n))
         snprintf(h->name, sizeof h->name, "%.*s", (int)(n < 100 ? n : 100), (const char *)v);
     h->listen_port = meta_port(t);
-    rc = cl_txn_vv_each(t, vv_collect, h);
+    rc = cl_txn_vv_each(t, cl_hello_vv_add, h);
     cl_txn_end(t);
     return rc;
 }

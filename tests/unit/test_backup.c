@@ -8,34 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct fixture {
-    char *dir[3];
-    cl_store *s[3];
-} fixture;
-
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    for (int i = 0; i < 3; i++) {
-        f->dir[i] = tu_tmpdir();
-        f->s[i] = tu_store(f->dir[i], (uint8_t)(i + 1));
-    }
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    for (int i = 0; i < 3; i++) {
-        cl_store_close(f->s[i]);
-        tu_rmdir(f->dir[i]);
-        free(f->dir[i]);
-    }
-    free(f);
-    return 0;
-}
-
 static char *backup(cl_store *s, size_t *count)
 {
     FILE *m = tmpfile();
@@ -85,7 +57,7 @@ static cl_record_id put(cl_store *s, uint8_t type, const cl_record_id *id, const
 
 static void test_restore_gives_same_digest(void **state)
 {
-    fixture *f = *state;
+    tu_stores *f = *state;
     cl_record_id co = put(f->s[0], CL_T_COMPANY, NULL, "name", "Acme");
     char cotext[CL_RECORD_ID_TEXT];
     cl_record_id_format(&co, cotext);
@@ -120,7 +92,7 @@ static void test_restore_gives_same_digest(void **state)
 
 static void test_conflicts_survive(void **state)
 {
-    fixture *f = *state;
+    tu_stores *f = *state;
     cl_record_id c = put(f->s[0], CL_T_CONTACT, NULL, "name", "Jane");
     char *b = backup(f->s[0], NULL);
     restore_ok(f->s[1], b, NULL);
@@ -148,7 +120,7 @@ static void test_conflicts_survive(void **state)
 
 static void test_binary_value_round_trip(void **state)
 {
-    fixture *f = *state;
+    tu_stores *f = *state;
     cl_record_id id;
     assert_int_equal(cl_record_id_new(&id), CL_OK);
     cl_op op = {.origin = tu_device(9), .seq = 1, .hlc = cl_now_ms() << 16, .record = id, .type = CL_T_CONTACT,
@@ -175,7 +147,7 @@ static void refused(cl_store *s, const char *data, size_t len, int code, const c
 
 static void test_damaged_backups_change_nothing(void **state)
 {
-    fixture *f = *state;
+    tu_stores *f = *state;
     cl_record_id c = put(f->s[0], CL_T_CONTACT, NULL, "name", "Jane");
     put(f->s[0], CL_T_CONTACT, &c, "email", "jane@x.example");
     put(f->s[0], CL_T_CONTACT, &c, "phone", "+1 555 0100");
@@ -214,7 +186,7 @@ static void test_damaged_backups_change_nothing(void **state)
 
 static void test_empty_backup(void **state)
 {
-    fixture *f = *state;
+    tu_stores *f = *state;
     size_t count, applied;
     char *b = backup(f->s[0], &count);
     assert_int_equal(count, 0);
@@ -230,11 +202,11 @@ static void test_empty_backup(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_restore_gives_same_digest, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_conflicts_survive, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_binary_value_round_trip, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_damaged_backups_change_nothing, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_empty_backup, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_restore_gives_same_digest, tu_stores_setup, tu_stores_teardown),
+        cmocka_unit_test_setup_teardown(test_conflicts_survive, tu_stores_setup, tu_stores_teardown),
+        cmocka_unit_test_setup_teardown(test_binary_value_round_trip, tu_stores_setup, tu_stores_teardown),
+        cmocka_unit_test_setup_teardown(test_damaged_backups_change_nothing, tu_stores_setup, tu_stores_teardown),
+        cmocka_unit_test_setup_teardown(test_empty_backup, tu_stores_setup, tu_stores_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -126,13 +126,7 @@ static char *field(cl_store *s, const char *id_text, uint8_t f)
 
 static char *export(cl_store *s, uint8_t type)
 {
-    FILE *m = tmpfile();
-    assert_non_null(m);
-    cl_txn *t;
-    assert_int_equal(cl_store_read(s, &t), CL_OK);
-    assert_int_equal(cl_csv_export(t, type, m, NULL), CL_OK);
-    cl_txn_end(t);
-    return tu_slurp(m);
+    return tu_export(s, type, cl_csv_export);
 }
 
 static size_t count(cl_store *s, uint8_t type)

@@ -3,34 +3,6 @@
 
 #include <stdio.h>
 
-typedef struct fx {
-    char *dir[2];
-    cl_store *s[2];
-} fx;
-
-static int setup(void **state)
-{
-    fx *f = calloc(1, sizeof *f);
-    for (int i = 0; i < 2; i++) {
-        f->dir[i] = tu_tmpdir();
-        f->s[i] = tu_store(f->dir[i], (uint8_t)(i + 1));
-    }
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fx *f = *state;
-    for (int i = 0; i < 2; i++) {
-        cl_store_close(f->s[i]);
-        tu_rmdir(f->dir[i]);
-        free(f->dir[i]);
-    }
-    free(f);
-    return 0;
-}
-
 static cl_record_id put(cl_store *s, uint8_t type, const cl_assign *a, size_t n)
 {
     cl_record_id id;
@@ -65,7 +37,7 @@ static void expect_refused(cl_store *s, uint8_t type, const char *field, const c
 
 static void bad_values_are_refused_with_their_reason(void **state)
 {
-    fx *f = *state;
+    tu_stores *f = *state;
     cl_assign c[] = {{"name", "Acme"}};
     cl_record_id co = put(f->s[0], CL_T_COMPANY, c, 1);
     char coid[CL_RECORD_ID_TEXT];
@@ -90,7 +62,7 @@ static void bad_values_are_refused_with_their_reason(void **state)
 
 static void values_are_normalised(void **state)
 {
-    fx *f = *state;
+    tu_stores *f = *state;
     cl_assign a[] = {{"title", "Renewal"}, {"currency", "eur"}, {"stage", "Won"}, {"amount", "1200.50"}};
     cl_record_id d = put(f->s[0], CL_T_DEAL, a, 4);
     cl_assign t[] = {{"title", "Call"}, {"done", "yes"}};
@@ -138,7 +110,7 @@ static int search(cl_store *s, uint8_t type, const char *q)
 
 static void search_ignores_case_and_accents_and_finds_by_company(void **state)
 {
-    fx *f = *state;
+    tu_stores *f = *state;
     cl_assign co[] = {{"name", "Société Générale"}};
     cl_record_id sg = put(f->s[0], CL_T_COMPANY, co, 1);
     char sgid[CL_RECORD_ID_TEXT];
@@ -168,7 +140,7 @@ static int list_ids(void *ctx, const cl_record_id *id)
 
 static void due_lists_open_tasks_up_to_today_oldest_first(void **state)
 {
-    fx *f = *state;
+    tu_stores *f = *state;
     cl_assign a[] = {{"title", "late"}, {"due", "2020-05-01"}};
     cl_assign b[] = {{"title", "later"}, {"due", "2021-01-01"}};
     cl_assign c[] = {{"title", "future"}, {"due", "2999-01-01"}};
@@ -210,7 +182,7 @@ static int note_change(void *ctx, const cl_change *c)
 
 static void history_keeps_every_change_and_marks_concurrent_ones(void **state)
 {
-    fx *f = *state;
+    tu_stores *f = *state;
     cl_assign a[] = {{"name", "Ana"}};
     cl_record_id id = put(f->s[0], CL_T_CONTACT, a, 1);
     push_all(f->s[0], f->s[1]);
@@ -235,11 +207,11 @@ int main(void)
 {
     setenv("CLIENTELE_NOSYNC", "1", 1);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(bad_values_are_refused_with_their_reason, setup, teardown),
-        cmocka_unit_test_setup_teardown(values_are_normalised, setup, teardown),
-        cmocka_unit_test_setup_teardown(search_ignores_case_and_accents_and_finds_by_company, setup, teardown),
-        cmocka_unit_test_setup_teardown(due_lists_open_tasks_up_to_today_oldest_first, setup, teardown),
-        cmocka_unit_test_setup_teardown(history_keeps_every_change_and_marks_concurrent_ones, setup, teardown),
+        cmocka_unit_test_setup_teardown(bad_values_are_refused_with_their_reason, tu_stores_setup, tu_stores_teardown),
+        cmocka_unit_test_setup_teardown(values_are_normalised, tu_stores_setup, tu_stores_teardown),
+        cmocka_unit_test_setup_teardown(search_ignores_case_and_accents_and_finds_by_company, tu_stores_setup, tu_stores_teardown),
+        cmocka_unit_test_setup_teardown(due_lists_open_tasks_up_to_today_oldest_first, tu_stores_setup, tu_stores_teardown),
+        cmocka_unit_test_setup_teardown(history_keeps_every_change_and_marks_concurrent_ones, tu_stores_setup, tu_stores_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

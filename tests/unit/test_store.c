@@ -7,34 +7,6 @@
 
 #include <stdio.h>
 
-typedef struct fixture {
-    char *dir[3];
-    cl_store *s[3];
-} fixture;
-
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    for (int i = 0; i < 3; i++) {
-        f->dir[i] = tu_tmpdir();
-        f->s[i] = tu_store(f->dir[i], (uint8_t)(i + 1));
-    }
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    for (int i = 0; i < 3; i++) {
-        cl_store_close(f->s[i]);
-        tu_rmdir(f->dir[i]);
-        free(f->dir[i]);
-    }
-    free(f);
-    return 0;
-}
-
 static cl_record_id rid(uint8_t n)
 {
     cl_record_id id;
@@ -44,7 +16,7 @@ static cl_record_id rid(uint8_t n)
 
 static void writes_are_read_back_and_noop_writes_add_no_op(void **state)
 {
-    fixture *f = *state;
+    tu_stores *f = *state;
     cl_record_id r = rid(1);
     put_field(f->s[0], &r, CL_F_NAME, "Ada");
     put_field(f->s[0], &r, CL_F_NAME, "Ada");
@@ -56,7 +28,7 @@ static void writes_are_read_back_and_noop_writes_add_no_op(void **state)
 
 static void a_later_edit_that_saw_the_value_is_no_conflict(void **state)
 {
-    fixture *f = *state;
+    tu_stores *f = *state;
     cl_record_id r = rid(2);
     put_field(f->s[0], &r, CL_F_PHONE, "111");
     push_all(f->s[0], f->s[1]);
@@ -73,7 +45,7 @@ static void a_later_edit_that_saw_the_value_is_no_conflict(void **state)
 
 static void concurrent_writes_converge_and_keep_the_loser(void **state)
 {
-    fixture *f = *state;
+    tu_stores *f = *state;
     cl_record_id r = rid(3);
     put_field(f->s[0], &r, CL_F_NAME, "Ion");
     push_all(f->s[0], f->s[1]);
@@ -116,7 +88,7 @@ static void concurrent_writes_converge_and_keep_the_loser(void **state)
 
 static void delete_and_restore_are_last_writer_wins(void **state)
 {
-    fixture *f = *state;
+    tu_stores *f = *state;
     cl_record_id r = rid(4);
     put_field(f->s[0], &r, CL_F_NAME, "Temp");
     put_field(f->s[0], &r, CL_F_DELETED, "1");
@@ -136,7 +108,7 @@ static void delete_and_restore_are_last_writer_wins(void **state)
 
 static void applying_twice_changes_nothing(void **state)
 {
-    fixture *f = *state;
+    tu_stores *f = *state;
     cl_record_id r = rid(5);
     put_field(f->s[0], &r, CL_F_NAME, "Twice");
     put_field(f->s[0], &r, CL_F_NOTES, "n");
@@ -156,7 +128,7 @@ static void applying_twice_changes_nothing(void **state)
 
 static void a_gap_is_refused_and_nothing_is_stored(void **state)
 {
-    fixture *f = *state;
+    tu_stores *f = *state;
     cl_record_id r = rid(6);
     put_field(f->s[0], &r, CL_F_NAME, "One");
     put_field(f->s[0], &r, CL_F_NAME, "Two");
@@ -174,7 +146,7 @@ static void a_gap_is_refused_and_nothing_is_stored(void **state)
 
 static void an_op_contradicting_the_type_is_refused(void **state)
 {
-    fixture *f = *state;
+    tu_stores *f = *state;
     cl_record_id r = rid(7);
     put_field(f->s[0], &r, CL_F_NAME, "Typed");
     op_list l = {0};
@@ -190,7 +162,7 @@ static void an_op_contradicting_the_type_is_refused(void **state)
 
 static void an_op_superseded_before_it_arrives_is_no_conflict(void **state)
 {
-    fixture *f = *state;
+    tu_stores *f = *state;
     cl_record_id r = rid(8);
     put_field(f->s[0], &r, CL_F_TITLE, "x");     /* X on A */
     push_all(f->s[0], f->s[1]);
@@ -217,7 +189,7 @@ static void an_op_superseded_before_it_arrives_is_no_conflict(void **state)
 
 static void a_clock_a_year_ahead_does_not_freeze_others(void **state)
 {
-    fixture *f = *state;
+    tu_stores *f = *state;
     cl_record_id r = rid(9), other = rid(10);
     cl_clock_offset_set(31536000000); /* A is a year ahead */
     put_field(f->s[0], &r, CL_F_PHONE, "future");
@@ -250,7 +222,7 @@ static int put_schema_99(cl_txn *t, void *arg)
 
 static void a_newer_schema_is_refused(void **state)
 {
-    fixture *f = *state;
+    tu_stores *f = *state;
     assert_int_equal(cl_store_update(f->s[2], put_schema_99, NULL), CL_OK);
     cl_store_close(f->s[2]);
     f->s[2] = NULL;
@@ -286,7 +258,7 @@ static int put_schema_1(cl_txn *t, void *arg)
 
 static void a_schema_1_folder_is_upgraded(void **state)
 {
-    fixture *f = *state;
+    tu_stores *f = *state;
     cl_record_id r = rid(11);
     put_field(f->s[0], &r, CL_F_NAME, "Both");
     push_all(f->s[0], f->s[1]);
@@ -325,7 +297,7 @@ static void a_schema_1_folder_is_upgraded(void **state)
 
 static void another_devices_folder_is_refused(void **state)
 {
-    fixture *f = *state;
+    tu_stores *f = *state;
     cl_store_close(f->s[2]);
     f->s[2] = NULL;
     cl_device_id d = tu_device(9);
@@ -396,18 +368,18 @@ int main(void)
 {
     setenv("CLIENTELE_NOSYNC", "1", 1);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(writes_are_read_back_and_noop_writes_add_no_op, setup, teardown),
-        cmocka_unit_test_setup_teardown(a_later_edit_that_saw_the_value_is_no_conflict, setup, teardown),
-        cmocka_unit_test_setup_teardown(concurrent_writes_converge_and_keep_the_loser, setup, teardown),
-        cmocka_unit_test_setup_teardown(delete_and_restore_are_last_writer_wins, setup, teardown),
-        cmocka_unit_test_setup_teardown(applying_twice_changes_nothing, setup, teardown),
-        cmocka_unit_test_setup_teardown(a_gap_is_refused_and_nothing_is_stored, setup, teardown),
-        cmocka_unit_test_setup_teardown(an_op_contradicting_the_type_is_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown(an_op_superseded_before_it_arrives_is_no_conflict, setup, teardown),
-        cmocka_unit_test_setup_teardown(a_clock_a_year_ahead_does_not_freeze_others, setup, teardown),
-        cmocka_unit_test_setup_teardown(a_newer_schema_is_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown(another_devices_folder_is_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown(a_schema_1_folder_is_upgraded, setup, teardown),
+        cmocka_unit_test_setup_teardown(writes_are_read_back_and_noop_writes_add_no_op, tu_stores_setup, tu_stores_teardown),
+        cmocka_unit_test_setup_teardown(a_later_edit_that_saw_the_value_is_no_conflict, tu_stores_setup, tu_stores_teardown),
+        cmocka_unit_test_setup_teardown(concurrent_writes_converge_and_keep_the_loser, tu_stores_setup, tu_stores_teardown),
+        cmocka_unit_test_setup_teardown(delete_and_restore_are_last_writer_wins, tu_stores_setup, tu_stores_teardown),
+        cmocka_unit_test_setup_teardown(applying_twice_changes_nothing, tu_stores_setup, tu_stores_teardown),
+        cmocka_unit_test_setup_teardown(a_gap_is_refused_and_nothing_is_stored, tu_stores_setup, tu_stores_teardown),
+        cmocka_unit_test_setup_teardown(an_op_contradicting_the_type_is_refused, tu_stores_setup, tu_stores_teardown),
+        cmocka_unit_test_setup_teardown(an_op_superseded_before_it_arrives_is_no_conflict, tu_stores_setup, tu_stores_teardown),
+        cmocka_unit_test_setup_teardown(a_clock_a_year_ahead_does_not_freeze_others, tu_stores_setup, tu_stores_teardown),
+        cmocka_unit_test_setup_teardown(a_newer_schema_is_refused, tu_stores_setup, tu_stores_teardown),
+        cmocka_unit_test_setup_teardown(another_devices_folder_is_refused, tu_stores_setup, tu_stores_teardown),
+        cmocka_unit_test_setup_teardown(a_schema_1_folder_is_upgraded, tu_stores_setup, tu_stores_teardown),
         cmocka_unit_test(a_foreign_file_is_refused),
         cmocka_unit_test(the_map_grows_on_demand),
     };

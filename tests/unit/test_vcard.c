@@ -231,13 +231,7 @@ static int import_sample(cl_store *s, const char *name, cl_import_result *r)
 
 static char *export(cl_store *s, uint8_t type)
 {
-    FILE *m = tmpfile();
-    assert_non_null(m);
-    cl_txn *t;
-    assert_int_equal(cl_store_read(s, &t), CL_OK);
-    assert_int_equal(cl_vcard_export(t, type, m, NULL), CL_OK);
-    cl_txn_end(t);
-    return tu_slurp(m);
+    return tu_export(s, type, cl_vcard_export);
 }
 
 static uint64_t ops(cl_store *s)

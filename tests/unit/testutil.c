@@ -68,6 +68,41 @@ int tu_store_teardown(void **state)
     return 0;
 }
 
+int tu_stores_setup(void **state)
+{
+    tu_stores *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    for (int i = 0; i < TU_STORES; i++) {
+        f->dir[i] = tu_tmpdir();
+        f->s[i] = tu_store(f->dir[i], (uint8_t)(i + 1));
+    }
+    *state = f;
+    return 0;
+}
+
+int tu_stores_teardown(void **state)
+{
+    tu_stores *f = *state;
+    for (int i = 0; i < TU_STORES; i++) {
+        cl_store_close(f->s[i]);
+        tu_rmdir(f->dir[i]);
+        free(f->dir[i]);
+    }
+    free(f);
+    return 0;
+}
+
+char *tu_export(cl_store *s, uint8_t type, int (*export)(cl_txn *t, uint8_t type, FILE *out, size_t *count))
+{
+    FILE *m = tmpfile();
+    assert_non_null(m);
+    cl_txn *t;
+    assert_int_equal(cl_store_read(s, &t), CL_OK);
+    assert_int_equal(export(t, type, m, NULL), CL_OK);
+    cl_txn_end(t);
+    return tu_slurp(m);
+}
+
 char *tu_slurp(FILE *m)
 {
     rewind(m);

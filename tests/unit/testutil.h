@@ -26,6 +26,18 @@ typedef struct tu_fixture {
 } tu_fixture;
 int tu_store_setup(void **state);
 int tu_store_teardown(void **state);
+/* Three stores (devices 1, 2, 3) in fresh folders, for tests between replicas:
+ * cmocka_unit_test_setup_teardown(test, tu_stores_setup, tu_stores_teardown). */
+#define TU_STORES 3
+typedef struct tu_stores {
+    char *dir[TU_STORES];
+    cl_store *s[TU_STORES];
+} tu_stores;
+int tu_stores_setup(void **state);
+int tu_stores_teardown(void **state);
+/* What export(t, type, file, NULL) writes for store s (cl_csv_export,
+ * cl_vcard_export), as a string. Caller frees. */
+char *tu_export(cl_store *s, uint8_t type, int (*export)(cl_txn *t, uint8_t type, FILE *out, size_t *count));
 /* Everything written to the temporary file m, as a string (caller frees);
  * closes m. */
 char *tu_slurp(FILE *m);

@@ -163,6 +163,15 @@ static int open_device(const char *dir, cl_identity **me, cl_store **s)
     return 0;
 }
 
+/* Device dir and the paired peer it syncs with, named by its device id. */
+static int open_device_and_peer(const char *dir, const char *peer, cl_device_id *expect, cl_identity **me,
+                                cl_store **s)
+{
+    if (cl_device_id_parse(peer, expect))
+        return die_cl("device id");
+    return open_device(dir, me, s);
+}
+
 static void print_self_rss(void)
 {
     long anon, file;
@@ -395,9 +404,7 @@ static int child_sync(const char *dir, const char *addr, const char *peer)
     cl_identity *me;
     cl_store *s;
     cl_device_id expect;
-    if (cl_device_id_parse(peer, &expect))
-        return die_cl("device id");
-    if (open_device(dir, &me, &s))
+    if (open_device_and_peer(dir, peer, &expect, &me, &s))
         return 1;
     cl_sync_result res;
     double t0 = now_ms();
@@ -415,18 +422,6 @@ static int child_sync(const char *dir, const char *addr, const char *peer)
 
 /* ------------------------------------------------------- child: _noop */
 
-static int noop_vv(void *ctx, const cl_device_id *o, uint64_t seq)
-{
-    cl_hello *h = ctx;
-    cl_vv_entry *v = realloc(h->vv, (h->nvv + 1) * sizeof *v);
-    if (!v)
-        return cl_seterr(CL_ENOMEM, "out of memory");
-    h->vv = v;
-    h->vv[h->nvv].origin = *o;
-    h->vv[h->nvv++].seq = seq;
-    return CL_OK;
-}
-
 /* The protocol of a sync with nothing to exchange (docs/protocol.md), by hand,
  * to split the time: TCP connect + TLS handshake, then HELLO ⇄ HELLO, DONE ⇄ DONE.
  * Refuses when either side would have ops to send. */
@@ -436,13 +431,11 @@ static int child_noop(const char *dir, const char *addr, const char *peer)
     cl_store *s;
     cl_txn *t;
     cl_device_id expect;
-    if (cl_device_id_parse(peer, &expect))
-        return die_cl("device id");
-    if (open_device(dir, &me, &s))
+    if (open_device_and_peer(dir, peer, &expect, &me, &s))
         return 1;
     cl_hello mine = {.version = CL_PROTOCOL_VERSION}, theirs = {0};
     snprintf(mine.name, sizeof mine.name, "bench");
-    if (cl_store_read(s, &t) || cl_txn_vv_each(t, noop_vv, &mine))
+    if (cl_store_read(s, &t) || cl_txn_vv_each(t, cl_hello_vv_add, &mine))
         return die_cl("version vector");
     cl_txn_end(t);
     cl_conn *c;
