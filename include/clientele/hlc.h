@@ -21,6 +21,10 @@
 #include <stdint.h>
 
 #define CL_HLC_MAX_AHEAD_MS (60ull * 60 * 1000)  /* one hour */
+/* No op may be stamped later than 9999-12-31T23:59:59.999Z (ISO 8601's last
+ * instant): such an op is refused, whoever signed it, so no stamp is near
+ * the top of the 64 bits and nothing computed from one can wrap. */
+#define CL_HLC_MAX_MS 253402300799999ull
 
 typedef struct cl_hlc {
     uint64_t last;  /* greatest timestamp issued or observed */

@@ -20,6 +20,9 @@ typedef struct cl_identity cl_identity;
 int cl_identity_load(const char *dir, bool create, cl_identity **out);
 void cl_identity_free(cl_identity *id);
 const cl_device_id *cl_identity_device(const cl_identity *id);
+/* A signer (util.h) with this device's key, for the store to sign its log.
+ * Valid while id lives; safe from any thread. */
+void cl_identity_signer(const cl_identity *id, cl_signer *out);
 
 /* The device id of a DER-encoded certificate's public key. */
 int cl_device_id_of_cert(const unsigned char *der, size_t len, cl_device_id *out);

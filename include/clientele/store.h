@@ -18,7 +18,8 @@
 
 #include "clientele/util.h"
 
-#define CL_SCHEMA_VERSION 3   /* 2: index of records with open conflicts; 3: numbered origins */
+#define CL_SCHEMA_VERSION 4   /* 2: index of records with open conflicts; 3: numbered origins;
+                                 4: signed, hash-chained logs per writer */
 
 /* Record types. Part of the storage and wire format: never renumber. */
 enum cl_type {
@@ -92,6 +93,9 @@ typedef struct cl_txn cl_txn;
  * for another device is refused (CL_EINVAL). A folder written by a newer
  * schema is refused (CL_EVERSION). *out is owned by the caller. */
 int cl_store_open(const char *dir, const cl_device_id *self, cl_store **out);
+/* Whether opening this folder started a fresh writer (it had been copied or
+ * restored): the caller tells the user cl_store_open_notice(). */
+const char *cl_store_open_notice(const cl_store *s); /* NULL: nothing to say */
 void cl_store_close(cl_store *s);
 const cl_device_id *cl_store_self(const cl_store *s);
 const char *cl_store_dir(const cl_store *s);
@@ -103,21 +107,101 @@ int cl_store_update(cl_store *s, int (*fn)(cl_txn *t, void *arg), void *arg);
 
 /* ----- local writes (inside cl_store_update) ----- */
 
-/* Append a local op that sets record.field to value, stamped by the clock,
+/* Append a local op (under this folder's current writer, see "writers"
+ * below) that sets record.field to value, stamped by the clock,
  * superseding the field's current heads, and update state and indexes.
  * type must match the record's type when it exists. */
 int cl_txn_write(cl_txn *t, const cl_record_id *record, uint8_t type,
                  uint8_t field, const char *value, size_t len);
 
-/* ----- remote ops ----- */
+/* ----- ops trusted without a signature ----- */
 
-/* Apply ops received from a peer in one transaction, advancing the version
- * vector. Ops already known are skipped; an op whose seq leaves a gap after
- * what is known of its origin is refused (CL_EPROTO), as is an op that
- * contradicts a record's type. *applied (may be NULL) counts new ops. */
+/* Apply ops whose author the caller vouches for (a backup file of this
+ * book, tests) in one transaction, advancing the version vector. Peers' ops
+ * never come this way: they arrive as signed segments (cl_txn_apply_segment).
+ * Ops already known are skipped; an op whose seq leaves a gap after what is
+ * known of its origin is refused (CL_EPROTO), as is an op that contradicts a
+ * record's type or is stamped past CL_HLC_MAX_MS. *applied (may be NULL)
+ * counts new ops. */
 int cl_store_apply(cl_store *s, const cl_op *ops, size_t n, size_t *applied);
 /* The same inside a caller's transaction. */
 int cl_txn_apply(cl_txn *t, const cl_op *op, bool *applied);
+
+/* ----- writers and their signed logs (docs/merge.md "Authors and forks") -----
+ *
+ * An op's origin is a *writer*: a device's own id for its first writer, and
+ * SHA-256("clientele writer 2" | device id | nonce)[0..20) for each fresh one
+ * it starts when its folder turns out to be a copy (restored from a backup,
+ * cloned to a new laptop): a copy never reuses the numbers of the original.
+ * Every writer's ops form a hash chain; its device signs *checkpoints*
+ * (writer, seq, chain value) with its key, so any device, the author or not,
+ * can check a run of ops it is given without trusting who relays it. */
+
+#define CL_NONCE_LEN 16
+#define CL_CHAIN_LEN CL_SHA256_LEN
+#define CL_SEGMENT_OPS 16384          /* a checkpoint at least every so many ops */
+#define CL_SEGMENT_BYTES (768u << 10) /* … and every so many bytes of ops */
+
+typedef struct cl_writer {
+    cl_device_id id;                  /* the origin its ops carry */
+    cl_device_id device;              /* whose key signs them */
+    bool has_nonce;                   /* false: the device's first writer (id == device) */
+    unsigned char nonce[CL_NONCE_LEN];
+    unsigned char pubkey[CL_PUBKEY_MAX]; /* DER; pubkey_len 0: not known yet */
+    size_t pubkey_len;
+} cl_writer;
+
+typedef struct cl_checkpoint {
+    uint64_t seq;
+    unsigned char chain[CL_CHAIN_LEN];
+    unsigned char sig[CL_SIG_MAX];    /* sig_len 0: a legacy checkpoint (ops from before schema 4) */
+    size_t sig_len;
+} cl_checkpoint;
+
+/* A run of one writer's ops, in seq order, that ends at a checkpoint. ops
+ * and their values are borrowed from the caller. */
+typedef struct cl_segment {
+    cl_writer writer;
+    const cl_op *ops;
+    size_t n;
+    cl_checkpoint cp;
+} cl_segment;
+
+/* Sign every op this device wrote that no checkpoint covers yet (one write
+ * transaction; nothing is written when all are signed). Run before ops leave
+ * the device. sg->pubkey must be this device's key. */
+int cl_store_seal(cl_store *s, const cl_signer *sg);
+
+/* Check a segment received from a peer and apply what is new of it:
+ * the writer belongs to the key that signed it, the ops continue the chain
+ * this folder holds of that writer with no gap, the checkpoint's signature
+ * is good, and every op passes cl_txn_apply's checks. Ops this folder holds
+ * already are skipped when they are the same ops; different ones are a fork
+ * (CL_EFORK). Never ops under this folder's current writer. Any failure
+ * refuses the whole segment (the caller aborts the transaction). */
+int cl_txn_apply_segment(cl_txn *t, const cl_segment *seg, size_t *applied);
+
+/* The writer this folder writes under now. */
+int cl_txn_current_writer(cl_txn *t, cl_device_id *out);
+/* What the folder knows of a writer (CL_ENOTFOUND). */
+int cl_txn_writer(cl_txn *t, const cl_device_id *id, cl_writer *out);
+/* The device a writer belongs to: itself when unknown. */
+void cl_txn_writer_device(cl_txn *t, const cl_device_id *writer, cl_device_id *device);
+/* Each writer's last checkpoint (seq 0 and the empty chain when it has
+ * none), in writer order: what a hello advertises. */
+int cl_txn_tips(cl_txn *t, int (*fn)(void *ctx, const cl_device_id *writer, uint64_t seq,
+                                     const unsigned char chain[CL_CHAIN_LEN]), void *ctx);
+/* The chain value of writer after its first seq ops (CL_ENOTFOUND when
+ * the folder holds fewer). */
+int cl_txn_chain_at(cl_txn *t, const cl_device_id *writer, uint64_t seq, unsigned char out[CL_CHAIN_LEN]);
+/* The first checkpoint of writer after seq `after` (CL_ENOTFOUND: none). */
+int cl_txn_checkpoint_after(cl_txn *t, const cl_device_id *writer, uint64_t after, cl_checkpoint *out);
+/* Start a fresh writer for this folder's later edits (why: one line for the
+ * user, kept as the folder's notice). Idempotent for the same reason within
+ * one transaction. */
+int cl_txn_new_writer(cl_txn *t, const char *why);
+/* The folder's last notice to its user ("" when none), and when (ms). */
+int cl_txn_notice(cl_txn *t, char *out, size_t cap, uint64_t *when_ms);
 
 /* ----- reads (any transaction) ----- */
 

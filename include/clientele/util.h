@@ -38,6 +38,7 @@ enum cl_error {
     CL_ETIMEOUT = -12,  /* peer or operation took too long */
     CL_EFULL = -13,     /* disk or limit full */
     CL_EINTR = -14,     /* interrupted by a signal or shutdown */
+    CL_EFORK = -15,     /* two different histories of one writer (a copied folder) */
 };
 
 /* Record an error message (printf-style) for this thread; returns code. */
@@ -151,6 +152,32 @@ typedef struct cl_sha256_ctx cl_sha256_ctx;
 int cl_sha256_begin(cl_sha256_ctx **ctx);
 void cl_sha256_update(cl_sha256_ctx *ctx, const void *p, size_t n);
 void cl_sha256_end(cl_sha256_ctx *ctx, unsigned char out[CL_SHA256_LEN]); /* frees ctx */
+/* The digest of what ctx has absorbed so far; ctx goes on absorbing. */
+int cl_sha256_peek(const cl_sha256_ctx *ctx, unsigned char out[CL_SHA256_LEN]);
+
+/* ------------------------------------------------------------ signatures */
+
+#define CL_SIG_MAX 80       /* an ECDSA P-256 signature, DER: at most 72 bytes */
+#define CL_PUBKEY_MAX 160   /* a P-256 public key, DER SubjectPublicKeyInfo: 91 bytes */
+
+/* Signs 32-byte digests with this device's private key. The net layer makes
+ * one from the device identity (cl_identity_signer); the store layer uses it
+ * to sign its log without knowing where the key lives. pubkey (DER
+ * SubjectPublicKeyInfo) is borrowed for the signer's life. */
+typedef struct cl_signer {
+    int (*sign)(void *ctx, const unsigned char digest[CL_SHA256_LEN], unsigned char sig[CL_SIG_MAX],
+                size_t *sig_len);
+    void *ctx;
+    const unsigned char *pubkey;
+    size_t pubkey_len;
+} cl_signer;
+
+/* Check an ECDSA signature over digest by the DER public key: CL_OK, or
+ * CL_EDENIED when the signature is wrong, CL_EINVAL for an unreadable key. */
+int cl_sig_verify(const unsigned char *pubkey, size_t pubkey_len, const unsigned char digest[CL_SHA256_LEN],
+                  const unsigned char *sig, size_t sig_len);
+/* The device id a public key stands for: the first 160 bits of its SHA-256. */
+void cl_device_id_of_pubkey(const unsigned char *pubkey, size_t pubkey_len, cl_device_id *out);
 
 /* Cryptographically strong random bytes (mbedTLS CTR-DRBG seeded from the
  * system entropy source). Thread-safe. */

@@ -147,6 +147,7 @@ int cl_identity_load(const char *dir, bool create, cl_identity **out)
         return cl_seterr(CL_ENOMEM, "out of memory");
     mbedtls_pk_init(&id->key);
     mbedtls_x509_crt_init(&id->cert);
+    pthread_mutex_init(&id->sign_lock, NULL);
     int rc = CL_OK;
     if (access(keypath, F_OK) != 0) {
         if (!create) {
@@ -184,6 +185,13 @@ int cl_identity_load(const char *dir, bool create, cl_identity **out)
         rc = cl_seterr(CL_ECORRUPT, "%s does not match the device key", certpath);
         goto fail;
     }
+    int n = mbedtls_pk_write_pubkey_der(&id->key, id->pubkey, sizeof id->pubkey);
+    if (n <= 0) {
+        rc = cl_seterr(CL_ETLS, "cannot encode the public key");
+        goto fail;
+    }
+    memmove(id->pubkey, id->pubkey + sizeof id->pubkey - n, (size_t)n); /* written at the end */
+    id->pubkey_len = (size_t)n;
     if ((rc = setup_tickets(id)))
         goto fail;
     if (!(id->dir = strdup(dir))) {
@@ -206,6 +214,7 @@ void cl_identity_free(cl_identity *id)
     free(id->key_pem);
     free(id->cert_pem);
     free(id->dir);
+    pthread_mutex_destroy(&id->sign_lock);
     if (id->tickets)
         mbedtls_ssl_ticket_free(id->tickets);
     free(id->tickets);
@@ -215,4 +224,19 @@ void cl_identity_free(cl_identity *id)
 const cl_device_id *cl_identity_device(const cl_identity *id)
 {
     return &id->device;
+}
+
+static int sign_digest(void *ctx, const unsigned char digest[CL_SHA256_LEN], unsigned char sig[CL_SIG_MAX],
+                       size_t *sig_len)
+{
+    cl_identity *id = ctx;
+    pthread_mutex_lock(&id->sign_lock);
+    int rc = mbedtls_pk_sign(&id->key, MBEDTLS_MD_SHA256, digest, CL_SHA256_LEN, sig, sig_len, rng, NULL);
+    pthread_mutex_unlock(&id->sign_lock);
+    return rc ? cl_seterr(CL_ETLS, "cannot sign: -0x%04x", (unsigned)-rc) : CL_OK;
+}
+
+void cl_identity_signer(const cl_identity *id, cl_signer *out)
+{
+    *out = (cl_signer){sign_digest, (void *)id, id->pubkey, id->pubkey_len};
 }

@@ -4,6 +4,7 @@
 
 #include "clientele/net.h"
 
+#include <pthread.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/ssl.h>
 #include <mbedtls/ssl_ticket.h>
@@ -16,6 +17,11 @@ struct cl_identity {
     /* PEM copies: every connection parses its own key, because mbedTLS's
      * EC contexts are not safe to share between threads. */
     char *key_pem, *cert_pem;
+    /* The public key (DER SubjectPublicKeyInfo) that signs this device's
+     * log, and a lock: signing uses `key`, which threads must not share. */
+    unsigned char pubkey[CL_PUBKEY_MAX];
+    size_t pubkey_len;
+    pthread_mutex_t sign_lock;
     char *dir;   /* the data folder: the client keeps its TLS sessions there */
     /* Session-ticket keys of this process as a TLS server, made at load, owned
      * here. Shared by every server connection, which is safe: mbedTLS locks

@@ -127,6 +127,44 @@ static int lww_cmp(uint64_t ha, const cl_op_id *a, uint64_t hb, const cl_op_id *
     return opid_cmp(a, b);
 }
 
+static int head_index(const cl_op_id *heads, size_t n, const cl_op_id *id)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!opid_cmp(&heads[i], id))
+            return (int)i;
+    return -1;
+}
+
+/* The head with the greatest (hlc, origin, seq). The new op's stamp and the
+ * current winner's (cur, when it is still a head) are known; the others are
+ * read from the log, which happens only when the field is in conflict or
+ * its winner was superseded. */
+static int best_head(cl_txn *t, const cl_op_id *heads, size_t n, const cl_op_id *me, uint64_t me_hlc,
+                     const cl_field_state *cur, cl_op_id *best, uint64_t *best_hlc)
+{
+    bool found = false;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t h;
+        if (!opid_cmp(&heads[i], me)) {
+            h = me_hlc;
+        } else if (cur && !opid_cmp(&heads[i], &cur->by)) {
+            h = cur->hlc;
+        } else {
+            cl_op op;
+            int rc = cl_txn_op(t, &heads[i], &op);
+            if (rc)
+                return rc == CL_ENOTFOUND ? cl_seterr(CL_ECORRUPT, "a head of a field is missing") : rc;
+            h = op.hlc;
+        }
+        if (!found || lww_cmp(h, &heads[i], *best_hlc, best) > 0) {
+            *best = heads[i];
+            *best_hlc = h;
+            found = true;
+        }
+    }
+    return CL_OK; /* no head at all (cannot happen): the winner stays */
+}
+
 /* An op referenced as seen before it arrived: remember it, so that it is not
  * taken for a head when it does arrive. Returns whether op itself was such. */
 static int supersede_pending(cl_txn *t, const cl_op *op, const unsigned char skey[STATE_KEY_LEN],
@@ -183,11 +221,12 @@ static int put_heads(cl_txn *t, const unsigned char key[STATE_KEY_LEN], const cl
 }
 
 /* Fold op (stored under opkey) into the field's state: heads, winner,
- * conflict flag. Sets *winner_changed when the visible value changed. snap,
+ * conflict flag. Sets *winner_changed when the visible value changed, and
+ * *winner to the op that now shows (usually op itself). snap,
  * when not NULL, is the field as the caller just read it in this transaction
  * (a local write). */
 static int merge_field(cl_txn *t, const cl_op *op, const unsigned char opkey[OP_KEY_LEN],
-                       const field_snapshot *snap, cl_record_meta *meta, bool *winner_changed)
+                       const field_snapshot *snap, cl_record_meta *meta, bool *winner_changed, cl_op_id *winner)
 {
     unsigned char key[STATE_KEY_LEN];
     field_snapshot f;
@@ -207,17 +246,26 @@ static int merge_field(cl_txn *t, const cl_op *op, const unsigned char opkey[OP_
     bool exists = f.exists;
     if (!superseded)
         heads_insert(heads, &n, &me);
-    bool op_wins = !exists || lww_cmp(op->hlc, &me, cur.hlc, &cur.by) > 0;
-    const cl_op_id *winner = op_wins ? &me : &cur.by;
-    bool conflicted = n > 1 || (n == 1 && opid_cmp(&heads[0], winner));
+    /* Causality first: only heads can win, so an op that saw the winner
+     * replaces it whatever the two stamps say; the stamps decide only
+     * between writes that did not see each other. */
+    cl_op_id best = cur.by;
+    uint64_t best_hlc = cur.hlc;
+    bool cur_is_head = exists && head_index(heads, n, &cur.by) >= 0;
+    if ((rc = best_head(t, heads, n, &me, op->hlc, cur_is_head ? &cur : NULL, &best, &best_hlc)))
+        return rc;
+    bool op_wins = !opid_cmp(&best, &me);
+    bool conflicted = n > 1;
+    *winner = best;
     bool was_conflicted = exists && cur.conflicted;
     *winner_changed = op_wins;
     if (op_wins) {
         rc = put_state(t, key, opkey, conflicted);
-    } else if (conflicted != was_conflicted) {
+    } else if (conflicted != was_conflicted || opid_cmp(&best, &cur.by)) {
         unsigned char curkey[OP_KEY_LEN];
-        if (!(rc = op_id_key(t, &cur.by, false, curkey)))
+        if (!(rc = op_id_key(t, &best, false, curkey)))
             rc = put_state(t, key, curkey, conflicted);
+        *winner_changed = opid_cmp(&best, &cur.by) != 0;
     }
     if (rc)
         return rc;
@@ -242,6 +290,8 @@ static int check_op(const cl_op *op)
         return cl_seterr(CL_EPROTO, "op over the size limits");
     if (op->seq == 0)
         return cl_seterr(CL_EPROTO, "op with seq 0");
+    if (cl_hlc_ms(op->hlc) > CL_HLC_MAX_MS)
+        return cl_seterr(CL_EPROTO, "op stamped after the year 9999");
     return CL_OK;
 }
 
@@ -271,10 +321,21 @@ static int apply_op(cl_txn *t, const cl_op *op, const field_snapshot *snap, bool
     if (!rc)
         rc = st_put_tail(t, DB_OPS, key, sizeof key, t->enc.data, t->enc.len, &t->tail[DB_OPS]);
     bool changed = false;
+    cl_op_id won;
     if (!rc)
-        rc = merge_field(t, op, key, snap, meta, &changed);
+        rc = merge_field(t, op, key, snap, meta, &changed, &won);
     if (rc)
         return rc;
+    /* An op that arrives after an op that saw it can take the winner's place
+     * from another head (never its own): derived data then follows that one. */
+    const cl_op *shown = op;
+    cl_op other;
+    if (changed && (won.seq != op->seq || memcmp(won.origin.b, op->origin.b, CL_DEVICE_ID_LEN))) {
+        if ((rc = cl_txn_op(t, &won, &other)))
+            return rc;
+        shown = &other;
+        t->rec.search_from_state = true;
+    }
     /* vv_slot may have moved the array: look the entry up again */
     if ((rc = vv_slot(t, &op->origin, &vv)))
         return rc;
@@ -290,7 +351,7 @@ static int apply_op(cl_txn *t, const cl_op *op, const field_snapshot *snap, bool
     t->rec.dirty = true;
     if (changed) {
         if (op->field == CL_F_DELETED)
-            meta->deleted = op->value_len == 1 && op->value[0] == '1';
+            meta->deleted = shown->value_len == 1 && shown->value[0] == '1';
         if (idx_searchable(op->field) && t->rec.fresh && first_write && !t->rec.search_from_state) {
             /* a new record's text grows field by field: no need to read it back */
             if (op->value_len && ((rc = cl_fold(&t->search_text, op->value, op->value_len)) ||
@@ -354,11 +415,12 @@ int cl_txn_write(cl_txn *t, const cl_record_id *record, uint8_t type,
                  uint8_t field, const char *value, size_t len)
 {
     cl_record_meta *meta;
-    cl_op op = {.origin = t->s->self, .record = *record, .type = type, .field = field,
-                .value = value, .value_len = (uint32_t)len};
+    cl_op op = {.record = *record, .type = type, .field = field, .value = value, .value_len = (uint32_t)len};
     if (len > CL_MAX_VALUE)
         return cl_seterr(CL_EINVAL, "value longer than %d bytes", CL_MAX_VALUE);
-    int rc = idx_touch(t, record, &op, &meta);
+    int rc = cl_txn_current_writer(t, &op.origin);
+    if (!rc)
+        rc = idx_touch(t, record, &op, &meta);
     if (rc)
         return rc;
     if (meta->type && meta->type != type)
@@ -373,14 +435,17 @@ int cl_txn_write(cl_txn *t, const cl_record_id *record, uint8_t type,
         return CL_OK;
     op.nseen = (uint8_t)(f.n > CL_MAX_SEEN ? CL_MAX_SEEN : f.n);
     memcpy(op.seen, f.heads, op.nseen * sizeof *f.heads);
-    op.hlc = cl_hlc_tick(&t->clock, cl_now_ms());
+    uint64_t now = cl_now_ms();
+    op.hlc = cl_hlc_tick(&t->clock, now);
     t->hlc_dirty = true;
-    /* Stamp above what the author saw, without moving the clock itself: a
-     * value written by a device whose clock runs ahead is still replaced. */
-    if (f.exists && op.hlc <= cur->hlc)
+    /* Causality alone makes this write replace what its author saw; stamping
+     * it above that value too (without moving the clock) keeps history in
+     * order when a clock ran ahead — within the clock bound only, so that no
+     * stamp, however large, is ever pushed up to overflow. */
+    if (f.exists && op.hlc <= cur->hlc && cl_hlc_ms(cur->hlc) <= now + CL_HLC_MAX_AHEAD_MS)
         op.hlc = cur->hlc + 1;
     uint64_t seq;
-    if ((rc = st_vv_get(t, &t->s->self, &seq)))
+    if ((rc = st_vv_get(t, &op.origin, &seq)))
         return rc;
     op.seq = seq + 1;
     bool applied;

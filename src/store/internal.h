@@ -11,7 +11,8 @@
 
 enum {
     DB_META, DB_OPS, DB_VV, DB_STATE, DB_HEADS, DB_SUPERSEDED, DB_RECORDS,
-    DB_BYTYPE, DB_SEARCH, DB_DUE, DB_PEERS, DB_PENDING, DB_CONFLICTED, DB_ORIGINS, DB_COUNT
+    DB_BYTYPE, DB_SEARCH, DB_DUE, DB_PEERS, DB_PENDING, DB_CONFLICTED, DB_ORIGINS, DB_CHECKPOINTS,
+    DB_WRITERS, DB_COUNT
 };
 /* Databases of older schemas, opened only to upgrade them. */
 #define DB_RETIRED 2
@@ -31,6 +32,7 @@ struct cl_store {
     /* Held shared by every transaction of this process and exclusively while
      * the map is resized: LMDB requires that no transaction be open then. */
     pthread_rwlock_t resize;
+    const char *open_notice;   /* static text: opening started a fresh writer */
 };
 
 /* The version vector entries a write transaction has touched, flushed at
@@ -67,6 +69,8 @@ struct cl_txn {
     size_t caporigins;
     bool origins_loaded;
     bool hlc_loaded, hlc_dirty;
+    bool writer_loaded;
+    cl_device_id writer;       /* the folder's current writer, once loaded */
     cl_hlc clock;
     size_t superseded_count;   /* entries in DB_SUPERSEDED: 0 skips its lookups */
     record_cache rec;
@@ -93,6 +97,14 @@ int st_put(cl_txn *t, int db, const void *k, size_t kl, const void *v, size_t vl
 int st_put_tail(cl_txn *t, int db, const void *k, size_t kl, const void *v, size_t vl, bool *hint);
 int st_del(cl_txn *t, int db, const void *k, size_t kl, const void *v, size_t vl);
 int st_flush(cl_txn *t);       /* write cached vv, clock and record data */
+/* Every entry of db in key order; fn returns non-zero to stop (returned). */
+int st_kv_each(cl_txn *t, int db, int (*fn)(void *ctx, const void *k, size_t kl, const void *v, size_t vl),
+               void *ctx);
+
+/* chain.c: this device's first writer, recorded once (new folders, upgrades);
+ * another device's ops from before schema 4, under unsigned checkpoints. */
+int st_own_writer_init(cl_txn *t);
+int st_legacy_writer(cl_txn *t, const cl_device_id *id);
 
 /* origins.c: the folder's numbers for device ids. create: assign the next
  * number to an id the folder has not met (write transactions only);

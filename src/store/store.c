@@ -13,7 +13,7 @@
  * holding the old names is upgraded from them (upgrade.c). */
 static const char *const DB_NAMES[DB_COUNT] = {
     "meta", "log", "vv", "fields", "heads", "superseded", "records",
-    "bytype", "search", "due", "peers", "pending", "conflicted", "origins",
+    "bytype", "search", "due", "peers", "pending", "conflicted", "origins", "checkpoints", "writers",
 };
 
 #define DEFAULT_MAPSIZE (64ull << 20)
@@ -109,6 +109,56 @@ static int read_meta(cl_txn *t, uint64_t *schema, bool *has_device)
     return CL_OK;
 }
 
+/* Where data.mdb lives on disk (device and inode numbers): a folder that
+ * was copied, or restored from a backup, has a new one. */
+static void folder_place(cl_store *s, unsigned char out[16])
+{
+    mdb_filehandle_t fd;
+    struct stat fs;
+    memset(out, 0, 16);
+    if (!mdb_env_get_fd(s->env, &fd) && !fstat(fd, &fs)) {
+        cl_be64_put(out, (uint64_t)fs.st_dev);
+        cl_be64_put(out + 8, (uint64_t)fs.st_ino);
+    }
+}
+
+/* Whether the folder sits where it was last recorded (absent: not yet). */
+static int folder_moved(cl_txn *t, bool *moved, bool *recorded)
+{
+    unsigned char here[16];
+    MDB_val v;
+    folder_place(t->s, here);
+    int rc = st_get(t, DB_META, "folder", 6, &v);
+    *recorded = !rc;
+    *moved = !rc && (v.mv_size != 16 || memcmp(v.mv_data, here, 16));
+    return rc == CL_ENOTFOUND ? CL_OK : rc;
+}
+
+#define COPY_NOTICE "this folder is a copy (restored from a backup, or copied from another computer): " \
+                    "its edits from now on are signed as a new writer of this device, so that none of them " \
+                    "is mistaken for one the original made; nothing is lost"
+
+/* A copy of a folder that has written ops must not number new ops as the
+ * original goes on numbering its own: start a fresh writer. */
+static int note_place(cl_txn *t)
+{
+    bool moved, recorded;
+    unsigned char here[16];
+    int rc = folder_moved(t, &moved, &recorded);
+    if (rc || (recorded && !moved))
+        return rc;
+    cl_device_id w;
+    uint64_t written = 0;
+    if (moved && !(rc = cl_txn_current_writer(t, &w)))
+        rc = st_vv_get(t, &w, &written);
+    if (!rc && written) {
+        rc = cl_txn_new_writer(t, COPY_NOTICE);
+        t->s->open_notice = COPY_NOTICE;
+    }
+    folder_place(t->s, here);
+    return rc ? rc : st_put(t, DB_META, "folder", 6, here, 16, 0);
+}
+
 /* First use: record the schema and the owner; an older schema: upgrade it. */
 static int init_meta(cl_txn *t, void *arg)
 {
@@ -119,27 +169,31 @@ static int init_meta(cl_txn *t, void *arg)
     int rc = read_meta(t, &schema, &has_device); /* again: another process may have done it */
     if (!rc && schema && schema < CL_SCHEMA_VERSION)
         rc = st_upgrade(t, schema);
+    if (!rc && !schema)
+        rc = st_own_writer_init(t);
     if (!rc && schema < CL_SCHEMA_VERSION) {
         cl_be64_put(ver, CL_SCHEMA_VERSION);
         rc = st_put(t, DB_META, "schema", 6, ver, 8, 0);
     }
     if (!rc && !has_device)
         rc = st_put(t, DB_META, "device", 6, t->s->self.b, CL_DEVICE_ID_LEN, 0);
-    return rc;
+    return rc ? rc : note_place(t);
 }
 
 /* Checked in a read transaction: opening a folder writes nothing unless it
- * is new or older than this binary. */
+ * is new, older than this binary, or somewhere new on disk. */
 static int check_meta(cl_store *s)
 {
     cl_txn *t;
     uint64_t schema = 0;
-    bool has_device = false;
+    bool has_device = false, moved = false, recorded = false;
     int rc = cl_store_read(s, &t);
     if (!rc)
         rc = read_meta(t, &schema, &has_device);
+    if (!rc)
+        rc = folder_moved(t, &moved, &recorded);
     cl_txn_end(t);
-    if (!rc && (schema < CL_SCHEMA_VERSION || !has_device))
+    if (!rc && (schema < CL_SCHEMA_VERSION || !has_device || moved || !recorded))
         rc = cl_store_update(s, init_meta, NULL);
     return rc;
 }
@@ -269,6 +323,7 @@ void cl_store_close(cl_store *s)
 }
 
 const cl_device_id *cl_store_self(const cl_store *s) { return &s->self; }
+const char *cl_store_open_notice(const cl_store *s) { return s->open_notice; }
 const char *cl_store_dir(const cl_store *s) { return s->dir; }
 
 uint64_t cl_store_generation(cl_store *s)
@@ -417,8 +472,14 @@ int cl_txn_kv_each(cl_txn *t, enum cl_table tab,
                    int (*fn)(void *ctx, const void *k, size_t kl, const void *v, size_t vl),
                    void *ctx)
 {
+    return st_kv_each(t, table_db(tab), fn, ctx);
+}
+
+int st_kv_each(cl_txn *t, int db, int (*fn)(void *ctx, const void *k, size_t kl, const void *v, size_t vl),
+               void *ctx)
+{
     MDB_cursor *c;
-    int rc = mdb_cursor_open(t->txn, t->s->dbi[table_db(tab)], &c);
+    int rc = mdb_cursor_open(t->txn, t->s->dbi[db], &c);
     if (rc)
         return st_err(t, rc, "cursor");
     MDB_val k, v;

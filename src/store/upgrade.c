@@ -127,6 +127,32 @@ static int upgrade_2_to_3(cl_txn *t)
     return CL_OK;
 }
 
+/* ----- schema 3 → 4: hash-chained logs with checkpoints -----
+ * This device's own ops are signed by the first sync after the upgrade (the
+ * store has no key). Other devices' ops came from paired peers under the old
+ * rules: their chains get unsigned checkpoints, so that this folder can hand
+ * them on to devices that lack them, as a peer always could. */
+
+static int chain_writer(cl_txn *t, MDB_val *k, MDB_val *v)
+{
+    (void)v;
+    cl_device_id id;
+    if (k->mv_size != CL_DEVICE_ID_LEN)
+        return cl_seterr(CL_ECORRUPT, "upgrade: the version vector is damaged");
+    memcpy(id.b, k->mv_data, CL_DEVICE_ID_LEN);
+    return memcmp(id.b, t->s->self.b, CL_DEVICE_ID_LEN) ? st_legacy_writer(t, &id) : CL_OK;
+}
+
+static int upgrade_3_to_4(cl_txn *t)
+{
+    int rc = st_own_writer_init(t);
+    if (!rc)
+        rc = each_entry(t, t->s->dbi[DB_VV], chain_writer);
+    if (!rc)
+        cl_log(CL_LOG_INFO, "data folder upgraded to schema 4");
+    return rc;
+}
+
 int st_upgrade(cl_txn *t, uint64_t from)
 {
     int rc = CL_OK;
@@ -134,5 +160,7 @@ int st_upgrade(cl_txn *t, uint64_t from)
         rc = upgrade_1_to_2(t);
     if (!rc && from < 3)
         rc = upgrade_2_to_3(t);
+    if (!rc && from < 4)
+        rc = upgrade_3_to_4(t);
     return rc;
 }

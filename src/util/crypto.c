@@ -1,12 +1,15 @@
-/* Hashing and randomness, through mbedTLS (the util layer's one dependency
- * beyond libc: a home-made SHA-256 or DRBG would be worse). */
+/* Hashing, signature checks and randomness, through mbedTLS (the util
+ * layer's one dependency beyond libc: a home-made SHA-256, ECDSA or DRBG
+ * would be worse). */
 #include "clientele/util.h"
 
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/entropy.h>
+#include <mbedtls/pk.h>
 #include <mbedtls/sha256.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 struct cl_sha256_ctx {
@@ -38,6 +41,37 @@ void cl_sha256_end(cl_sha256_ctx *ctx, unsigned char out[CL_SHA256_LEN])
     mbedtls_sha256_finish_ret(&ctx->c, out);
     mbedtls_sha256_free(&ctx->c);
     free(ctx);
+}
+
+int cl_sha256_peek(const cl_sha256_ctx *ctx, unsigned char out[CL_SHA256_LEN])
+{
+    mbedtls_sha256_context copy;
+    mbedtls_sha256_init(&copy);
+    mbedtls_sha256_clone(&copy, &ctx->c);
+    int rc = mbedtls_sha256_finish_ret(&copy, out);
+    mbedtls_sha256_free(&copy);
+    return rc ? cl_seterr(CL_EIO, "SHA-256 failed") : CL_OK;
+}
+
+int cl_sig_verify(const unsigned char *pubkey, size_t pubkey_len, const unsigned char digest[CL_SHA256_LEN],
+                  const unsigned char *sig, size_t sig_len)
+{
+    mbedtls_pk_context pk;
+    mbedtls_pk_init(&pk);
+    int rc = CL_OK;
+    if (mbedtls_pk_parse_public_key(&pk, pubkey, pubkey_len) || !mbedtls_pk_can_do(&pk, MBEDTLS_PK_ECDSA))
+        rc = cl_seterr(CL_EINVAL, "unreadable public key");
+    else if (mbedtls_pk_verify(&pk, MBEDTLS_MD_SHA256, digest, CL_SHA256_LEN, sig, sig_len))
+        rc = cl_seterr(CL_EDENIED, "bad signature");
+    mbedtls_pk_free(&pk);
+    return rc;
+}
+
+void cl_device_id_of_pubkey(const unsigned char *pubkey, size_t pubkey_len, cl_device_id *out)
+{
+    unsigned char h[CL_SHA256_LEN];
+    cl_sha256(pubkey, pubkey_len, h);
+    memcpy(out->b, h, CL_DEVICE_ID_LEN);
 }
 
 static pthread_mutex_t rng_lock = PTHREAD_MUTEX_INITIALIZER;

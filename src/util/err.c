@@ -60,6 +60,7 @@ const char *cl_errname(int code)
     case CL_ETIMEOUT: return "timeout";
     case CL_EFULL: return "full";
     case CL_EINTR: return "interrupted";
+    case CL_EFORK: return "forked";
     }
     return "error";
 }
