@@ -61,6 +61,13 @@ int cl_txn_record_put(cl_txn *t, uint8_t type, const cl_record_id *id,
                       const cl_assign *fields, size_t n, cl_record_id *out_id);
 /* Validate one value for a field; *norm (caller frees) is the value to store. */
 int cl_field_check(cl_txn *t, uint8_t type, const cl_field_def *f, const char *value, char **norm);
+/* Whether a peer's op may be stored: the value it writes is what a local
+ * write of this version would store (valid UTF-8 without NUL, within the
+ * field's length, of its kind, already normalised; references well formed,
+ * though their record may not have arrived yet). A field number this version
+ * does not know (> CL_F_MAX) is a newer version's: accepted, kept, not
+ * shown. CL_EPROTO with the reason. */
+int cl_op_check_remote(const cl_op *op);
 /* Delete a record (an ordinary write of its hidden deleted field). */
 int cl_record_delete(cl_store *s, const cl_record_id *id);
 

@@ -43,6 +43,7 @@ enum cl_field {
     CL_F_CONTACT, CL_F_DEAL, CL_F_DUE, CL_F_DONE, CL_F_STAGE,
     CL_F_AMOUNT, CL_F_CURRENCY, CL_F_CLOSE_DATE, CL_F_PROMISED_BY, CL_F_CITY,
     CL_F_MAX = CL_F_CITY,
+    CL_F_LIMIT = 63,    /* field numbers a store accepts: newer versions' fields are kept */
 };
 
 #define CL_MAX_SEEN 16          /* heads an op can supersede at once */
@@ -103,6 +104,7 @@ const char *cl_store_dir(const cl_store *s);
 /* *out is NULL when it fails, so cl_txn_end(*out) is always safe. */
 int cl_store_read(cl_store *s, cl_txn **out);
 void cl_txn_end(cl_txn *t);  /* aborts a read txn; NULL is fine */
+cl_store *cl_txn_store(const cl_txn *t);
 int cl_store_update(cl_store *s, int (*fn)(cl_txn *t, void *arg), void *arg);
 
 /* ----- local writes (inside cl_store_update) ----- */
@@ -202,6 +204,7 @@ int cl_txn_checkpoint_after(cl_txn *t, const cl_device_id *writer, uint64_t afte
 int cl_txn_new_writer(cl_txn *t, const char *why);
 /* The folder's last notice to its user ("" when none), and when (ms). */
 int cl_txn_notice(cl_txn *t, char *out, size_t cap, uint64_t *when_ms);
+int cl_txn_set_notice(cl_txn *t, const char *text);
 
 /* ----- reads (any transaction) ----- */
 

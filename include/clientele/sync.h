@@ -64,6 +64,8 @@ typedef struct cl_sync_result {
     uint64_t ms;               /* the whole sync */
     uint64_t handshake_ms;     /* of which: TCP connect and TLS handshake */
     bool resumed;              /* the TLS session was resumed (no key exchange) */
+    uint64_t forks;            /* writers whose two histories met in this sync (docs/merge.md) */
+    char notice[300];          /* one line for the user about them, "" when none */
 } cl_sync_result;
 
 /* Sync once with the peer at addr ("HOST:PORT"; NULL: the peer's stored

@@ -9,7 +9,8 @@
 
 #include "clientele/store.h"
 
-#define CL_PROTOCOL_VERSION 1
+#define CL_PROTOCOL_VERSION 2   /* 2: signed, hash-chained segments per writer */
+#define CL_PROTOCOL_RELEASE "0.2.0" /* the first clientele that speaks it */
 #define CL_WIRE_MAX_VV 4096     /* origins in one hello */
 
 enum cl_msg {
@@ -21,9 +22,12 @@ enum cl_msg {
     CL_MSG_WELCOME = 6,
 };
 
+/* One writer's last checkpoint: how far the sender holds its log, and the
+ * chain value there, so that two copies of it that differ show. */
 typedef struct cl_vv_entry {
     cl_device_id origin;
     uint64_t seq;
+    unsigned char chain[CL_CHAIN_LEN];
 } cl_vv_entry;
 
 typedef struct cl_hello {
@@ -34,22 +38,24 @@ typedef struct cl_hello {
     size_t nvv;
 } cl_hello;
 
-/* Append (origin, seq) to the version vector of the cl_hello at hello; the
- * shape of a cl_txn_vv_each callback, to fill a hello from the store.
+/* Append a writer's tip to the version vector of the cl_hello at hello; the
+ * shape of a cl_txn_tips callback, to fill a hello from the store.
  * CL_EFULL past CL_WIRE_MAX_VV origins. */
-int cl_hello_vv_add(void *hello, const cl_device_id *origin, uint64_t seq);
+int cl_hello_vv_add(void *hello, const cl_device_id *origin, uint64_t seq, const unsigned char chain[CL_CHAIN_LEN]);
 int cl_wire_hello_encode(cl_buf *b, const cl_hello *h);
 /* Only the version is read when it is not ours, so a newer peer can be told
  * clearly what went wrong. */
 int cl_wire_hello_decode(const unsigned char *p, size_t n, cl_hello *h);
 
-/* An OPS payload: ops of one origin in seq order. Start with
- * cl_wire_ops_begin, add ops, then cl_wire_ops_end patches the count. */
-int cl_wire_ops_begin(cl_buf *b, const cl_device_id *origin);
+/* An OPS payload: one segment (store.h), a run of one writer's ops that
+ * ends at its checkpoint. Start with cl_wire_ops_begin, add the ops in seq
+ * order, then cl_wire_ops_end patches the count and appends the checkpoint. */
+int cl_wire_ops_begin(cl_buf *b, const cl_writer *w);
 int cl_wire_ops_add(cl_buf *b, const cl_op *op);
-void cl_wire_ops_end(cl_buf *b, uint32_t count);
-/* Decode into *ops (malloc'd array; values borrowed from p). */
-int cl_wire_ops_decode(const unsigned char *p, size_t n, cl_op **ops, size_t *nops);
+int cl_wire_ops_end(cl_buf *b, uint32_t count, const cl_checkpoint *cp);
+/* Decode into *seg; seg->ops is a malloc'd array (free((void *)seg->ops))
+ * whose values are borrowed from p. */
+int cl_wire_ops_decode(const unsigned char *p, size_t n, cl_segment *seg);
 
 /* Small messages: DONE (a count), ERROR (a text), INVITE, WELCOME. */
 int cl_wire_done_encode(cl_buf *b, uint64_t count);

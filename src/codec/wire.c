@@ -27,8 +27,9 @@ static int get_text(cl_reader *r, char *out, size_t cap)
     return cl_utf8_valid(out, (size_t)n) ? CL_OK : CL_EPROTO;
 }
 
-/* hello: version varint, listen_port varint, name text, nvv varint, nvv × (origin 20, seq varint) */
-int cl_hello_vv_add(void *hello, const cl_device_id *origin, uint64_t seq)
+/* hello: version varint, listen_port varint, name text, nvv varint,
+ *        nvv × (writer 20, seq varint, chain 32) */
+int cl_hello_vv_add(void *hello, const cl_device_id *origin, uint64_t seq, const unsigned char chain[CL_CHAIN_LEN])
 {
     cl_hello *h = hello;
     if (h->nvv == CL_WIRE_MAX_VV)
@@ -37,7 +38,8 @@ int cl_hello_vv_add(void *hello, const cl_device_id *origin, uint64_t seq)
     if (!v)
         return cl_seterr(CL_ENOMEM, "out of memory");
     h->vv = v;
-    h->vv[h->nvv++] = (cl_vv_entry){*origin, seq};
+    h->vv[h->nvv] = (cl_vv_entry){*origin, seq, {0}};
+    memcpy(h->vv[h->nvv++].chain, chain, CL_CHAIN_LEN);
     return CL_OK;
 }
 
@@ -51,6 +53,8 @@ int cl_wire_hello_encode(cl_buf *b, const cl_hello *h)
         rc = cl_buf_put(b, h->vv[i].origin.b, CL_DEVICE_ID_LEN);
         if (!rc)
             rc = cl_buf_put_varint(b, h->vv[i].seq);
+        if (!rc)
+            rc = cl_buf_put(b, h->vv[i].chain, CL_CHAIN_LEN);
     }
     return rc;
 }
@@ -73,28 +77,40 @@ int cl_wire_hello_decode(const unsigned char *p, size_t n, cl_hello *h)
     if (!h->vv)
         return cl_seterr(CL_ENOMEM, "out of memory");
     for (size_t i = 0; i < nvv; i++) {
-        const unsigned char *o;
-        if (cl_get_bytes(&r, CL_DEVICE_ID_LEN, &o) || cl_get_varint(&r, &h->vv[i].seq)) {
+        const unsigned char *o, *c;
+        if (cl_get_bytes(&r, CL_DEVICE_ID_LEN, &o) || cl_get_varint(&r, &h->vv[i].seq) ||
+            cl_get_bytes(&r, CL_CHAIN_LEN, &c)) {
             free(h->vv);
             h->vv = NULL;
             return bad("hello");
         }
         memcpy(h->vv[i].origin.b, o, CL_DEVICE_ID_LEN);
+        memcpy(h->vv[i].chain, c, CL_CHAIN_LEN);
     }
     h->nvv = (size_t)nvv;
     return cl_reader_left(&r) ? (free(h->vv), h->vv = NULL, bad("hello")) : CL_OK;
 }
 
-/* ops: origin 20, count u32 BE, then per op:
- *   seq varint, hlc u64 BE, record 16, type u8, field u8, nseen u8,
- *   nseen × (tag u8: 0 same origin | 1 origin 20 follows; seq varint),
- *   value_len varint, value */
-int cl_wire_ops_begin(cl_buf *b, const cl_device_id *origin)
+/* ops: writer 20, count u32 BE, device 20, nonce length u8 (0 or 16), nonce,
+ *      public key length varint, public key, then per op:
+ *        seq varint, hlc u64 BE, record 16, type u8, field u8, nseen u8,
+ *        nseen × (tag u8: 0 same origin | 1 origin 20 follows; seq varint),
+ *        value_len varint, value
+ *      then the checkpoint: chain 32, signature length u8, signature */
+#define OPS_COUNT_AT CL_DEVICE_ID_LEN
+
+int cl_wire_ops_begin(cl_buf *b, const cl_writer *w)
 {
     static const unsigned char zero[4];
+    size_t nl = w->has_nonce ? CL_NONCE_LEN : 0;
     cl_buf_reset(b);
-    int rc = cl_buf_put(b, origin->b, CL_DEVICE_ID_LEN);
-    return rc ? rc : cl_buf_put(b, zero, 4);
+    int rc = cl_buf_put(b, w->id.b, CL_DEVICE_ID_LEN);
+    if (!rc) rc = cl_buf_put(b, zero, 4);
+    if (!rc) rc = cl_buf_put(b, w->device.b, CL_DEVICE_ID_LEN);
+    if (!rc) rc = cl_buf_put_u8(b, (uint8_t)nl);
+    if (!rc) rc = cl_buf_put(b, w->nonce, nl);
+    if (!rc) rc = cl_buf_put_varint(b, w->pubkey_len);
+    return rc ? rc : cl_buf_put(b, w->pubkey, w->pubkey_len);
 }
 
 int cl_wire_ops_add(cl_buf *b, const cl_op *op)
@@ -120,11 +136,12 @@ int cl_wire_ops_add(cl_buf *b, const cl_op *op)
     return rc ? rc : cl_buf_put(b, op->value, op->value_len);
 }
 
-void cl_wire_ops_end(cl_buf *b, uint32_t count)
+int cl_wire_ops_end(cl_buf *b, uint32_t count, const cl_checkpoint *cp)
 {
-    unsigned char *p = b->data + CL_DEVICE_ID_LEN;
-    p[0] = (unsigned char)(count >> 24), p[1] = (unsigned char)(count >> 16);
-    p[2] = (unsigned char)(count >> 8), p[3] = (unsigned char)count;
+    cl_be32_put(b->data + OPS_COUNT_AT, count);
+    int rc = cl_buf_put(b, cp->chain, CL_CHAIN_LEN);
+    if (!rc) rc = cl_buf_put_u8(b, (uint8_t)cp->sig_len);
+    return rc ? rc : cl_buf_put(b, cp->sig, cp->sig_len);
 }
 
 static int decode_op(cl_reader *r, const cl_device_id *origin, cl_op *op)
@@ -160,35 +177,73 @@ static int decode_op(cl_reader *r, const cl_device_id *origin, cl_op *op)
     return CL_OK;
 }
 
-int cl_wire_ops_decode(const unsigned char *p, size_t n, cl_op **ops, size_t *nops)
+static int decode_writer(cl_reader *r, cl_writer *w, uint32_t *count)
+{
+    const unsigned char *p;
+    uint8_t nl;
+    uint64_t kl;
+    memset(w, 0, sizeof *w);
+    if (cl_get_bytes(r, CL_DEVICE_ID_LEN, &p))
+        return CL_EPROTO;
+    memcpy(w->id.b, p, CL_DEVICE_ID_LEN);
+    if (cl_get_bytes(r, 4, &p))
+        return CL_EPROTO;
+    *count = cl_be32_get(p);
+    if (cl_get_bytes(r, CL_DEVICE_ID_LEN, &p))
+        return CL_EPROTO;
+    memcpy(w->device.b, p, CL_DEVICE_ID_LEN);
+    if (cl_get_u8(r, &nl) || (nl != 0 && nl != CL_NONCE_LEN) || cl_get_bytes(r, nl, &p))
+        return CL_EPROTO;
+    w->has_nonce = nl != 0;
+    memcpy(w->nonce, p, nl);
+    if (cl_get_varint(r, &kl) || kl > CL_PUBKEY_MAX || cl_get_bytes(r, (size_t)kl, &p))
+        return CL_EPROTO;
+    memcpy(w->pubkey, p, (size_t)kl);
+    w->pubkey_len = (size_t)kl;
+    return CL_OK;
+}
+
+static int decode_checkpoint(cl_reader *r, cl_checkpoint *cp)
+{
+    const unsigned char *p;
+    uint8_t sl;
+    if (cl_get_bytes(r, CL_CHAIN_LEN, &p))
+        return CL_EPROTO;
+    memcpy(cp->chain, p, CL_CHAIN_LEN);
+    if (cl_get_u8(r, &sl) || sl > CL_SIG_MAX || cl_get_bytes(r, sl, &p))
+        return CL_EPROTO;
+    memcpy(cp->sig, p, sl);
+    cp->sig_len = sl;
+    return CL_OK;
+}
+
+int cl_wire_ops_decode(const unsigned char *p, size_t n, cl_segment *seg)
 {
     cl_reader r;
-    const unsigned char *o, *cnt;
-    cl_device_id origin;
+    uint32_t count;
     cl_reader_init(&r, p, n);
-    *ops = NULL;
-    *nops = 0;
-    if (cl_get_bytes(&r, CL_DEVICE_ID_LEN, &o) || cl_get_bytes(&r, 4, &cnt))
+    memset(seg, 0, sizeof *seg);
+    if (decode_writer(&r, &seg->writer, &count))
         return bad("ops");
-    memcpy(origin.b, o, CL_DEVICE_ID_LEN);
-    uint32_t count = (uint32_t)cnt[0] << 24 | (uint32_t)cnt[1] << 16 | (uint32_t)cnt[2] << 8 | cnt[3];
-    /* every op takes at least 29 bytes: a count beyond that is a lie */
-    if (count > cl_reader_left(&r) / 29)
+    /* every op takes at least 29 bytes: a count beyond that is a lie; a
+     * segment has at least one op */
+    if (!count || count > cl_reader_left(&r) / 29)
         return bad("ops");
-    cl_op *v = malloc((count ? count : 1) * sizeof *v);
+    cl_op *v = malloc(count * sizeof *v);
     if (!v)
         return cl_seterr(CL_ENOMEM, "out of memory");
     for (uint32_t i = 0; i < count; i++)
-        if (decode_op(&r, &origin, &v[i])) {
+        if (decode_op(&r, &seg->writer.id, &v[i])) {
             free(v);
             return bad("ops");
         }
-    if (cl_reader_left(&r)) {
+    if (decode_checkpoint(&r, &seg->cp) || cl_reader_left(&r)) {
         free(v);
         return bad("ops");
     }
-    *ops = v;
-    *nops = count;
+    seg->cp.seq = v[count - 1].seq;
+    seg->ops = v;
+    seg->n = count;
     return CL_OK;
 }
 

@@ -143,6 +143,8 @@ static int hist_step(void *arg, const cl_op *op)
     hist_ctx *h = arg;
     const cl_field_def *f = cl_field_by_id(op->type, op->field);
     uint8_t i = op->field;
+    if (i > CL_F_MAX)
+        return CL_OK; /* a field of a newer version: kept, not shown */
     bool saw = !h->have[i];
     for (unsigned k = 0; k < op->nseen && !saw; k++)
         saw = !memcmp(&op->seen[k].origin, &h->last[i].origin, sizeof op->origin) && op->seen[k].seq == h->last[i].seq;
@@ -159,6 +161,7 @@ static int hist_step(void *arg, const cl_op *op)
         .from = (const char *)h->scratch.data, .to = (const char *)h->scratch.data + split + 1,
         .origin = op->origin, .seq = op->seq, .hlc = op->hlc, .concurrent = !saw,
     };
+    cl_txn_writer_device(h->t, &op->origin, &c.origin); /* people know devices, not writers */
     h->have[i] = true;
     h->last[i] = (cl_op_id){op->origin, op->seq};
     h->value[i] = op->value; /* borrowed from the read transaction */

@@ -144,34 +144,38 @@ int cl_record_delete(cl_store *s, const cl_record_id *id)
 /* ----- loading ----- */
 
 struct load_ctx {
+    cl_txn *t;
     cl_record *r;
-    uint32_t conflicted;
+    uint64_t conflicted;
 };
 
 static int load_field(void *arg, const cl_field_state *st)
 {
     struct load_ctx *c = arg;
     cl_record *r = c->r;
+    if (st->field > CL_F_MAX)
+        return CL_OK; /* a field of a newer version (docs/merge.md): kept, not shown */
     if (st->conflicted)
-        c->conflicted |= 1u << st->field;
+        c->conflicted |= 1ull << st->field;
     if (st->field == CL_F_DELETED || !st->value_len)
         return CL_OK;
     r->values[st->field] = strndup(st->value, st->value_len);
     r->hlcs[st->field] = st->hlc;
-    r->by[st->field] = st->by.origin;
+    cl_txn_writer_device(c->t, &st->by.origin, &r->by[st->field]); /* people know devices, not writers */
     return r->values[st->field] ? CL_OK : cl_seterr(CL_ENOMEM, "out of memory");
 }
 
 static int load_conflict(void *arg, const cl_op *op)
 {
-    cl_record *r = arg;
+    struct load_ctx *lc = arg;
+    cl_record *r = lc->r;
     cl_conflict *c = realloc(r->conflicts, (r->nconflicts + 1) * sizeof *c);
     if (!c)
         return cl_seterr(CL_ENOMEM, "out of memory");
     r->conflicts = c;
     c += r->nconflicts;
     c->field = op->field;
-    c->origin = op->origin;
+    cl_txn_writer_device(lc->t, &op->origin, &c->origin);
     c->hlc = op->hlc;
     c->value = strndup(op->value, op->value_len);
     if (!c->value)
@@ -194,11 +198,11 @@ int cl_record_load(cl_txn *t, const cl_record_id *id, cl_record **out)
     r->deleted = m.deleted;
     r->created = m.created;
     r->updated = m.updated;
-    struct load_ctx c = {r, 0};
+    struct load_ctx c = {t, r, 0};
     rc = cl_txn_fields(t, id, load_field, &c);
     for (uint8_t f = 0; !rc && f <= CL_F_MAX; f++)
-        if (c.conflicted & (1u << f))
-            rc = cl_txn_conflicts(t, id, f, load_conflict, r);
+        if (c.conflicted & (1ull << f))
+            rc = cl_txn_conflicts(t, id, f, load_conflict, &c);
     if (rc) {
         cl_record_free(r);
         return rc;

@@ -241,3 +241,41 @@ int cl_field_check(cl_txn *t, uint8_t type, const cl_field_def *f, const char *v
     *norm = v;
     return CL_OK;
 }
+
+int cl_op_check_remote(const cl_op *op)
+{
+    const char *tn = cl_type_name(op->type);
+    if (!tn)
+        return cl_seterr(CL_EPROTO, "an op of unknown record type %u", op->type);
+    if (op->field > CL_F_MAX)
+        return CL_OK;
+    const char *v = op->value;
+    size_t n = op->value_len;
+    if (memchr(v, 0, n) || !cl_utf8_valid(v, n))
+        return cl_seterr(CL_EPROTO, "a %s's value that is not valid UTF-8 text: refused", tn);
+    if (op->field == CL_F_DELETED) {
+        if (n > 1 || (n == 1 && v[0] != '0' && v[0] != '1'))
+            return cl_seterr(CL_EPROTO, "a %s's deletion mark that is not 0 or 1: refused", tn);
+        return CL_OK;
+    }
+    const cl_field_def *f = cl_field_by_id(op->type, op->field);
+    if (!f)
+        return cl_seterr(CL_EPROTO, "a %s has no field number %u: refused", tn, op->field);
+    if (!n)
+        return f->required ? cl_seterr(CL_EPROTO, "%s %s cleared, which is required: refused", tn, f->name) : CL_OK;
+    char *text = strndup(v, n), *norm = NULL;
+    if (!text)
+        return cl_seterr(CL_ENOMEM, "out of memory");
+    cl_record_id ref;
+    int rc = f->kind == CL_K_REF ? (cl_record_id_parse(text, &ref) ? CL_EINVAL : CL_OK)
+                                 : cl_field_check(NULL, op->type, f, text, &norm);
+    if (!rc && norm && strcmp(norm, text))
+        rc = CL_EINVAL; /* a local write would have stored it otherwise */
+    if (rc == CL_ENOMEM)
+        cl_seterr(CL_ENOMEM, "out of memory");
+    else if (rc)
+        rc = cl_seterr(CL_EPROTO, "%s %s = '%.40s' is not a valid value: refused", tn, f->name, text);
+    free(text);
+    free(norm);
+    return rc;
+}

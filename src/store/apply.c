@@ -63,7 +63,7 @@ static int clock_load(cl_txn *t)
 static bool known_empty(const cl_txn *t, const cl_record_id *rec, uint8_t field)
 {
     const record_cache *r = &t->rec;
-    return r->loaded && r->fresh && !(r->written & (1u << field)) && !memcmp(r->id.b, rec->b, CL_RECORD_ID_LEN);
+    return r->loaded && r->fresh && !(r->written & (1ull << field)) && !memcmp(r->id.b, rec->b, CL_RECORD_ID_LEN);
 }
 
 int st_heads(cl_txn *t, const cl_record_id *rec, uint8_t field, cl_field_state *cur,
@@ -284,7 +284,7 @@ static int check_op(const cl_op *op)
 {
     if (op->type < 1 || op->type > CL_T_MAX)
         return cl_seterr(CL_EPROTO, "op with unknown record type %u", op->type);
-    if (op->field > CL_F_MAX)
+    if (op->field > CL_F_LIMIT) /* fields up to CL_F_MAX are this version's; the rest a newer one's */
         return cl_seterr(CL_EPROTO, "op with unknown field %u", op->field);
     if (op->nseen > CL_MAX_SEEN || op->value_len > CL_MAX_VALUE)
         return cl_seterr(CL_EPROTO, "op over the size limits");
@@ -342,8 +342,8 @@ static int apply_op(cl_txn *t, const cl_op *op, const field_snapshot *snap, bool
     vv->seq = op->seq;
     vv->dirty = true;
 
-    bool first_write = !(t->rec.written & (1u << op->field));
-    t->rec.written |= 1u << op->field;
+    bool first_write = !(t->rec.written & (1ull << op->field));
+    t->rec.written |= 1ull << op->field;
     if (op->hlc > meta->updated)
         meta->updated = op->hlc;
     if (!meta->created || op->hlc < meta->created)

@@ -326,15 +326,21 @@ int cl_txn_new_writer(cl_txn *t, const char *why)
         return rc;
     t->writer = w.id;
     t->writer_loaded = true;
-    cl_buf b = {0};
-    unsigned char when[8];
-    cl_be64_put(when, cl_now_ms());
-    if (!(rc = cl_buf_put(&b, when, 8)) && !(rc = cl_buf_puts(&b, why)))
-        rc = st_put(t, DB_META, "notice", 6, b.data, b.len, 0);
-    cl_buf_free(&b);
     char text[CL_DEVICE_ID_TEXT];
     cl_device_id_format(&w.id, text);
     cl_log(CL_LOG_WARN, "%s (new writer %s)", why, text);
+    return cl_txn_set_notice(t, why);
+}
+
+int cl_txn_set_notice(cl_txn *t, const char *text)
+{
+    cl_buf b = {0};
+    unsigned char when[8];
+    cl_be64_put(when, cl_now_ms());
+    int rc = cl_buf_put(&b, when, 8);
+    if (!rc && !(rc = cl_buf_puts(&b, text)))
+        rc = st_put(t, DB_META, "notice", 6, b.data, b.len, 0);
+    cl_buf_free(&b);
     return rc;
 }
 

@@ -50,7 +50,7 @@ typedef struct record_cache {
     bool loaded, dirty, search_dirty, due_dirty;
     bool fresh;                /* created in this transaction: fields not in `written` are empty */
     bool search_from_state;    /* the search text must be rebuilt from the state */
-    uint32_t written;          /* fields written since it was loaded */
+    uint64_t written;          /* fields written since it was loaded (bit per field) */
     cl_record_id id;
     cl_record_meta meta;
     uint32_t nconflicts_loaded;  /* as stored, to keep DB_CONFLICTED in step */

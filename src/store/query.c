@@ -281,12 +281,12 @@ static int lww_order(const void *a, const void *b)
 }
 
 struct fields_of {
-    uint32_t mask;
+    uint64_t mask;
 };
 
 static int note_field(void *ctx, const cl_field_state *st)
 {
-    ((struct fields_of *)ctx)->mask |= 1u << st->field;
+    ((struct fields_of *)ctx)->mask |= 1ull << st->field;
     return CL_OK;
 }
 
@@ -296,8 +296,8 @@ int cl_txn_history(cl_txn *t, const cl_record_id *id,
     struct fields_of fo = {0};
     walk w = {0};
     int rc = cl_txn_fields(t, id, note_field, &fo);
-    for (uint8_t f = 0; !rc && f <= CL_F_MAX; f++)
-        if (fo.mask & (1u << f))
+    for (uint8_t f = 0; !rc && f <= CL_F_LIMIT; f++)
+        if (fo.mask & (1ull << f))
             rc = walk_field(t, &w, id, f);
     if (!rc)
         qsort(w.ops, w.n, sizeof *w.ops, lww_order);
@@ -395,7 +395,7 @@ uint64_t cl_txn_op_count(cl_txn *t)
 struct digest_ctx {
     cl_txn *t;
     cl_sha256_ctx *h;
-    uint32_t conflicted;   /* bit per field of the current record */
+    uint64_t conflicted;   /* bit per field of the current record */
     int err;
 };
 
@@ -407,7 +407,7 @@ static int digest_field(void *arg, const cl_field_state *st)
     cl_sha256_update(d->h, hdr, sizeof hdr);
     cl_sha256_update(d->h, st->value, st->value_len);
     if (st->conflicted)
-        d->conflicted |= 1u << st->field;
+        d->conflicted |= 1ull << st->field;
     return CL_OK;
 }
 
@@ -432,8 +432,8 @@ static int digest_record(void *arg, MDB_val *k, MDB_val *v)
     cl_sha256_update(d->h, v->mv_data, 1); /* type */
     d->conflicted = 0;
     int rc = cl_txn_fields(d->t, &id, digest_field, d);
-    for (uint8_t f = 0; !rc && f <= CL_F_MAX; f++)
-        if (d->conflicted & (1u << f))
+    for (uint8_t f = 0; !rc && f <= CL_F_LIMIT; f++)
+        if (d->conflicted & (1ull << f))
             rc = cl_txn_conflicts(d->t, &id, f, digest_conflict, d);
     if (rc)
         d->err = rc;

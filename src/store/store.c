@@ -371,6 +371,8 @@ static int txn_begin(cl_store *s, bool write, cl_txn **out)
     return CL_OK;
 }
 
+cl_store *cl_txn_store(const cl_txn *t) { return t->s; }
+
 int cl_store_read(cl_store *s, cl_txn **out)
 {
     return txn_begin(s, false, out);

@@ -2,6 +2,7 @@
 #ifndef CLIENTELE_SYNC_INTERNAL_H
 #define CLIENTELE_SYNC_INTERNAL_H
 
+#include "clientele/model.h"
 #include "clientele/sync.h"
 #include "clientele/wire.h"
 

@@ -21,6 +21,9 @@ typedef struct session {
     cl_hello mine, theirs;
     uint64_t sent, received;
     cl_buf buf;
+    bool *forked;          /* per entry of mine.vv: its two histories met, send none of it */
+    uint64_t forks;
+    char notice[300];
 } session;
 
 static uint16_t meta_port(cl_txn *t)
@@ -32,11 +35,15 @@ static uint16_t meta_port(cl_txn *t)
     return (uint16_t)(((const unsigned char *)v)[0] << 8 | ((const unsigned char *)v)[1]);
 }
 
+/* Sign what this device wrote since its last sync, then say what we hold:
+ * each writer's last checkpoint. */
 static int build_hello(session *ss)
 {
+    cl_signer sg;
+    cl_identity_signer(ss->me, &sg);
+    int rc = cl_store_seal(ss->s, &sg);
     cl_txn *t;
-    int rc = cl_store_read(ss->s, &t);
-    if (rc)
+    if (rc || (rc = cl_store_read(ss->s, &t)))
         return rc;
     cl_hello *h = &ss->mine;
     h->version = CL_PROTOCOL_VERSION;
@@ -45,8 +52,10 @@ static int build_hello(session *ss)
     if (!cl_txn_kv_get(t, CL_TAB_META, "name", 4, &v, &n))
         snprintf(h->name, sizeof h->name, "%.*s", (int)(n < 100 ? n : 100), (const char *)v);
     h->listen_port = meta_port(t);
-    rc = cl_txn_vv_each(t, cl_hello_vv_add, h);
+    rc = cl_txn_tips(t, cl_hello_vv_add, h);
     cl_txn_end(t);
+    if (!rc && !(ss->forked = calloc(h->nvv ? h->nvv : 1, sizeof *ss->forked)))
+        rc = cl_seterr(CL_ENOMEM, "out of memory");
     return rc;
 }
 
@@ -70,10 +79,80 @@ static uint64_t their_seq(const cl_hello *h, const cl_device_id *o)
     return 0;
 }
 
+/* ----- two histories of one writer (docs/merge.md "Authors and forks") ----- */
+
+struct fork_args {
+    const cl_device_id *writer;
+    uint64_t seq;
+    char *notice;
+    size_t cap;
+};
+
+static int fork_fn(cl_txn *t, void *arg)
+{
+    struct fork_args *a = arg;
+    cl_device_id dev, cur;
+    char who[CL_DEVICE_ID_TEXT];
+    cl_txn_writer_device(t, a->writer, &dev);
+    cl_device_id_format(&dev, who);
+    int rc = cl_txn_current_writer(t, &cur);
+    if (rc)
+        return rc;
+    if (!memcmp(dev.b, cl_store_self(cl_txn_store(t))->b, CL_DEVICE_ID_LEN)) {
+        snprintf(a->notice, a->cap, "another copy of this folder has been writing as this device (a restored "
+                 "backup or a cloned folder): this copy goes on as a new writer; nothing is lost");
+        /* stop reusing the numbers the other copy uses */
+        return memcmp(cur.b, a->writer->b, CL_DEVICE_ID_LEN) ? CL_OK : cl_txn_new_writer(t, a->notice);
+    }
+    snprintf(a->notice, a->cap, "device %s has two histories after its op %llu (its folder was copied and both "
+             "copies wrote): the two are not exchanged with each other yet", who, (unsigned long long)a->seq);
+    return cl_txn_set_notice(t, a->notice);
+}
+
+static void note_fork(session *ss, const cl_device_id *writer, uint64_t seq)
+{
+    struct fork_args a = {writer, seq, ss->notice, sizeof ss->notice};
+    ss->forks++;
+    if (cl_store_update(ss->s, fork_fn, &a))
+        cl_log(CL_LOG_WARN, "cannot record a fork: %s", cl_errmsg());
+    cl_log(CL_LOG_WARN, "%s", ss->notice);
+}
+
+/* Compare the peer's tips with what this folder holds. Where the peer is
+ * behind on a writer, the chain must agree at the peer's tip, or the two
+ * hold different histories of it: then neither is sent. Where the peer holds
+ * more of this folder's current writer, another copy of this folder wrote
+ * as this device. */
+static int compare_tips(session *ss)
+{
+    for (size_t i = 0; i < ss->theirs.nvv; i++) {
+        const cl_vv_entry *e = &ss->theirs.vv[i];
+        cl_txn *t;
+        cl_device_id cur;
+        unsigned char mine[CL_CHAIN_LEN];
+        int rc = cl_store_read(ss->s, &t);
+        if (rc)
+            return rc;
+        if (!(rc = cl_txn_current_writer(t, &cur)))
+            rc = cl_txn_chain_at(t, &e->origin, e->seq, mine);
+        cl_txn_end(t);
+        bool diverged = !rc && memcmp(mine, e->chain, CL_CHAIN_LEN);
+        bool ahead_of_me = rc == CL_ENOTFOUND && !memcmp(cur.b, e->origin.b, CL_DEVICE_ID_LEN);
+        if (rc && rc != CL_ENOTFOUND)
+            return rc;
+        if (!diverged && !ahead_of_me)
+            continue;
+        for (size_t k = 0; k < ss->mine.nvv; k++)
+            if (!memcmp(ss->mine.vv[k].origin.b, e->origin.b, CL_DEVICE_ID_LEN))
+                ss->forked[k] = diverged;
+        note_fork(ss, &e->origin, e->seq);
+    }
+    return CL_OK;
+}
+
 typedef struct batch {
     cl_buf *buf;
     uint32_t count;
-    uint64_t last;
     int err;
 } batch;
 
@@ -83,33 +162,50 @@ static int batch_add(void *ctx, const cl_op *op)
     if ((b->err = cl_wire_ops_add(b->buf, op)))
         return b->err;
     b->count++;
-    b->last = op->seq;
-    return b->buf->len >= SYNC_BATCH_BYTES ? 1 : 0; /* 1: frame full, stop here */
+    return CL_OK;
 }
 
-/* Stream the ops of one origin after `after`, a bounded frame at a time; a
- * read transaction per frame, never the whole log in memory. */
+/* The next segment of writer w after `after`, encoded into ss->buf, in one
+ * short read transaction: the log is never in memory. */
+static int encode_segment(session *ss, const cl_device_id *w, uint64_t after, uint64_t *end)
+{
+    cl_txn *t;
+    cl_writer wr;
+    cl_checkpoint cp;
+    batch b = {&ss->buf, 0, 0};
+    int rc = cl_store_read(ss->s, &t);
+    if (rc)
+        return rc;
+    if ((rc = cl_txn_checkpoint_after(t, w, after, &cp)) == CL_ENOTFOUND)
+        rc = cl_seterr(CL_ECORRUPT, "the log has no checkpoint after seq %llu", (unsigned long long)after);
+    if (!rc && (rc = cl_txn_writer(t, w, &wr)) == CL_ENOTFOUND) {
+        memset(&wr, 0, sizeof wr); /* a writer known only from its ops: a legacy one */
+        wr.id = wr.device = *w;
+        rc = CL_OK;
+    }
+    if (!rc)
+        rc = cl_wire_ops_begin(&ss->buf, &wr);
+    if (!rc)
+        rc = cl_txn_ops_after(t, w, after, (size_t)(cp.seq - after), batch_add, &b);
+    cl_txn_end(t);
+    if (rc || b.err)
+        return rc ? rc : b.err;
+    if (b.count != cp.seq - after)
+        return cl_seterr(CL_ECORRUPT, "the op log has a gap after seq %llu", (unsigned long long)after);
+    *end = cp.seq;
+    ss->sent += b.count;
+    return cl_wire_ops_end(&ss->buf, b.count, &cp);
+}
+
+/* Stream the segments of one writer after `after`, a frame each. */
 static int send_origin(session *ss, const cl_device_id *o, uint64_t after, uint64_t upto)
 {
     while (after < upto) {
-        batch b = {&ss->buf, 0, after, 0};
-        cl_txn *t;
-        int rc = cl_wire_ops_begin(&ss->buf, o);
+        int rc = encode_segment(ss, o, after, &after);
         if (!rc)
-            rc = cl_store_read(ss->s, &t);
+            rc = cl_conn_send(ss->c, CL_MSG_OPS, ss->buf.data, ss->buf.len);
         if (rc)
             return rc;
-        rc = cl_txn_ops_after(t, o, after, SYNC_BATCH_OPS, batch_add, &b);
-        cl_txn_end(t);
-        if (rc || b.err)
-            return rc ? rc : b.err;
-        if (!b.count)
-            return cl_seterr(CL_ECORRUPT, "the op log has a gap after seq %llu", (unsigned long long)after);
-        cl_wire_ops_end(&ss->buf, b.count);
-        if ((rc = cl_conn_send(ss->c, CL_MSG_OPS, ss->buf.data, ss->buf.len)))
-            return rc;
-        ss->sent += b.count;
-        after = b.last;
     }
     return CL_OK;
 }
@@ -118,7 +214,7 @@ static int send_missing(session *ss)
 {
     for (size_t i = 0; i < ss->mine.nvv; i++) {
         uint64_t theirs = their_seq(&ss->theirs, &ss->mine.vv[i].origin);
-        if (theirs < ss->mine.vv[i].seq) {
+        if (theirs < ss->mine.vv[i].seq && !ss->forked[i]) {
             int rc = send_origin(ss, &ss->mine.vv[i].origin, theirs, ss->mine.vv[i].seq);
             if (rc)
                 return rc;
@@ -145,23 +241,35 @@ typedef struct inbox {
     size_t applied;
 } inbox;
 
+/* A segment's ops must be what a local write of this version would store. */
+static int check_values(const cl_segment *seg)
+{
+    for (size_t k = 0; k < seg->n; k++) {
+        int rc = cl_op_check_remote(&seg->ops[k]);
+        if (rc) {
+            char who[CL_DEVICE_ID_TEXT];
+            cl_device_id_format(&seg->writer.id, who);
+            return cl_wraperr(rc, "op %llu of %s", (unsigned long long)seg->ops[k].seq, who);
+        }
+    }
+    return CL_OK;
+}
+
 static int inbox_apply_fn(cl_txn *t, void *arg)
 {
     inbox *in = arg;
     size_t off = 0;
     in->applied = 0;
     for (size_t i = 0; i < in->nframes; off += in->len[i++]) {
-        cl_op *ops;
-        size_t n;
-        int rc = cl_wire_ops_decode(in->bytes.data + off, in->len[i], &ops, &n);
-        for (size_t k = 0; !rc && k < n; k++) {
-            bool applied;
-            rc = cl_txn_apply(t, &ops[k], &applied);
-            in->applied += applied;
-        }
-        free(ops);
+        cl_segment seg;
+        size_t applied = 0;
+        int rc = cl_wire_ops_decode(in->bytes.data + off, in->len[i], &seg);
+        if (!rc && !(rc = check_values(&seg)))
+            rc = cl_txn_apply_segment(t, &seg, &applied);
+        free((void *)seg.ops);
         if (rc)
             return rc;
+        in->applied += applied;
     }
     return CL_OK;
 }
@@ -181,12 +289,14 @@ static int inbox_flush(session *ss, inbox *in)
 
 static int inbox_add(inbox *in, const unsigned char *p, size_t n)
 {
-    cl_op *ops;
-    size_t nops;
-    int rc = cl_wire_ops_decode(p, n, &ops, &nops); /* refuse a bad frame before keeping it */
-    for (size_t k = 0; !rc && k < nops; k++)
-        in->nrecords += !k || memcmp(ops[k].record.b, ops[k - 1].record.b, CL_RECORD_ID_LEN);
-    free(ops);
+    cl_segment seg;
+    int rc = cl_wire_ops_decode(p, n, &seg); /* refuse a bad frame before keeping it */
+    if (!rc)
+        rc = check_values(&seg);
+    for (size_t k = 0; !rc && k < seg.n; k++)
+        in->nrecords += !k || memcmp(seg.ops[k].record.b, seg.ops[k - 1].record.b, CL_RECORD_ID_LEN);
+    size_t nops = seg.n;
+    free((void *)seg.ops);
     if (rc)
         return rc;
     if (cl_reserve(&in->len, &in->cap, in->nframes + 1, sizeof *in->len))
@@ -244,9 +354,14 @@ static int check_version(session *ss)
 {
     if (ss->theirs.version == CL_PROTOCOL_VERSION)
         return CL_OK;
-    char msg[160];
-    snprintf(msg, sizeof msg, "protocol version %llu is not supported: this device speaks version %d",
-             (unsigned long long)ss->theirs.version, CL_PROTOCOL_VERSION);
+    char msg[240];
+    if (ss->theirs.version < CL_PROTOCOL_VERSION)
+        snprintf(msg, sizeof msg, "sync protocol version %llu is not supported: this device speaks version %d; "
+                 "install clientele %s or later on the other device", (unsigned long long)ss->theirs.version,
+                 CL_PROTOCOL_VERSION, CL_PROTOCOL_RELEASE);
+    else
+        snprintf(msg, sizeof msg, "sync protocol version %llu is newer than this device's (%d): upgrade "
+                 "clientele on this device", (unsigned long long)ss->theirs.version, CL_PROTOCOL_VERSION);
     send_error(ss->c, msg);
     return cl_seterr(CL_EVERSION, "%s", msg);
 }
@@ -254,11 +369,14 @@ static int check_version(session *ss)
 static int recv_hello(session *ss, const unsigned char *p, size_t n)
 {
     int rc = cl_wire_hello_decode(p, n, &ss->theirs);
-    return rc ? rc : check_version(ss);
+    if (!rc)
+        rc = check_version(ss);
+    return rc ? rc : compare_tips(ss);
 }
 
 static void session_free(session *ss)
 {
+    free(ss->forked);
     free(ss->mine.vv);
     free(ss->theirs.vv);
     cl_buf_free(&ss->buf);
@@ -396,6 +514,8 @@ int cl_sync_once(cl_store *s, const cl_identity *me, const char *addr,
     }
     res->sent = ss.sent;
     res->received = ss.received;
+    res->forks = ss.forks;
+    snprintf(res->notice, sizeof res->notice, "%s", ss.notice);
     snprintf(res->peer_name, sizeof res->peer_name, "%s", ss.theirs.name);
     res->ms = cl_mono_ms() - start;
     session_free(&ss);

@@ -1,9 +1,11 @@
-/* Remote ops applied to a store: an OPS payload is decoded and handed to
- * cl_store_apply as a peer's batch would be. Bad ops (gaps, wrong types,
- * unknown fields, oversized values, invalid text) must be refused with an
- * error and leave the store as it was; good ones are applied and the
- * record is read back (record, JSON, history), and now and then the
- * digest of the whole store is taken. */
+/* Remote ops applied to a store: an OPS payload is decoded, its values
+ * checked and the segment applied as a peer's would be (sync/session.c).
+ * Bad ones (gaps, wrong types, unknown fields, oversized values, invalid
+ * text, bad signatures or chains) must be refused with an error and leave
+ * the store as it was; good ones are applied and the record is read back
+ * (record, JSON, history), and now and then the digest of the whole store
+ * is taken. Unsigned segments take the legacy path, so most inputs reach
+ * the merge. */
 #include "fuzz.h"
 #include "clientele/wire.h"
 
@@ -38,15 +40,31 @@ static void read_back(cl_store *s, const cl_op *ops, size_t n)
     cl_txn_end(t);
 }
 
+struct apply_args {
+    const cl_segment *seg;
+    size_t applied;
+};
+
+static int apply_fn(cl_txn *t, void *arg)
+{
+    struct apply_args *a = arg;
+    int rc = CL_OK;
+    for (size_t i = 0; !rc && i < a->seg->n; i++)
+        rc = cl_op_check_remote(&a->seg->ops[i]);
+    return rc ? rc : cl_txn_apply_segment(t, a->seg, &a->applied);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     cl_store *s = fuzz_store();
-    cl_op *ops;
-    size_t n;
-    if (cl_wire_ops_decode(data, size, &ops, &n) == CL_OK) {
+    cl_segment seg;
+    if (cl_wire_ops_decode(data, size, &seg) == CL_OK) {
+        const cl_op *ops = seg.ops;
+        size_t n = seg.n;
         uint64_t before = fuzz_op_count(s);
-        size_t applied = 0;
-        int rc = cl_store_apply(s, ops, n, &applied);
+        struct apply_args a = {&seg, 0};
+        int rc = cl_store_update(s, apply_fn, &a);
+        size_t applied = rc ? 0 : a.applied;
         if (rc != CL_OK) {
             /* refused: nothing of the batch may remain */
             if (fuzz_op_count(s) != before)
@@ -62,7 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 abort();
             cl_txn_end(t);
         }
-        free(ops);
+        free((void *)ops);
     }
     fuzz_store_tick();
     return 0;

@@ -1,6 +1,6 @@
-/* OPS payloads: cl_wire_ops_decode, and every batch that decodes is encoded
- * again and must give back the same bytes (the encoding is canonical except
- * for varints, so compare the decoded ops of the re-encoding). */
+/* OPS payloads: cl_wire_ops_decode, and every segment that decodes is
+ * encoded again and must give back the same segment (the encoding is
+ * canonical except for varints, so compare the decoded re-encoding). */
 #include "fuzz.h"
 #include "clientele/wire.h"
 
@@ -20,29 +20,34 @@ static void same_op(const cl_op *a, const cl_op *b)
             abort();
 }
 
+static void same_writer(const cl_segment *a, const cl_segment *b)
+{
+    if (memcmp(&a->writer, &b->writer, sizeof a->writer) || a->cp.seq != b->cp.seq ||
+        memcmp(a->cp.chain, b->cp.chain, CL_CHAIN_LEN) || a->cp.sig_len != b->cp.sig_len ||
+        memcmp(a->cp.sig, b->cp.sig, a->cp.sig_len))
+        abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    cl_op *ops;
-    size_t n;
-    if (cl_wire_ops_decode(data, size, &ops, &n) != CL_OK)
+    cl_segment seg, again;
+    if (cl_wire_ops_decode(data, size, &seg) != CL_OK)
         return 0;
-    if (n) {
-        cl_buf b = {0};
-        if (cl_wire_ops_begin(&b, &ops[0].origin))
+    cl_buf b = {0};
+    if (cl_wire_ops_begin(&b, &seg.writer))
+        abort();
+    for (size_t i = 0; i < seg.n; i++)
+        if (cl_wire_ops_add(&b, &seg.ops[i]))
             abort();
-        for (size_t i = 0; i < n; i++)
-            if (cl_wire_ops_add(&b, &ops[i]))
-                abort();
-        cl_wire_ops_end(&b, (uint32_t)n);
-        cl_op *again;
-        size_t m;
-        if (cl_wire_ops_decode(b.data, b.len, &again, &m) || m != n)
-            abort();
-        for (size_t i = 0; i < n; i++)
-            same_op(&ops[i], &again[i]);
-        free(again);
-        cl_buf_free(&b);
-    }
-    free(ops);
+    if (cl_wire_ops_end(&b, (uint32_t)seg.n, &seg.cp))
+        abort();
+    if (cl_wire_ops_decode(b.data, b.len, &again) || again.n != seg.n)
+        abort();
+    same_writer(&seg, &again);
+    for (size_t i = 0; i < seg.n; i++)
+        same_op(&seg.ops[i], &again.ops[i]);
+    free((void *)again.ops);
+    cl_buf_free(&b);
+    free((void *)seg.ops);
     return 0;
 }

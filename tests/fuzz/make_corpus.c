@@ -53,12 +53,15 @@ static cl_op op(cl_device_id o, uint64_t seq, cl_record_id r, uint8_t type, uint
     return x;
 }
 
+/* An unsigned (legacy) segment: the fuzzers' stores take it without a key. */
 static void batch(cl_buf *b, const cl_op *ops, size_t n)
 {
-    cl_wire_ops_begin(b, &ops[0].origin);
+    cl_writer w = {.id = ops[0].origin, .device = ops[0].origin};
+    cl_checkpoint cp = {.seq = ops[n - 1].seq};
+    cl_wire_ops_begin(b, &w);
     for (size_t i = 0; i < n; i++)
         cl_wire_ops_add(b, &ops[i]);
-    cl_wire_ops_end(b, (uint32_t)n);
+    cl_wire_ops_end(b, (uint32_t)n, &cp);
 }
 
 int main(int argc, char **argv)
@@ -112,7 +115,7 @@ int main(int argc, char **argv)
     h.version = CL_PROTOCOL_VERSION;
     h.listen_port = 7701;
     strcpy(h.name, "office desktop");
-    cl_vv_entry vv[2] = {{a, 6}, {c, 1}};
+    cl_vv_entry vv[2] = {{a, 6, {1}}, {c, 1, {2}}};
     h.vv = vv;
     h.nvv = 2;
     cl_buf_reset(&b);
@@ -124,7 +127,7 @@ int main(int argc, char **argv)
     cl_frame_header(hdr, CL_MSG_HELLO, b.len);
     cl_buf_put(&fr, hdr, sizeof hdr);
     cl_buf_put(&fr, b.data, b.len);
-    h.version = 2;
+    h.version = CL_PROTOCOL_VERSION + 1;
     cl_buf_reset(&b);
     cl_wire_hello_encode(&b, &h);
     put("fuzz_wire_hello", "version2", b.data, b.len);

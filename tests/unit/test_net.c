@@ -65,14 +65,25 @@ static void ops_round_trip_and_every_truncation_is_refused(void **state)
     (void)state;
     cl_buf b = {0};
     cl_op a = sample_op(5, "+40 721"), c = sample_op(6, "");
-    assert_int_equal(cl_wire_ops_begin(&b, &a.origin), CL_OK);
+    cl_writer w = {.id = a.origin, .has_nonce = true, .pubkey_len = 3};
+    memset(w.device.b, 9, CL_DEVICE_ID_LEN);
+    memset(w.nonce, 7, CL_NONCE_LEN);
+    memcpy(w.pubkey, "key", 3);
+    cl_checkpoint cp = {.seq = 6, .sig_len = 2};
+    memset(cp.chain, 5, CL_CHAIN_LEN);
+    memcpy(cp.sig, "ok", 2);
+    assert_int_equal(cl_wire_ops_begin(&b, &w), CL_OK);
     assert_int_equal(cl_wire_ops_add(&b, &a), CL_OK);
     assert_int_equal(cl_wire_ops_add(&b, &c), CL_OK);
-    cl_wire_ops_end(&b, 2);
-    cl_op *ops;
-    size_t n;
-    assert_int_equal(cl_wire_ops_decode(b.data, b.len, &ops, &n), CL_OK);
-    assert_int_equal(n, 2);
+    assert_int_equal(cl_wire_ops_end(&b, 2, &cp), CL_OK);
+    cl_segment seg;
+    assert_int_equal(cl_wire_ops_decode(b.data, b.len, &seg), CL_OK);
+    const cl_op *ops = seg.ops;
+    assert_int_equal(seg.n, 2);
+    assert_memory_equal(&seg.writer, &w, sizeof w);
+    assert_int_equal(seg.cp.seq, 6);
+    assert_memory_equal(seg.cp.chain, cp.chain, CL_CHAIN_LEN);
+    assert_int_equal(seg.cp.sig_len, 2);
     assert_int_equal(ops[0].seq, 5);
     assert_int_equal(ops[0].hlc, a.hlc);
     assert_int_equal(ops[0].nseen, 2);
@@ -80,15 +91,15 @@ static void ops_round_trip_and_every_truncation_is_refused(void **state)
     assert_memory_equal(ops[0].seen[1].origin.b, a.seen[1].origin.b, CL_DEVICE_ID_LEN);
     assert_memory_equal(ops[0].value, "+40 721", 7);
     assert_int_equal(ops[1].value_len, 0);
-    free(ops);
+    free((void *)ops);
     for (size_t len = 0; len < b.len; len++) {
-        ops = NULL;
-        assert_int_equal(cl_wire_ops_decode(b.data, len, &ops, &n), CL_EPROTO);
-        assert_null(ops);
+        seg.ops = NULL;
+        assert_int_equal(cl_wire_ops_decode(b.data, len, &seg), CL_EPROTO);
+        assert_null(seg.ops);
     }
     /* a count that promises more ops than the bytes can hold */
     b.data[CL_DEVICE_ID_LEN] = 0x7f;
-    assert_int_equal(cl_wire_ops_decode(b.data, b.len, &ops, &n), CL_EPROTO);
+    assert_int_equal(cl_wire_ops_decode(b.data, b.len, &seg), CL_EPROTO);
     cl_buf_free(&b);
 }
 
@@ -109,6 +120,7 @@ static void hello_round_trip_and_a_newer_version_is_read(void **state)
     assert_int_equal(back.listen_port, 7701);
     assert_int_equal(back.nvv, 2);
     assert_int_equal(back.vv[1].seq, 1u << 30);
+    assert_memory_equal(back.vv[1].chain, vv[1].chain, CL_CHAIN_LEN);
     free(back.vv);
     for (size_t len = 0; len < b.len; len++)
         assert_int_equal(cl_wire_hello_decode(b.data, len, &back), CL_EPROTO);
@@ -237,20 +249,29 @@ static void garbage_messages_are_dropped(void **state)
     assert_still_serving(f);
 }
 
+/* An older peer is told which version to install; a newer one, that this
+ * device is the one to upgrade. */
 static void another_protocol_version_gets_a_clear_error(void **state)
 {
     net_fixture *f = *state;
-    cl_conn *c = connect_paired(f);
-    assert_int_equal(cl_conn_send(c, CL_MSG_HELLO, "\x02", 1), CL_OK);
-    uint8_t type;
-    const unsigned char *p;
-    size_t n;
-    assert_int_equal(cl_conn_recv(c, &type, &p, &n), CL_OK);
-    assert_int_equal(type, CL_MSG_ERROR);
-    char msg[200];
-    cl_wire_text_decode(p, n, msg, sizeof msg);
-    assert_non_null(strstr(msg, "protocol version 2 is not supported"));
-    cl_conn_close(c);
+    static const struct { const char *hello, *says; } cases[] = {
+        {"\x01", "sync protocol version 1 is not supported: this device speaks version 2; install clientele "
+                  CL_PROTOCOL_RELEASE " or later on the other device"},
+        {"\x03", "sync protocol version 3 is newer than this device's (2): upgrade clientele on this device"},
+    };
+    for (size_t i = 0; i < 2; i++) {
+        cl_conn *c = connect_paired(f);
+        assert_int_equal(cl_conn_send(c, CL_MSG_HELLO, cases[i].hello, 1), CL_OK);
+        uint8_t type;
+        const unsigned char *p;
+        size_t n;
+        assert_int_equal(cl_conn_recv(c, &type, &p, &n), CL_OK);
+        assert_int_equal(type, CL_MSG_ERROR);
+        char msg[300];
+        cl_wire_text_decode(p, n, msg, sizeof msg);
+        assert_string_equal(msg, cases[i].says);
+        cl_conn_close(c);
+    }
     assert_still_serving(f);
 }
 
