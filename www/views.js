@@ -493,6 +493,7 @@ export async function devices() {
       el('button', { type: 'button', onclick: copy }, 'Copy'), el('span', { class: 'spacer' }),
       el('span', { class: 'meta' }, `${st.op_count} changes stored`), syncBtn),
     st.can_sync ? null : el('p', { class: 'meta' }, 'This server does not sync: run “clientele serve” with peer sync to sync from here.'),
+    st.notice ? el('p', { class: 'notice', id: 'folder-notice', role: 'status' }, st.notice) : null,
     el('h2', {}, 'Paired devices'),
     st.peers.length ? el('table', {}, el('thead', {}, el('tr', {}, ['Name', 'Device id', 'Address', 'Last sync', 'Last error', ''].map((h) => el('th', {}, h)))),
       el('tbody', {}, st.peers.map((p) => el('tr', {}, el('td', {}, p.name || '—'), el('td', { class: 'mono' }, p.id), el('td', {}, p.addr || '—'),

@@ -170,6 +170,8 @@ static int open_store(cli *c)
                        "from a backup of this folder", c->dir);
     if (!rc)
         rc = cl_store_open(c->dir, cl_identity_device(c->ident), &c->store);
+    if (!rc && cl_store_open_notice(c->store)) /* the one line a restored or copied folder owes its user */
+        fprintf(stderr, "clientele: note: %s\n", cl_store_open_notice(c->store));
     return rc;
 }
 

@@ -60,6 +60,22 @@ static void when(uint64_t ms, char out[32])
         snprintf(out, 32, "never");
 }
 
+/* The folder's last notice (a copy that became a new writer, a device with
+ * two histories), with its date. */
+static void print_notice(cl_store *s)
+{
+    char text[300], t[32];
+    uint64_t at;
+    cl_txn *x;
+    if (cl_store_read(s, &x))
+        return;
+    if (!cl_txn_notice(x, text, sizeof text, &at) && text[0]) {
+        when(at, t);
+        printf("note (%s): %s\n", t, text);
+    }
+    cl_txn_end(x);
+}
+
 static void print_peers_text(const cl_peer *p, size_t np, const cl_pending *q, size_t nq)
 {
     char id[CL_DEVICE_ID_TEXT], t[32];
@@ -116,6 +132,7 @@ static int peer_list(cli *c, const cli_cmd *cmd, int argc, char **argv)
         cJSON_Delete(o);
     } else {
         print_peers_text(p, np, q, nq);
+        print_notice(c->store);
     }
     free(p);
     free(q);
@@ -220,6 +237,8 @@ static void report(const cl_sync_result *r)
            id, r->peer_name[0] ? " (" : "", r->peer_name, r->peer_name[0] ? ")" : "", (unsigned long long)r->sent,
            (unsigned long long)r->received, (unsigned long long)r->ms, (unsigned long long)r->handshake_ms,
            r->resumed ? ", resumed" : "", (unsigned long long)(r->bytes_sent + r->bytes_received));
+    if (r->notice[0])
+        fprintf(stderr, "clientele: note: %s\n", r->notice);
 }
 
 static int sync_one(cli *c, const char *addr, const cl_device_id *id)

@@ -46,15 +46,19 @@ static int status_fill(cJSON *o, cl_http *h)
     char name[CL_PEER_NAME_MAX + 1] = "";
     if (cl_txn_kv_get(t, CL_TAB_META, "name", 4, &v, &n) == CL_OK)
         snprintf(name, sizeof name, "%.*s", (int)(n < CL_PEER_NAME_MAX ? n : CL_PEER_NAME_MAX), (const char *)v);
-    uint64_t ops = cl_txn_op_count(t);
+    uint64_t ops = cl_txn_op_count(t), notice_at = 0;
+    char notice[300] = "";
     rc = http_count_conflicts(t, NULL, &nconf);
+    if (!rc)
+        rc = cl_txn_notice(t, notice, sizeof notice, &notice_at);
     cl_txn_end(t);
     if (rc)
         return rc;
     bool ok = cJSON_AddStringToObject(o, "device_id", id) && cJSON_AddStringToObject(o, "name", name) &&
               cJSON_AddNumberToObject(o, "op_count", (double)ops) &&
               cJSON_AddNumberToObject(o, "conflicts", (double)nconf) &&
-              cJSON_AddBoolToObject(o, "can_sync", h->cfg.sync_now != NULL);
+              cJSON_AddBoolToObject(o, "can_sync", h->cfg.sync_now != NULL) &&
+              (!notice[0] || cJSON_AddStringToObject(o, "notice", notice));
     return ok ? add_peers(o, h->cfg.store) : http_oom();
 }
 
