@@ -466,11 +466,16 @@ int st_legacy_writer(cl_txn *t, const cl_device_id *id)
     return rc ? rc : seal_writer(t, NULL, &w, 0);
 }
 
+#define SEALED_MAX 8
+
 typedef struct own_each {
     cl_txn *t;
     const cl_signer *sg;   /* NULL: only ask whether sealing is needed */
     bool needed;
     int err;
+    size_t nsealed;        /* what was signed, for the ledger after the commit */
+    cl_device_id sealed[SEALED_MAX];
+    uint64_t sealed_seq[SEALED_MAX];
 } own_each;
 
 static int own_step(void *arg, const void *k, size_t kl, const void *v, size_t vl)
@@ -485,12 +490,17 @@ static int own_step(void *arg, const void *k, size_t kl, const void *v, size_t v
         return o->err;
     if (memcmp(w.device.b, o->t->s->self.b, CL_DEVICE_ID_LEN))
         return 0;
-    if (o->sg)
-        return o->err = seal_writer(o->t, o->sg, &w, flags);
     uint32_t num;
     uint64_t last, tip;
     if ((o->err = unsealed(o->t, &w.id, &num, &last, &tip)))
         return o->err;
+    if (o->sg) {
+        if (last < tip && o->nsealed < SEALED_MAX) {
+            o->sealed[o->nsealed] = w.id;
+            o->sealed_seq[o->nsealed++] = tip;
+        }
+        return o->err = seal_writer(o->t, o->sg, &w, flags);
+    }
     o->needed |= last < tip || !w.pubkey_len;
     return 0;
 }
@@ -504,8 +514,9 @@ static int own_writers(cl_txn *t, own_each *o)
 
 static int seal_fn(cl_txn *t, void *arg)
 {
-    own_each o = {.sg = arg};
-    return own_writers(t, &o);
+    own_each *o = arg;
+    o->nsealed = 0; /* the transaction may run again */
+    return own_writers(t, o);
 }
 
 int cl_store_seal(cl_store *s, const cl_signer *sg)
@@ -518,7 +529,12 @@ int cl_store_seal(cl_store *s, const cl_signer *sg)
     cl_txn_end(t);
     if (rc || !o.needed)
         return rc; /* the common case: a read, no write transaction */
-    return cl_store_update(s, seal_fn, (void *)sg);
+    o.sg = sg;
+    if ((rc = cl_store_update(s, seal_fn, &o)))
+        return rc;
+    for (size_t i = 0; i < o.nsealed; i++) /* signed ops may leave now: remember how far */
+        st_ledger_note(&o.sealed[i], o.sealed_seq[i]);
+    return CL_OK;
 }
 
 /* ----- tips, chain values, checkpoints for a sender ----- */

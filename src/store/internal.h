@@ -101,6 +101,10 @@ int st_flush(cl_txn *t);       /* write cached vv, clock and record data */
 int st_kv_each(cl_txn *t, int db, int (*fn)(void *ctx, const void *k, size_t kl, const void *v, size_t vl),
                void *ctx);
 
+/* ledger.c: how far this machine signed each writer (outside the folder) */
+uint64_t st_ledger_get(const cl_device_id *w);
+void st_ledger_note(const cl_device_id *w, uint64_t seq);
+
 /* chain.c: this device's first writer, recorded once (new folders, upgrades);
  * another device's ops from before schema 4, under unsigned checkpoints. */
 int st_own_writer_init(cl_txn *t);

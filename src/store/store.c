@@ -122,16 +122,26 @@ static void folder_place(cl_store *s, unsigned char out[16])
     }
 }
 
-/* Whether the folder sits where it was last recorded (absent: not yet). */
+/* Whether the folder is a copy: it sits somewhere else on disk than it was
+ * last recorded (copied, or restored as new files), or it holds fewer ops of
+ * its writer than this machine has signed (restored in place). *recorded:
+ * its place is known at all. */
 static int folder_moved(cl_txn *t, bool *moved, bool *recorded)
 {
     unsigned char here[16];
     MDB_val v;
+    cl_device_id w;
+    uint64_t held;
     folder_place(t->s, here);
     int rc = st_get(t, DB_META, "folder", 6, &v);
     *recorded = !rc;
     *moved = !rc && (v.mv_size != 16 || memcmp(v.mv_data, here, 16));
-    return rc == CL_ENOTFOUND ? CL_OK : rc;
+    if (rc && rc != CL_ENOTFOUND)
+        return rc;
+    if ((rc = cl_txn_current_writer(t, &w)) || (rc = st_vv_get(t, &w, &held)))
+        return rc;
+    *moved |= st_ledger_get(&w) > held;
+    return CL_OK;
 }
 
 #define COPY_NOTICE "this folder is a copy (restored from a backup, or copied from another computer): " \
@@ -139,7 +149,8 @@ static int folder_moved(cl_txn *t, bool *moved, bool *recorded)
                     "is mistaken for one the original made; nothing is lost"
 
 /* A copy of a folder that has written ops must not number new ops as the
- * original goes on numbering its own: start a fresh writer. */
+ * original goes on numbering its own, nor a folder restored to an older
+ * state number them as it once did: start a fresh writer. */
 static int note_place(cl_txn *t)
 {
     bool moved, recorded;
@@ -149,9 +160,9 @@ static int note_place(cl_txn *t)
         return rc;
     cl_device_id w;
     uint64_t written = 0;
-    if (moved && !(rc = cl_txn_current_writer(t, &w)))
+    if (!(rc = cl_txn_current_writer(t, &w)))
         rc = st_vv_get(t, &w, &written);
-    if (!rc && written) {
+    if (!rc && ((moved && written) || st_ledger_get(&w) > written)) {
         rc = cl_txn_new_writer(t, COPY_NOTICE);
         t->s->open_notice = COPY_NOTICE;
     }
