@@ -670,23 +670,23 @@ static int segment_chain(cl_txn *t, const cl_segment *seg, uint32_t num, uint64_
     return rc;
 }
 
+/* The checkpoint's signature over the chain as this folder computed it. An
+ * honest sender only sends a writer's ops after agreeing on its chain
+ * (compare_tips in sync/session.c), so any mismatch is a forgery or an
+ * alteration on the way, whoever relayed it. */
 static int segment_verify(const cl_segment *seg, const cl_writer *w, const unsigned char computed[CL_CHAIN_LEN])
 {
     char text[CL_DEVICE_ID_TEXT];
     unsigned char digest[CL_SHA256_LEN];
-    cl_device_id_format(&seg->writer.id, text);
     if (!seg->cp.sig_len)
         return CL_OK; /* a legacy segment: vouched for by the paired peer, as before schema 4 */
     cp_digest(&seg->writer.id, seg->cp.seq, computed, digest);
     if (!cl_sig_verify(w->pubkey, w->pubkey_len, digest, seg->cp.sig, seg->cp.sig_len))
         return CL_OK;
-    cp_digest(&seg->writer.id, seg->cp.seq, seg->cp.chain, digest);
-    if (memcmp(computed, seg->cp.chain, CL_CHAIN_LEN) &&
-        !cl_sig_verify(w->pubkey, w->pubkey_len, digest, seg->cp.sig, seg->cp.sig_len))
-        return cl_seterr(CL_EFORK, "two different histories of %s before seq %llu: it was written from two "
-                         "copies of one folder", text, (unsigned long long)seg->ops[0].seq);
-    return cl_seterr(CL_EPROTO, "ops said to be by %s do not carry its signature (altered or forged): refused",
-                     text);
+    cl_device_id_format(&seg->writer.id, text);
+    /* the sender's own account of the chain only sharpens the message */
+    return cl_seterr(CL_EPROTO, "ops said to be by %s do not carry its signature (%s): refused", text,
+                     memcmp(computed, seg->cp.chain, CL_CHAIN_LEN) ? "altered on the way, or forged" : "forged");
 }
 
 int cl_txn_apply_segment(cl_txn *t, const cl_segment *seg, size_t *applied)
