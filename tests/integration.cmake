@@ -6,5 +6,5 @@ foreach(script ${INTEGRATION_TESTS})
   add_test(NAME integration.${name} COMMAND bash ${script})
   set_tests_properties(integration.${name} PROPERTIES
     LABELS integration TIMEOUT 900
-    ENVIRONMENT "CLIENTELE_BIN=$<TARGET_FILE:clientele>;CLIENTELE_FILL=$<TARGET_FILE:clientele-fill>;CLIENTELE_ANNOUNCE=$<TARGET_FILE:clientele-announce>;CLIENTELE_BUILD=${CMAKE_BINARY_DIR}")
+    ENVIRONMENT "CLIENTELE_BIN=$<TARGET_FILE:clientele>;CLIENTELE_FILL=$<TARGET_FILE:clientele-fill>;CLIENTELE_ANNOUNCE=$<TARGET_FILE:clientele-announce>;CLIENTELE_FORGE=$<TARGET_FILE:clientele-forge>;CLIENTELE_BUILD=${CMAKE_BINARY_DIR}")
 endforeach()

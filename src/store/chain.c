@@ -254,8 +254,9 @@ static int writer_get(cl_txn *t, const cl_device_id *id, cl_writer *w, unsigned 
     if (v.mv_size < 22 || (p[21] != 0 && p[21] != CL_NONCE_LEN) || v.mv_size < 22u + p[21] ||
         v.mv_size - 22 - p[21] > CL_PUBKEY_MAX)
         return cl_seterr(CL_ECORRUPT, "a stored writer is damaged");
+    cl_device_id wid = *id; /* id may point into *w */
     memset(w, 0, sizeof *w);
-    w->id = *id;
+    w->id = wid;
     *flags = p[0];
     memcpy(w->device.b, p + 1, CL_DEVICE_ID_LEN);
     w->has_nonce = p[21] != 0;
