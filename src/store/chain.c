@@ -633,11 +633,6 @@ static int segment_writer(cl_txn *t, const cl_segment *seg, cl_writer *w, unsign
         return cl_seterr(CL_EPROTO, "unsigned ops of %s, whose ops are signed: refused", text);
     if (signed_ && !w->pubkey_len)
         return cl_seterr(CL_EPROTO, "ops of %s come without the key to check them", text);
-    cl_device_id cur;
-    if ((rc = cl_txn_current_writer(t, &cur)))
-        return rc;
-    if (!memcmp(w->id.b, cur.b, CL_DEVICE_ID_LEN))
-        return cl_seterr(CL_EPROTO, "ops under this device's own name that it did not write: refused");
     if (!signed_ && !memcmp(w->device.b, t->s->self.b, CL_DEVICE_ID_LEN))
         return cl_seterr(CL_EPROTO, "unsigned ops under this device's own name: refused");
     return CL_OK;
@@ -701,9 +696,16 @@ int cl_txn_apply_segment(cl_txn *t, const cl_segment *seg, size_t *applied)
     *applied = 0;
     if (!seg->n || seg->ops[seg->n - 1].seq != seg->cp.seq || seg->cp.sig_len > CL_SIG_MAX)
         return cl_seterr(CL_EPROTO, "a segment that does not end at its checkpoint");
+    cl_device_id cur;
     int rc = segment_writer(t, seg, &w, &flags, &known_writer, &learned_key);
     if (!rc)
         rc = st_vv_get(t, &w.id, &known);
+    if (!rc)
+        rc = cl_txn_current_writer(t, &cur);
+    /* the folder's own current writer: only ops it holds already (signed by
+     * a copy of this folder) may come back, and must be the same ones */
+    if (!rc && seg->cp.seq > known && !memcmp(w.id.b, cur.b, CL_DEVICE_ID_LEN))
+        rc = cl_seterr(CL_EPROTO, "ops under this device's own name that it did not write: refused");
     if (!rc && (rc = st_origin_num(t, &w.id, false, &num)) == CL_ENOTFOUND)
         rc = CL_OK, num = 0;
     if (!rc)

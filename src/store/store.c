@@ -148,9 +148,10 @@ static int folder_moved(cl_txn *t, bool *moved, bool *recorded)
                     "its edits from now on are signed as a new writer of this device, so that none of them " \
                     "is mistaken for one the original made; nothing is lost"
 
-/* A copy of a folder that has written ops must not number new ops as the
- * original goes on numbering its own, nor a folder restored to an older
- * state number them as it once did: start a fresh writer. */
+/* A copy of a folder must not number new ops as the original goes on
+ * numbering its own (even a copy of a folder that has written nothing yet:
+ * both would start at 1), nor a folder restored to an older state number them
+ * as it once did: start a fresh writer. */
 static int note_place(cl_txn *t)
 {
     bool moved, recorded;
@@ -162,7 +163,7 @@ static int note_place(cl_txn *t)
     uint64_t written = 0;
     if (!(rc = cl_txn_current_writer(t, &w)))
         rc = st_vv_get(t, &w, &written);
-    if (!rc && ((moved && written) || st_ledger_get(&w) > written)) {
+    if (!rc && (moved || st_ledger_get(&w) > written)) {
         rc = cl_txn_new_writer(t, COPY_NOTICE);
         t->s->open_notice = COPY_NOTICE;
     }
