@@ -140,7 +140,7 @@ int cl_txn_apply(cl_txn *t, const cl_op *op, bool *applied);
  * can check a run of ops it is given without trusting who relays it. */
 
 #define CL_NONCE_LEN 16
-#define CL_CHAIN_LEN CL_SHA256_LEN
+#define CL_CHAIN_LEN CL_HASH_LEN
 #define CL_SEGMENT_OPS 16384          /* a checkpoint at least every so many ops */
 #define CL_SEGMENT_BYTES (768u << 10) /* … and every so many bytes of ops */
 

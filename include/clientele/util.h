@@ -155,6 +155,17 @@ void cl_sha256_end(cl_sha256_ctx *ctx, unsigned char out[CL_SHA256_LEN]); /* fre
 /* The digest of what ctx has absorbed so far; ctx goes on absorbing. */
 int cl_sha256_peek(const cl_sha256_ctx *ctx, unsigned char out[CL_SHA256_LEN]);
 
+/* SHA-512 cut to its first 256 bits, incremental: for hashing much data
+ * (the op chains), where it is half again as fast as SHA-256 on 64-bit
+ * processors without SHA instructions, at the same 128-bit security. */
+#define CL_HASH_LEN 32
+typedef struct cl_hash_ctx cl_hash_ctx;
+int cl_hash_begin(cl_hash_ctx **ctx);
+void cl_hash_update(cl_hash_ctx *ctx, const void *p, size_t n);
+int cl_hash_peek(const cl_hash_ctx *ctx, unsigned char out[CL_HASH_LEN]);
+void cl_hash_end(cl_hash_ctx *ctx, unsigned char out[CL_HASH_LEN]); /* frees ctx */
+void cl_hash(const void *p, size_t n, unsigned char out[CL_HASH_LEN]);
+
 /* ------------------------------------------------------------ signatures */
 
 #define CL_SIG_MAX 80       /* an ECDSA P-256 signature, DER: at most 72 bytes */

@@ -63,7 +63,14 @@ static void heard(void *ctx, const cl_device_id *id, const char *ip, uint16_t po
 static int start_services(cli *c, const serve_opts *o, services *sv)
 {
     sv->store = c->store;
-    int rc = cl_sync_server_start(c->store, c->ident, o->listen, &sv->peers);
+    cl_signer sg;
+    cl_identity_signer(c->ident, &sg);
+    /* sign what was written while serve was not running (an import): now,
+     * once, rather than during the first peer's sync; the scheduler signs
+     * later edits as they come */
+    int rc = cl_store_seal(c->store, &sg);
+    if (!rc)
+        rc = cl_sync_server_start(c->store, c->ident, o->listen, &sv->peers);
     if (!rc)
         rc = cl_scheduler_start(c->store, c->ident, (unsigned)o->sync_interval, &sv->scheduler);
     /* a device reachable on loopback only has nothing to announce elsewhere */

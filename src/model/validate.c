@@ -263,6 +263,9 @@ int cl_op_check_remote(const cl_op *op)
         return cl_seterr(CL_EPROTO, "a %s has no field number %u: refused", tn, op->field);
     if (!n)
         return f->required ? cl_seterr(CL_EPROTO, "%s %s cleared, which is required: refused", tn, f->name) : CL_OK;
+    if (f->kind == CL_K_TEXT) /* stored as typed: only its length to check (the common case, and fast) */
+        return n <= f->max_len ? CL_OK : cl_seterr(CL_EPROTO, "%s %s longer than %u bytes: refused", tn, f->name,
+                                                   f->max_len);
     char *text = strndup(v, n), *norm = NULL;
     if (!text)
         return cl_seterr(CL_ENOMEM, "out of memory");

@@ -369,18 +369,28 @@ static int apply_op(cl_txn *t, const cl_op *op, const field_snapshot *snap, bool
     return CL_OK;
 }
 
-int cl_txn_apply(cl_txn *t, const cl_op *op, bool *applied)
+int st_apply_unclocked(cl_txn *t, const cl_op *op, bool *applied)
 {
-    bool dummy;
+    int rc = clock_load(t);
+    return rc ? rc : apply_op(t, op, NULL, applied);
+}
+
+int st_observe(cl_txn *t, uint64_t hlc)
+{
     int rc = clock_load(t);
     if (rc)
         return rc;
-    if ((rc = apply_op(t, op, NULL, applied ? applied : &dummy)))
-        return rc;
     uint64_t before = t->clock.last;
-    cl_hlc_observe(&t->clock, op->hlc, cl_now_ms());
+    cl_hlc_observe(&t->clock, hlc, cl_now_ms());
     t->hlc_dirty |= t->clock.last != before;
     return CL_OK;
+}
+
+int cl_txn_apply(cl_txn *t, const cl_op *op, bool *applied)
+{
+    bool dummy;
+    int rc = st_apply_unclocked(t, op, applied ? applied : &dummy);
+    return rc ? rc : st_observe(t, op->hlc);
 }
 
 struct apply_batch {

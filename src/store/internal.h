@@ -131,7 +131,10 @@ void opid_put(unsigned char out[OPID_LEN], const cl_op_id *id);
 void opid_get(const unsigned char in[OPID_LEN], cl_op_id *id);
 int opid_cmp(const cl_op_id *a, const cl_op_id *b);
 
-/* apply.c */
+/* apply.c: an op applied without moving the clock, and the clock moved past
+ * a stamp (cl_txn_apply does both; a segment moves the clock once) */
+int st_apply_unclocked(cl_txn *t, const cl_op *op, bool *applied);
+int st_observe(cl_txn *t, uint64_t hlc);
 int st_vv_get(cl_txn *t, const cl_device_id *origin, uint64_t *seq);
 int st_heads(cl_txn *t, const cl_record_id *rec, uint8_t field, cl_field_state *cur,
              bool *exists, cl_op_id *heads, size_t *nheads);

@@ -7,6 +7,7 @@
 #include <mbedtls/entropy.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/sha256.h>
+#include <mbedtls/sha512.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,53 @@ int cl_sha256_peek(const cl_sha256_ctx *ctx, unsigned char out[CL_SHA256_LEN])
     int rc = mbedtls_sha256_finish_ret(&copy, out);
     mbedtls_sha256_free(&copy);
     return rc ? cl_seterr(CL_EIO, "SHA-256 failed") : CL_OK;
+}
+
+struct cl_hash_ctx {
+    mbedtls_sha512_context c;
+};
+
+int cl_hash_begin(cl_hash_ctx **ctx)
+{
+    *ctx = malloc(sizeof **ctx);
+    if (!*ctx)
+        return cl_seterr(CL_ENOMEM, "out of memory");
+    mbedtls_sha512_init(&(*ctx)->c);
+    mbedtls_sha512_starts_ret(&(*ctx)->c, 0);
+    return CL_OK;
+}
+
+void cl_hash_update(cl_hash_ctx *ctx, const void *p, size_t n)
+{
+    mbedtls_sha512_update_ret(&ctx->c, p, n);
+}
+
+int cl_hash_peek(const cl_hash_ctx *ctx, unsigned char out[CL_HASH_LEN])
+{
+    unsigned char full[64];
+    mbedtls_sha512_context copy;
+    mbedtls_sha512_init(&copy);
+    mbedtls_sha512_clone(&copy, &ctx->c);
+    int rc = mbedtls_sha512_finish_ret(&copy, full);
+    mbedtls_sha512_free(&copy);
+    memcpy(out, full, CL_HASH_LEN);
+    return rc ? cl_seterr(CL_EIO, "SHA-512 failed") : CL_OK;
+}
+
+void cl_hash_end(cl_hash_ctx *ctx, unsigned char out[CL_HASH_LEN])
+{
+    unsigned char full[64];
+    mbedtls_sha512_finish_ret(&ctx->c, full);
+    mbedtls_sha512_free(&ctx->c);
+    free(ctx);
+    memcpy(out, full, CL_HASH_LEN);
+}
+
+void cl_hash(const void *p, size_t n, unsigned char out[CL_HASH_LEN])
+{
+    unsigned char full[64];
+    mbedtls_sha512_ret(p, n, full, 0);
+    memcpy(out, full, CL_HASH_LEN);
 }
 
 int cl_sig_verify(const unsigned char *pubkey, size_t pubkey_len, const unsigned char digest[CL_SHA256_LEN],

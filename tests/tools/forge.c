@@ -61,19 +61,19 @@ static void put_op(cl_buf *b, const cl_op *op)
     cl_buf_put(b, op->value, op->value_len);
 }
 
-/* c(L) of writer w over ops[0..n), which are its seqs 1..n */
+/* c(L) of writer w over ops[0..n), which are its seqs 1..n (H: SHA-512 cut to 256 bits) */
 static void chain_of(const cl_device_id *w, const cl_op *ops, size_t n, unsigned char out[32])
 {
     cl_buf b = {0};
     cl_buf_puts(&b, "clientele chain 2");
     cl_buf_put(&b, w->b, CL_DEVICE_ID_LEN);
-    cl_sha256(b.data, b.len, out);
+    cl_hash(b.data, b.len, out);
     for (size_t start = 0; start < n; start += 256) {
         cl_buf_reset(&b);
         cl_buf_put(&b, out, 32);
         for (size_t i = start; i < n && i < start + 256; i++)
             put_op(&b, &ops[i]);
-        cl_sha256(b.data, b.len, out);
+        cl_hash(b.data, b.len, out);
     }
     cl_buf_free(&b);
 }
