@@ -1,6 +1,7 @@
 /* The store: the CRDT rules of docs/merge.md, idempotence, gaps, limits. */
 #include "storeutil.h"
 
+#include "clientele/codec.h"
 #include "clientele/hlc.h"
 
 #include <lmdb.h>
@@ -213,6 +214,81 @@ static void a_clock_a_year_ahead_does_not_freeze_others(void **state)
     }
 }
 
+static uint64_t tu_op_count(cl_store *s)
+{
+    cl_txn *t;
+    assert_int_equal(cl_store_read(s, &t), CL_OK);
+    uint64_t n = cl_txn_op_count(t);
+    cl_txn_end(t);
+    return n;
+}
+
+/* An op from a peer stamped at the last instant allowed: a later edit that saw
+ * it still wins (causality first), and nothing wraps; a stamp past the bound
+ * (2^64 - 1) is refused with the batch. */
+static void the_largest_stamp_freezes_nothing(void **state)
+{
+    tu_stores *f = *state;
+    cl_record_id r = rid(11);
+    cl_device_id peer = tu_device(9);
+    cl_op op = {.origin = peer, .seq = 1, .hlc = cl_hlc_make(CL_HLC_MAX_MS, 0xffff), .record = r,
+                .type = CL_T_CONTACT, .field = CL_F_PHONE, .value = "+40 1", .value_len = 5};
+    assert_int_equal(cl_store_apply(f->s[0], &op, 1, NULL), CL_OK);
+    put_field(f->s[0], &r, CL_F_PHONE, "+40 2");
+    char *v = field_of(f->s[0], &r, CL_F_PHONE);
+    assert_string_equal(v, "+40 2");
+    free(v);
+    cl_txn *t;
+    cl_field_state st;
+    assert_int_equal(cl_store_read(f->s[0], &t), CL_OK);
+    assert_int_equal(cl_txn_field(t, &r, CL_F_PHONE, &st), CL_OK);
+    assert_false(st.conflicted);
+    assert_true(cl_hlc_ms(st.hlc) < CL_HLC_MAX_MS); /* its own tick: not pushed up to the edge */
+    cl_txn_end(t);
+    op.seq = 2;
+    op.hlc = UINT64_MAX;
+    uint64_t before = tu_op_count(f->s[0]);
+    assert_int_equal(cl_store_apply(f->s[0], &op, 1, NULL), CL_EPROTO);
+    assert_non_null(strstr(cl_errmsg(), "year 9999"));
+    assert_int_equal(tu_op_count(f->s[0]), before);
+}
+
+/* A field number from a newer version is kept, relayed and counted, not shown. */
+static void a_newer_versions_field_is_kept_not_shown(void **state)
+{
+    tu_stores *f = *state;
+    cl_record_id r = rid(12);
+    cl_device_id peer = tu_device(9);
+    cl_op ops[2] = {
+        {.origin = peer, .seq = 1, .hlc = cl_hlc_make(cl_now_ms(), 0), .record = r, .type = CL_T_CONTACT,
+         .field = CL_F_NAME, .value = "Ana", .value_len = 3},
+        {.origin = peer, .seq = 2, .hlc = cl_hlc_make(cl_now_ms(), 1), .record = r, .type = CL_T_CONTACT,
+         .field = 40, .value = "from the future", .value_len = 15},
+    };
+    assert_int_equal(cl_op_check_remote(&ops[1]), CL_OK);
+    assert_int_equal(cl_store_apply(f->s[0], ops, 2, NULL), CL_OK);
+    cl_txn *t;
+    cl_record *rec;
+    assert_int_equal(cl_store_read(f->s[0], &t), CL_OK);
+    assert_int_equal(cl_record_load(t, &r, &rec), CL_OK);
+    assert_string_equal(rec->values[CL_F_NAME], "Ana");
+    cJSON *j = cl_json_record(rec);
+    char *text = cJSON_PrintUnformatted(j);
+    assert_null(strstr(text, "future"));
+    cJSON_free(text);
+    cJSON_Delete(j);
+    cl_record_free(rec);
+    cl_txn_end(t);
+    push_all(f->s[0], f->s[1]);
+    char d0[65], d1[65];
+    tu_digest(f->s[0], d0);
+    tu_digest(f->s[1], d1);
+    assert_string_equal(d0, d1);
+    ops[1].field = CL_F_LIMIT + 1; /* past what any version may use */
+    ops[1].seq = 3;
+    assert_int_equal(cl_store_apply(f->s[0], &ops[1], 1, NULL), CL_EPROTO);
+}
+
 static int put_schema_99(cl_txn *t, void *arg)
 {
     (void)arg;
@@ -377,6 +453,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(an_op_contradicting_the_type_is_refused, tu_stores_setup, tu_stores_teardown),
         cmocka_unit_test_setup_teardown(an_op_superseded_before_it_arrives_is_no_conflict, tu_stores_setup, tu_stores_teardown),
         cmocka_unit_test_setup_teardown(a_clock_a_year_ahead_does_not_freeze_others, tu_stores_setup, tu_stores_teardown),
+        cmocka_unit_test_setup_teardown(the_largest_stamp_freezes_nothing, tu_stores_setup, tu_stores_teardown),
+        cmocka_unit_test_setup_teardown(a_newer_versions_field_is_kept_not_shown, tu_stores_setup, tu_stores_teardown),
         cmocka_unit_test_setup_teardown(a_newer_schema_is_refused, tu_stores_setup, tu_stores_teardown),
         cmocka_unit_test_setup_teardown(another_devices_folder_is_refused, tu_stores_setup, tu_stores_teardown),
         cmocka_unit_test_setup_teardown(a_schema_1_folder_is_upgraded, tu_stores_setup, tu_stores_teardown),
