@@ -106,6 +106,15 @@ static int keep(void *ctx, const cl_op *op)
     return 0;
 }
 
+static void oplist_clear(oplist *l)
+{
+    for (size_t i = 0; i < MAX_OPS; i++) {
+        free(l->val[i]);
+        l->val[i] = NULL;
+    }
+    l->n = 0;
+}
+
 static int load_ops(cl_store *s, const cl_device_id *w, uint64_t after, size_t limit, oplist *l)
 {
     cl_txn *t;
@@ -200,7 +209,7 @@ static int build(forge *f, const char *c)
         return own_case(f, new_op(&f->w.id, tip + 1, CL_T_CONTACT, CL_F_NOTES, bad_utf8));
     const cl_device_id *name = !strcmp(c, "own-origin") ? &f->victim : &f->other;
     uint64_t next = tip_of(&f->theirs, name) + 1;
-    f->log->n = 0;
+    oplist_clear(f->log);
     if (!strcmp(c, "tamper")) { /* OTHER's real segment, as DIR holds it */
         cl_txn *t;
         int rc = cl_store_read(f->s, &t);
@@ -310,8 +319,7 @@ int main(int argc, char **argv)
     if (!rc)
         rc = send_and_watch(&f, c);
     cl_conn_close(c);
-    for (size_t i = 0; i < MAX_OPS; i++)
-        free(f.log->val[i]);
+    oplist_clear(f.log);
     free(f.log);
     free(f.theirs.vv);
     cl_store_close(f.s);

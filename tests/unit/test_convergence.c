@@ -255,45 +255,20 @@ static void run_schedule(uint64_t seed)
     free(w.q);
 }
 
-static uint64_t base_seed, current_seed;
-static long schedules;
-static bool finished;
-
 static void replicas_converge_under_reordering_duplicates_and_delays(void **state)
 {
     (void)state;
-    for (long i = 0; i < schedules; i++) {
-        current_seed = base_seed + (uint64_t)i;
-        run_schedule(current_seed);
-    }
-    finished = true;
-    printf("%ld schedules converged (seeds %llu..%llu), %ld conflict listings checked\n", schedules,
-           (unsigned long long)base_seed, (unsigned long long)current_seed, conflicts_checked);
+    tu_schedules_run(run_schedule);
+    printf("%ld conflict listings checked\n", conflicts_checked);
     assert_true(conflicts_checked > 0);
-}
-
-static int report_failing_seed(void **state)
-{
-    (void)state;
-    if (!finished)
-        printf("FAILED at seed %llu: replay with --seed %llu --schedules 1\n", (unsigned long long)current_seed,
-               (unsigned long long)current_seed);
-    return 0;
 }
 
 int main(int argc, char **argv)
 {
     setenv("CLIENTELE_NOSYNC", "1", 1);
-    base_seed = tu_seed(argc, argv);
-    const char *n = getenv("CLIENTELE_SCHEDULES");
-    schedules = n ? atol(n) : 2000;
-    for (int i = 1; i + 1 < argc; i++)
-        if (!strcmp(argv[i], "--schedules"))
-            schedules = atol(argv[i + 1]);
-    printf("seed %llu, %ld schedules: replay with --seed %llu\n", (unsigned long long)base_seed, schedules,
-           (unsigned long long)base_seed);
+    tu_schedules_init(argc, argv, 2000);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_teardown(replicas_converge_under_reordering_duplicates_and_delays, report_failing_seed),
+        cmocka_unit_test_teardown(replicas_converge_under_reordering_duplicates_and_delays, tu_schedules_report),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -233,8 +233,6 @@ static size_t push(world *w, int from, int to)
 static void random_push(world *w)
 {
     int a = (int)pick(w, (uint64_t)w->n), b = (int)pick(w, (uint64_t)w->n);
-    if (getenv("FORKS_DEBUG"))
-        printf("push %d -> %d\n", a, b);
     if (a != b)
         push(w, a, b);
 }
@@ -251,8 +249,6 @@ static void snapshot(world *w)
     assert_true(fd >= 0);
     close(fd);
     copy_file(db, w->snap[i], false); /* no transaction is open: the file is consistent */
-    if (getenv("FORKS_DEBUG"))
-        printf("snapshot %d\n", i);
     free(db);
 }
 
@@ -303,8 +299,6 @@ static void restore(world *w)
     copy_file(w->snap[i], db, in_place);
     free(db);
     r->s = open_replica(r->dir, r->dev);
-    if (getenv("FORKS_DEBUG"))
-        printf("restore %d %s (notice: %s)\n", i, in_place ? "in place" : "as new files", cl_store_open_notice(r->s) ? "yes" : "no");
     restores++;
 }
 
@@ -320,8 +314,6 @@ static void clone(world *w)
     copy_file(w->snap[i], db, false);
     free(db);
     c->s = open_replica(c->dir, c->dev);
-    if (getenv("FORKS_DEBUG"))
-        printf("clone %d -> %d (notice: %s)\n", i, w->n, cl_store_open_notice(c->s) ? "yes" : "no");
     w->n++;
     clones++;
 }
@@ -399,51 +391,26 @@ static void run_schedule(uint64_t seed)
     free(w.state);
 }
 
-static uint64_t base_seed, current_seed;
-static long schedules;
-static bool finished;
-
 static void restored_and_cloned_replicas_lose_nothing(void **state)
 {
     (void)state;
-    for (long i = 0; i < schedules; i++) {
-        current_seed = base_seed + (uint64_t)i;
-        run_schedule(current_seed);
-    }
-    finished = true;
-    printf("%ld schedules converged (seeds %llu..%llu): %ld restores, %ld clones, %ld fresh writers\n", schedules,
-           (unsigned long long)base_seed, (unsigned long long)current_seed, restores, clones, writers_started);
+    tu_schedules_run(run_schedule);
+    printf("%ld restores, %ld clones, %ld fresh writers\n", restores, clones, writers_started);
     assert_true(restores > 0 && clones > 0 && writers_started > 0);
-}
-
-static int report_failing_seed(void **state)
-{
-    (void)state;
-    if (!finished)
-        printf("FAILED at seed %llu: replay with --seed %llu --schedules 1\n", (unsigned long long)current_seed,
-               (unsigned long long)current_seed);
-    return 0;
 }
 
 int main(int argc, char **argv)
 {
     setenv("CLIENTELE_NOSYNC", "1", 1);
     setenv("CLIENTELE_LOG", "error", 1); /* every copy says so: thousands of lines */
-    base_seed = tu_seed(argc, argv);
-    const char *n = getenv("CLIENTELE_SCHEDULES");
-    schedules = n ? atol(n) : 400;
-    for (int i = 1; i + 1 < argc; i++)
-        if (!strcmp(argv[i], "--schedules"))
-            schedules = atol(argv[i + 1]);
+    tu_schedules_init(argc, argv, 400);
     for (int i = 0; i < DEVICES; i++) { /* keys made once: P-256 key generation is the slow part */
         key_dir[i] = tu_tmpdir();
         if (cl_identity_load(key_dir[i], true, &ident[i]))
             return fprintf(stderr, "cannot make a key: %s\n", cl_errmsg()), 1;
     }
-    printf("seed %llu, %ld schedules: replay with --seed %llu\n", (unsigned long long)base_seed, schedules,
-           (unsigned long long)base_seed);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_teardown(restored_and_cloned_replicas_lose_nothing, report_failing_seed),
+        cmocka_unit_test_teardown(restored_and_cloned_replicas_lose_nothing, tu_schedules_report),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     for (int i = 0; i < DEVICES; i++) {

@@ -144,3 +144,41 @@ uint64_t tu_seed(int argc, char **argv)
         return strtoull(e, NULL, 0);
     return (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
 }
+
+static uint64_t sched_base, sched_current;
+static long sched_count;
+static bool sched_finished;
+
+void tu_schedules_init(int argc, char **argv, long dflt)
+{
+    sched_base = tu_seed(argc, argv);
+    const char *n = getenv("CLIENTELE_SCHEDULES");
+    sched_count = n ? atol(n) : dflt;
+    for (int i = 1; i + 1 < argc; i++)
+        if (!strcmp(argv[i], "--schedules"))
+            sched_count = atol(argv[i + 1]);
+    printf("seed %llu, %ld schedules: replay with --seed %llu\n", (unsigned long long)sched_base, sched_count,
+           (unsigned long long)sched_base);
+}
+
+void tu_schedules_run(void (*fn)(uint64_t seed))
+{
+    for (long i = 0; i < sched_count; i++) {
+        sched_current = sched_base + (uint64_t)i;
+        fn(sched_current);
+    }
+    sched_finished = true;
+    printf("%ld schedules passed (seeds %llu..%llu)\n", sched_count, (unsigned long long)sched_base,
+           (unsigned long long)sched_current);
+}
+
+long tu_schedules_count(void) { return sched_count; }
+
+int tu_schedules_report(void **state)
+{
+    (void)state;
+    if (!sched_finished)
+        printf("FAILED at seed %llu: replay with --seed %llu --schedules 1\n", (unsigned long long)sched_current,
+               (unsigned long long)sched_current);
+    return 0;
+}

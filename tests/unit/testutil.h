@@ -48,4 +48,13 @@ uint64_t tu_rand(uint64_t *state);
 /* The seed of a property test: argv --seed N, else $CLIENTELE_SEED, else time. */
 uint64_t tu_seed(int argc, char **argv);
 
+/* Property tests: K seeded schedules, from --seed N (or CLIENTELE_SEED, else
+ * the time) and --schedules K (or CLIENTELE_SCHEDULES, else dflt). run calls
+ * fn(seed) for each; tu_schedules_report, as the test's teardown, prints how
+ * to replay the schedule that failed. One set of schedules per program. */
+void tu_schedules_init(int argc, char **argv, long dflt);
+void tu_schedules_run(void (*fn)(uint64_t seed));
+long tu_schedules_count(void);
+int tu_schedules_report(void **state);
+
 #endif
