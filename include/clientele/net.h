@@ -71,6 +71,11 @@ int cl_conn_connect(const cl_identity *me, const char *addr, const cl_device_id 
  * server. Any certificate is accepted at this stage; the caller must check
  * cl_conn_peer() against its pairings before reading or writing data. */
 int cl_conn_accept(const cl_identity *me, int fd, int timeout_ms, cl_conn **out);
+/* The same, with a deadline: the handshake and the first frame received
+ * (cl_conn_recv) must be done within within_ms of this call, however the
+ * other side paces its bytes, or they fail with CL_ETIMEOUT; later reads and
+ * writes have only timeout_ms each. within_ms <= 0: no deadline. */
+int cl_conn_accept_within(const cl_identity *me, int fd, int timeout_ms, int within_ms, cl_conn **out);
 /* The other side's device id, full handshake or resumed. */
 const cl_device_id *cl_conn_peer(const cl_conn *c);
 /* True when the handshake resumed an earlier session (no certificates or key

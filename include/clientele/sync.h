@@ -92,7 +92,7 @@ int cl_invite_join(cl_store *s, const cl_identity *me, const char *text, cl_devi
 
 typedef struct cl_sync_server cl_sync_server;
 
-#define CL_SYNC_MAX_CONNS 8   /* concurrent incoming syncs; more are closed at once */
+#define CL_SYNC_MAX_CONNS 8   /* concurrent incoming syncs of paired devices; more are closed at once */
 
 /* Listen on addr ("0.0.0.0:7701") and serve peers in threads until stopped.
  * Records the bound port in the store (hello tells peers where we listen). */
