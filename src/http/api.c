@@ -27,6 +27,9 @@ int http_parse_object(const char *body, size_t len, cJSON **out)
 {
     /* body[len] is a NUL that cJSON must see to refuse trailing bytes; a NUL
      * inside would hide what follows it. */
+    *out = NULL;
+    if (body && cl_json_check(body, len))
+        return CL_EINVAL; /* too deep for cJSON's recursion, or a \u0000 */
     *out = body && !memchr(body, 0, len) ? cJSON_ParseWithLengthOpts(body, len + 1, NULL, true) : NULL;
     if (!*out) /* cJSON's error pointer is a global: useless with threads */
         return cl_seterr(CL_EINVAL, "the body is not valid JSON");
