@@ -397,6 +397,8 @@ int http_api(struct mg_connection *conn, cl_http *h, const char *method, const c
         return get ? http_api_peers_get(conn, h) : post ? http_api_peers_post(conn, h, body, len) : wrong_method(conn, "GET or POST");
     if (!strncmp(p, "/peers/", 7))
         return !strcmp(method, "DELETE") ? http_api_device_delete(conn, h, p + 7, false) : wrong_method(conn, "DELETE");
+    if (!strcmp(p, "/pending"))
+        return !strcmp(method, "DELETE") ? http_api_pending_clear(conn, h) : wrong_method(conn, "DELETE");
     if (!strncmp(p, "/pending/", 9))
         return !strcmp(method, "DELETE") ? http_api_device_delete(conn, h, p + 9, true) : wrong_method(conn, "DELETE");
     if (!strcmp(p, "/sync"))
