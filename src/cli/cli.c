@@ -29,7 +29,12 @@ const cli_cmd *cli_find(const char *name)
 
 int cli_fail(void)
 {
-    fprintf(stderr, "clientele: %s\n", cl_errmsg());
+    /* the message may quote another device (its ERROR frame, its name) */
+    cl_buf b = {0};
+    const char *m = cl_errmsg();
+    bool ok = cl_escape_controls(&b, m, strlen(m), false) == CL_OK;
+    fprintf(stderr, "clientele: %s\n", ok ? (const char *)b.data : "out of memory");
+    cl_buf_free(&b);
     return EXIT_FAIL;
 }
 
@@ -269,4 +274,65 @@ int cli_main(int argc, char **argv)
     int rc = cmd->run(&c, argc - i, argv + i);
     close_store(&c);
     return rc;
+}
+
+/* ----- text output for people (cli_text_stdout) ----- */
+
+/* A 0xC2 at the end of one write may start a C1 control that the next
+ * write ends: it waits for it. */
+typedef struct text_out {
+    bool held;
+} text_out;
+
+static bool write_fd(const unsigned char *p, size_t n)
+{
+    while (n) { /* bounded: each round writes at least a byte or gives up */
+        ssize_t w = write(STDOUT_FILENO, p, n);
+        if (w <= 0)
+            return false;
+        p += w;
+        n -= (size_t)w;
+    }
+    return true;
+}
+
+static ssize_t text_write(void *cookie, const char *buf, size_t n)
+{
+    text_out *t = cookie;
+    cl_buf in = {0}, out = {0};
+    int rc = cl_buf_put(&in, t->held ? "\xc2" : "", t->held);
+    if (!rc)
+        rc = cl_buf_put(&in, buf, n);
+    t->held = !rc && in.len && in.data[in.len - 1] == 0xC2;
+    if (!rc)
+        rc = cl_escape_controls(&out, (const char *)in.data, in.len - t->held, true);
+    bool ok = !rc && write_fd(out.data, out.len);
+    cl_buf_free(&in);
+    cl_buf_free(&out);
+    return ok ? (ssize_t)n : -1;
+}
+
+static int text_close(void *cookie)
+{
+    text_out *t = cookie;
+    bool ok = !t->held || write_fd((const unsigned char *)"\xc2", 1);
+    free(t);
+    return ok ? 0 : -1;
+}
+
+void cli_text_stdout(void)
+{
+    static bool done;
+    text_out *t = done ? NULL : calloc(1, sizeof *t);
+    if (!t)
+        return;
+    cookie_io_functions_t fns = {.write = text_write, .close = text_close};
+    FILE *f = fopencookie(t, "w", fns);
+    if (!f) {
+        free(t);
+        return;
+    }
+    fflush(stdout);
+    stdout = f;
+    done = true;
 }

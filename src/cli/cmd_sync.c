@@ -153,6 +153,7 @@ static int peer_list(cli *c, const cli_cmd *cmd, int argc, char **argv)
         cl_json_print(o);
         cJSON_Delete(o);
     } else {
+        cli_text_stdout();
         if (nq)
             qsort(q, nq, sizeof *q, newest_first);
         print_peers_text(p, np, q, nq);
@@ -284,6 +285,7 @@ static int cmd_sync(cli *c, int argc, char **argv)
     int npos, rc = cli_parse(cmd, argc, argv, NULL, pos, 1, &npos);
     if (rc)
         return rc;
+    cli_text_stdout(); /* peers' names */
     if (npos == 1) {
         if (strchr(pos[0], ':')) {
             char host[256];
