@@ -133,8 +133,11 @@ typedef struct cl_scheduler cl_scheduler;
 int cl_scheduler_start(cl_store *s, const cl_identity *me, unsigned interval_s, cl_scheduler **out);
 /* Sync with every peer now, backoff or not (POST /api/sync). */
 void cl_scheduler_sync_now(void *sched);
-/* A peer may be at addr (LAN discovery): try it with the usual pinned TLS; it
- * becomes the peer's address only if that sync succeeds. */
+/* A peer may be at addr (LAN discovery): off the scheduler's thread, a
+ * connect and pinned handshake within 2 s check it (at most once per 10 s per
+ * device, 12 times a minute in all); only then does the scheduler sync
+ * through it, and it becomes the peer's address only if that sync succeeds.
+ * Returns at once. */
 void cl_scheduler_candidate(cl_scheduler *sc, const cl_device_id *id, const char *addr);
 void cl_scheduler_stop(cl_scheduler *sc); /* NULL is fine */
 

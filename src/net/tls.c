@@ -348,6 +348,21 @@ int cl_conn_connect(const cl_identity *me, const char *addr, const cl_device_id 
     return rc;
 }
 
+int cl_conn_probe(const cl_identity *me, const char *addr, const cl_device_id *expect, int within_ms)
+{
+    uint64_t start = cl_mono_ms();
+    int fd, rc = net_connect(addr, within_ms, &fd);
+    if (rc)
+        return rc;
+    cl_conn *c = NULL;
+    if (!(rc = conn_new(me, fd, false, expect, within_ms, &c))) {
+        c->deadline = start + (uint64_t)within_ms; /* a tarpit that drips bytes is cut here */
+        rc = handshake(c, addr);
+    }
+    cl_conn_close(c);
+    return rc;
+}
+
 int cl_conn_accept(const cl_identity *me, int fd, int timeout_ms, cl_conn **out)
 {
     return cl_conn_accept_within(me, fd, timeout_ms, 0, out);
