@@ -62,3 +62,63 @@ post "$WORK/lit.json"
 [ "$STATUS" = 201 ] || fail "the text \\\\u0000 was refused: $STATUS ($BODY)"
 grep -q '"name":"Acme \\\\u0000 literal"' <<<"$BODY" || fail "the text \\\\u0000 came back as $BODY"
 pass "a \\u0000 in a JSON string is 400 (not cut short); the text \\\\u0000 is kept"
+
+# ----- CORS preflight: no Access-Control-* header, whatever the Host
+for host in "evil.test:$PORT" "127.0.0.1:$PORT"; do
+  H=$(curl -s -D - -o /dev/null -X OPTIONS -H "Host: $host" -H "Origin: http://evil.test" \
+    -H "Access-Control-Request-Method: POST" -H "Access-Control-Request-Headers: X-Clientele-Token" "$U/api/records")
+  grep -qi '^access-control' <<<"$H" && fail "OPTIONS with Host $host answered with CORS headers: $H"
+  grep -q '^HTTP/1.1 2' <<<"$H" && fail "OPTIONS with Host $host answered 2xx: $H"
+done
+pass "a CORS preflight gets no Access-Control-Allow-Origin (foreign Host or ours)"
+
+# ----- HEAD: headers only, so that the next response on the connection is intact
+python3 - "$PORT" <<'PY' || fail "HEAD sent a body"
+import socket, sys
+port = int(sys.argv[1])
+for path in ("/api/status", "/api/records?type=company", "/api/nope", "/", "/app.js"):
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    host = f"127.0.0.1:{port}"
+    s.sendall(f"HEAD {path} HTTP/1.1\r\nHost: {host}\r\n\r\nGET /api/status HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+    data = b""
+    while True:
+        b = s.recv(65536)
+        if not b:
+            break
+        data += b
+    head, _, rest = data.partition(b"\r\n\r\n")
+    if not rest.startswith(b"HTTP/1.1 200"):
+        print(f"HEAD {path}: after its headers came {rest[:60]!r}")
+        sys.exit(1)
+    if b"content-length:" not in head.lower():
+        print(f"HEAD {path}: no Content-Length")
+        sys.exit(1)
+PY
+pass "HEAD answers headers only (API, errors, page, assets); the next response on the connection is intact"
+
+# ----- a body of exactly 1 MiB is taken, one byte more is 413
+python3 - "$WORK" <<'PY'
+import sys
+body = b'{"type":"company","fields":{"name":"Exactly one MiB"}}'
+open(sys.argv[1] + "/mib.json", "wb").write(body + b" " * (1024 * 1024 - len(body)))
+open(sys.argv[1] + "/mib1.json", "wb").write(body + b" " * (1024 * 1024 + 1 - len(body)))
+PY
+[ "$(stat -c %s "$WORK/mib.json")" = 1048576 ] || fail "test body is not 1 MiB"
+post "$WORK/mib.json"; [ "$STATUS" = 201 ] || fail "a body of exactly 1 MiB: $STATUS ($BODY)"
+post "$WORK/mib1.json"; [ "$STATUS" = 413 ] || fail "a body of 1 MiB + 1: $STATUS"
+pass "a body of exactly 1 MiB is taken (201), 1 MiB + 1 byte is 413"
+
+# ----- at most 16 live pages (websockets), even when 20 open at once
+N=$(node -e '
+const net = require("net"), port = process.argv[1];
+let hellos = 0;
+for (let i = 0; i < 20; i++) {
+  const s = net.connect(port, "127.0.0.1", () => s.write(`GET /api/events HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nOrigin: http://127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`));
+  let got = "";
+  s.on("data", (d) => { got += d.toString("latin1"); if (got.includes("\"hello\"")) { hellos++; got = ""; } });
+  s.on("error", () => {});
+}
+setTimeout(() => { console.log(hellos); process.exit(0); }, 3000);' "$PORT")
+[ "$N" = 16 ] || fail "$N of 20 websockets opened at once were let in (cap 16)"
+alive "20 websockets"
+pass "20 websockets at once: exactly 16 get live updates"
