@@ -5,6 +5,7 @@
 #include "sync/internal.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -101,16 +102,54 @@ static int invite_parse(const char *text, cl_device_id *id, unsigned char secret
     return CL_OK;
 }
 
+/* Wrong guesses at an invitation secret: INVITE_GUESSES a minute in this
+ * process (a token bucket, refilled smoothly). Beyond, every redemption is
+ * refused unchecked until the bucket refills, so guessing cannot go on at the
+ * speed of handshakes; each wrong guess is logged. 80 random bits make
+ * guessing hopeless anyway: this bounds it and makes it seen. */
+#define INVITE_GUESSES 10
+
+static pthread_mutex_t guess_lock = PTHREAD_MUTEX_INITIALIZER;
+static double guess_tokens = INVITE_GUESSES;
+static uint64_t guess_at;
+
+/* take: spend a token (a wrong guess); else only look whether one is left. */
+static bool guess_allowed(bool take)
+{
+    pthread_mutex_lock(&guess_lock);
+    uint64_t now = cl_mono_ms();
+    if (guess_at)
+        guess_tokens += (double)(now - guess_at) * INVITE_GUESSES / 60000.0;
+    guess_tokens = guess_tokens > INVITE_GUESSES ? INVITE_GUESSES : guess_tokens;
+    guess_at = now;
+    bool ok = guess_tokens >= 1;
+    if (ok && take)
+        guess_tokens -= 1;
+    pthread_mutex_unlock(&guess_lock);
+    return ok;
+}
+
+static int wrong_guess(const cl_device_id *who, const char *addr)
+{
+    char id[CL_DEVICE_ID_TEXT];
+    cl_device_id_format(who, id);
+    guess_allowed(true);
+    cl_log(CL_LOG_WARN, "wrong invitation secret from device %s (%s)", id, addr && *addr ? addr : "?");
+    return cl_seterr(CL_EDENIED, "invitation refused: unknown or already used");
+}
+
 int invite_redeem(cl_txn *t, const unsigned char secret[CL_INVITE_SECRET], const cl_device_id *who,
                   const char *name, const char *addr)
 {
     unsigned char key[INVITE_KEY_LEN];
     const void *v;
     size_t n;
+    if (!guess_allowed(false))
+        return cl_seterr(CL_EDENIED, "invitation refused: too many wrong invitations lately, try again in a minute");
     invite_key(key, secret);
     int rc = cl_txn_kv_get(t, CL_TAB_META, key, sizeof key, &v, &n);
     if (rc == CL_ENOTFOUND)
-        return cl_seterr(CL_EDENIED, "invitation refused: unknown or already used");
+        return wrong_guess(who, addr);
     if (rc)
         return rc;
     bool expired = n != 8 || cl_be64_get(v) < cl_now_ms();
