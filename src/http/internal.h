@@ -18,7 +18,12 @@
  * worker threads, so they are capped well below HTTP_THREADS: the API must
  * always have threads left. */
 #define HTTP_MAX_WS 16
-#define HTTP_THREADS "32"
+/* Slow clients (a header dripped a byte at a time, a connection that says
+ * nothing) each hold a worker thread until civetweb's request timeout, which
+ * bounds the whole header, not each read: 64 threads and 5 s keep the page
+ * answering while dozens of them come and go (tests/http/test_hardening.sh). */
+#define HTTP_THREADS "64"
+#define HTTP_REQUEST_TIMEOUT_MS "5000"
 #define HTTP_TOKEN_LEN 52  /* 32 random bytes in base32 */
 
 struct cl_http {

@@ -489,7 +489,7 @@ static int start_civetweb(cl_http *h)
 {
     char ports[96], err[256] = "";
     snprintf(ports, sizeof ports, "%s:%d", h->host, h->port);
-    const char *opts[] = {"listening_ports", ports, "num_threads", HTTP_THREADS, "request_timeout_ms", "15000",
+    const char *opts[] = {"listening_ports", ports, "num_threads", HTTP_THREADS, "request_timeout_ms", HTTP_REQUEST_TIMEOUT_MS,
                           "enable_keep_alive", "yes", "enable_websocket_ping_pong", "yes",
                           "websocket_timeout_ms", "20000",
                           /* civetweb answers CORS preflights itself, with "*" by

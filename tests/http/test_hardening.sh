@@ -122,3 +122,20 @@ setTimeout(() => { console.log(hellos); process.exit(0); }, 3000);' "$PORT")
 [ "$N" = 16 ] || fail "$N of 20 websockets opened at once were let in (cap 16)"
 alive "20 websockets"
 pass "20 websockets at once: exactly 16 get live updates"
+
+# ----- slow clients: 40 dripping a request header and 10 saying nothing, for 12 s
+python3 "$(dirname "$0")/../integration/strangers.py" --port "$PORT" --http --drip 40 --idle 10 --seconds 12 \
+  --sources 127.0.0.1 >"$WORK/slow.out" &
+SLOW=$!; PIDS+=($SLOW)
+sleep 2
+for i in 1 2 3 4 5 6; do
+  t=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' --max-time 10 "$U/api/status")
+  [ "${t%% *}" = 200 ] || fail "request $i with slow clients at the door: $t"
+  awk -v s="${t#* }" 'BEGIN { exit !(s < 2) }' || fail "request $i took ${t#* } s with slow clients at the door"
+  sleep 1
+done
+wait "$SLOW"
+S=$(cat "$WORK/slow.out"); hold=$(sed 's/.*max_hold_ms=\([0-9]*\).*/\1/' <<<"$S")
+[ "$hold" -le 7000 ] || fail "a slow client held a worker $hold ms ($S)"
+alive "50 slow clients"
+pass "50 slow-header and idle clients: the page answers in under 2 s; each is dropped by 5 s ($S)"
