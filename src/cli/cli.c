@@ -178,6 +178,20 @@ static int open_store(cli *c)
     return rc;
 }
 
+/* Commands that only read the book: on a folder that does not exist they
+ * would create a new device and answer for an empty book, which hides a
+ * mistyped --data. Every other command may create the folder (first use). */
+static int check_reader(const cli_cmd *cmd, const char *dir)
+{
+    static const char *const readers[] = {"get", "list", "history", "due", "digest", "export", NULL};
+    struct stat st;
+    for (const char *const *r = readers; *r; r++)
+        if (!strcmp(cmd->name, *r) && stat(dir, &st) && errno == ENOENT)
+            return cl_seterr(CL_ENOTFOUND, "no data folder at %s: check --data or $CLIENTELE_DATA "
+                             "('clientele init' creates one)", dir);
+    return CL_OK;
+}
+
 static void close_store(cli *c)
 {
     cl_store_close(c->store);
@@ -265,7 +279,7 @@ int cli_main(int argc, char **argv)
             return EXIT_OK;
         }
     cli c = {0};
-    if (resolve_dir(data, c.dir))
+    if (resolve_dir(data, c.dir) || check_reader(cmd, c.dir))
         return cli_fail();
     if (cmd->needs_store && open_store(&c)) {
         close_store(&c);

@@ -16,6 +16,17 @@ cl a export --format json --output "$WORK/old.json" >/dev/null
 [ "$(stat -c %a "$WORK/old.json")" = 600 ] || fail "an export over a 0644 file left it $(stat -c %a "$WORK/old.json")"
 pass "exports are written 0600"
 
+# --- a mistyped --data: reading commands say so instead of answering for a new, empty book
+for args in "digest" "list contact" "due" "get aaaaaaaaaaaaaaaaaaaaaaaaaa" "history aaaaaaaaaaaaaaaaaaaaaaaaaa" "export --format json"; do
+  # shellcheck disable=SC2086
+  expect_exit 1 "$BIN" --data "$WORK/typo" $args
+  grep -q "no data folder at $WORK/typo" <<<"$ERR" || fail "$args on a missing folder: $ERR"
+  [ -e "$WORK/typo" ] && fail "$args created the missing folder"
+done
+cl fresh put company name="First use" >/dev/null || fail "put no longer creates a new folder"
+[ "$(cl fresh list company | grep -c 'First use')" = 1 ] || fail "the new folder does not hold the record"
+pass "reading commands refuse a missing data folder (nothing created); put still creates one"
+
 # --- invitation guesses
 start_serve a
 INV=$(cl a peer invite --addr "127.0.0.1:$PORT_a" 2>/dev/null | grep -o "clientele://[^' ]*" | head -1)
