@@ -398,12 +398,13 @@ int cl_pending_admit(cl_txn *t, const cl_device_id *id, const char *addr)
     return rc;
 }
 
+/* Collects the keys only (deleting while iterating is not allowed): the
+ * value is not needed, so none is parsed. */
 static int dismiss_step(void *arg, const void *k, size_t kl, const void *v, size_t vl)
 {
     (void)v;
     (void)vl;
-    struct req_list *l = arg;
-    return req_step(l, k, kl, "{}", 2);
+    return req_step(arg, k, kl, "{}", 2);
 }
 
 static int dismiss_all_fn(cl_txn *t, void *arg)
