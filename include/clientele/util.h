@@ -128,6 +128,10 @@ int cl_fold(cl_buf *out, const char *s, size_t n);
  * other than \t \n \r. */
 bool cl_utf8_valid(const char *s, size_t n);
 
+/* Whether s is fit to name a device: valid UTF-8 on one line, without any
+ * control character (C0 including \t \r \n, DEL, C1). */
+bool cl_name_valid(const char *s, size_t n);
+
 /* Text from outside made safe for a terminal or a log line, appended to out:
  * C0 controls (ESC, CR, BEL …) and DEL become \xNN, the C1 controls
  * U+0080–U+009F (which terminals obey too, CSI 0x9B among them) become

@@ -163,7 +163,13 @@ int invite_redeem(cl_txn *t, const unsigned char secret[CL_INVITE_SECRET], const
         p.id = *who;
         p.added_ms = cl_now_ms();
     }
-    snprintf(p.name, sizeof p.name, "%s", name);
+    /* the name the joining device claims: kept readable, its control
+     * characters escaped (a name is shown in lists, logs and terminals) */
+    cl_buf safe = {0};
+    if (cl_escape_controls(&safe, name, strlen(name), false))
+        return cl_seterr(CL_ENOMEM, "out of memory");
+    snprintf(p.name, sizeof p.name, "%s", safe.len ? (const char *)safe.data : "");
+    cl_buf_free(&safe);
     if (addr && *addr)
         snprintf(p.addr, sizeof p.addr, "%s", addr);
     if ((rc = cl_peer_put(t, &p)))

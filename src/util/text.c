@@ -121,3 +121,15 @@ int cl_escape_controls(cl_buf *out, const char *str, size_t n, bool keep_lines)
     }
     return CL_OK;
 }
+
+bool cl_name_valid(const char *s, size_t n)
+{
+    if (!cl_utf8_valid(s, n))
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || (c == 0xC2 && i + 1 < n && (unsigned char)s[i + 1] <= 0x9F))
+            return false;
+    }
+    return true;
+}

@@ -53,3 +53,12 @@ else
   echo "note: python3 without cryptography: the device-name half is not run"
 fi
 stop_serve a
+
+# --- names given here are checked: no control characters
+expect_exit 2 cl n init --name $'bad\e[31mname'
+expect_exit 2 cl n init --name $'two\nlines'
+expect_exit 1 cl a peer add "$(cl b id)" --name $'evil\a\rname'
+grep -q "control characters" <<<"$ERR" || fail "peer add --name with controls: $ERR"
+cl a peer list --json | python3 -c 'import json,sys; sys.exit(any("\a" in p["name"] for p in json.load(sys.stdin)["peers"]))' ||
+  fail "a name with control characters was stored"
+pass "init --name and peer add --name refuse control characters"
