@@ -329,23 +329,21 @@ static ssize_t text_write(void *cookie, const char *buf, size_t n)
 static int text_close(void *cookie)
 {
     text_out *t = cookie;
-    bool ok = !t->held || write_fd((const unsigned char *)"\xc2", 1);
-    free(t);
-    return ok ? 0 : -1;
+    return !t->held || write_fd((const unsigned char *)"\xc2", 1) ? 0 : -1;
 }
 
 void cli_text_stdout(void)
 {
+    /* static: exit() flushes the stream but never closes it (a held 0xC2
+     * cannot end valid UTF-8, so nothing is lost) */
+    static text_out state;
     static bool done;
-    text_out *t = done ? NULL : calloc(1, sizeof *t);
-    if (!t)
+    if (done)
         return;
     cookie_io_functions_t fns = {.write = text_write, .close = text_close};
-    FILE *f = fopencookie(t, "w", fns);
-    if (!f) {
-        free(t);
+    FILE *f = fopencookie(&state, "w", fns);
+    if (!f)
         return;
-    }
     fflush(stdout);
     stdout = f;
     done = true;
