@@ -12,3 +12,6 @@ set_tests_properties(http.api PROPERTIES LABELS "http;api" TIMEOUT 300 ENVIRONME
 add_test(NAME http.browser COMMAND bash ${CMAKE_SOURCE_DIR}/tests/browser/run.sh)
 set_tests_properties(http.browser PROPERTIES LABELS "http;browser" TIMEOUT 600 ENVIRONMENT "${HTTP_TEST_ENV}"
   SKIP_RETURN_CODE 77)
+
+add_test(NAME http.hardening COMMAND bash ${CMAKE_SOURCE_DIR}/tests/http/test_hardening.sh)
+set_tests_properties(http.hardening PROPERTIES LABELS "http;api" TIMEOUT 300 ENVIRONMENT "${HTTP_TEST_ENV}")

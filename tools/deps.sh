@@ -8,7 +8,7 @@ what=${1:-build}
 pkgs=(ca-certificates gcc libc6-dev make cmake pkg-config
       liblmdb-dev libmbedtls-dev libcjson-dev libcivetweb-dev)
 if [ "$what" = test ]; then
-  pkgs+=(libcmocka-dev lmdb-utils curl procps chromium fonts-dejavu-core nodejs npm python3 python3-vobject)
+  pkgs+=(libcmocka-dev lmdb-utils curl procps chromium fonts-dejavu-core nodejs npm python3 python3-vobject python3-cryptography)
   pkgs+=(man-db groff-base)   # the man page test renders docs/clientele.1
 fi
 missing=()

@@ -478,6 +478,7 @@ export async function devices() {
   // a request's address is where it came from; only a HOST:PORT is worth keeping
   const accept = (p) => api('POST', '/api/peers', { id: p.id, addr: /:\d+$/.test(p.addr) ? p.addr : undefined, name: p.name || undefined }).then(() => { toast(`Paired with ${p.name || p.id}`); refresh(); }, (e) => toast(e.message, { bad: true }));
   const refuse = (p) => api('DELETE', `/api/pending/${enc(p.id)}`).then(refresh, (e) => toast(e.message, { bad: true }));
+  const refuseAll = () => api('DELETE', '/api/pending').then(refresh, (e) => toast(e.message, { bad: true }));
   const unpair = (p) => api('DELETE', `/api/peers/${enc(p.id)}`).then(refresh, (e) => toast(e.message, { bad: true }));
   const add = submitForm(el('form', { class: 'inline', 'aria-label': 'Pair a device' },
     el('label', {}, 'Device id', el('input', { name: 'id', required: true, size: 44, placeholder: 'XXXXX-XXXXX-…' })),
@@ -502,6 +503,7 @@ export async function devices() {
       : el('p', { class: 'empty' }, 'No paired devices. Pair by entering the other device’s id below (and this id there).'),
     add,
     el('h2', {}, 'Requests from unknown devices'),
+    st.pending.length > 1 ? el('button', { type: 'button', class: 'danger', id: 'refuse-all', onclick: refuseAll }, `Refuse all ${st.pending.length}`) : null,
     st.pending.length ? el('ul', { class: 'list' }, st.pending.map((p) => el('li', {},
       el('span', { class: 'grow' }, p.name || 'unnamed device', el('div', { class: 'meta mono' }, `${p.id} · ${p.addr || ''} · ${p.attempts} attempt${p.attempts === 1 ? "" : "s"}, last ${when(p.last)}`)),
       el('button', { type: 'button', onclick: () => accept(p) }, 'Accept'),

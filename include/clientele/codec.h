@@ -23,6 +23,16 @@ cJSON *cl_json_change(const cl_change *c);
 int cl_json_assigns(uint8_t type, const cJSON *fields, cl_assign **out, size_t *n);
 void cl_assigns_free(cl_assign *a, size_t n);
 
+/* JSON from outside goes through this before cJSON sees it. cJSON parses
+ * nested values by recursion, so a few KB of brackets overflow a small thread
+ * stack (a civetweb worker's); and it cuts a string at \u0000, so a value
+ * would be stored shorter than sent. CL_EINVAL (with a message) when text[0..n)
+ * nests arrays and objects deeper than CL_JSON_MAX_DEPTH or a string holds
+ * \u0000; CL_OK otherwise (validity is still cJSON's to judge). One pass, no
+ * recursion, no allocation. */
+#define CL_JSON_MAX_DEPTH 32
+int cl_json_check(const char *text, size_t n);
+
 /* Print JSON followed by a newline to stdout. */
 int cl_json_print(const cJSON *j);
 

@@ -70,10 +70,20 @@ typedef struct cl_conn cl_conn;
 int cl_conn_connect(const cl_identity *me, const char *addr, const cl_device_id *expect,
                     bool (*is_known)(void *ctx, const cl_device_id *id), void *ctx,
                     int timeout_ms, cl_conn **out);
+/* Whether the device at addr is *expect: a TCP connect and a full pinned
+ * handshake, both within within_ms however the other side paces its bytes,
+ * then close. For addresses heard from LAN discovery, which anyone can
+ * forge. CL_OK, or the connection's error (CL_ETIMEOUT, CL_EDENIED …). */
+int cl_conn_probe(const cl_identity *me, const char *addr, const cl_device_id *expect, int within_ms);
 /* Take an accepted socket (ownership passes) and complete the handshake as
  * server. Any certificate is accepted at this stage; the caller must check
  * cl_conn_peer() against its pairings before reading or writing data. */
 int cl_conn_accept(const cl_identity *me, int fd, int timeout_ms, cl_conn **out);
+/* The same, with a deadline: the handshake and the first frame received
+ * (cl_conn_recv) must be done within within_ms of this call, however the
+ * other side paces its bytes, or they fail with CL_ETIMEOUT; later reads and
+ * writes have only timeout_ms each. within_ms <= 0: no deadline. */
+int cl_conn_accept_within(const cl_identity *me, int fd, int timeout_ms, int within_ms, cl_conn **out);
 /* The other side's device id, full handshake or resumed. */
 const cl_device_id *cl_conn_peer(const cl_conn *c);
 /* True when the handshake resumed an earlier session (no certificates or key

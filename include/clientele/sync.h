@@ -55,6 +55,22 @@ int cl_peer_put(cl_txn *t, const cl_peer *p);
 int cl_peer_list(cl_store *s, cl_peer **out, size_t *n);
 int cl_pending_list(cl_store *s, cl_pending **out, size_t *n);
 int cl_pending_remove(cl_store *s, const cl_device_id *id);       /* refuse a request */
+/* Refuse every pending request at once; *count (may be NULL) gets how many. */
+int cl_pending_dismiss_all(cl_store *s, size_t *count);
+
+/* The caps of the pending list, so that a flood of fresh identities cannot
+ * grow the folder or the page's status without bound: at most
+ * CL_PENDING_MAX requests, CL_PENDING_PER_ADDR from one IP address (the most
+ * recent are kept), CL_PENDING_RATE new ones listed per minute. */
+#define CL_PENDING_MAX 50
+#define CL_PENDING_PER_ADDR 5
+#define CL_PENDING_RATE 20
+#define CL_PENDING_SKIP 1   /* cl_pending_admit: do not note this one */
+/* Inside the write transaction that is about to note a request from id at
+ * addr: makes room by deleting the oldest requests over the caps and returns
+ * CL_OK, or CL_PENDING_SKIP when this one must not be written (the rate is
+ * spent, or the same device was noted seconds ago), or a CL_E* code. */
+int cl_pending_admit(cl_txn *t, const cl_device_id *id, const char *addr);
 
 typedef struct cl_sync_result {
     cl_device_id peer;
@@ -94,7 +110,7 @@ int cl_invite_join(cl_store *s, const cl_identity *me, const char *text, cl_devi
 
 typedef struct cl_sync_server cl_sync_server;
 
-#define CL_SYNC_MAX_CONNS 8   /* concurrent incoming syncs; more are closed at once */
+#define CL_SYNC_MAX_CONNS 8   /* concurrent incoming syncs of paired devices; more are closed at once */
 
 /* Listen on addr ("0.0.0.0:7701") and serve peers in threads until stopped.
  * Records the bound port in the store (hello tells peers where we listen). */
@@ -119,8 +135,11 @@ typedef struct cl_scheduler cl_scheduler;
 int cl_scheduler_start(cl_store *s, const cl_identity *me, unsigned interval_s, cl_scheduler **out);
 /* Sync with every peer now, backoff or not (POST /api/sync). */
 void cl_scheduler_sync_now(void *sched);
-/* A peer may be at addr (LAN discovery): try it with the usual pinned TLS; it
- * becomes the peer's address only if that sync succeeds. */
+/* A peer may be at addr (LAN discovery): off the scheduler's thread, a
+ * connect and pinned handshake within 2 s check it (at most once per 10 s per
+ * device, 12 times a minute in all); only then does the scheduler sync
+ * through it, and it becomes the peer's address only if that sync succeeds.
+ * Returns at once. */
 void cl_scheduler_candidate(cl_scheduler *sc, const cl_device_id *id, const char *addr);
 void cl_scheduler_stop(cl_scheduler *sc); /* NULL is fine */
 

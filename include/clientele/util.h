@@ -129,6 +129,19 @@ int cl_fold(cl_buf *out, const char *s, size_t n);
  * other than \t \n \r. */
 bool cl_utf8_valid(const char *s, size_t n);
 
+/* Whether s is fit to name a device: valid UTF-8 on one line, without any
+ * control character (C0 including \t \r \n, DEL, C1). */
+bool cl_name_valid(const char *s, size_t n);
+
+/* Text from outside made safe for a terminal or a log line, appended to out:
+ * C0 controls (ESC, CR, BEL …) and DEL become \xNN, the C1 controls
+ * U+0080–U+009F (which terminals obey too, CSI 0x9B among them) become
+ * \u00NN, and a backslash stays a backslash (the escapes are for people, not
+ * to be decoded). keep_lines keeps \n, \t and \r\n (a lone \r, which can
+ * overwrite a line, is escaped). Other bytes, valid UTF-8 or not, are kept.
+ * CL_ENOMEM. */
+int cl_escape_controls(cl_buf *out, const char *s, size_t n, bool keep_lines);
+
 /* ------------------------------------------------------------------ time */
 
 /* Wall clock in milliseconds since the Unix epoch (CLOCK_REALTIME), offset by

@@ -29,7 +29,12 @@ const cli_cmd *cli_find(const char *name)
 
 int cli_fail(void)
 {
-    fprintf(stderr, "clientele: %s\n", cl_errmsg());
+    /* the message may quote another device (its ERROR frame, its name) */
+    cl_buf b = {0};
+    const char *m = cl_errmsg();
+    bool ok = cl_escape_controls(&b, m, strlen(m), false) == CL_OK;
+    fprintf(stderr, "clientele: %s\n", ok ? (const char *)b.data : "out of memory");
+    cl_buf_free(&b);
     return EXIT_FAIL;
 }
 
@@ -175,6 +180,20 @@ static int open_store(cli *c)
     return rc;
 }
 
+/* Commands that only read the book: on a folder that does not exist they
+ * would create a new device and answer for an empty book, which hides a
+ * mistyped --data. Every other command may create the folder (first use). */
+static int check_reader(const cli_cmd *cmd, const char *dir)
+{
+    static const char *const readers[] = {"get", "list", "history", "due", "digest", "export", NULL};
+    struct stat st;
+    for (const char *const *r = readers; *r; r++)
+        if (!strcmp(cmd->name, *r) && stat(dir, &st) && errno == ENOENT)
+            return cl_seterr(CL_ENOTFOUND, "no data folder at %s: check --data or $CLIENTELE_DATA "
+                             "('clientele init' creates one)", dir);
+    return CL_OK;
+}
+
 static void close_store(cli *c)
 {
     cl_store_close(c->store);
@@ -262,7 +281,7 @@ int cli_main(int argc, char **argv)
             return EXIT_OK;
         }
     cli c = {0};
-    if (resolve_dir(data, c.dir))
+    if (resolve_dir(data, c.dir) || check_reader(cmd, c.dir))
         return cli_fail();
     if (cmd->needs_store && open_store(&c)) {
         close_store(&c);
@@ -271,4 +290,63 @@ int cli_main(int argc, char **argv)
     int rc = cmd->run(&c, argc - i, argv + i);
     close_store(&c);
     return rc;
+}
+
+/* ----- text output for people (cli_text_stdout) ----- */
+
+/* A 0xC2 at the end of one write may start a C1 control that the next
+ * write ends: it waits for it. */
+typedef struct text_out {
+    bool held;
+} text_out;
+
+static bool write_fd(const unsigned char *p, size_t n)
+{
+    while (n) { /* bounded: each round writes at least a byte or gives up */
+        ssize_t w = write(STDOUT_FILENO, p, n);
+        if (w <= 0)
+            return false;
+        p += w;
+        n -= (size_t)w;
+    }
+    return true;
+}
+
+static ssize_t text_write(void *cookie, const char *buf, size_t n)
+{
+    text_out *t = cookie;
+    cl_buf in = {0}, out = {0};
+    int rc = cl_buf_put(&in, t->held ? "\xc2" : "", t->held);
+    if (!rc)
+        rc = cl_buf_put(&in, buf, n);
+    t->held = !rc && in.len && in.data[in.len - 1] == 0xC2;
+    if (!rc)
+        rc = cl_escape_controls(&out, (const char *)in.data, in.len - t->held, true);
+    bool ok = !rc && write_fd(out.data, out.len);
+    cl_buf_free(&in);
+    cl_buf_free(&out);
+    return ok ? (ssize_t)n : -1;
+}
+
+static int text_close(void *cookie)
+{
+    text_out *t = cookie;
+    return !t->held || write_fd((const unsigned char *)"\xc2", 1) ? 0 : -1;
+}
+
+void cli_text_stdout(void)
+{
+    /* static: exit() flushes the stream but never closes it (a held 0xC2
+     * cannot end valid UTF-8, so nothing is lost) */
+    static text_out state;
+    static bool done;
+    if (done)
+        return;
+    cookie_io_functions_t fns = {.write = text_write, .close = text_close};
+    FILE *f = fopencookie(&state, "w", fns);
+    if (!f)
+        return;
+    fflush(stdout);
+    stdout = f;
+    done = true;
 }

@@ -45,6 +45,12 @@ char *cli_device_name(cl_store *s);
 
 const cli_cmd *cli_find(const char *name);
 
+/* From here on, stdout is text for people: control characters in it (names
+ * and values other devices sent: ESC, a lone CR, BEL, C1) are escaped as
+ * cl_escape_controls() does, lines and tabs kept. Not for --json or exports,
+ * which must stay exact. Idempotent. */
+void cli_text_stdout(void);
+
 /* Command tables, one per file. */
 extern const cli_cmd cli_record_cmds[];
 extern const cli_cmd cli_device_cmds[];

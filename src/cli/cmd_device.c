@@ -24,8 +24,8 @@ static int cmd_init(cli *c, int argc, char **argv)
     if (rc)
         return rc;
     if (name) {
-        if (!*name || strlen(name) > 100 || !cl_utf8_valid(name, strlen(name)) || strchr(name, '\n'))
-            return cli_usage(cmd, "--name needs a name of 1 to 100 characters on one line");
+        if (!*name || strlen(name) > 100 || !cl_name_valid(name, strlen(name)))
+            return cli_usage(cmd, "--name needs a name of 1 to 100 characters on one line, without control characters");
         struct name_arg a = {name};
         if (cl_store_update(c->store, set_name, &a))
             return cli_fail();

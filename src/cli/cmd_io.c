@@ -2,6 +2,7 @@
 #include "cli/cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,9 +166,14 @@ static int export_file(cli *c, enum io_format fmt, uint8_t type, const char *pat
 {
     char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
-    if (!f)
+    /* owner-only, like the folder it comes from: an export is the whole book */
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    FILE *f = fd < 0 ? NULL : fdopen(fd, "wb");
+    if (!f) {
+        if (fd >= 0)
+            close(fd);
         return cl_seterr(CL_EIO, "cannot write %s: %s", tmp, strerror(errno));
+    }
     int rc = export_to(c, fmt, type, f, count);
     if (fclose(f) && !rc)
         rc = cl_seterr(CL_EIO, "cannot write %s: %s", tmp, strerror(errno));

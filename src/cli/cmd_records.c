@@ -105,6 +105,8 @@ static int cmd_get(cli *c, int argc, char **argv)
     int rc = parse_id_args("get", argc, argv, &id, &json);
     if (rc)
         return rc;
+    if (!json)
+        cli_text_stdout();
     cl_txn *t = NULL;
     cl_record *r = NULL;
     if (cl_store_read(c->store, &t) || cl_record_load(t, &id, &r)) {
@@ -200,6 +202,8 @@ static int cmd_list(cli *c, int argc, char **argv)
             return cli_usage(cmd, "--limit needs a positive number, not '%s'", limit_s);
         limit = (size_t)v;
     }
+    if (!json)
+        cli_text_stdout();
     list_out o = {.json = json, .items = json ? cJSON_CreateArray() : NULL};
     if ((rc = cl_store_read(c->store, &o.t)) == CL_OK)
         rc = cl_query_list(o.t, type, query, NULL, limit, list_one, &o, NULL);
@@ -247,6 +251,8 @@ static int cmd_history(cli *c, int argc, char **argv)
     int rc = parse_id_args("history", argc, argv, &id, &json);
     if (rc)
         return rc;
+    if (!json)
+        cli_text_stdout();
     hist_out o = {json, json ? cJSON_CreateArray() : NULL};
     cl_txn *t = NULL;
     if ((rc = cl_store_read(c->store, &t)) == CL_OK)
@@ -264,6 +270,8 @@ static int cmd_due(cli *c, int argc, char **argv)
     int npos, rc = cli_parse(cmd, argc, argv, opts, pos, 0, &npos);
     if (rc)
         return rc;
+    if (!json)
+        cli_text_stdout();
     list_out o = {.json = json, .items = json ? cJSON_CreateArray() : NULL};
     if ((rc = cl_store_read(c->store, &o.t)) == CL_OK)
         rc = cl_query_due(o.t, list_one, &o);

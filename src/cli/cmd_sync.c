@@ -1,4 +1,4 @@
-/* peer (add, list, rm, invite, join) and sync. */
+/* peer (add, list, rm, dismiss, invite, join) and sync. */
 #include "cli/cli.h"
 #include "clientele/hlc.h"
 #include "clientele/sync.h"
@@ -52,6 +52,31 @@ static int peer_rm(cli *c, const cli_cmd *cmd, int argc, char **argv)
     return cl_peer_remove(c->store, c->ident, &id) ? cli_fail() : EXIT_OK;
 }
 
+/* Refuse one pending request, or all of them (a flood of fake identities
+ * leaves many). */
+static int peer_dismiss(cli *c, const cli_cmd *cmd, int argc, char **argv)
+{
+    bool all = false;
+    const char *pos[1];
+    const cli_opt opts[] = {{"all", NULL, &all}, {0}};
+    int npos, rc = cli_parse(cmd, argc, argv, opts, pos, 1, &npos);
+    if (rc)
+        return rc;
+    if (all == (npos == 1))
+        return cli_usage(cmd, "peer dismiss needs a DEVICE-ID or --all");
+    if (all) {
+        size_t n;
+        if (cl_pending_dismiss_all(c->store, &n))
+            return cli_fail();
+        printf("dismissed %zu pending request%s\n", n, n == 1 ? "" : "s");
+        return EXIT_OK;
+    }
+    cl_device_id id;
+    if ((rc = parse_device(cmd, pos[0], &id)))
+        return rc;
+    return cl_pending_remove(c->store, &id) ? cli_fail() : EXIT_OK;
+}
+
 static void when(uint64_t ms, char out[32])
 {
     if (ms)
@@ -76,6 +101,16 @@ static void print_notice(cl_store *s)
     cl_txn_end(x);
 }
 
+/* Pending requests shown as text: the list is capped (CL_PENDING_MAX) but a
+ * screenful is enough to see who asks. */
+#define PENDING_SHOWN 10
+
+static int newest_first(const void *a, const void *b)
+{
+    const cl_pending *x = a, *y = b;
+    return x->last_ms < y->last_ms ? 1 : x->last_ms > y->last_ms ? -1 : 0;
+}
+
 static void print_peers_text(const cl_peer *p, size_t np, const cl_pending *q, size_t nq)
 {
     char id[CL_DEVICE_ID_TEXT], t[32];
@@ -97,13 +132,16 @@ static void print_peers_text(const cl_peer *p, size_t np, const cl_pending *q, s
         putchar('\n');
     }
     if (nq)
-        printf("pending requests (accept with 'clientele peer add DEVICE-ID'):\n");
-    for (size_t i = 0; i < nq; i++) {
+        printf("pending requests (accept with 'clientele peer add DEVICE-ID', refuse with 'clientele peer dismiss "
+               "DEVICE-ID' or '--all'):\n");
+    for (size_t i = 0; i < nq && i < PENDING_SHOWN; i++) {
         cl_device_id_format(&q[i].id, id);
         when(q[i].last_ms, t);
         printf("  %s  \"%s\"  from %s  last tried %s, %u attempt%s\n", id, q[i].name, q[i].addr[0] ? q[i].addr : "?",
                t, q[i].attempts, q[i].attempts == 1 ? "" : "s");
     }
+    if (nq > PENDING_SHOWN)
+        printf("  … and %zu more ('peer list --json' shows them all)\n", nq - PENDING_SHOWN);
 }
 
 static int peer_list(cli *c, const cli_cmd *cmd, int argc, char **argv)
@@ -131,6 +169,9 @@ static int peer_list(cli *c, const cli_cmd *cmd, int argc, char **argv)
         cl_json_print(o);
         cJSON_Delete(o);
     } else {
+        cli_text_stdout();
+        if (nq)
+            qsort(q, nq, sizeof *q, newest_first);
         print_peers_text(p, np, q, nq);
         print_notice(c->store);
     }
@@ -223,6 +264,7 @@ static int cmd_peer(cli *c, int argc, char **argv)
     if (!strcmp(sub, "add")) return peer_add(c, cmd, argc - 1, argv + 1);
     if (!strcmp(sub, "list")) return peer_list(c, cmd, argc - 1, argv + 1);
     if (!strcmp(sub, "rm")) return peer_rm(c, cmd, argc - 1, argv + 1);
+    if (!strcmp(sub, "dismiss")) return peer_dismiss(c, cmd, argc - 1, argv + 1);
     if (!strcmp(sub, "invite")) return peer_invite(c, cmd, argc - 1, argv + 1);
     if (!strcmp(sub, "join")) return peer_join(c, cmd, argc - 1, argv + 1);
     return cli_usage(cmd, "unknown sub-command '%s'", sub);
@@ -262,6 +304,7 @@ static int cmd_sync(cli *c, int argc, char **argv)
     int npos, rc = cli_parse(cmd, argc, argv, NULL, pos, 1, &npos);
     if (rc)
         return rc;
+    cli_text_stdout(); /* peers' names */
     if (npos == 1) {
         if (strchr(pos[0], ':')) {
             char host[256];
@@ -291,11 +334,13 @@ static int cmd_sync(cli *c, int argc, char **argv)
 
 const cli_cmd cli_sync_cmds[] = {
     {"peer", "peer add DEVICE-ID [--addr HOST:PORT] [--name NAME] | peer list [--json] | peer rm DEVICE-ID | "
+             "peer dismiss DEVICE-ID|--all | "
              "peer invite [--addr HOST:PORT] [--ttl SEC] | peer join INVITATION",
      "Pairing. A device syncs only with devices paired on its side.\n"
      "  peer add     pair with a device id (also accepts a pending request)\n"
      "  peer list    paired devices with their last sync, and pending requests from unknown devices\n"
      "  peer rm      unpair\n"
+     "  peer dismiss refuse a pending request (--all: every one)\n"
      "  peer invite  print a one-time invitation (valid 10 minutes, or --ttl SEC)\n"
      "  peer join    redeem another device's invitation: both end paired with each other",
      cmd_peer, true},

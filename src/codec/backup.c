@@ -13,6 +13,7 @@
 #include "codec/import.h"
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -187,6 +188,12 @@ static int take_value(walker *w, cJSON **out)
     if (!e || e == w->p)
         return walk_err(w, "the file ends in the middle of a value (truncated?)");
     const char *stop = NULL;
+    *out = NULL;
+    if (cl_json_check(w->p, (size_t)(e - w->p))) {
+        char why[128];
+        snprintf(why, sizeof why, "%s", cl_errmsg());
+        return walk_err(w, why);
+    }
     *out = cJSON_ParseWithLengthOpts(w->p, (size_t)(e - w->p), &stop, false);
     if (*out && stop != e) { /* cJSON's own "nothing follows" check wants a NUL */
         cJSON_Delete(*out);

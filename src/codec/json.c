@@ -6,6 +6,37 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Inside a string at p[i] == '\\': whether the escape is \u0000. */
+static bool nul_escape(const char *p, size_t i, size_t n)
+{
+    return i + 5 < n && p[i + 1] == 'u' && !memcmp(p + i + 2, "0000", 4);
+}
+
+int cl_json_check(const char *text, size_t n)
+{
+    int depth = 0;
+    bool str = false;
+    for (size_t i = 0; i < n; i++) {
+        char ch = text[i];
+        if (str) {
+            if (ch == '\\' && nul_escape(text, i, n))
+                return cl_seterr(CL_EINVAL, "a JSON string holds \\u0000, which no value may contain");
+            if (ch == '\\')
+                i++; /* the escaped byte cannot end the string */
+            else if (ch == '"')
+                str = false;
+        } else if (ch == '"') {
+            str = true;
+        } else if (ch == '{' || ch == '[') {
+            if (++depth > CL_JSON_MAX_DEPTH)
+                return cl_seterr(CL_EINVAL, "JSON nested deeper than %d levels", CL_JSON_MAX_DEPTH);
+        } else if ((ch == '}' || ch == ']') && depth > 0) {
+            depth--;
+        }
+    }
+    return CL_OK;
+}
+
 static cJSON *value_json(uint8_t type, uint8_t field, const char *v)
 {
     const cl_field_def *f = cl_field_by_id(type, field);

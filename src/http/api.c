@@ -27,6 +27,9 @@ int http_parse_object(const char *body, size_t len, cJSON **out)
 {
     /* body[len] is a NUL that cJSON must see to refuse trailing bytes; a NUL
      * inside would hide what follows it. */
+    *out = NULL;
+    if (body && cl_json_check(body, len))
+        return CL_EINVAL; /* too deep for cJSON's recursion, or a \u0000 */
     *out = body && !memchr(body, 0, len) ? cJSON_ParseWithLengthOpts(body, len + 1, NULL, true) : NULL;
     if (!*out) /* cJSON's error pointer is a global: useless with threads */
         return cl_seterr(CL_EINVAL, "the body is not valid JSON");
@@ -394,6 +397,8 @@ int http_api(struct mg_connection *conn, cl_http *h, const char *method, const c
         return get ? http_api_peers_get(conn, h) : post ? http_api_peers_post(conn, h, body, len) : wrong_method(conn, "GET or POST");
     if (!strncmp(p, "/peers/", 7))
         return !strcmp(method, "DELETE") ? http_api_device_delete(conn, h, p + 7, false) : wrong_method(conn, "DELETE");
+    if (!strcmp(p, "/pending"))
+        return !strcmp(method, "DELETE") ? http_api_pending_clear(conn, h) : wrong_method(conn, "DELETE");
     if (!strncmp(p, "/pending/", 9))
         return !strcmp(method, "DELETE") ? http_api_device_delete(conn, h, p + 9, true) : wrong_method(conn, "DELETE");
     if (!strcmp(p, "/sync"))

@@ -145,6 +145,13 @@ int http_api_device_delete(struct mg_connection *conn, cl_http *h, const char *i
     return rc ? http_send_cl_error(conn, rc) : http_send_empty(conn, 204);
 }
 
+/* DELETE /api/pending: refuse every pending request ("Refuse all"). */
+int http_api_pending_clear(struct mg_connection *conn, cl_http *h)
+{
+    int rc = cl_pending_dismiss_all(h->cfg.store, NULL);
+    return rc ? http_send_cl_error(conn, rc) : http_send_empty(conn, 204);
+}
+
 int http_api_sync_now(struct mg_connection *conn, cl_http *h)
 {
     if (!h->cfg.sync_now)

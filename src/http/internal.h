@@ -18,7 +18,12 @@
  * worker threads, so they are capped well below HTTP_THREADS: the API must
  * always have threads left. */
 #define HTTP_MAX_WS 16
-#define HTTP_THREADS "32"
+/* Slow clients (a header dripped a byte at a time, a connection that says
+ * nothing) each hold a worker thread until civetweb's request timeout, which
+ * bounds the whole header, not each read: 64 threads and 5 s keep the page
+ * answering while dozens of them come and go (tests/http/test_hardening.sh). */
+#define HTTP_THREADS "64"
+#define HTTP_REQUEST_TIMEOUT_MS "5000"
 #define HTTP_TOKEN_LEN 52  /* 32 random bytes in base32 */
 
 struct cl_http {
@@ -80,6 +85,7 @@ int http_api_status(struct mg_connection *conn, cl_http *h);
 int http_api_peers_get(struct mg_connection *conn, cl_http *h);
 int http_api_peers_post(struct mg_connection *conn, cl_http *h, const char *body, size_t len);
 int http_api_device_delete(struct mg_connection *conn, cl_http *h, const char *idtext, bool pending);
+int http_api_pending_clear(struct mg_connection *conn, cl_http *h);
 int http_api_sync_now(struct mg_connection *conn, cl_http *h);
 
 /* The `limit` interactions with the newest date, newest first. *out holds

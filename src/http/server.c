@@ -21,6 +21,13 @@ static void common_headers(struct mg_connection *conn)
     mg_response_header_add(conn, "Referrer-Policy", "no-referrer", -1);
 }
 
+/* A HEAD answer is the GET answer's headers alone: a body after them would
+ * be read as the next response on a kept-alive connection. */
+static bool is_head(const struct mg_connection *conn)
+{
+    return !strcmp(mg_get_request_info(conn)->request_method, "HEAD");
+}
+
 static int send_body(struct mg_connection *conn, int status, const char *type, const char *cache,
                      const void *body, size_t len)
 {
@@ -33,7 +40,7 @@ static int send_body(struct mg_connection *conn, int status, const char *type, c
     mg_response_header_add(conn, "Cache-Control", cache, -1);
     mg_response_header_add(conn, "Content-Length", lenbuf, -1);
     mg_response_header_send(conn);
-    if (len)
+    if (len && !is_head(conn))
         mg_write(conn, body, len);
     return status;
 }
@@ -50,7 +57,8 @@ static int send_page(struct mg_connection *conn, const char *type, const char *c
     mg_response_header_add(conn, "Cache-Control", "no-store", -1);
     mg_response_header_add(conn, "Content-Length", lenbuf, -1);
     mg_response_header_send(conn);
-    mg_write(conn, body, len);
+    if (!is_head(conn))
+        mg_write(conn, body, len);
     return 200;
 }
 
@@ -191,6 +199,10 @@ static int read_body(struct mg_connection *conn, char **out, size_t *len)
         if (r <= 0)
             break;
         n += (size_t)r;
+        /* all of an announced length read: growing past the limit to look
+         * for more would refuse a body of exactly HTTP_MAX_BODY */
+        if (ri->content_length >= 0 && n >= (size_t)ri->content_length)
+            break;
     }
     if (n > HTTP_MAX_BODY) {
         free(b);
@@ -303,7 +315,7 @@ static int send_asset(struct mg_connection *conn, const cl_http *h, const char *
     mg_response_header_add(conn, "Content-Type", a->content_type, -1);
     mg_response_header_add(conn, "Content-Length", lenbuf, -1);
     mg_response_header_send(conn);
-    if (strcmp(mg_get_request_info(conn)->request_method, "HEAD"))
+    if (!is_head(conn))
         mg_write(conn, a->data, a->len);
     return 200;
 }
@@ -358,9 +370,15 @@ static void ws_ready(struct mg_connection *conn, void *arg)
 {
     cl_http *h = arg;
     mg_lock_context(h->mg);
-    if (h->nws < HTTP_MAX_WS)
+    bool room = h->nws < HTTP_MAX_WS;
+    if (room)
         h->ws[h->nws++] = conn;
     mg_unlock_context(h->mg);
+    if (!room) { /* ws_connect let several in at once: the cap is kept here */
+        cl_log(CL_LOG_WARN, "web UI: more than %d open pages; refusing live updates to one more", HTTP_MAX_WS);
+        mg_websocket_write(conn, MG_WEBSOCKET_OPCODE_CONNECTION_CLOSE, "\x03\xf5", 2); /* 1013: try again later */
+        return;
+    }
     mg_websocket_write(conn, MG_WEBSOCKET_OPCODE_TEXT, "{\"type\":\"hello\"}", 16);
 }
 
@@ -471,9 +489,12 @@ static int start_civetweb(cl_http *h)
 {
     char ports[96], err[256] = "";
     snprintf(ports, sizeof ports, "%s:%d", h->host, h->port);
-    const char *opts[] = {"listening_ports", ports, "num_threads", HTTP_THREADS, "request_timeout_ms", "15000",
+    const char *opts[] = {"listening_ports", ports, "num_threads", HTTP_THREADS, "request_timeout_ms", HTTP_REQUEST_TIMEOUT_MS,
                           "enable_keep_alive", "yes", "enable_websocket_ping_pong", "yes",
-                          "websocket_timeout_ms", "20000", NULL};
+                          "websocket_timeout_ms", "20000",
+                          /* civetweb answers CORS preflights itself, with "*" by
+                           * default: empty turns that off (no CORS, DESIGN §6) */
+                          "access_control_allow_origin", "", NULL};
     struct mg_callbacks cb;
     memset(&cb, 0, sizeof cb);
     struct mg_init_data init = {&cb, h, opts};

@@ -30,6 +30,10 @@
 struct cl_conn {
     int fd;
     int timeout_ms;
+    /* cl_mono_ms() by which the handshake and the first frame must be done
+     * (0: none): a per-read timeout alone lets a peer that drips one byte per
+     * timeout hold the connection for ever. Lifted by the first frame. */
+    uint64_t deadline;
     bool server;
     mbedtls_ssl_context ssl;
     mbedtls_ssl_config conf;
@@ -68,11 +72,24 @@ static int rng(void *ctx, unsigned char *out, size_t n)
     return cl_random(out, n) ? MBEDTLS_ERR_SSL_INTERNAL_ERROR : 0;
 }
 
+/* How long the next poll may wait: the per-read timeout, cut to what is left
+ * of the deadline; 0 when the deadline has passed. */
+static int wait_ms(const cl_conn *c)
+{
+    if (!c->deadline)
+        return c->timeout_ms;
+    uint64_t now = cl_mono_ms();
+    if (now >= c->deadline)
+        return 0;
+    uint64_t left = c->deadline - now;
+    return left < (uint64_t)c->timeout_ms ? (int)left : c->timeout_ms;
+}
+
 static int bio_send(void *ctx, const unsigned char *buf, size_t len)
 {
     cl_conn *c = ctx;
     struct pollfd p = {.fd = c->fd, .events = POLLOUT};
-    int n = poll(&p, 1, c->timeout_ms);
+    int n = poll(&p, 1, wait_ms(c));
     if (n == 0)
         return MBEDTLS_ERR_SSL_TIMEOUT;
     if (n < 0)
@@ -88,7 +105,7 @@ static int bio_recv(void *ctx, unsigned char *buf, size_t len)
 {
     cl_conn *c = ctx;
     struct pollfd p = {.fd = c->fd, .events = POLLIN};
-    int n = poll(&p, 1, c->timeout_ms);
+    int n = poll(&p, 1, wait_ms(c));
     if (n == 0)
         return MBEDTLS_ERR_SSL_TIMEOUT;
     if (n < 0)
@@ -331,12 +348,35 @@ int cl_conn_connect(const cl_identity *me, const char *addr, const cl_device_id 
     return rc;
 }
 
+int cl_conn_probe(const cl_identity *me, const char *addr, const cl_device_id *expect, int within_ms)
+{
+    uint64_t start = cl_mono_ms();
+    int fd, rc = net_connect(addr, within_ms, &fd);
+    if (rc)
+        return rc;
+    cl_conn *c = NULL;
+    if (!(rc = conn_new(me, fd, false, expect, within_ms, &c))) {
+        c->deadline = start + (uint64_t)within_ms; /* a tarpit that drips bytes is cut here */
+        rc = handshake(c, addr);
+    }
+    cl_conn_close(c);
+    return rc;
+}
+
 int cl_conn_accept(const cl_identity *me, int fd, int timeout_ms, cl_conn **out)
 {
+    return cl_conn_accept_within(me, fd, timeout_ms, 0, out);
+}
+
+int cl_conn_accept_within(const cl_identity *me, int fd, int timeout_ms, int within_ms, cl_conn **out)
+{
     cl_conn *c = NULL;
+    uint64_t start = cl_mono_ms();
     int one = 1; /* small frames must not wait for delayed ACKs (Nagle) */
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     int rc = conn_new(me, fd, true, NULL, timeout_ms, &c);
+    if (!rc && within_ms > 0)
+        c->deadline = start + (uint64_t)within_ms;
     if (!rc)
         rc = handshake(c, c->ip[0] ? c->ip : "peer");
     if (rc) {
@@ -398,6 +438,7 @@ int cl_conn_recv(cl_conn *c, uint8_t *type, const unsigned char **payload, size_
         int rc = cl_frame_parse(c->rbuf, c->rlen, type, payload, len, &used);
         if (rc == CL_FRAME_COMPLETE) {
             c->rstart = used;
+            c->deadline = 0; /* the peer has shown it speaks the protocol */
             return CL_OK;
         }
         if (rc < 0)

@@ -7,6 +7,15 @@
 #include "clientele/wire.h"
 
 #define SYNC_TIMEOUT_MS 15000        /* any single read or write */
+/* The listener's door policy (server.c, docs/security.md): the TLS handshake
+ * and the first frame within SYNC_HANDSHAKE_MS; connections not yet known to
+ * be a paired device's: SYNC_MAX_STRANGERS at once, SYNC_MAX_PER_ADDR per IP;
+ * when full, the oldest of them is cut if it is older than SYNC_EVICT_AFTER_MS
+ * (a real handshake takes tens of ms). */
+#define SYNC_HANDSHAKE_MS 5000
+#define SYNC_MAX_STRANGERS 16
+#define SYNC_MAX_PER_ADDR 4
+#define SYNC_EVICT_AFTER_MS 500
 #define SYNC_BATCH_OPS 4096          /* ops in one OPS frame */
 #define SYNC_BATCH_BYTES (512u << 10)
 #define SYNC_COMMIT_OPS 32768        /* ops received per transaction, at most */

@@ -5,6 +5,7 @@
 #include "sync/internal.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -101,16 +102,54 @@ static int invite_parse(const char *text, cl_device_id *id, unsigned char secret
     return CL_OK;
 }
 
+/* Wrong guesses at an invitation secret: INVITE_GUESSES a minute in this
+ * process (a token bucket, refilled smoothly). Beyond, every redemption is
+ * refused unchecked until the bucket refills, so guessing cannot go on at the
+ * speed of handshakes; each wrong guess is logged. 80 random bits make
+ * guessing hopeless anyway: this bounds it and makes it seen. */
+#define INVITE_GUESSES 10
+
+static pthread_mutex_t guess_lock = PTHREAD_MUTEX_INITIALIZER;
+static double guess_tokens = INVITE_GUESSES;
+static uint64_t guess_at;
+
+/* take: spend a token (a wrong guess); else only look whether one is left. */
+static bool guess_allowed(bool take)
+{
+    pthread_mutex_lock(&guess_lock);
+    uint64_t now = cl_mono_ms();
+    if (guess_at)
+        guess_tokens += (double)(now - guess_at) * INVITE_GUESSES / 60000.0;
+    guess_tokens = guess_tokens > INVITE_GUESSES ? INVITE_GUESSES : guess_tokens;
+    guess_at = now;
+    bool ok = guess_tokens >= 1;
+    if (ok && take)
+        guess_tokens -= 1;
+    pthread_mutex_unlock(&guess_lock);
+    return ok;
+}
+
+static int wrong_guess(const cl_device_id *who, const char *addr)
+{
+    char id[CL_DEVICE_ID_TEXT];
+    cl_device_id_format(who, id);
+    guess_allowed(true);
+    cl_log(CL_LOG_WARN, "wrong invitation secret from device %s (%s)", id, addr && *addr ? addr : "?");
+    return cl_seterr(CL_EDENIED, "invitation refused: unknown or already used");
+}
+
 int invite_redeem(cl_txn *t, const unsigned char secret[CL_INVITE_SECRET], const cl_device_id *who,
                   const char *name, const char *addr)
 {
     unsigned char key[INVITE_KEY_LEN];
     const void *v;
     size_t n;
+    if (!guess_allowed(false))
+        return cl_seterr(CL_EDENIED, "invitation refused: too many wrong invitations lately, try again in a minute");
     invite_key(key, secret);
     int rc = cl_txn_kv_get(t, CL_TAB_META, key, sizeof key, &v, &n);
     if (rc == CL_ENOTFOUND)
-        return cl_seterr(CL_EDENIED, "invitation refused: unknown or already used");
+        return wrong_guess(who, addr);
     if (rc)
         return rc;
     bool expired = n != 8 || cl_be64_get(v) < cl_now_ms();
@@ -124,7 +163,13 @@ int invite_redeem(cl_txn *t, const unsigned char secret[CL_INVITE_SECRET], const
         p.id = *who;
         p.added_ms = cl_now_ms();
     }
-    snprintf(p.name, sizeof p.name, "%s", name);
+    /* the name the joining device claims: kept readable, its control
+     * characters escaped (a name is shown in lists, logs and terminals) */
+    cl_buf safe = {0};
+    if (cl_escape_controls(&safe, name, strlen(name), false))
+        return cl_seterr(CL_ENOMEM, "out of memory");
+    snprintf(p.name, sizeof p.name, "%s", safe.len ? (const char *)safe.data : "");
+    cl_buf_free(&safe);
     if (addr && *addr)
         snprintf(p.addr, sizeof p.addr, "%s", addr);
     if ((rc = cl_peer_put(t, &p)))

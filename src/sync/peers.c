@@ -4,6 +4,7 @@
 #include "clientele/sync.h"
 
 #include <cjson/cJSON.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -171,6 +172,8 @@ int cl_peer_add(cl_store *s, const cl_device_id *id, const char *addr, const cha
         return cl_seterr(CL_EINVAL, "that is this device's own id");
     if ((addr && strlen(addr) > CL_PEER_ADDR_MAX) || (name && strlen(name) > CL_PEER_NAME_MAX))
         return cl_seterr(CL_EINVAL, "address or name too long");
+    if (name && !cl_name_valid(name, strlen(name)))
+        return cl_seterr(CL_EINVAL, "a device name must be one line of text without control characters");
     struct add_args a = {id, addr, name};
     return cl_store_update(s, add_fn, &a);
 }
@@ -271,4 +274,155 @@ static int pending_remove_fn(cl_txn *t, void *arg)
 int cl_pending_remove(cl_store *s, const cl_device_id *id)
 {
     return cl_store_update(s, pending_remove_fn, (void *)id);
+}
+
+/* ----- the caps of the pending list (docs/security.md) ----- */
+
+/* One request as the caps see it. */
+typedef struct req {
+    cl_device_id id;
+    uint64_t last;
+    char ip[CL_PEER_ADDR_MAX + 1];   /* the address without its port */
+} req;
+
+struct req_list {
+    req *r;
+    size_t n, cap;
+};
+
+/* "a.b.c.d:port" or "a.b.c.d" → "a.b.c.d": the port is the other side's
+ * claim, only the IP is where it really comes from. */
+static void ip_part(const char *addr, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s", addr);
+    char *colon = strrchr(out, ':');
+    if (colon && !strchr(out, ']') && strchr(out, ':') == colon)
+        *colon = 0;
+}
+
+static int req_step(void *arg, const void *k, size_t kl, const void *v, size_t vl)
+{
+    struct req_list *l = arg;
+    if (kl != CL_DEVICE_ID_LEN)
+        return CL_OK;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 64;
+        req *p = realloc(l->r, cap * sizeof *p);
+        if (!p)
+            return cl_seterr(CL_ENOMEM, "out of memory");
+        l->r = p;
+        l->cap = cap;
+    }
+    req *q = &l->r[l->n++];
+    memset(q, 0, sizeof *q);
+    memcpy(q->id.b, k, CL_DEVICE_ID_LEN);
+    cJSON *o = cJSON_ParseWithLength(v, vl);
+    if (o) { /* a damaged entry counts as the oldest: it goes first */
+        char addr[CL_PEER_ADDR_MAX + 1];
+        copy_str(addr, sizeof addr, o, "addr");
+        ip_part(addr, q->ip, sizeof q->ip);
+        q->last = get_u64(o, "last");
+        cJSON_Delete(o);
+    }
+    return CL_OK;
+}
+
+/* Delete the oldest requests (of ip, or of all when ip is NULL) until fewer
+ * than keep are left. */
+static int prune(cl_txn *t, struct req_list *l, const char *ip, size_t keep)
+{
+    for (;;) { /* each round deletes one: at most l->n rounds */
+        size_t n = 0, oldest = l->n;
+        for (size_t i = 0; i < l->n; i++) {
+            if (!l->r[i].ip[0] && l->r[i].last == UINT64_MAX)
+                continue; /* deleted */
+            if (ip && strcmp(l->r[i].ip, ip))
+                continue;
+            n++;
+            if (oldest == l->n || l->r[i].last < l->r[oldest].last)
+                oldest = i;
+        }
+        if (n < keep)
+            return CL_OK;
+        int rc = cl_txn_kv_del(t, CL_TAB_PENDING, l->r[oldest].id.b, CL_DEVICE_ID_LEN);
+        if (rc && rc != CL_ENOTFOUND)
+            return rc;
+        l->r[oldest].ip[0] = 0;
+        l->r[oldest].last = UINT64_MAX;
+    }
+}
+
+/* New requests listed at most CL_PENDING_RATE per minute (a token bucket in
+ * this process): a flood of fresh identities costs a write each otherwise. */
+static bool take_token(uint64_t now)
+{
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    static double tokens = CL_PENDING_RATE;
+    static uint64_t at;
+    pthread_mutex_lock(&lock);
+    if (at)
+        tokens += (double)(now - at) * CL_PENDING_RATE / 60000.0;
+    if (tokens > CL_PENDING_RATE)
+        tokens = CL_PENDING_RATE;
+    at = now;
+    bool ok = tokens >= 1;
+    if (ok)
+        tokens -= 1;
+    pthread_mutex_unlock(&lock);
+    return ok;
+}
+
+/* Whether a device that asked again within this long is noted again. */
+#define PENDING_REPEAT_MS 10000
+
+int cl_pending_admit(cl_txn *t, const cl_device_id *id, const char *addr)
+{
+    uint64_t now = cl_now_ms();
+    const void *v;
+    size_t n;
+    if (cl_txn_kv_get(t, CL_TAB_PENDING, id->b, CL_DEVICE_ID_LEN, &v, &n) == CL_OK) {
+        cJSON *o = cJSON_ParseWithLength(v, n);
+        uint64_t last = o ? get_u64(o, "last") : 0;
+        cJSON_Delete(o);
+        return now - last < PENDING_REPEAT_MS && last <= now ? CL_PENDING_SKIP : CL_OK;
+    }
+    if (!take_token(cl_mono_ms()))
+        return CL_PENDING_SKIP;
+    struct req_list l = {0};
+    char ip[CL_PEER_ADDR_MAX + 1];
+    ip_part(addr ? addr : "", ip, sizeof ip);
+    int rc = cl_txn_kv_each(t, CL_TAB_PENDING, req_step, &l);
+    if (!rc)
+        rc = prune(t, &l, ip, CL_PENDING_PER_ADDR);
+    if (!rc)
+        rc = prune(t, &l, NULL, CL_PENDING_MAX);
+    free(l.r);
+    return rc;
+}
+
+/* Collects the keys only (deleting while iterating is not allowed): the
+ * value is not needed, so none is parsed. */
+static int dismiss_step(void *arg, const void *k, size_t kl, const void *v, size_t vl)
+{
+    (void)v;
+    (void)vl;
+    return req_step(arg, k, kl, "{}", 2);
+}
+
+static int dismiss_all_fn(cl_txn *t, void *arg)
+{
+    size_t *count = arg;
+    struct req_list l = {0};
+    int rc = cl_txn_kv_each(t, CL_TAB_PENDING, dismiss_step, &l);
+    for (size_t i = 0; !rc && i < l.n; i++)
+        rc = cl_txn_kv_del(t, CL_TAB_PENDING, l.r[i].id.b, CL_DEVICE_ID_LEN);
+    *count = rc ? 0 : l.n;
+    free(l.r);
+    return rc;
+}
+
+int cl_pending_dismiss_all(cl_store *s, size_t *count)
+{
+    size_t dummy;
+    return cl_store_update(s, dismiss_all_fn, count ? count : &dummy);
 }

@@ -536,6 +536,7 @@ struct pending_args {
 static int pending_fn(cl_txn *t, void *arg)
 {
     struct pending_args *a = arg;
+    if (cl_pending_admit(t, a->id, a->addr)) return CL_OK; /* over the caps (peers.c): not noted */
     const void *v;
     size_t n;
     uint64_t now = cl_now_ms(), first = now, attempts = 0;

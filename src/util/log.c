@@ -26,10 +26,16 @@ void cl_log(enum cl_log_level level, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
-    /* one write per line so that lines of several threads never interleave */
-    char out[1100];
-    int n = snprintf(out, sizeof out, "clientele[%d] %s: %s\n", (int)getpid(), names[level], line);
-    if (n > (int)sizeof out - 1)
-        n = (int)sizeof out - 1;
-    if (write(STDERR_FILENO, out, (size_t)n) < 0) { /* nowhere left to report */ }
+    /* Names and messages from other devices land here: a CR or LF would
+     * forge log lines, an ESC sequence would reach whoever reads the log on a
+     * terminal. One write per line so that lines of several threads never
+     * interleave. */
+    cl_buf out = {0};
+    int rc = cl_buf_printf(&out, "clientele[%d] %s: ", (int)getpid(), names[level]);
+    if (!rc)
+        rc = cl_escape_controls(&out, line, strlen(line), false);
+    if (!rc)
+        rc = cl_buf_put_u8(&out, '\n');
+    if (!rc && write(STDERR_FILENO, out.data, out.len) < 0) { /* nowhere left to report */ }
+    cl_buf_free(&out);
 }

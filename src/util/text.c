@@ -102,3 +102,34 @@ bool cl_utf8_valid(const char *str, size_t n)
     }
     return true;
 }
+
+int cl_escape_controls(cl_buf *out, const char *str, size_t n, bool keep_lines)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = s[i];
+        bool line = c == '\n' || c == '\t' || (c == '\r' && i + 1 < n && s[i + 1] == '\n');
+        int rc;
+        if (c == 0xC2 && i + 1 < n && s[i + 1] >= 0x80 && s[i + 1] <= 0x9F)
+            rc = cl_buf_printf(out, "\\u%04x", s[++i]);
+        else if ((c < 0x20 || c == 0x7F) && !(keep_lines && line))
+            rc = cl_buf_printf(out, "\\x%02x", c);
+        else
+            rc = cl_buf_put_u8(out, c);
+        if (rc)
+            return rc;
+    }
+    return CL_OK;
+}
+
+bool cl_name_valid(const char *s, size_t n)
+{
+    if (!cl_utf8_valid(s, n))
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || (c == 0xC2 && i + 1 < n && (unsigned char)s[i + 1] <= 0x9F))
+            return false;
+    }
+    return true;
+}

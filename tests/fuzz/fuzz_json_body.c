@@ -14,7 +14,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (memchr(data, 0, size))  /* the server refuses a NUL in a body first */
         return 0;
     char *body = fuzz_cstr(data, size);
-    cJSON *o = cJSON_ParseWithLengthOpts(body, size + 1, NULL, true);
+    /* as the server does: depth and \u0000 first, then cJSON */
+    cJSON *o = cl_json_check(body, size) ? NULL : cJSON_ParseWithLengthOpts(body, size + 1, NULL, true);
     if (!cJSON_IsObject(o))
         goto out;
     const cJSON *jt = cJSON_GetObjectItemCaseSensitive(o, "type");

@@ -145,6 +145,23 @@ static void refused(cl_store *s, const char *data, size_t len, int code, const c
     assert_string_equal(before, after);
 }
 
+static void test_json_check(void **state)
+{
+    (void)state;
+    char deep[2 * (CL_JSON_MAX_DEPTH + 1) + 1];
+    for (int d = CL_JSON_MAX_DEPTH; d <= CL_JSON_MAX_DEPTH + 1; d++) {
+        memset(deep, '[', (size_t)d);
+        memset(deep + d, ']', (size_t)d);
+        assert_int_equal(cl_json_check(deep, 2 * (size_t)d), d <= CL_JSON_MAX_DEPTH ? CL_OK : CL_EINVAL);
+    }
+    /* brackets inside strings do not count; escapes are skipped whole */
+    const char *quoted = "{\"a\":\"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\\\"[[\"}";
+    assert_int_equal(cl_json_check(quoted, strlen(quoted)), CL_OK);
+    assert_int_equal(cl_json_check("\"a\\u0000b\"", 10), CL_EINVAL);
+    assert_int_equal(cl_json_check("\"a\\\\u0000b\"", 11), CL_OK); /* the text \u0000 */
+    assert_int_equal(cl_json_check("\"\\u00001\"", 9), CL_EINVAL);
+}
+
 static void test_damaged_backups_change_nothing(void **state)
 {
     tu_stores *f = *state;
@@ -161,6 +178,17 @@ static void test_damaged_backups_change_nothing(void **state)
     refused(s, "{\"format\":\"something-else\",\"version\":1,\"ops\":[]}", 49, CL_EINVAL, "not a clientele backup");
     refused(s, "{\"ops\":[]}", 10, CL_EINVAL, "not a clientele backup");
     refused(s, "[1,2,3]", 7, CL_EINVAL, "expected '{'");
+    /* nesting deeper than cJSON's recursion should see, a \u0000 in a string */
+    char deep[64 + 2 * 2000];
+    int n = snprintf(deep, sizeof deep, "{\"format\":\"clientele-backup\",\"version\":1,\"ops\":");
+    for (int i = 0; i < 2000; i++)
+        deep[n++] = '[';
+    for (int i = 0; i < 2000; i++)
+        deep[n++] = ']';
+    deep[n++] = '}';
+    refused(s, deep, (size_t)n, CL_EINVAL, "nested deeper than 32");
+    const char *nul = "{\"format\":\"clientele-backup\\u0000\",\"version\":1,\"ops\":[]}";
+    refused(s, nul, strlen(nul), CL_EINVAL, "\\u0000");
     const char *newer = "{\"format\":\"clientele-backup\",\"version\":99,\"ops\":[]}";
     refused(s, newer, strlen(newer), CL_EVERSION, "newer");
     char *extra = malloc(len + 8);
@@ -206,6 +234,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_conflicts_survive, tu_stores_setup, tu_stores_teardown),
         cmocka_unit_test_setup_teardown(test_binary_value_round_trip, tu_stores_setup, tu_stores_teardown),
         cmocka_unit_test_setup_teardown(test_damaged_backups_change_nothing, tu_stores_setup, tu_stores_teardown),
+        cmocka_unit_test(test_json_check),
         cmocka_unit_test_setup_teardown(test_empty_backup, tu_stores_setup, tu_stores_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

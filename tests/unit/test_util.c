@@ -128,6 +128,26 @@ static void utf8_validation(void **state)
     assert_false(cl_utf8_valid("\xed\xa0\x80", 3)); /* surrogate */
 }
 
+static void escaped(const char *in, bool keep_lines, const char *want)
+{
+    cl_buf b = {0};
+    assert_int_equal(cl_escape_controls(&b, in, strlen(in), keep_lines), CL_OK);
+    assert_string_equal((const char *)b.data, want);
+    cl_buf_free(&b);
+}
+
+static void control_characters_are_escaped_for_terminals_and_logs(void **state)
+{
+    (void)state;
+    escaped("a\x1b]52;c;aGk=\x07" "b", true, "a\\x1b]52;c;aGk=\\x07b");  /* OSC 52, BEL */
+    escaped("over\rwrite", true, "over\\x0dwrite");                    /* a lone CR */
+    escaped("two\r\nlines\tok\n", true, "two\r\nlines\tok\n");    /* kept for text */
+    escaped("two\r\nlines\tok\n", false, "two\\x0d\\x0alines\\x09ok\\x0a"); /* one log line */
+    escaped("csi\xc2\x9b" "31m del\x7f", true, "csi\\u009b31m del\\x7f"); /* C1 and DEL */
+    escaped("Dragoș \xc2\xa0 Москва", true, "Dragoș \xc2\xa0 Москва");   /* other text kept */
+    escaped("cut\xc2", true, "cut\xc2");
+}
+
 static void varints_and_reader_bounds(void **state)
 {
     (void)state;
@@ -189,6 +209,7 @@ int main(void)
         cmocka_unit_test(a_growable_array_keeps_its_items_and_refuses_overflow),
         cmocka_unit_test(folding_drops_case_and_accents),
         cmocka_unit_test(utf8_validation),
+        cmocka_unit_test(control_characters_are_escaped_for_terminals_and_logs),
         cmocka_unit_test(varints_and_reader_bounds),
         cmocka_unit_test(error_messages_wrap),
     };
