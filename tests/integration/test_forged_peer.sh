@@ -35,18 +35,25 @@ refused forged "ops said to be by $O do not carry its signature" "$O"
 refused unsigned "unsigned ops of $O, whose ops are signed" "$O"
 pass "forged frames are refused whole, with the reason in the victim's status"
 
-# a relay that alters one byte of another device's ops is caught
-cl o put contact "$P" title="Director" >/dev/null
-cl m sync "$O" >/dev/null                       # m holds o's new op; v does not yet
-refused tamper "ops said to be by $O do not carry its signature (altered on the way" "$O"
+# a relay that alters one byte of another device's ops is caught: q is paired
+# with m only, so its edit reaches v through m alone (no serve syncs it behind
+# the test's back)
+cl q init --name dev-q >/dev/null
+start_serve q
+pair m q
+Q=$(cl q id)
+R=$(cl q put contact name="Quentin Radu" title="Director")
+cl m sync "$Q" >/dev/null                       # m holds q's ops; v does not
+refused tamper "ops said to be by $Q do not carry its signature (altered on the way" "$Q"
 pass "a relayed op altered by one byte is caught"
 
-# the honest devices go on: m relays o's edit truly, everyone converges
+# the honest devices go on: m relays q's edit truly, everyone converges
 cl m put contact name="Mihai Stan" >/dev/null
 cl m sync "$V" >/dev/null
 cl o sync "$V" >/dev/null
 cl m sync "$O" >/dev/null
-same_digest v m o
-cl v get "$P" --json | grep -q Director || fail "o's edit did not reach v through m"
+cl m sync "$Q" >/dev/null
+same_digest v m o q
+cl v get "$R" --json | grep -q Director || fail "q's edit did not reach v through m"
 cl v peer list | grep "$M" | grep -q "last error" && fail "the last honest sync still shows an error"
 pass "after the attacks the honest edits reach every device"
