@@ -25,4 +25,10 @@ int cl_http_start(const cl_http_config *cfg, cl_http **out);
 /* Stop and free (waits for requests in progress). NULL is fine. */
 void cl_http_stop(cl_http *h);
 
+/* A fresh one-time login URL for the page of the folder's serve
+ * (http://HOST:PORT/login?code=…, valid 2 minutes, once): following it logs
+ * a browser in (docs/security.md). The address is the one serve last served
+ * on, else 127.0.0.1:8080. */
+int cl_http_login_url(cl_store *s, char *url, size_t cap);
+
 #endif

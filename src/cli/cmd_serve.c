@@ -6,9 +6,11 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* What `serve` was asked to run. */
@@ -152,11 +154,45 @@ static int cmd_serve(cli *c, int argc, char **argv)
     }
     printf("serving the web UI on http://%s/ and peers on %s (port %u)\n", o.ui, o.listen,
            cl_sync_server_port(sv.peers));
+    char url[256];
+    if (isatty(STDOUT_FILENO) && !cl_http_login_url(c->store, url, sizeof url)) /* a person is watching */
+        printf("open the page (this link works once, for 2 minutes; later: clientele open): %s\n", url);
     fflush(stdout);
     while (!stop_requested)
         sigsuspend(&old);
     stop_services(&sv);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return EXIT_OK;
+}
+
+/* The browser, without waiting for it: xdg-open where the desktop has it. */
+static bool launch_browser(const char *url)
+{
+    extern char **environ;
+    pid_t pid;
+    char *argv[] = {"xdg-open", (char *)url, NULL};
+    int status;
+    if (posix_spawnp(&pid, "xdg-open", NULL, NULL, argv, environ))
+        return false;
+    return waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+static int cmd_open(cli *c, int argc, char **argv)
+{
+    bool print_only = false;
+    const char *pos[1];
+    const cli_opt opts[] = {{"print-url", NULL, &print_only}, {0}};
+    int npos, rc = cli_parse(cli_find("open"), argc, argv, opts, pos, 0, &npos);
+    if (rc)
+        return rc;
+    char url[256];
+    if (cl_http_login_url(c->store, url, sizeof url))
+        return cli_fail();
+    if (print_only || !launch_browser(url)) {
+        if (!print_only)
+            fprintf(stderr, "clientele: no browser could be started: open this address in yours\n");
+        printf("%s\n", url);
+    }
     return EXIT_OK;
 }
 
@@ -168,5 +204,10 @@ const cli_cmd cli_serve_cmds[] = {
      "unreachable peers; LAN discovery by UDP broadcast on --discovery-port (default 7702),\n"
      "off with --no-discovery.",
      cmd_serve, true},
+    {"open", "open [--print-url]",
+     "Open the page of this folder's serve in the browser, logged in: a fresh login link that\n"
+     "works once, for 2 minutes, and sets a session cookie (the page is its owner's alone:\n"
+     "other accounts on this computer cannot get one). --print-url prints the link instead.",
+     cmd_open, true},
     {0},
 };

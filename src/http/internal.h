@@ -54,6 +54,17 @@ int http_send_cl_error(struct mg_connection *conn, int rc);
 /* An empty 204. */
 int http_send_empty(struct mg_connection *conn, int status);
 
+/* ----- login (login.c) ----- */
+
+/* Whether the request carries a live session cookie. */
+bool http_logged_in(const cl_http *h, struct mg_connection *conn);
+/* GET /login?code=…: spend the code, set the cookie, → / (303). */
+int http_login(struct mg_connection *conn, cl_http *h, const char *query);
+/* The page for a browser that is not logged in: how to get in. */
+int http_send_login_page(struct mg_connection *conn, int status, const char *why);
+/* Remember where the page is served, for `clientele open` (write txn). */
+int http_note_address(cl_txn *t, const char *host, int port);
+
 /* ----- the JSON API (api.c) ----- */
 
 /* Handle a request under /api/ (after the Host and token checks). body is

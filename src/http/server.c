@@ -330,11 +330,17 @@ static int handle(struct mg_connection *conn, void *arg)
     if (!host_ok(h, mg_get_header(conn, "Host")))
         return http_send_error(conn, 403, "denied", "this server answers only to http://%s:%d", h->host, h->port);
     bool api = !strncmp(path, "/api/", 5) || !strcmp(path, "/api");
-    if (!api) {
-        if (!is_safe_method(method))
-            return http_send_error(conn, 405, "method", "%s is not allowed here", method);
+    bool page = !strcmp(path, "/") || !strcmp(path, "/index.html");
+    if (!api && !is_safe_method(method))
+        return http_send_error(conn, 405, "method", "%s is not allowed here", method);
+    if (!strcmp(path, "/login"))
+        return http_login(conn, h, ri->query_string);
+    /* scripts, styles and icons hold no data; the page and the API do */
+    if ((api || page) && !http_logged_in(h, conn))
+        return api ? http_send_error(conn, 401, "login", "not logged in: open the page with 'clientele open'")
+                   : http_send_login_page(conn, 200, "You are not logged in.");
+    if (!api)
         return send_asset(conn, h, path);
-    }
     if (!is_safe_method(method) && !token_ok(h, mg_get_header(conn, "X-Clientele-Token")))
         return http_send_error(conn, 403, "denied", "missing or wrong X-Clientele-Token header");
     char *body = NULL;
@@ -357,6 +363,8 @@ static int ws_connect(const struct mg_connection *conn, void *arg)
         return 1;
     const char *origin = mg_get_header(conn, "Origin"), *host = mg_get_header(conn, "Host");
     if (origin && (strncmp(origin, "http://", 7) || strcmp(origin + 7, host)))
+        return 1;
+    if (!http_logged_in(h, (struct mg_connection *)conn))
         return 1;
     mg_lock_context(h->mg);
     bool full = h->nws >= HTTP_MAX_WS;
@@ -442,16 +450,20 @@ static void *watch(void *arg)
 
 struct token_arg {
     char *out;
+    const cl_http *h;
 };
 
-/* Read the folder's CSRF token, creating it on first start. Runs in a write
- * transaction so that two processes starting at once agree on one token. */
+/* Read the folder's CSRF token, creating it on first start, and note where
+ * the page is served (for `clientele open`). Runs in a write transaction so
+ * that two processes starting at once agree on one token. */
 static int token_fn(cl_txn *t, void *arg)
 {
     struct token_arg *a = arg;
     const void *v;
     size_t n;
-    int rc = cl_txn_kv_get(t, CL_TAB_META, "csrf_token", 10, &v, &n);
+    int rc = http_note_address(t, a->h->host, a->h->port);
+    if (!rc)
+        rc = cl_txn_kv_get(t, CL_TAB_META, "csrf_token", 10, &v, &n);
     if (rc == CL_OK && n == HTTP_TOKEN_LEN) {
         memcpy(a->out, v, n);
         a->out[n] = 0;
@@ -517,7 +529,7 @@ int cl_http_start(const cl_http_config *cfg, cl_http **out)
     if (!h)
         return cl_seterr(CL_ENOMEM, "out of memory");
     h->cfg = *cfg;
-    struct token_arg ta = {h->token};
+    struct token_arg ta = {h->token, h};
     int rc = parse_listen(cfg->listen, h);
     if (!rc)
         rc = cl_store_update(cfg->store, token_fn, &ta);

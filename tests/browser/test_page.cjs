@@ -21,6 +21,12 @@ const work = fs.mkdtempSync(path.join(os.tmpdir(), 'clientele-browser-'));
 const data = path.join(work, 'data');
 let server, browser, page;
 
+// The owner's browser gets in as `clientele open` has it: a one-time link that
+// sets the session cookie and lands on the page.
+async function login(p) {
+  await p.goto(cli('open', '--print-url'));
+}
+
 function cli(...args) {
   return execFileSync(BIN, ['--data', data, ...args], { encoding: 'utf8' }).trim();
 }
@@ -118,7 +124,12 @@ async function main() {
   // a refused save (400) is an expected part of the scenario; anything else is not
   page.on('console', (m) => { if (m.type() === 'error' && !/status of 400/.test(m.text())) errors.push(m.text()); });
 
+  // not logged in: the page says how to get in and holds no token
   await page.goto(url);
+  check(await page.locator('meta[name="clientele-token"]').count() === 0, 'the page without a login holds no token');
+  check((await page.textContent('body')).includes('clientele open'), 'the page without a login says how to get in');
+  await login(page);
+  check(new URL(page.url()).pathname === '/', 'the login link lands on the page');
   await ready(page, 'today');
   await page.waitForSelector('#live.on', { timeout: WAIT });
   check(await page.locator('#due-list.empty').count() === 1, 'empty today view teaches');
@@ -183,7 +194,7 @@ async function main() {
   const profile = fs.mkdtempSync(path.join(work, 'profile-'));
   const dom = execFileSync('/usr/bin/chromium', ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
     '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`,
-    '--dump-dom', url], { encoding: 'utf8', timeout: 60000, stdio: ['ignore', 'pipe', 'ignore'] });
+    '--dump-dom', cli('open', '--print-url')], { encoding: 'utf8', timeout: 60000, stdio: ['ignore', 'pipe', 'ignore'] });
   check(dom.includes('Send the proposal') && dom.includes('Discussed the renewal'), 'chromium --dump-dom of / shows the due task and the call');
   ok('GET / rendered (even without waiting for scripts) shows due tasks and recent interactions');
 
@@ -368,6 +379,7 @@ async function main() {
   const fake = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light', bypassCSP: true });
   await fake.clock.install();
   const fp = await fake.newPage();
+  await login(fp);
   fp.on('pageerror', (e) => errors.push(e.message));
   const whole = [], asked = [];
   fp.on('request', (r) => {
@@ -482,6 +494,7 @@ async function main() {
   // ----- the page works under its Content-Security-Policy (no inline script or style, no eval)
   const strict = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const sp = await strict.newPage();
+  await login(sp);
   const cspErrors = [];
   sp.on('console', (m) => { if (m.type() === 'error') cspErrors.push(m.text()); });
   sp.on('pageerror', (e) => cspErrors.push(e.message));

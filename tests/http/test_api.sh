@@ -34,6 +34,35 @@ expect() { # expect STATUS [JS-CONDITION] DESCRIPTION
 }
 digest() { cl a digest; }
 
+# ----- the page is its owner's alone: a one-time login link, then a cookie
+page=$(curl -s "$U/")
+grep -q "clientele open" <<<"$page" || fail "GET / without a login does not say how to get in: $page"
+grep -q "clientele-token" <<<"$page" && fail "GET / without a login embeds the token"
+[ "$(curl -s -o /dev/null -w '%{http_code}' "$U/api/status")" = 401 ] || fail "the API answers without a login"
+[ "$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
+     --data-binary '{"type":"company","fields":{"name":"X"}}' "$U/api/records")" = 401 ] || fail "POST without a login"
+pass "without a login: GET / says how to get in (no token), the API answers 401"
+URL=$(cl a open --print-url)
+[[ "$URL" == "$U/login?code="* ]] || fail "open --print-url printed '$URL'"
+hdr=$(curl -s -D - -o /dev/null "$URL")
+grep -q "^HTTP/1.1 303" <<<"$hdr" || fail "the login link does not redirect: $hdr"
+grep -qi "^set-cookie: clientele_session_$PORT=[a-z0-9]*; Path=/; HttpOnly; SameSite=Strict" <<<"$hdr" ||
+  fail "no HttpOnly, SameSite=Strict session cookie: $hdr"
+[ "$(curl -s -o /dev/null -w '%{http_code}' "$URL")" = 403 ] || fail "a login link works twice"
+[ "$(curl -s -o /dev/null -w '%{http_code}' "$U/login?code=guessed")" = 403 ] || fail "a made-up login code works"
+curl -s -L -c "$WORK/cookies" -b "$WORK/cookies" "$(cl a open --print-url)" | grep -q 'name="clientele-token"' ||
+  fail "following the login link does not land on the page"
+pass "clientele open --print-url: a one-time link that sets an HttpOnly, SameSite=Strict cookie and lands on the page"
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+  other() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }   # nobody
+  [ "$(other curl -s -o /dev/null -w '%{http_code}' "$U/api/records?type=company")" = 401 ] ||
+    fail "another account reads the API"
+  other curl -s "$U/" | grep -q "clientele-token" && fail "another account gets the page's token"
+  other "$BIN" --data "$WORK/a" open --print-url >/dev/null 2>&1 && fail "another account made a login link"
+  pass "another account on this computer gets nothing from the page or the API"
+fi
+curl() { command curl -b "$WORK/cookies" "$@"; }   # from here on: the owner's browser
+
 # ----- the page and its token
 STATUS=$(curl -s -o "$WORK/index.html" -w '%{http_code}' "$U/")
 [ "$STATUS" = 200 ] || fail "GET / answered $STATUS"
@@ -57,7 +86,9 @@ req GET /nope.js; expect 404 "b.error.code==='not_found'" "unknown asset is 404"
 # ----- Host check (DNS rebinding)
 req GET /api/status '' -H "Host: evil.example:$PORT"; expect 403 "b.error.code==='denied'" "foreign Host refused"
 req GET / '' -H "Host: 127.0.0.1:1"; expect 403 "" "wrong port in Host refused"
-req GET /api/status '' -H "Host: localhost:$PORT"; expect 200 "" "localhost:PORT accepted"
+# (curl matches cookies by the Host it sends: give the session by hand)
+SESSION=$(awk '$6 ~ /^clientele_session_/ {print $6 "=" $7}' "$WORK/cookies")
+req GET /api/status '' -H "Host: localhost:$PORT" -H "Cookie: $SESSION"; expect 200 "" "localhost:PORT accepted"
 req GET /api/status '' -H "Host:"; expect 403 "" "missing Host refused"
 
 # ----- records: create
@@ -250,14 +281,15 @@ req GET /api/records/$O; expect 404 "" "the merged duplicate is gone"
 req GET /api/records/$IM; expect 200 "b.fields.contact==='$K'" "the duplicate's interaction now names the kept contact"
 
 # ----- websocket: a change by another process is pushed
-node - "$PORT" <<'JS' || fail "websocket did not report a change"
-const port = process.argv[2];
+node - "$PORT" "$SESSION" <<'JS' || fail "websocket did not report a change"
+const port = process.argv[2], session = process.argv[3];
 const { spawnSync } = require('child_process');
 const net = require('net');
 // A minimal websocket client (node 18 has no WebSocket): enough to read text frames.
 const s = net.connect(port, '127.0.0.1', () => s.write(
   `GET /api/events HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-  `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nOrigin: http://127.0.0.1:${port}\r\n\r\n`));
+  `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nOrigin: http://127.0.0.1:${port}\r\n` +
+  `Cookie: ${session}\r\n\r\n`));
 let buf = '', wrote = false;
 const timer = setTimeout(() => { console.error('timeout; got: ' + buf); process.exit(1); }, 8000);
 s.on('data', (d) => {
@@ -275,6 +307,11 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Upgrade: websocket' -H 'Connec
   -H 'Sec-WebSocket-Version: 13' -H "Origin: http://evil.test" --max-time 3 "$U/api/events" || true)
 [ "$code" != 101 ] || fail "websocket from a foreign origin accepted"
 pass "websocket from a foreign origin refused"
+code=$(command curl -s -o /dev/null -w '%{http_code}' -H 'Upgrade: websocket' -H 'Connection: Upgrade' \
+  -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' -H 'Sec-WebSocket-Version: 13' -H "Origin: $U" --max-time 3 \
+  "$U/api/events" || true)
+[ "$code" != 101 ] || fail "websocket without a login accepted"
+pass "websocket without a login refused"
 
 # ----- concurrent requests (civetweb worker threads, each with its own txn)
 req GET "/api/records?type=company&limit=1000"; before=$(js b.items.length)

@@ -11,6 +11,7 @@ cl a init --name laptop >/dev/null
   >"$WORK/serve.log" 2>&1 &
 SERVE_PID=$!; PIDS+=($SERVE_PID)
 wait_port "$PORT"
+ui_login a
 TOKEN=$(curl -s "$U/" | grep -o 'name="clientele-token" content="[a-z0-9]*"' | sed 's/.*content="//; s/"$//')
 [ ${#TOKEN} -ge 32 ] || fail "no token in the page"
 
@@ -73,13 +74,15 @@ done
 pass "a CORS preflight gets no Access-Control-Allow-Origin (foreign Host or ours)"
 
 # ----- HEAD: headers only, so that the next response on the connection is intact
-python3 - "$PORT" <<'PY' || fail "HEAD sent a body"
+SESSION=$(awk '$6 ~ /^clientele_session_/ {print $6 "=" $7}' "$WORK/cookies")
+python3 - "$PORT" "$SESSION" <<'PY' || fail "HEAD sent a body"
 import socket, sys
-port = int(sys.argv[1])
+port, cookie = int(sys.argv[1]), sys.argv[2]
 for path in ("/api/status", "/api/records?type=company", "/api/nope", "/", "/app.js"):
     s = socket.create_connection(("127.0.0.1", port), timeout=5)
     host = f"127.0.0.1:{port}"
-    s.sendall(f"HEAD {path} HTTP/1.1\r\nHost: {host}\r\n\r\nGET /api/status HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+    s.sendall(f"HEAD {path} HTTP/1.1\r\nHost: {host}\r\nCookie: {cookie}\r\n\r\n"
+              f"GET /api/status HTTP/1.1\r\nHost: {host}\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n".encode())
     data = b""
     while True:
         b = s.recv(65536)
@@ -110,15 +113,15 @@ pass "a body of exactly 1 MiB is taken (201), 1 MiB + 1 byte is 413"
 
 # ----- at most 16 live pages (websockets), even when 20 open at once
 N=$(node -e '
-const net = require("net"), port = process.argv[1];
+const net = require("net"), port = process.argv[1], cookie = process.argv[2];
 let hellos = 0;
 for (let i = 0; i < 20; i++) {
-  const s = net.connect(port, "127.0.0.1", () => s.write(`GET /api/events HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nOrigin: http://127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`));
+  const s = net.connect(port, "127.0.0.1", () => s.write(`GET /api/events HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nOrigin: http://127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nCookie: ${cookie}\r\n\r\n`));
   let got = "";
   s.on("data", (d) => { got += d.toString("latin1"); if (got.includes("\"hello\"")) { hellos++; got = ""; } });
   s.on("error", () => {});
 }
-setTimeout(() => { console.log(hellos); process.exit(0); }, 3000);' "$PORT")
+setTimeout(() => { console.log(hellos); process.exit(0); }, 3000);' "$PORT" "$SESSION")
 [ "$N" = 16 ] || fail "$N of 20 websockets opened at once were let in (cap 16)"
 alive "20 websockets"
 pass "20 websockets at once: exactly 16 get live updates"

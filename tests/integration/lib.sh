@@ -103,3 +103,12 @@ same_digest() {
 is_paired() {
   cl "$1" peer list --json | sed 's/"pending".*//' | grep -q "$(cl "$2" id)"
 }
+
+# ui_login NAME — log curl in to NAME's page as its owner does (clientele
+# open --print-url: a one-time link that sets a session cookie); from then on
+# every `curl` of the test sends the cookies of $WORK/cookies
+ui_login() {
+  command curl -s -o /dev/null -b "$WORK/cookies" -c "$WORK/cookies" "$(cl "$1" open --print-url)" ||
+    fail "cannot log in to the page of $1"
+  curl() { command curl -b "$WORK/cookies" "$@"; }
+}

@@ -75,6 +75,7 @@ pass "peer dismiss --all refuses every request ($OUT) and keeps the pairings"
 
 sleep 3
 python3 "$HERE/fake_devices.py" --port "$PORT_a" --count 2 --sources 2 --first-source 101 >/dev/null
+ui_login a
 TOKEN=$(curl -s "http://127.0.0.1:$UI_a/" | grep -o 'name="clientele-token" content="[a-z0-9]*"' | sed 's/.*content="//; s/"$//')
 [ "$(curl -s -o /dev/null -w '%{http_code}' -X DELETE "http://127.0.0.1:$UI_a/api/pending")" = 403 ] || fail "DELETE /api/pending without the token"
 [ "$(curl -s -o /dev/null -w '%{http_code}' -X DELETE -H "X-Clientele-Token: $TOKEN" "http://127.0.0.1:$UI_a/api/pending")" = 204 ] || fail "DELETE /api/pending"

@@ -45,6 +45,7 @@ OUT=$(cl r sync "$(cl h id)")
 grep -q "sent 0, received 0" <<<"$OUT" || fail "not settled after the restore: $OUT"
 cl r peer list | grep -q "note (.*): this folder is a copy" || fail "peer list does not show the notice"
 start_serve r
+ui_login r
 curl -s "http://127.0.0.1:$UI_r/api/status" | grep -q '"notice":"this folder is a copy' ||
   fail "/api/status (the Devices page) does not show the notice"
 stop_serve r

@@ -120,14 +120,48 @@ static void token_of(cl_store *s, char out[64])
     cl_txn_end(t);
 }
 
+/* Log in as `clientele open` does: the one-time link, whose answer sets the
+ * session cookie ("name=value" into cookie). */
+static void login(fixture *f, char cookie[160])
+{
+    char url[256], req[512];
+    assert_int_equal(cl_http_login_url(f->store, url, sizeof url), CL_OK);
+    const char *path = strstr(url + 7, "/login?code=");
+    assert_non_null(path);
+    snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", path, f->listen);
+    char *ans = request(f->port, req);
+    assert_non_null(strstr(ans, "303"));
+    const char *c = strstr(ans, "Set-Cookie: ");
+    assert_non_null(c);
+    c += 12;
+    size_t n = strcspn(c, ";\r");
+    assert_true(n < 160);
+    memcpy(cookie, c, n);
+    cookie[n] = 0;
+    assert_non_null(strstr(c, "HttpOnly; SameSite=Strict"));
+    /* the link works once */
+    free(ans);
+    ans = request(f->port, req);
+    assert_non_null(strstr(ans, "403"));
+    assert_null(strstr(ans, "Set-Cookie"));
+    free(ans);
+}
+
 static void test_start_stop_token(void **state)
 {
     fixture *f = *state;
-    char t1[64], t2[64], req[512];
+    char t1[64], t2[64], req[512], cookie[160];
     assert_int_equal(start(f, f->listen), CL_OK);
     token_of(f->store, t1);
     snprintf(req, sizeof req, "GET / HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", f->listen);
     char *page = request(f->port, req);
+    assert_null(strstr(page, t1)); /* not logged in: no token, and how to get in */
+    assert_non_null(strstr(page, "clientele open"));
+    free(page);
+    login(f, cookie);
+    snprintf(req, sizeof req, "GET / HTTP/1.1\r\nHost: %s\r\nCookie: %s\r\nConnection: close\r\n\r\n",
+             f->listen, cookie);
+    page = request(f->port, req);
     assert_non_null(strstr(page, "200 OK"));
     assert_non_null(strstr(page, t1));
     free(page);
@@ -148,9 +182,10 @@ static int count(void *ctx, const cl_record_id *id)
 static void test_host_and_token(void **state)
 {
     fixture *f = *state;
-    char tok[64], req[1024];
+    char tok[64], req[1024], cookie[160];
     assert_int_equal(start(f, f->listen), CL_OK);
     token_of(f->store, tok);
+    login(f, cookie);
     const char *body = "{\"type\":\"company\",\"fields\":{\"name\":\"Acme\"}}";
     struct {
         const char *host, *token;
@@ -161,9 +196,9 @@ static void test_host_and_token(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         snprintf(req, sizeof req,
-                 "POST /api/records HTTP/1.1\r\nHost: %s:%d\r\nX-Clientele-Token: %s\r\n"
+                 "POST /api/records HTTP/1.1\r\nHost: %s:%d\r\nX-Clientele-Token: %s\r\nCookie: %s\r\n"
                  "Content-Type: application/json\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
-                 cases[i].host, f->port, cases[i].token, strlen(body), body);
+                 cases[i].host, f->port, cases[i].token, cookie, strlen(body), body);
         char *ans = request(f->port, req);
         assert_non_null(strstr(ans, cases[i].want));
         assert_null(strstr(ans, "Access-Control-Allow-Origin"));
