@@ -29,8 +29,11 @@ int st_err(cl_txn *t, int rc, const char *what)
         return CL_ENOTFOUND;
     if (rc == ENOSPC)
         return cl_seterr(CL_EFULL, "%s: disk full", what);
-    if (rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND || rc == MDB_INVALID)
-        return cl_seterr(CL_ECORRUPT, "%s: the database is damaged (%s)", what, mdb_strerror(rc));
+    /* MDB_BAD_TXN: an earlier read of the transaction met a damaged page
+     * (zero-filled pages read that way): the folder, not the program, is at fault */
+    if (rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND || rc == MDB_INVALID || rc == MDB_BAD_TXN)
+        return cl_seterr(CL_ECORRUPT, "%s: the database is damaged (%s): restore the folder from a backup",
+                         what, mdb_strerror(rc));
     return cl_seterr(CL_ESTORE, "%s: %s", what, mdb_strerror(rc));
 }
 

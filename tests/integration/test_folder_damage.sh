@@ -38,6 +38,10 @@ done
 fresh; head -c 262144 /dev/urandom >"$WORK/t/data.mdb"
 refused "data.mdb of random bytes" "not hold a clientele database|damaged"
 
+# every data page zero-filled, the two meta pages intact (was "MDB_BAD_TXN: Transaction must abort")
+fresh; dd if=/dev/zero of="$WORK/t/data.mdb" bs=4096 seek=2 count=$((SIZE / 4096 - 2)) conv=notrunc 2>/dev/null
+refused "data.mdb with its data pages zero-filled" "the database is damaged.*restore the folder from a backup"
+
 fresh; head -c 8192 /dev/zero >>"$WORK/t/data.mdb"; dd if=/dev/urandom of="$WORK/t/data.mdb" bs=4096 seek=0 count=2 conv=notrunc 2>/dev/null
 refused "data.mdb with both meta pages overwritten" "not hold a clientele database|damaged"
 
