@@ -1,50 +1,62 @@
 #!/usr/bin/env bash
-# A folder written by schema 2 (tests/fixtures/schema2, made by
-# make_schema2.sh with commit 1ffc7d3) opens in this version: upgraded in
-# place to schema 3, it answers every question exactly as schema 2 did —
-# records, search, conflicts with their devices, history, due tasks, digest —
-# and goes on working: writes, conflict resolution and sync with a new device.
+# A folder written by an older clientele opens in this one: each fixture in
+# tests/fixtures (made by make_fixture.sh with the old binary: schema2 with
+# commit 1ffc7d3, schema3 with the 0.1.0 release, commit 135f4f8) is upgraded
+# in place to the current schema, answers every question exactly as the old
+# version did — records, search, conflicts with their devices, history, due
+# tasks, digest — and goes on working: writes, conflict resolution and sync
+# (its own old ops signed now, the other device's vouched for) with a new device.
 source "$(dirname "$0")/lib.sh"
-FIX=$(cd "$(dirname "$0")/../fixtures/schema2" && pwd)
-mkdir "$WORK/a"
-cp "$FIX/data.mdb" "$FIX/key.pem" "$FIX/cert.pem" "$WORK/a/"
-chmod 700 "$WORK/a"; chmod 600 "$WORK/a"/*
-source "$FIX/ids"
 
-same_as_schema2() { # FILE CMD… — the command prints what schema 2 printed
-  local f=$1; shift
-  [ "$("$@")" = "$(cat "$FIX/$f")" ] || fail "$f differs after the upgrade: $("$@" | head -c 400)"
+upgrade_of() { # SCHEMA — the whole check for tests/fixtures/SCHEMA
+  local s=$1 a=a$1 n=n$1 FIX
+  FIX=$(cd "$(dirname "$0")/../fixtures/$s" && pwd)
+  mkdir "$WORK/$a"
+  cp "$FIX/data.mdb" "$FIX/key.pem" "$FIX/cert.pem" "$WORK/$a/"
+  chmod 700 "$WORK/$a"; chmod 600 "$WORK/$a"/*
+  # shellcheck disable=SC1091
+  source "$FIX/ids"
+  same_as_old() { # FILE CMD… — the command prints what the old version printed
+    local f=$1; shift
+    [ "$("$@")" = "$(cat "$FIX/$f")" ] || fail "$s: $f differs after the upgrade: $("$@" | head -c 400)"
+  }
+  same_as_old digest cl $a digest
+  same_as_old list-contact.json cl $a list contact --json
+  same_as_old list-company.json cl $a list company --json
+  same_as_old get-contact.json cl $a get "$P" --json
+  same_as_old get-deal.json cl $a get "$D" --json
+  same_as_old history-contact.json cl $a history "$P" --json
+  same_as_old due.json cl $a due --json
+  same_as_old search.json cl $a list contact --query radulescu --json
+  pass "$s: the upgraded folder answers as before (digest, lists, search, conflict, history, due)"
+
+  expect_exit 1 cl $a get "$GONE"
+  cl $a get "$P" --json | grep -q '"conflicts":\[{"field":"phone"' || fail "$s: the conflict was lost"
+  # what the old version wrote is still extended correctly: resolve, edit, add
+  cl $a put contact "$P" phone="+40 268 000 444" >/dev/null
+  cl $a get "$P" --json | grep -q '"conflicts":\[\]' || fail "$s: resolving the old conflict did not clear it"
+  cl $a put company "$CO" notes="upgraded" >/dev/null
+  local N
+  N=$(cl $a put contact name="New After Upgrade")
+  [ "$(cl $a history "$P" --json | grep -o '"field":"phone"' | wc -l)" = 4 ] || fail "$s: phone history: $(cl $a history "$P")"
+  pass "$s: after the upgrade a conflict resolves, fields update, records are added, history goes on"
+
+  # a new device receives the whole book, old ops and new, and converges
+  cl $n init --name new >/dev/null
+  start_serve $a
+  pair $a $n
+  cl $n sync "$(cl $a id)" >/dev/null
+  same_digest $a $n
+  cl $n get "$N" --json | grep -q "New After Upgrade" || fail "$s: new record missing on the new device"
+  [ "$(cl $n history "$P" --json)" = "$(cl $a history "$P" --json)" ] || fail "$s: history differs on the new device"
+  pass "$s: the upgraded folder syncs its old and new ops to a new device: equal digests and history"
+
+  # opening it again changes nothing (the upgrade ran once)
+  local D1 D2
+  D1=$(cl $a digest); D2=$(cl $a digest)
+  [ "$D1" = "$D2" ] || fail "$s: digest moves between opens"
+  pass "$s: opening the upgraded folder again writes nothing new"
 }
-same_as_schema2 digest cl a digest
-same_as_schema2 list-contact.json cl a list contact --json
-same_as_schema2 list-company.json cl a list company --json
-same_as_schema2 get-contact.json cl a get "$P" --json
-same_as_schema2 get-deal.json cl a get "$D" --json
-same_as_schema2 history-contact.json cl a history "$P" --json
-same_as_schema2 due.json cl a due --json
-same_as_schema2 search.json cl a list contact --query radulescu --json
-pass "an upgraded schema 2 folder answers as before (digest, lists, search, conflict, history, due)"
 
-expect_exit 1 cl a get "$GONE"
-cl a get "$P" --json | grep -q '"conflicts":\[{"field":"phone"' || fail "the conflict was lost"
-# what the old version wrote is still extended correctly: resolve, edit, add
-cl a put contact "$P" phone="+40 268 000 444" >/dev/null
-cl a get "$P" --json | grep -q '"conflicts":\[\]' || fail "resolving the old conflict did not clear it"
-cl a put company "$CO" notes="upgraded" >/dev/null
-N=$(cl a put contact name="New After Upgrade")
-[ "$(cl a history "$P" --json | grep -o '"field":"phone"' | wc -l)" = 4 ] || fail "phone history: $(cl a history "$P")"
-pass "after the upgrade: a conflict resolves, fields update, records are added, history goes on"
-
-# a new device receives the whole book, old ops and new, and converges
-cl n init --name new >/dev/null
-start_serve a
-pair a n
-cl n sync "$(cl a id)" >/dev/null
-same_digest a n
-cl n get "$N" --json | grep -q "New After Upgrade" || fail "new record missing on the new device"
-[ "$(cl n history "$P" --json)" = "$(cl a history "$P" --json)" ] || fail "history differs on the new device"
-pass "an upgraded folder syncs its old and new ops to a new device: equal digests and history"
-
-# opening it again changes nothing (the upgrade ran once)
-D1=$(cl a digest); D2=$(cl a digest)
-[ "$D1" = "$D2" ] || fail "digest moves between opens"
+upgrade_of schema2
+upgrade_of schema3
