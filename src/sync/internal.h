@@ -26,6 +26,9 @@
  * records, which bounds a process's private memory whatever the book's size. */
 #define SYNC_COMMIT_RECORDS 2048
 
+/* Whether id is paired (peers.c): a read transaction of its own. */
+bool sync_is_paired(cl_store *s, const cl_device_id *id);
+
 /* Serve one accepted, handshaken connection to its end. Owns c. */
 void sync_serve_conn(cl_store *s, const cl_identity *me, cl_conn *c);
 

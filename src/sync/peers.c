@@ -426,3 +426,14 @@ int cl_pending_dismiss_all(cl_store *s, size_t *count)
     size_t dummy;
     return cl_store_update(s, dismiss_all_fn, count ? count : &dummy);
 }
+
+bool sync_is_paired(cl_store *s, const cl_device_id *id)
+{
+    cl_txn *t;
+    cl_peer p;
+    if (cl_store_read(s, &t))
+        return false;
+    bool ok = cl_peer_get(t, id, &p) == CL_OK;
+    cl_txn_end(t);
+    return ok;
+}

@@ -75,17 +75,6 @@ static void note_refusal(cl_sync_server *srv, const char *why, const char *ip)
     srv->quieted = 0;
 }
 
-static bool is_paired(cl_store *s, const cl_device_id *id)
-{
-    cl_txn *t;
-    cl_peer p;
-    if (cl_store_read(s, &t))
-        return false;
-    bool ok = cl_peer_get(t, id, &p) == CL_OK;
-    cl_txn_end(t);
-    return ok;
-}
-
 /* Move slot i to the paired class; false when that class is full. */
 static bool promote(cl_sync_server *srv, int i)
 {
@@ -108,7 +97,7 @@ static void *serve_one(void *arg)
     cl_sync_server *srv = j->srv;
     cl_conn *c;
     if (cl_conn_accept_within(srv->me, j->fd, SYNC_TIMEOUT_MS, SYNC_HANDSHAKE_MS, &c) == CL_OK) {
-        if (!is_paired(srv->s, cl_conn_peer(c)) || promote(srv, j->slot))
+        if (!sync_is_paired(srv->s, cl_conn_peer(c)) || promote(srv, j->slot))
             sync_serve_conn(srv->s, srv->me, c); /* closes c and the socket */
         else
             cl_conn_close(c);

@@ -431,16 +431,10 @@ static void record_outcome(cl_store *s, const cl_device_id *peer, const session 
 
 /* ----- client ----- */
 
+/* The shape cl_conn_connect asks for. */
 static bool is_paired(void *ctx, const cl_device_id *id)
 {
-    cl_store *s = ctx;
-    cl_txn *t;
-    cl_peer p;
-    if (cl_store_read(s, &t))
-        return false;
-    bool ok = cl_peer_get(t, id, &p) == CL_OK;
-    cl_txn_end(t);
-    return ok;
+    return sync_is_paired(ctx, id);
 }
 
 static int client_session(session *ss)
@@ -493,7 +487,7 @@ int cl_sync_once(cl_store *s, const cl_identity *me, const char *addr,
     uint64_t start = cl_mono_ms();
     int rc = CL_OK;
     memset(res, 0, sizeof *res);
-    if (expect && !is_paired(s, expect)) {
+    if (expect && !sync_is_paired(s, expect)) {
         char text[CL_DEVICE_ID_TEXT];
         cl_device_id_format(expect, text);
         return cl_seterr(CL_EDENIED, "device %s is not paired: 'peer add' it first", text);
@@ -633,7 +627,7 @@ static int server_session(session *ss)
         rc = cl_conn_recv(ss->c, &type, &p, &n);
     if (rc)
         return rc;
-    bool paired = is_paired(ss->s, cl_conn_peer(ss->c));
+    bool paired = sync_is_paired(ss->s, cl_conn_peer(ss->c));
     if (type == CL_MSG_INVITE) {
         if (paired) { /* already paired: welcome without spending the secret */
             rc = cl_conn_send(ss->c, CL_MSG_WELCOME, ss->mine.name, strlen(ss->mine.name));
@@ -665,7 +659,7 @@ void sync_serve_conn(cl_store *s, const cl_identity *me, cl_conn *c)
     cl_device_id_format(cl_conn_peer(c), who);
     uint64_t start = cl_mono_ms();
     int rc = server_session(&ss);
-    if (rc != CL_EDENIED || is_paired(s, cl_conn_peer(c))) {
+    if (rc != CL_EDENIED || sync_is_paired(s, cl_conn_peer(c))) {
         learned_addr(c, ss.theirs.listen_port, addr, sizeof addr);
         record_outcome(s, cl_conn_peer(c), &ss, addr, rc);
     }
