@@ -9,6 +9,29 @@
 
 #include "clientele/store.h"
 
+/* Record types. Part of the storage and wire format: never renumber. */
+enum cl_type {
+    CL_T_NONE = 0,
+    CL_T_COMPANY = 1,
+    CL_T_CONTACT = 2,
+    CL_T_INTERACTION = 3,
+    CL_T_TASK = 4,
+    CL_T_DEAL = 5,
+    CL_T_MAX = 5,
+};
+
+/* Field numbers, shared by all types (CL_F_DELETED, 0, is the store's).
+ * Part of the storage and wire format: never renumber; a new field takes the
+ * next number and one line in the schema table (src/model/schema.c). */
+enum cl_field {
+    CL_F_NAME = 1, CL_F_INDUSTRY, CL_F_WEBSITE, CL_F_EMAIL, CL_F_PHONE,
+    CL_F_ADDRESS, CL_F_NOTES, CL_F_TAGS, CL_F_TITLE, CL_F_COMPANY,
+    CL_F_BIRTHDAY, CL_F_REFERRED_BY, CL_F_KIND, CL_F_DATE, CL_F_SUMMARY,
+    CL_F_CONTACT, CL_F_DEAL, CL_F_DUE, CL_F_DONE, CL_F_STAGE,
+    CL_F_AMOUNT, CL_F_CURRENCY, CL_F_CLOSE_DATE, CL_F_PROMISED_BY, CL_F_CITY,
+    CL_F_MAX = CL_F_CITY,
+};
+
 enum cl_kind {
     CL_K_TEXT,      /* free text, one line or many */
     CL_K_DATE,      /* YYYY-MM-DD */
@@ -24,15 +47,29 @@ enum cl_kind {
     CL_K_PHONE,
 };
 
+/* One field of one type: everything any layer needs to know of it. The
+ * schema table (src/model/schema.c) is the only place fields are described;
+ * the store's indexes, the codecs, the API's /api/schema and the page are
+ * all derived from it. */
 typedef struct cl_field_def {
     const char *name;
     uint8_t id;            /* enum cl_field */
     uint8_t kind;          /* enum cl_kind */
-    uint8_t ref_type;      /* for CL_K_REF */
+    uint8_t ref_type;      /* for CL_K_REF: the type it refers to */
     bool required;
-    uint32_t max_len;
+    bool searchable;       /* folded into the record's search text */
+    bool multiline;        /* text people write in paragraphs (edited in a text area) */
+    bool multi;            /* holds several labelled items (none yet: see docs/schema.md) */
+    uint32_t max_len;      /* bytes */
     const char *const *choices; /* for CL_K_ENUM, NULL-terminated */
 } cl_field_def;
+
+const char *cl_kind_name(uint8_t kind);      /* "text", "date", … */
+
+/* What the store must index for the model (derived from the schema table),
+ * and a book opened with it: what every layer above the model opens. */
+const cl_index_spec *cl_model_indexes(void);
+int cl_book_open(const char *dir, const cl_device_id *self, cl_store **out);
 
 const char *cl_type_name(uint8_t type);      /* NULL for an unknown type */
 int cl_type_parse(const char *name, uint8_t *type); /* CL_EINVAL with the list */
@@ -107,6 +144,17 @@ int cl_query_list(cl_txn *t, uint8_t type, const char *query, const cl_record_id
                   bool *more);
 /* Open tasks due on or before today (local date), oldest first. */
 int cl_query_due(cl_txn *t, int (*fn)(void *ctx, const cl_record_id *id), void *ctx);
+/* Interactions, newest date first, at most limit (0: all); those without a
+ * date are left out. */
+int cl_query_recent(cl_txn *t, size_t limit, int (*fn)(void *ctx, const cl_record_id *id), void *ctx);
+/* Contacts whose birthday comes within `days` days of today (local date;
+ * 0: today only), soonest first, with the days until it. */
+int cl_query_birthdays(cl_txn *t, int days, int (*fn)(void *ctx, const cl_record_id *id, int in_days),
+                       void *ctx);
+/* Records that refer to id (not deleted), with the field that does, in
+ * record order: costs what is related, not the size of the book. */
+int cl_query_related(cl_txn *t, const cl_record_id *id,
+                     int (*fn)(void *ctx, const cl_record_id *rec, uint8_t field), void *ctx);
 
 typedef struct cl_change {
     uint8_t field;             /* CL_F_DELETED for delete / restore */

@@ -18,31 +18,16 @@
 
 #include "clientele/util.h"
 
-#define CL_SCHEMA_VERSION 4   /* 2: index of records with open conflicts; 3: numbered origins;
-                                 4: signed, hash-chained logs per writer */
+#define CL_SCHEMA_VERSION 5   /* 2: index of records with open conflicts; 3: numbered origins;
+                                 4: signed, hash-chained logs per writer; 5: indexes the model
+                                 describes (search, references, ordered keys) */
 
-/* Record types. Part of the storage and wire format: never renumber. */
-enum cl_type {
-    CL_T_NONE = 0,
-    CL_T_COMPANY = 1,
-    CL_T_CONTACT = 2,
-    CL_T_INTERACTION = 3,
-    CL_T_TASK = 4,
-    CL_T_DEAL = 5,
-    CL_T_MAX = 5,
-};
-
-/* Field numbers, shared by all types. Part of the storage and wire format:
- * never renumber; new fields take new numbers. Which type has which field
- * is the model's business (model.h). */
-enum cl_field {
+/* Record types and field numbers are the model's (model.h): the store keeps
+ * a record's type and an op's field as numbers and gives meaning to only one,
+ * the hidden field that marks a record deleted. What it indexes it is told
+ * when the folder is opened (cl_index_spec below). */
+enum {
     CL_F_DELETED = 0,   /* hidden: "1" deleted, "" or "0" present */
-    CL_F_NAME = 1, CL_F_INDUSTRY, CL_F_WEBSITE, CL_F_EMAIL, CL_F_PHONE,
-    CL_F_ADDRESS, CL_F_NOTES, CL_F_TAGS, CL_F_TITLE, CL_F_COMPANY,
-    CL_F_BIRTHDAY, CL_F_REFERRED_BY, CL_F_KIND, CL_F_DATE, CL_F_SUMMARY,
-    CL_F_CONTACT, CL_F_DEAL, CL_F_DUE, CL_F_DONE, CL_F_STAGE,
-    CL_F_AMOUNT, CL_F_CURRENCY, CL_F_CLOSE_DATE, CL_F_PROMISED_BY, CL_F_CITY,
-    CL_F_MAX = CL_F_CITY,
     CL_F_LIMIT = 63,    /* field numbers a store accepts: newer versions' fields are kept */
 };
 
@@ -89,11 +74,47 @@ typedef struct cl_record_meta {
 typedef struct cl_store cl_store;
 typedef struct cl_txn cl_txn;
 
+/* ----- what the store indexes, as the layer that knows the fields says -----
+ * The store gives no meaning to types and fields; the model describes its
+ * indexes in a cl_index_spec, and the store keeps them in step with every op
+ * in the op's own transaction. A folder last indexed under another spec
+ * (another version of the model) is re-indexed when it is opened. */
+
+#define CL_INDEX_TYPES 16       /* record types a spec can describe: 1 … 15 */
+#define CL_ORDER_MAX 8          /* ordered indexes in one spec */
+#define CL_ORDER_KEY_MAX 16     /* bytes of one ordered key */
+
+/* Records of one type, not deleted, in the order of a key made from one of
+ * their fields (the due date of a task, the date of an interaction, the
+ * month and day of a birthday). */
+typedef struct cl_order_spec {
+    uint8_t type;
+    uint8_t field;
+    uint8_t unless_field;       /* 0: none; else a record whose unless_field … */
+    const char *unless_value;   /* … holds exactly this value is left out (a done task) */
+    uint8_t key_len;            /* bytes of every key: 1 … CL_ORDER_KEY_MAX */
+    /* The key of a value, or false to leave the record out. NULL: the value's
+     * first key_len bytes (a shorter value is left out). Must be pure: the
+     * same value always gives the same key. */
+    bool (*key)(const char *value, size_t len, unsigned char *out);
+} cl_order_spec;
+
+typedef struct cl_index_spec {
+    const char *name;           /* changes when a key function changes meaning */
+    uint8_t max_type;           /* record types are 1 … max_type (< CL_INDEX_TYPES) */
+    uint64_t search[CL_INDEX_TYPES]; /* per type, a bit per field folded into the search text */
+    uint64_t refs[CL_INDEX_TYPES];   /* per type, a bit per field holding a record id: "who refers to X" */
+    cl_order_spec orders[CL_ORDER_MAX];
+    size_t norders;
+} cl_index_spec;
+
 /* Open (creating when absent) the LMDB environment in dir, a folder that must
- * exist. self is this device's id: recorded on first open; a folder recorded
+ * exist, kept indexed as spec says (copied: spec may die after the call).
+ * self is this device's id: recorded on first open; a folder recorded
  * for another device is refused (CL_EINVAL). A folder written by a newer
- * schema is refused (CL_EVERSION). *out is owned by the caller. */
-int cl_store_open(const char *dir, const cl_device_id *self, cl_store **out);
+ * schema is refused (CL_EVERSION). *out is owned by the caller. The model's
+ * cl_book_open() passes the model's spec. */
+int cl_store_open(const char *dir, const cl_device_id *self, const cl_index_spec *spec, cl_store **out);
 /* Whether opening this folder started a fresh writer (it had been copied or
  * restored): the caller tells the user cl_store_open_notice(). */
 const char *cl_store_open_notice(const cl_store *s); /* NULL: nothing to say */
@@ -225,10 +246,15 @@ int cl_txn_records(cl_txn *t, uint8_t type, const cl_record_id *after,
 int cl_txn_conflicted(cl_txn *t, int (*fn)(void *ctx, const cl_record_id *id), void *ctx);
 /* The folded search text of a record (cl_fold of its searchable fields). */
 int cl_txn_search_text(cl_txn *t, const cl_record_id *id, const char **text, size_t *len);
-/* Open tasks (not done, not deleted) with a due date <= until ("YYYY-MM-DD"),
- * in due order. */
-int cl_txn_due(cl_txn *t, const char *until,
-               int (*fn)(void *ctx, const cl_record_id *id, const char *due), void *ctx);
+/* The records of ordered index `order` (a position in the spec's orders)
+ * whose key lies within [from, to] (each key_len bytes; NULL: no bound),
+ * ascending, or descending when reverse. fn returns non-zero to stop. */
+int cl_txn_ordered(cl_txn *t, size_t order, const unsigned char *from, const unsigned char *to, bool reverse,
+                   int (*fn)(void *ctx, const cl_record_id *id, const unsigned char *key), void *ctx);
+/* Every (record, field) whose winning value is target's id, deleted records
+ * included, in record order: costs what refers to target, not the book. */
+int cl_txn_referrers(cl_txn *t, const cl_record_id *target,
+                     int (*fn)(void *ctx, const cl_record_id *id, uint8_t field), void *ctx);
 /* Every op of a record, ordered by (hlc, origin). */
 int cl_txn_history(cl_txn *t, const cl_record_id *id,
                    int (*fn)(void *ctx, const cl_op *op), void *ctx);

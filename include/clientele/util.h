@@ -41,6 +41,11 @@ enum cl_error {
     CL_EFORK = -15,     /* two different histories of one writer (a copied folder) */
 };
 
+/* What an iteration callback returns to stop early without an error: the
+ * iterator stops and returns it unchanged, so the caller that asked for the
+ * stop knows it was its own (and turns it into CL_OK). */
+#define CL_STOP 1
+
 /* Record an error message (printf-style) for this thread; returns code. */
 int cl_seterr(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prefix the current message with "what: "; returns code. */

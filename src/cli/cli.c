@@ -174,7 +174,7 @@ static int open_store(cli *c)
         rc = cl_seterr(CL_ENOTFOUND, "%s holds a book but its device key key.pem is missing: restore key.pem "
                        "from a backup of this folder", c->dir);
     if (!rc)
-        rc = cl_store_open(c->dir, cl_identity_device(c->ident), &c->store);
+        rc = cl_book_open(c->dir, cl_identity_device(c->ident), &c->store);
     if (!rc && cl_store_open_notice(c->store)) /* the one line a restored or copied folder owes its user */
         fprintf(stderr, "clientele: note: %s\n", cl_store_open_notice(c->store));
     return rc;

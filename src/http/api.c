@@ -13,7 +13,6 @@
 
 #define LIST_DEFAULT 200
 #define LIST_MAX 1000
-#define STOP 2 /* a callback's "enough": not an error */
 
 int http_oom(void)
 {
@@ -123,19 +122,6 @@ typedef struct list_ctx {
     cl_record_id ref, last;
 } list_ctx;
 
-/* Does any reference field of the record point at ref? */
-static bool refers_to(const cl_record *r, const cl_record_id *ref)
-{
-    char want[CL_RECORD_ID_TEXT];
-    cl_record_id_format(ref, want);
-    size_t n;
-    const cl_field_def *defs = cl_type_fields(r->type, &n);
-    for (size_t i = 0; i < n; i++)
-        if (defs[i].kind == CL_K_REF && r->values[defs[i].id] && !strcmp(r->values[defs[i].id], want))
-            return true;
-    return false;
-}
-
 static int list_step(void *arg, const cl_record_id *id)
 {
     list_ctx *c = arg;
@@ -143,14 +129,10 @@ static int list_step(void *arg, const cl_record_id *id)
     int rc = cl_record_load(c->t, id, &r);
     if (rc)
         return rc;
-    if (c->has_ref && !refers_to(r, &c->ref)) {
-        cl_record_free(r);
-        return CL_OK;
-    }
     if (c->count == c->limit) {
         cl_record_free(r);
         c->more = true;
-        return STOP;
+        return CL_STOP;
     }
     cJSON *j = cl_json_record(r);
     cl_record_free(r);
@@ -192,6 +174,39 @@ static int list_params(const char *query, uint8_t *type, char *q, size_t qn, lis
     return CL_OK;
 }
 
+/* ?ref=ID: the records of a type that refer to ID, from the model's
+ * reference index (in id order, like every list, so cursors work alike). */
+typedef struct related_ctx {
+    list_ctx *list;
+    uint8_t type;
+    const cl_record_id *after;
+    cl_record_id last;
+    bool any;
+} related_ctx;
+
+static int related_step(void *arg, const cl_record_id *id, uint8_t field)
+{
+    (void)field;
+    related_ctx *c = arg;
+    cl_record_meta m;
+    /* a record referring through two fields is listed once */
+    if ((c->any && !memcmp(c->last.b, id->b, CL_RECORD_ID_LEN)) ||
+        (c->after && memcmp(id->b, c->after->b, CL_RECORD_ID_LEN) <= 0))
+        return CL_OK;
+    c->any = true;
+    c->last = *id;
+    int rc = cl_txn_record(c->list->t, id, &m);
+    return rc ? rc : m.type == c->type ? list_step(c->list, id) : CL_OK;
+}
+
+static int related_list(list_ctx *c, uint8_t type, const char *q, const cl_record_id *after)
+{
+    if (q[0])
+        return cl_seterr(CL_EINVAL, "?ref= and ?q= do not go together");
+    related_ctx r = {.list = c, .type = type, .after = after};
+    return cl_query_related(c->t, &c->ref, related_step, &r);
+}
+
 static int list_records(struct mg_connection *conn, cl_http *h, const char *query)
 {
     uint8_t type;
@@ -206,9 +221,10 @@ static int list_records(struct mg_connection *conn, cl_http *h, const char *quer
     if (!top)
         return http_send_cl_error(conn, http_oom());
     if ((rc = cl_store_read(h->cfg.store, &c.t)) == CL_OK)
-        rc = cl_query_list(c.t, type, q, has_cursor ? &cursor : NULL, 0, list_step, &c, NULL);
+        rc = c.has_ref ? related_list(&c, type, q, has_cursor ? &cursor : NULL)
+                       : cl_query_list(c.t, type, q, has_cursor ? &cursor : NULL, 0, list_step, &c, NULL);
     cl_txn_end(c.t);
-    if (rc == STOP)
+    if (rc == CL_STOP)
         rc = CL_OK;
     char next[CL_RECORD_ID_TEXT];
     cl_record_id_format(&c.last, next);

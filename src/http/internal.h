@@ -101,7 +101,6 @@ int http_api_sync_now(struct mg_connection *conn, cl_http *h);
 
 /* The `limit` interactions with the newest date, newest first. *out holds
  * *n records owned by the caller (cl_record_free each, then free(*out)). */
-int http_recent(cl_txn *t, size_t limit, cl_record ***out, size_t *n);
 
 /* ----- the today view rendered on the server (today.c) ----- */
 

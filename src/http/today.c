@@ -39,15 +39,15 @@ static int put_item(cl_buf *b, const cl_record *r, const char *label, const char
     return rc ? rc : cl_buf_puts(b, "</span></li>");
 }
 
-typedef struct due_ctx {
+typedef struct items_ctx {
     cl_txn *t;
     cl_buf *b;
     size_t n;
-} due_ctx;
+} items_ctx;
 
 static int due_item(void *arg, const cl_record_id *id)
 {
-    due_ctx *c = arg;
+    items_ctx *c = arg;
     cl_record *r;
     int rc = cl_record_load(c->t, id, &r);
     if (rc)
@@ -60,7 +60,7 @@ static int due_item(void *arg, const cl_record_id *id)
 
 static int put_due(cl_txn *t, cl_buf *b)
 {
-    due_ctx c = {t, b, 0};
+    items_ctx c = {t, b, 0};
     int rc = cl_buf_puts(b, "<h2>Due and overdue</h2><ul class=\"list\" id=\"due-list\">");
     if (!rc)
         rc = cl_query_due(t, due_item, &c);
@@ -69,23 +69,29 @@ static int put_due(cl_txn *t, cl_buf *b)
     return rc ? rc : cl_buf_puts(b, "</ul>");
 }
 
+static int recent_item(void *arg, const cl_record_id *id)
+{
+    items_ctx *c = arg;
+    cl_record *r;
+    int rc = cl_record_load(c->t, id, &r);
+    if (rc)
+        return rc;
+    char meta[160];
+    snprintf(meta, sizeof meta, "%s %s", r->values[CL_F_KIND] ? r->values[CL_F_KIND] : "",
+             r->values[CL_F_DATE] ? r->values[CL_F_DATE] : "");
+    rc = put_item(c->b, r, cl_record_label(r), meta);
+    cl_record_free(r);
+    c->n++;
+    return rc;
+}
+
 static int put_recent(cl_txn *t, cl_buf *b)
 {
-    cl_record **rs = NULL;
-    size_t n = 0;
+    items_ctx c = {t, b, 0};
     int rc = cl_buf_puts(b, "<h2>Recent interactions</h2><ul class=\"list\" id=\"recent-list\">");
     if (!rc)
-        rc = http_recent(t, TODAY_RECENT, &rs, &n);
-    for (size_t i = 0; i < n; i++) {
-        char meta[160];
-        snprintf(meta, sizeof meta, "%s %s", rs[i]->values[CL_F_KIND] ? rs[i]->values[CL_F_KIND] : "",
-                 rs[i]->values[CL_F_DATE] ? rs[i]->values[CL_F_DATE] : "");
-        if (!rc)
-            rc = put_item(b, rs[i], cl_record_label(rs[i]), meta);
-        cl_record_free(rs[i]);
-    }
-    free(rs);
-    if (!rc && !n)
+        rc = cl_query_recent(t, TODAY_RECENT, recent_item, &c);
+    if (!rc && !c.n)
         rc = cl_buf_puts(b, "<li class=\"muted\">Nothing logged yet.</li>");
     return rc ? rc : cl_buf_puts(b, "</ul>");
 }

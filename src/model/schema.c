@@ -6,47 +6,69 @@
 static const char *const KINDS[] = {"call", "meeting", "email", "lunch", "note", NULL};
 static const char *const STAGES[] = {"lead", "proposal", "negotiation", "won", "lost", NULL};
 
-#define TXT(n, id, max) {n, id, CL_K_TEXT, 0, false, max, NULL}
-#define REQ(n, id, max) {n, id, CL_K_TEXT, 0, true, max, NULL}
-#define KIND(n, id, k) {n, id, k, 0, false, 256, NULL}
-#define REF(n, id, t) {n, id, CL_K_REF, t, false, 64, NULL}
+/* One line per field: name, number, kind, then what sets it apart. */
+#define F(n, id_, k, max, ...) {.name = n, .id = id_, .kind = k, .max_len = max, __VA_ARGS__}
+#define TEXT(n, id_, max, ...) F(n, id_, CL_K_TEXT, max, __VA_ARGS__)
+#define REF(n, id_, t) F(n, id_, CL_K_REF, 64, .ref_type = t)
+#define LABEL .required = true, .searchable = true
+#define SEARCH .searchable = true
+#define LONG .searchable = true, .multiline = true
 
 static const cl_field_def COMPANY[] = {
-    REQ("name", CL_F_NAME, 200), TXT("industry", CL_F_INDUSTRY, 200),
-    KIND("website", CL_F_WEBSITE, CL_K_URL), KIND("email", CL_F_EMAIL, CL_K_EMAIL),
-    KIND("phone", CL_F_PHONE, CL_K_PHONE), TXT("address", CL_F_ADDRESS, 1000),
-    TXT("city", CL_F_CITY, 200), TXT("notes", CL_F_NOTES, 20000),
-    {"tags", CL_F_TAGS, CL_K_TAGS, 0, false, 1000, NULL},
+    TEXT("name", CL_F_NAME, 200, LABEL),
+    TEXT("industry", CL_F_INDUSTRY, 200, SEARCH),
+    F("website", CL_F_WEBSITE, CL_K_URL, 256, SEARCH),
+    F("email", CL_F_EMAIL, CL_K_EMAIL, 256, SEARCH),
+    F("phone", CL_F_PHONE, CL_K_PHONE, 256, SEARCH),
+    TEXT("address", CL_F_ADDRESS, 1000, LONG),
+    TEXT("city", CL_F_CITY, 200, SEARCH),
+    TEXT("notes", CL_F_NOTES, 20000, LONG),
+    F("tags", CL_F_TAGS, CL_K_TAGS, 1000, SEARCH),
 };
 
 static const cl_field_def CONTACT[] = {
-    REQ("name", CL_F_NAME, 200), TXT("title", CL_F_TITLE, 200),
-    REF("company", CL_F_COMPANY, CL_T_COMPANY), KIND("email", CL_F_EMAIL, CL_K_EMAIL),
-    KIND("phone", CL_F_PHONE, CL_K_PHONE), TXT("address", CL_F_ADDRESS, 1000),
-    TXT("city", CL_F_CITY, 200), KIND("birthday", CL_F_BIRTHDAY, CL_K_DATE),
-    TXT("notes", CL_F_NOTES, 20000), {"tags", CL_F_TAGS, CL_K_TAGS, 0, false, 1000, NULL},
+    TEXT("name", CL_F_NAME, 200, LABEL),
+    TEXT("title", CL_F_TITLE, 200, SEARCH),
+    REF("company", CL_F_COMPANY, CL_T_COMPANY),
+    F("email", CL_F_EMAIL, CL_K_EMAIL, 256, SEARCH),
+    F("phone", CL_F_PHONE, CL_K_PHONE, 256, SEARCH),
+    TEXT("address", CL_F_ADDRESS, 1000, LONG),
+    TEXT("city", CL_F_CITY, 200, SEARCH),
+    F("birthday", CL_F_BIRTHDAY, CL_K_DATE, 256),
+    TEXT("notes", CL_F_NOTES, 20000, LONG),
+    F("tags", CL_F_TAGS, CL_K_TAGS, 1000, SEARCH),
     REF("referred_by", CL_F_REFERRED_BY, CL_T_CONTACT),
 };
 
 static const cl_field_def INTERACTION[] = {
-    {"kind", CL_F_KIND, CL_K_ENUM, 0, true, 16, KINDS},
-    KIND("date", CL_F_DATE, CL_K_DATETIME), REQ("summary", CL_F_SUMMARY, 20000),
-    REF("contact", CL_F_CONTACT, CL_T_CONTACT), REF("company", CL_F_COMPANY, CL_T_COMPANY),
+    F("kind", CL_F_KIND, CL_K_ENUM, 16, .required = true, .choices = KINDS),
+    F("date", CL_F_DATE, CL_K_DATETIME, 256),
+    TEXT("summary", CL_F_SUMMARY, 20000, LABEL, .multiline = true),
+    REF("contact", CL_F_CONTACT, CL_T_CONTACT),
+    REF("company", CL_F_COMPANY, CL_T_COMPANY),
     REF("deal", CL_F_DEAL, CL_T_DEAL),
 };
 
 static const cl_field_def TASK[] = {
-    REQ("title", CL_F_TITLE, 500), KIND("due", CL_F_DUE, CL_K_DATE), KIND("done", CL_F_DONE, CL_K_BOOL),
-    REF("contact", CL_F_CONTACT, CL_T_CONTACT), REF("company", CL_F_COMPANY, CL_T_COMPANY),
-    REF("deal", CL_F_DEAL, CL_T_DEAL), TXT("notes", CL_F_NOTES, 20000),
+    TEXT("title", CL_F_TITLE, 500, LABEL),
+    F("due", CL_F_DUE, CL_K_DATE, 256),
+    F("done", CL_F_DONE, CL_K_BOOL, 256),
+    REF("contact", CL_F_CONTACT, CL_T_CONTACT),
+    REF("company", CL_F_COMPANY, CL_T_COMPANY),
+    REF("deal", CL_F_DEAL, CL_T_DEAL),
+    TEXT("notes", CL_F_NOTES, 20000, LONG),
 };
 
 static const cl_field_def DEAL[] = {
-    REQ("title", CL_F_TITLE, 500), REF("company", CL_F_COMPANY, CL_T_COMPANY),
-    REF("contact", CL_F_CONTACT, CL_T_CONTACT), {"stage", CL_F_STAGE, CL_K_ENUM, 0, false, 16, STAGES},
-    KIND("amount", CL_F_AMOUNT, CL_K_DECIMAL), KIND("currency", CL_F_CURRENCY, CL_K_CURRENCY),
-    KIND("close_date", CL_F_CLOSE_DATE, CL_K_DATE), KIND("promised_by", CL_F_PROMISED_BY, CL_K_DATE),
-    TXT("notes", CL_F_NOTES, 20000),
+    TEXT("title", CL_F_TITLE, 500, LABEL),
+    REF("company", CL_F_COMPANY, CL_T_COMPANY),
+    REF("contact", CL_F_CONTACT, CL_T_CONTACT),
+    F("stage", CL_F_STAGE, CL_K_ENUM, 16, .choices = STAGES),
+    F("amount", CL_F_AMOUNT, CL_K_DECIMAL, 256),
+    F("currency", CL_F_CURRENCY, CL_K_CURRENCY, 256),
+    F("close_date", CL_F_CLOSE_DATE, CL_K_DATE, 256),
+    F("promised_by", CL_F_PROMISED_BY, CL_K_DATE, 256),
+    TEXT("notes", CL_F_NOTES, 20000, LONG),
 };
 
 #define N(a) (sizeof a / sizeof a[0])
@@ -64,7 +86,18 @@ static const struct {
     [CL_T_DEAL] = {"deal", DEAL, N(DEAL), CL_F_TITLE},
 };
 
-_Static_assert(CL_F_MAX < 32, "field numbers must fit a 32-bit mask");
+_Static_assert((int)CL_F_MAX < (int)CL_F_LIMIT, "field numbers must stay below the store's limit");
+
+static const char *const KIND_NAMES[] = {
+    [CL_K_TEXT] = "text", [CL_K_DATE] = "date", [CL_K_DATETIME] = "datetime", [CL_K_BOOL] = "bool",
+    [CL_K_ENUM] = "enum", [CL_K_REF] = "ref", [CL_K_DECIMAL] = "decimal", [CL_K_CURRENCY] = "currency",
+    [CL_K_TAGS] = "tags", [CL_K_EMAIL] = "email", [CL_K_URL] = "url", [CL_K_PHONE] = "phone",
+};
+
+const char *cl_kind_name(uint8_t kind)
+{
+    return kind < sizeof KIND_NAMES / sizeof KIND_NAMES[0] ? KIND_NAMES[kind] : "text";
+}
 
 const char *cl_type_name(uint8_t type)
 {

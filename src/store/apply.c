@@ -280,11 +280,11 @@ static int merge_field(cl_txn *t, const cl_op *op, const unsigned char opkey[OP_
     return rc;
 }
 
-static int check_op(const cl_op *op)
+static int check_op(const cl_index_spec *spec, const cl_op *op)
 {
-    if (op->type < 1 || op->type > CL_T_MAX)
+    if (op->type < 1 || op->type > spec->max_type)
         return cl_seterr(CL_EPROTO, "op with unknown record type %u", op->type);
-    if (op->field > CL_F_LIMIT) /* fields up to CL_F_MAX are this version's; the rest a newer one's */
+    if (op->field > CL_F_LIMIT) /* the model's fields, and a newer version's: kept */
         return cl_seterr(CL_EPROTO, "op with unknown field %u", op->field);
     if (op->nseen > CL_MAX_SEEN || op->value_len > CL_MAX_VALUE)
         return cl_seterr(CL_EPROTO, "op over the size limits");
@@ -292,6 +292,23 @@ static int check_op(const cl_op *op)
         return cl_seterr(CL_EPROTO, "op with seq 0");
     if (cl_hlc_ms(op->hlc) > CL_HLC_MAX_MS)
         return cl_seterr(CL_EPROTO, "op stamped after the year 9999");
+    return CL_OK;
+}
+
+/* The record id a reference field holds before op is merged ("" when none,
+ * or when it holds something else): the reference index moves from it. */
+static int ref_before(cl_txn *t, const cl_op *op, const field_snapshot *snap, char out[CL_RECORD_ID_TEXT])
+{
+    cl_field_state st;
+    int rc = snap ? (snap->exists ? CL_OK : CL_ENOTFOUND) : cl_txn_field(t, &op->record, op->field, &st);
+    if (snap && !rc)
+        st = snap->cur;
+    if (rc)
+        return rc == CL_ENOTFOUND ? CL_OK : rc;
+    if (st.value_len == CL_RECORD_ID_TEXT - 1) {
+        memcpy(out, st.value, st.value_len);
+        out[st.value_len] = 0;
+    }
     return CL_OK;
 }
 
@@ -307,13 +324,16 @@ static int apply_op(cl_txn *t, const cl_op *op, const field_snapshot *snap, bool
     if (op->seq != vv->seq + 1)
         return cl_seterr(CL_EPROTO, "op %llu of an origin arrived before op %llu",
                          (unsigned long long)op->seq, (unsigned long long)vv->seq + 1);
-    if ((rc = check_op(op)))
+    if ((rc = check_op(&t->s->spec, op)))
         return rc;
     cl_record_meta *meta;
     if ((rc = idx_touch(t, &op->record, op, &meta)))
         return rc;
 
     if (!vv->num && (rc = st_origin_num(t, &op->origin, true, &vv->num)))
+        return rc;
+    char was_ref[CL_RECORD_ID_TEXT] = "";
+    if (idx_is_ref(t, op->type, op->field) && (rc = ref_before(t, op, snap, was_ref)))
         return rc;
     unsigned char key[OP_KEY_LEN];
     op_key(key, vv->num, op->seq);
@@ -336,6 +356,9 @@ static int apply_op(cl_txn *t, const cl_op *op, const field_snapshot *snap, bool
         shown = &other;
         t->rec.search_from_state = true;
     }
+    if (changed && (rc = idx_ref_moved(t, &op->record, op->type, op->field, was_ref, strlen(was_ref),
+                                       shown->value, shown->value_len)))
+        return rc;
     /* vv_slot may have moved the array: look the entry up again */
     if ((rc = vv_slot(t, &op->origin, &vv)))
         return rc;
@@ -352,18 +375,19 @@ static int apply_op(cl_txn *t, const cl_op *op, const field_snapshot *snap, bool
     if (changed) {
         if (op->field == CL_F_DELETED)
             meta->deleted = shown->value_len == 1 && shown->value[0] == '1';
-        if (idx_searchable(op->field) && t->rec.fresh && first_write && !t->rec.search_from_state) {
+        bool searchable = idx_searchable(t, op->type, op->field);
+        if (searchable && t->rec.fresh && first_write && !t->rec.search_from_state) {
             /* a new record's text grows field by field: no need to read it back */
             if (op->value_len && ((rc = cl_fold(&t->search_text, op->value, op->value_len)) ||
                                   (rc = cl_buf_put_u8(&t->search_text, '\n'))))
                 return rc;
-        } else if (idx_searchable(op->field)) {
+        } else if (searchable) {
             t->rec.search_from_state = true;
         }
-        if (idx_searchable(op->field) || op->field == CL_F_DELETED)
+        if (searchable || op->field == CL_F_DELETED)
             t->rec.search_dirty = true;
-        if (op->type == CL_T_TASK && (op->field == CL_F_DUE || op->field == CL_F_DONE || op->field == CL_F_DELETED))
-            t->rec.due_dirty = true;
+        if (idx_orders_depend(t, op->type, op->field))
+            t->rec.orders_dirty = true;
     }
     *applied = true;
     return CL_OK;

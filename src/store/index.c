@@ -1,48 +1,77 @@
 /* Derived data kept in step with the state: the record table, records by
- * type, the search text and the due-task index. Rebuilt once per record per
- * run of consecutive ops touching it (see record_cache). */
+ * type, and the indexes the model's spec describes (the search text, the
+ * reference index, the ordered indexes). Rebuilt once per record per run of
+ * consecutive ops touching it (see record_cache); rebuilt from the state
+ * when a folder was last indexed under another spec. */
 #include "store/internal.h"
 
 #include <string.h>
 
-#define REC_FIXED 22 /* type(1) flags(1) created(8) updated(8) nconflicts(4) */
+#define REC_FIXED 22 /* type(1) flags(1) created(8) updated(8) nconflicts(4), then the ordered keys */
 
-bool idx_searchable(uint8_t field)
+void idx_spec_set(cl_store *s, const cl_index_spec *spec)
 {
-    switch (field) {
-    case CL_F_NAME: case CL_F_INDUSTRY: case CL_F_WEBSITE: case CL_F_EMAIL: case CL_F_PHONE:
-    case CL_F_ADDRESS: case CL_F_NOTES: case CL_F_TAGS: case CL_F_TITLE: case CL_F_SUMMARY:
-    case CL_F_CITY:
-        return true;
+    s->spec = *spec;
+    if (s->spec.norders > CL_ORDER_MAX)
+        s->spec.norders = CL_ORDER_MAX;
+    for (size_t i = 0; i < s->spec.norders; i++) {
+        const cl_order_spec *o = &s->spec.orders[i];
+        if (o->type < CL_INDEX_TYPES)
+            s->order_deps[o->type] |= 1ull << o->field | 1ull << o->unless_field | 1ull << CL_F_DELETED;
     }
-    return false;
 }
 
-static int record_decode(const void *v, size_t vl, cl_record_meta *m, char due[DUE_LEN + 1])
+bool idx_searchable(const cl_txn *t, uint8_t type, uint8_t field)
+{
+    return type < CL_INDEX_TYPES && field <= CL_F_LIMIT && (t->s->spec.search[type] >> field & 1);
+}
+
+bool idx_orders_depend(const cl_txn *t, uint8_t type, uint8_t field)
+{
+    return type < CL_INDEX_TYPES && field <= CL_F_LIMIT && (t->s->order_deps[type] >> field & 1);
+}
+
+bool idx_is_ref(const cl_txn *t, uint8_t type, uint8_t field)
+{
+    return type < CL_INDEX_TYPES && field <= CL_F_LIMIT && (t->s->spec.refs[type] >> field & 1);
+}
+
+static const cl_order_spec *order_of(const cl_txn *t, size_t i)
+{
+    return &t->s->spec.orders[i];
+}
+
+static int record_decode(cl_txn *t, const void *v, size_t vl, cl_record_meta *m, order_keys *keys)
 {
     const unsigned char *p = v;
-    if (vl != REC_FIXED && vl != REC_FIXED + DUE_LEN)
+    if (vl < REC_FIXED)
         return cl_seterr(CL_ECORRUPT, "stored record entry is damaged");
     m->type = p[0];
     m->deleted = p[1] & 1;
     m->created = cl_be64_get(p + 2);
     m->updated = cl_be64_get(p + 10);
     m->nconflicts = cl_be32_get(p + 18);
-    due[0] = 0;
-    if (vl > REC_FIXED) {
-        memcpy(due, p + REC_FIXED, DUE_LEN);
-        due[DUE_LEN] = 0;
+    if (!keys)
+        return CL_OK;
+    keys->n = 0;
+    for (size_t off = REC_FIXED; off < vl;) {
+        uint8_t i = p[off];
+        if (i >= t->s->spec.norders || keys->n == CL_ORDER_MAX || off + 1 + order_of(t, i)->key_len > vl)
+            return cl_seterr(CL_ECORRUPT, "stored record entry is damaged");
+        keys->order[keys->n] = i;
+        memcpy(keys->key[keys->n++], p + off + 1, order_of(t, i)->key_len);
+        off += 1 + order_of(t, i)->key_len;
     }
     return CL_OK;
 }
 
-int st_record_get(cl_txn *t, const cl_record_id *id, cl_record_meta *m, char due[DUE_LEN + 1])
+int st_record_get(cl_txn *t, const cl_record_id *id, cl_record_meta *m, order_keys *keys)
 {
     MDB_val v;
     int rc = st_get(t, DB_RECORDS, id->b, CL_RECORD_ID_LEN, &v);
     if (rc)
         return rc;
-    return record_decode(v.mv_data, v.mv_size, m, due);
+    return record_decode(t, v.mv_data, v.mv_size, m, keys);
 }
 
 int idx_touch(cl_txn *t, const cl_record_id *id, const cl_op *op, cl_record_meta **meta)
@@ -60,7 +89,7 @@ int idx_touch(cl_txn *t, const cl_record_id *id, const cl_op *op, cl_record_meta
     memset(rc_, 0, sizeof *rc_);
     cl_buf_reset(&t->search_text);
     rc_->id = *id;
-    rc = st_record_get(t, id, &rc_->meta, rc_->due);
+    rc = st_record_get(t, id, &rc_->meta, &rc_->keys);
     rc_->nconflicts_loaded = rc ? 0 : rc_->meta.nconflicts;
     if (rc == CL_ENOTFOUND) {
         rc_->meta.type = op->type;
@@ -96,7 +125,7 @@ static int rebuild_search(cl_txn *t, const cl_record_id *id)
         cl_field_state st;
         uint8_t field = ((unsigned char *)k.mv_data)[CL_RECORD_ID_LEN];
         err = state_decode(t, v.mv_data, v.mv_size, field, &st);
-        if (!err && idx_searchable(field) && st.value_len) {
+        if (!err && idx_searchable(t, t->rec.meta.type, field) && st.value_len) {
             err = cl_fold(&text, st.value, st.value_len);
             if (!err)
                 err = cl_buf_put_u8(&text, '\n');
@@ -114,47 +143,124 @@ static int rebuild_search(cl_txn *t, const cl_record_id *id)
     return err;
 }
 
-static void due_key(unsigned char k[DUE_LEN + CL_RECORD_ID_LEN], const char *due, const cl_record_id *id)
+/* ----- ordered indexes: key order(1) key(key_len) record(16) ----- */
+
+static size_t order_entry(unsigned char *k, uint8_t order, const unsigned char *key, size_t key_len,
+                          const cl_record_id *id)
 {
-    memcpy(k, due, DUE_LEN);
-    memcpy(k + DUE_LEN, id->b, CL_RECORD_ID_LEN);
+    k[0] = order;
+    memcpy(k + 1, key, key_len);
+    memcpy(k + 1 + key_len, id->b, CL_RECORD_ID_LEN);
+    return 1 + key_len + CL_RECORD_ID_LEN;
 }
 
-/* An open task with a due date is in the due index under its date. */
-static int rebuild_due(cl_txn *t, const cl_record_id *id)
+/* The key of record id in order o, from its state; *in false: not in it. */
+static int order_key(cl_txn *t, const cl_record_id *id, const cl_order_spec *o, unsigned char *key, bool *in)
 {
-    record_cache *r = &t->rec;
-    char due[DUE_LEN + 1] = "";
     cl_field_state st;
     int rc = CL_OK;
-    bool open = !r->meta.deleted;
-    if (open && !(rc = cl_txn_field(t, id, CL_F_DONE, &st)))
-        open = !(st.value_len == 4 && !memcmp(st.value, "true", 4));
+    *in = !t->rec.meta.deleted;
+    if (*in && o->unless_field && !(rc = cl_txn_field(t, id, o->unless_field, &st)) && o->unless_value)
+        *in = !(st.value_len == strlen(o->unless_value) && !memcmp(st.value, o->unless_value, st.value_len));
     if (rc && rc != CL_ENOTFOUND)
         return rc;
-    rc = open ? cl_txn_field(t, id, CL_F_DUE, &st) : CL_ENOTFOUND;
-    if (rc && rc != CL_ENOTFOUND)
-        return rc;
-    if (!rc && st.value_len >= DUE_LEN) {
-        memcpy(due, st.value, DUE_LEN);
-        due[DUE_LEN] = 0;
-    }
-    if (!strcmp(due, r->due))
+    rc = *in ? cl_txn_field(t, id, o->field, &st) : CL_ENOTFOUND;
+    if (rc == CL_ENOTFOUND || (!rc && !st.value_len)) {
+        *in = false;
         return CL_OK;
-    unsigned char k[DUE_LEN + CL_RECORD_ID_LEN];
-    if (r->due[0]) {
-        due_key(k, r->due, id);
-        if ((rc = st_del(t, DB_DUE, k, sizeof k, NULL, 0)))
-            return rc;
     }
-    if (due[0]) {
-        due_key(k, due, id);
-        if ((rc = st_put(t, DB_DUE, k, sizeof k, "", 0, 0)))
-            return rc;
-    }
-    memcpy(r->due, due, sizeof due);
-    r->dirty = true;
+    if (rc)
+        return rc;
+    memset(key, 0, o->key_len);
+    if (o->key)
+        *in = o->key(st.value, st.value_len, key);
+    else if ((*in = st.value_len >= o->key_len))
+        memcpy(key, st.value, o->key_len);
     return CL_OK;
+}
+
+static const unsigned char *keys_find(const order_keys *k, uint8_t order)
+{
+    for (uint8_t i = 0; i < k->n; i++)
+        if (k->order[i] == order)
+            return k->key[i];
+    return NULL;
+}
+
+/* Every ordered index of the record's type: move its entry to the key its
+ * state gives now. */
+static int rebuild_orders(cl_txn *t, const cl_record_id *id)
+{
+    record_cache *r = &t->rec;
+    order_keys now = {0};
+    for (uint8_t i = 0; i < t->s->spec.norders; i++) {
+        const cl_order_spec *o = order_of(t, i);
+        if (o->type != r->meta.type)
+            continue;
+        unsigned char key[CL_ORDER_KEY_MAX], k[1 + CL_ORDER_KEY_MAX + CL_RECORD_ID_LEN];
+        bool in;
+        int rc = order_key(t, id, o, key, &in);
+        if (rc)
+            return rc;
+        const unsigned char *was = keys_find(&r->keys, i);
+        if (was && in && !memcmp(was, key, o->key_len)) {
+            now.order[now.n] = i;
+            memcpy(now.key[now.n++], key, o->key_len);
+            continue;
+        }
+        if (was && (rc = st_del(t, DB_ORDERS, k, order_entry(k, i, was, o->key_len, id), NULL, 0)))
+            return rc;
+        if (in && (rc = st_put(t, DB_ORDERS, k, order_entry(k, i, key, o->key_len, id), "", 0, 0)))
+            return rc;
+        if (in) {
+            now.order[now.n] = i;
+            memcpy(now.key[now.n++], key, o->key_len);
+        }
+        r->dirty = true;
+    }
+    r->keys = now;
+    return CL_OK;
+}
+
+/* ----- the reference index: key target(16) referrer(16) field(1) ----- */
+
+static void refs_key(unsigned char k[REFS_KEY_LEN], const cl_record_id *target, const cl_record_id *rec,
+                     uint8_t field)
+{
+    memcpy(k, target->b, CL_RECORD_ID_LEN);
+    memcpy(k + CL_RECORD_ID_LEN, rec->b, CL_RECORD_ID_LEN);
+    k[2 * CL_RECORD_ID_LEN] = field;
+}
+
+/* A value that is a record id: only those are indexed (the model checks
+ * the rest; a newer version's value of another shape is kept, not indexed). */
+static bool ref_target(const char *v, size_t len, cl_record_id *id)
+{
+    char text[CL_RECORD_ID_TEXT];
+    if (len != CL_RECORD_ID_TEXT - 1)
+        return false;
+    memcpy(text, v, len);
+    text[len] = 0;
+    return !cl_record_id_parse(text, id);
+}
+
+int idx_ref_moved(cl_txn *t, const cl_record_id *rec, uint8_t type, uint8_t field,
+                  const char *from, size_t from_len, const char *to, size_t to_len)
+{
+    if (!idx_is_ref(t, type, field) || (from_len == to_len && !memcmp(from, to, to_len)))
+        return CL_OK;
+    unsigned char k[REFS_KEY_LEN];
+    cl_record_id target;
+    int rc = CL_OK;
+    if (ref_target(from, from_len, &target)) {
+        refs_key(k, &target, rec, field);
+        rc = st_del(t, DB_REFS, k, sizeof k, NULL, 0);
+    }
+    if (!rc && ref_target(to, to_len, &target)) {
+        refs_key(k, &target, rec, field);
+        rc = st_put(t, DB_REFS, k, sizeof k, "", 0, 0);
+    }
+    return rc;
 }
 
 int idx_flush(cl_txn *t)
@@ -170,23 +276,130 @@ int idx_flush(cl_txn *t)
                                &t->tail[DB_SEARCH]);
     else if (r->search_dirty)
         rc = rebuild_search(t, &r->id);
-    if (!rc && r->due_dirty)
-        rc = rebuild_due(t, &r->id);
+    if (!rc && r->orders_dirty)
+        rc = rebuild_orders(t, &r->id);
     if (!rc && !r->nconflicts_loaded != !r->meta.nconflicts)
         rc = r->meta.nconflicts ? st_put(t, DB_CONFLICTED, r->id.b, CL_RECORD_ID_LEN, "", 0, 0)
                                 : st_del(t, DB_CONFLICTED, r->id.b, CL_RECORD_ID_LEN, NULL, 0);
     if (!rc && r->dirty) {
-        unsigned char v[REC_FIXED + DUE_LEN];
+        unsigned char v[REC_FIXED + CL_ORDER_MAX * (1 + CL_ORDER_KEY_MAX)];
         v[0] = r->meta.type;
         v[1] = r->meta.deleted ? 1 : 0;
         cl_be64_put(v + 2, r->meta.created);
         cl_be64_put(v + 10, r->meta.updated);
         cl_be32_put(v + 18, r->meta.nconflicts);
-        memcpy(v + REC_FIXED, r->due, DUE_LEN);
-        size_t vl = REC_FIXED + (r->due[0] ? DUE_LEN : 0);
+        size_t vl = REC_FIXED;
+        for (uint8_t i = 0; i < r->keys.n; i++) {
+            size_t kl = order_of(t, r->keys.order[i])->key_len;
+            v[vl] = r->keys.order[i];
+            memcpy(v + vl + 1, r->keys.key[i], kl);
+            vl += 1 + kl;
+        }
         rc = r->fresh ? st_put_tail(t, DB_RECORDS, r->id.b, CL_RECORD_ID_LEN, v, vl, &t->tail[DB_RECORDS])
                       : st_put(t, DB_RECORDS, r->id.b, CL_RECORD_ID_LEN, v, vl, 0);
     }
     r->loaded = false;
+    return rc;
+}
+
+/* ----- the spec a folder is indexed under (meta "indexed") ----- */
+
+static int spec_print(const cl_index_spec *sp, unsigned char out[CL_SHA256_LEN])
+{
+    cl_buf b = {0};
+    const char *name = sp->name ? sp->name : "";
+    int rc = cl_buf_put(&b, name, strlen(name) + 1);
+    if (!rc) rc = cl_buf_put_u8(&b, sp->max_type);
+    for (size_t i = 0; !rc && i < CL_INDEX_TYPES; i++)
+        if (!(rc = cl_buf_put_be64(&b, sp->search[i])))
+            rc = cl_buf_put_be64(&b, sp->refs[i]);
+    for (size_t i = 0; !rc && i < sp->norders; i++) {
+        const cl_order_spec *o = &sp->orders[i];
+        const char *unless = o->unless_value ? o->unless_value : "";
+        unsigned char fixed[5] = {o->type, o->field, o->unless_field, o->key_len, o->key != NULL};
+        if (!(rc = cl_buf_put(&b, fixed, sizeof fixed)))
+            rc = cl_buf_put(&b, unless, strlen(unless) + 1);
+    }
+    if (!rc)
+        cl_sha256(b.data, b.len, out);
+    cl_buf_free(&b);
+    return rc;
+}
+
+int idx_check(cl_txn *t, bool *current)
+{
+    unsigned char want[CL_SHA256_LEN];
+    MDB_val v;
+    int rc = spec_print(&t->s->spec, want);
+    if (!rc)
+        rc = st_get(t, DB_META, "indexed", 7, &v);
+    *current = !rc && v.mv_size == sizeof want && !memcmp(v.mv_data, want, sizeof want);
+    return rc == CL_ENOTFOUND ? CL_OK : rc;
+}
+
+/* The first record after `after` (NULL: the first of all), its meta only:
+ * entries written under another spec keep keys this one cannot read. */
+static int next_record(cl_txn *t, const cl_record_id *after, cl_record_id *id, cl_record_meta *m)
+{
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(t->txn, t->s->dbi[DB_RECORDS], &c);
+    if (rc)
+        return st_err(t, rc, "records");
+    MDB_val k = {CL_RECORD_ID_LEN, after ? (void *)after->b : NULL}, v;
+    rc = mdb_cursor_get(c, &k, &v, after ? MDB_SET_RANGE : MDB_FIRST);
+    if (!rc && after && k.mv_size == CL_RECORD_ID_LEN && !memcmp(k.mv_data, after->b, CL_RECORD_ID_LEN))
+        rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+    int err = rc ? st_err(t, rc, "records") : k.mv_size != CL_RECORD_ID_LEN
+                                                  ? cl_seterr(CL_ECORRUPT, "stored record entry is damaged")
+                                                  : record_decode(t, v.mv_data, v.mv_size, m, NULL);
+    if (!err)
+        memcpy(id->b, k.mv_data, CL_RECORD_ID_LEN);
+    mdb_cursor_close(c);
+    return err;
+}
+
+struct refs_ctx {
+    cl_txn *t;
+    const cl_record_id *id;
+    uint8_t type;
+};
+
+static int index_ref(void *arg, const cl_field_state *st)
+{
+    struct refs_ctx *c = arg;
+    return idx_ref_moved(c->t, c->id, c->type, st->field, "", 0, st->value, st->value_len);
+}
+
+int idx_rebuild(cl_txn *t)
+{
+    static const int derived[] = {DB_SEARCH, DB_ORDERS, DB_REFS};
+    int rc = idx_flush(t);
+    for (size_t i = 0; !rc && i < sizeof derived / sizeof derived[0]; i++)
+        if ((rc = mdb_drop(t->txn, t->s->dbi[derived[i]], 0)))
+            rc = st_err(t, rc, "re-index");
+    cl_record_id id;
+    cl_record_meta m;
+    size_t n = 0;
+    while (!rc && !(rc = next_record(t, n ? &id : NULL, &id, &m))) {
+        struct refs_ctx c = {t, &id, m.type};
+        if ((rc = cl_txn_fields(t, &id, index_ref, &c)))
+            break;
+        record_cache *r = &t->rec;
+        memset(r, 0, sizeof *r);
+        cl_buf_reset(&t->search_text);
+        r->id = id;
+        r->meta = m;
+        r->nconflicts_loaded = m.nconflicts;
+        r->loaded = r->dirty = r->search_dirty = r->orders_dirty = true;
+        rc = idx_flush(t);
+        n++;
+    }
+    if (rc == CL_ENOTFOUND)
+        rc = CL_OK;
+    unsigned char print[CL_SHA256_LEN];
+    if (!rc && !(rc = spec_print(&t->s->spec, print)))
+        rc = st_put(t, DB_META, "indexed", 7, print, sizeof print, 0);
+    if (!rc && n)
+        cl_log(CL_LOG_INFO, "indexed %zu records for this version", n);
     return rc;
 }

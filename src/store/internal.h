@@ -11,17 +11,17 @@
 
 enum {
     DB_META, DB_OPS, DB_VV, DB_STATE, DB_HEADS, DB_SUPERSEDED, DB_RECORDS,
-    DB_BYTYPE, DB_SEARCH, DB_DUE, DB_PEERS, DB_PENDING, DB_CONFLICTED, DB_ORIGINS, DB_CHECKPOINTS,
-    DB_WRITERS, DB_COUNT
+    DB_BYTYPE, DB_SEARCH, DB_ORDERS, DB_PEERS, DB_PENDING, DB_CONFLICTED, DB_ORIGINS, DB_CHECKPOINTS,
+    DB_WRITERS, DB_REFS, DB_COUNT
 };
-/* Databases of older schemas, opened only to upgrade them. */
-#define DB_RETIRED 2
+/* Databases of older schemas, opened only to upgrade them ("ops", "state", "due"). */
+#define DB_RETIRED 3
 
 #define OP_KEY_LEN (4 + 8)                         /* origin number, seq (big endian) */
 #define STATE_KEY_LEN (CL_RECORD_ID_LEN + 1)       /* record, field */
 #define STATE_VAL_LEN (OP_KEY_LEN + 1)             /* the winning op's key, flags */
 #define OPID_LEN (CL_DEVICE_ID_LEN + 8)            /* an op id with the whole device id */
-#define DUE_LEN 10                                 /* YYYY-MM-DD */
+#define REFS_KEY_LEN (2 * CL_RECORD_ID_LEN + 1)     /* target, referrer, field */
 #define HEADS_MAX 64
 
 struct cl_store {
@@ -33,7 +33,17 @@ struct cl_store {
      * the map is resized: LMDB requires that no transaction be open then. */
     pthread_rwlock_t resize;
     const char *open_notice;   /* static text: opening started a fresh writer */
+    cl_index_spec spec;        /* what to index (index.c) */
+    uint64_t order_deps[CL_INDEX_TYPES]; /* per type: fields whose change can move an ordered key */
 };
+
+/* The ordered keys a record is indexed under, as its record entry keeps
+ * them: order numbers, ascending, each with its key. */
+typedef struct order_keys {
+    uint8_t n;
+    uint8_t order[CL_ORDER_MAX];
+    unsigned char key[CL_ORDER_MAX][CL_ORDER_KEY_MAX];
+} order_keys;
 
 /* The version vector entries a write transaction has touched, flushed at
  * commit (a batch from one origin writes its entry once, not per op). */
@@ -47,14 +57,14 @@ typedef struct vv_entry {
 /* Derived data of the record the ops of a batch are touching; ops arrive
  * grouped by record, so indexes are rebuilt once per record, not per field. */
 typedef struct record_cache {
-    bool loaded, dirty, search_dirty, due_dirty;
+    bool loaded, dirty, search_dirty, orders_dirty;
     bool fresh;                /* created in this transaction: fields not in `written` are empty */
     bool search_from_state;    /* the search text must be rebuilt from the state */
     uint64_t written;          /* fields written since it was loaded (bit per field) */
     cl_record_id id;
     cl_record_meta meta;
     uint32_t nconflicts_loaded;  /* as stored, to keep DB_CONFLICTED in step */
-    char due[DUE_LEN + 1];     /* as indexed; "" when not in the due index */
+    order_keys keys;           /* as indexed */
 } record_cache;
 
 struct cl_txn {
@@ -142,10 +152,20 @@ int st_heads(cl_txn *t, const cl_record_id *rec, uint8_t field, cl_field_state *
 /* upgrade.c: bring a folder of an older schema to CL_SCHEMA_VERSION */
 int st_upgrade(cl_txn *t, uint64_t from);
 
-/* index.c */
-int st_record_get(cl_txn *t, const cl_record_id *id, cl_record_meta *m, char due[DUE_LEN + 1]);
+/* index.c: the record table and the indexes the spec describes */
+void idx_spec_set(cl_store *s, const cl_index_spec *spec);
+int st_record_get(cl_txn *t, const cl_record_id *id, cl_record_meta *m, order_keys *keys); /* keys may be NULL */
 int idx_touch(cl_txn *t, const cl_record_id *id, const cl_op *op, cl_record_meta **meta);
 int idx_flush(cl_txn *t);
-bool idx_searchable(uint8_t field);
+bool idx_searchable(const cl_txn *t, uint8_t type, uint8_t field);
+bool idx_orders_depend(const cl_txn *t, uint8_t type, uint8_t field);
+bool idx_is_ref(const cl_txn *t, uint8_t type, uint8_t field);
+/* An op's winner of a reference field moves from one value to another. */
+int idx_ref_moved(cl_txn *t, const cl_record_id *rec, uint8_t type, uint8_t field,
+                  const char *from, size_t from_len, const char *to, size_t to_len);
+/* Whether the folder is indexed under this store's spec; rebuild every
+ * index from the state when it is not (upgrades, a changed model). */
+int idx_check(cl_txn *t, bool *current);
+int idx_rebuild(cl_txn *t);
 
 #endif

@@ -35,11 +35,10 @@ static int scan_prefix(cl_txn *t, int db, const void *prefix, size_t plen, const
 
 int cl_txn_record(cl_txn *t, const cl_record_id *id, cl_record_meta *meta)
 {
-    char due[DUE_LEN + 1];
     int rc = settle(t);
     if (rc)
         return rc;
-    rc = st_record_get(t, id, meta, due);
+    rc = st_record_get(t, id, meta, NULL);
     if (rc == CL_ENOTFOUND) {
         char text[CL_RECORD_ID_TEXT];
         cl_record_id_format(id, text);
@@ -180,37 +179,94 @@ int cl_txn_search_text(cl_txn *t, const cl_record_id *id, const char **text, siz
     return rc;
 }
 
-struct due_ctx {
-    int (*fn)(void *ctx, const cl_record_id *id, const char *due);
+struct ordered_ctx {
+    int (*fn)(void *ctx, const cl_record_id *id, const unsigned char *key);
     void *ctx;
-    const char *until;
+    uint8_t order;
+    size_t key_len;
+    const unsigned char *from, *to;
+    bool reverse;
 };
 
-static int due_step(void *arg, MDB_val *k, MDB_val *v)
+/* One entry of an ordered index: 1 if it lies past the range (stop). */
+static int ordered_entry(struct ordered_ctx *c, const MDB_val *k, int *stop)
 {
-    (void)v;
-    struct due_ctx *c = arg;
-    if (k->mv_size != DUE_LEN + CL_RECORD_ID_LEN)
-        return 0;
-    char due[DUE_LEN + 1];
-    memcpy(due, k->mv_data, DUE_LEN);
-    due[DUE_LEN] = 0;
-    if (strcmp(due, c->until) > 0)
-        return 1; /* past the date: stop (not an error) */
+    const unsigned char *p = k->mv_data;
+    *stop = 0;
+    if (k->mv_size != 1 + c->key_len + CL_RECORD_ID_LEN || p[0] != c->order) {
+        *stop = 1;
+        return CL_OK;
+    }
+    const unsigned char *key = p + 1;
+    if (c->reverse ? c->from && memcmp(key, c->from, c->key_len) < 0 : c->to && memcmp(key, c->to, c->key_len) > 0) {
+        *stop = 1;
+        return CL_OK;
+    }
     cl_record_id id;
-    memcpy(id.b, (unsigned char *)k->mv_data + DUE_LEN, CL_RECORD_ID_LEN);
-    return c->fn(c->ctx, &id, due);
+    memcpy(id.b, key + c->key_len, CL_RECORD_ID_LEN);
+    return c->fn(c->ctx, &id, key);
 }
 
-int cl_txn_due(cl_txn *t, const char *until,
-               int (*fn)(void *ctx, const cl_record_id *id, const char *due), void *ctx)
+int cl_txn_ordered(cl_txn *t, size_t order, const unsigned char *from, const unsigned char *to, bool reverse,
+                   int (*fn)(void *ctx, const cl_record_id *id, const unsigned char *key), void *ctx)
 {
     int rc = settle(t);
     if (rc)
         return rc;
-    struct due_ctx c = {fn, ctx, until};
-    rc = scan_prefix(t, DB_DUE, "", 0, NULL, 0, due_step, &c);
-    return rc == 1 ? CL_OK : rc;
+    if (order >= t->s->spec.norders)
+        return cl_seterr(CL_EINVAL, "no ordered index %zu", order);
+    struct ordered_ctx c = {fn, ctx, (uint8_t)order, t->s->spec.orders[order].key_len, from, to, reverse};
+    /* the start: the bound's first entry, or past the last one when reversed */
+    unsigned char start[1 + CL_ORDER_KEY_MAX + CL_RECORD_ID_LEN];
+    const unsigned char *bound = reverse ? to : from;
+    start[0] = (uint8_t)(order + (reverse && !bound));
+    memset(start + 1, reverse ? 0xff : 0, c.key_len + CL_RECORD_ID_LEN);
+    if (bound)
+        memcpy(start + 1, bound, c.key_len);
+    MDB_cursor *cur;
+    if ((rc = mdb_cursor_open(t->txn, t->s->dbi[DB_ORDERS], &cur)))
+        return st_err(t, rc, "cursor");
+    size_t start_len = reverse && !bound ? 1 : 1 + c.key_len + CL_RECORD_ID_LEN;
+    MDB_val k = {start_len, start}, v;
+    rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    if (reverse && rc == MDB_NOTFOUND)
+        rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+    else if (reverse && !rc && !(k.mv_size == start_len && !memcmp(k.mv_data, start, start_len)))
+        rc = mdb_cursor_get(cur, &k, &v, MDB_PREV); /* landed past the start */
+    int stop = 0, err = CL_OK;
+    while (!rc && !stop && !err) {
+        err = ordered_entry(&c, &k, &stop);
+        if (!err && !stop)
+            rc = mdb_cursor_get(cur, &k, &v, reverse ? MDB_PREV : MDB_NEXT);
+    }
+    mdb_cursor_close(cur);
+    if (err)
+        return err;
+    return rc && rc != MDB_NOTFOUND ? st_err(t, rc, "cursor") : CL_OK;
+}
+
+struct refs_ctx {
+    int (*fn)(void *ctx, const cl_record_id *id, uint8_t field);
+    void *ctx;
+};
+
+static int referrer_step(void *arg, MDB_val *k, MDB_val *v)
+{
+    (void)v;
+    struct refs_ctx *c = arg;
+    if (k->mv_size != REFS_KEY_LEN)
+        return cl_seterr(CL_ECORRUPT, "the reference index is damaged");
+    cl_record_id id;
+    memcpy(id.b, (unsigned char *)k->mv_data + CL_RECORD_ID_LEN, CL_RECORD_ID_LEN);
+    return c->fn(c->ctx, &id, ((unsigned char *)k->mv_data)[2 * CL_RECORD_ID_LEN]);
+}
+
+int cl_txn_referrers(cl_txn *t, const cl_record_id *target,
+                     int (*fn)(void *ctx, const cl_record_id *id, uint8_t field), void *ctx)
+{
+    int rc = settle(t);
+    struct refs_ctx c = {fn, ctx};
+    return rc ? rc : scan_prefix(t, DB_REFS, target->b, CL_RECORD_ID_LEN, NULL, 0, referrer_step, &c);
 }
 
 /* History needs no index of its own: every op of a field is a head or was

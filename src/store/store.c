@@ -9,11 +9,13 @@
 #include <string.h>
 #include <time.h>
 
-/* Schema 3 renamed "ops" and "state" (whose layouts changed): a folder
- * holding the old names is upgraded from them (upgrade.c). */
+/* Schema 3 renamed "ops" and "state" (whose layouts changed), schema 5
+ * replaced "due" by "orders": a folder holding the old names is upgraded
+ * from them (upgrade.c). */
 static const char *const DB_NAMES[DB_COUNT] = {
     "meta", "log", "vv", "fields", "heads", "superseded", "records",
-    "bytype", "search", "due", "peers", "pending", "conflicted", "origins", "checkpoints", "writers",
+    "bytype", "search", "orders", "peers", "pending", "conflicted", "origins", "checkpoints", "writers",
+    "refs",
 };
 
 #define DEFAULT_MAPSIZE (64ull << 20)
@@ -174,16 +176,19 @@ static int note_place(cl_txn *t)
     return rc ? rc : st_put(t, DB_META, "folder", 6, here, 16, 0);
 }
 
-/* First use: record the schema and the owner; an older schema: upgrade it. */
+/* First use: record the schema and the owner; an older schema: upgrade it;
+ * indexes of another spec: rebuild them. */
 static int init_meta(cl_txn *t, void *arg)
 {
     (void)arg;
     uint64_t schema;
-    bool has_device;
+    bool has_device, indexed;
     unsigned char ver[8];
     int rc = read_meta(t, &schema, &has_device); /* again: another process may have done it */
     if (!rc && schema && schema < CL_SCHEMA_VERSION)
         rc = st_upgrade(t, schema);
+    if (!rc && !(rc = idx_check(t, &indexed)) && !indexed)
+        rc = idx_rebuild(t);
     if (!rc && !schema)
         rc = st_own_writer_init(t);
     if (!rc && schema < CL_SCHEMA_VERSION) {
@@ -201,14 +206,16 @@ static int check_meta(cl_store *s)
 {
     cl_txn *t;
     uint64_t schema = 0;
-    bool has_device = false, moved = false, recorded = false;
+    bool has_device = false, moved = false, recorded = false, indexed = false;
     int rc = cl_store_read(s, &t);
     if (!rc)
         rc = read_meta(t, &schema, &has_device);
     if (!rc)
         rc = folder_moved(t, &moved, &recorded);
+    if (!rc && schema == CL_SCHEMA_VERSION)
+        rc = idx_check(t, &indexed);
     cl_txn_end(t);
-    if (!rc && (schema < CL_SCHEMA_VERSION || !has_device || moved || !recorded))
+    if (!rc && (schema < CL_SCHEMA_VERSION || !has_device || moved || !recorded || !indexed))
         rc = cl_store_update(s, init_meta, NULL);
     return rc;
 }
@@ -288,14 +295,21 @@ static int check_not_empty(const char *dir)
                      "a new device in a new folder (clientele init)", path);
 }
 
-int cl_store_open(const char *dir, const cl_device_id *self, cl_store **out)
+int cl_store_open(const char *dir, const cl_device_id *self, const cl_index_spec *spec, cl_store **out)
 {
+    if (!spec || spec->max_type >= CL_INDEX_TYPES || spec->norders > CL_ORDER_MAX)
+        return cl_seterr(CL_EINVAL, "cl_store_open: no index spec, or one beyond the store's limits");
+    for (size_t i = 0; i < spec->norders; i++)
+        if (!spec->orders[i].key_len || spec->orders[i].key_len > CL_ORDER_KEY_MAX)
+            return cl_seterr(CL_EINVAL, "cl_store_open: ordered index %zu has a key of %u bytes", i,
+                             spec->orders[i].key_len);
     cl_store *s = calloc(1, sizeof *s);
     if (!s || !(s->dir = strdup(dir))) {
         free(s);
         return cl_seterr(CL_ENOMEM, "out of memory");
     }
     s->self = *self;
+    idx_spec_set(s, spec);
     pthread_rwlock_init(&s->resize, NULL);
     int rc = check_not_empty(dir);
     if (rc) {

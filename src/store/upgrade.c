@@ -153,6 +153,22 @@ static int upgrade_3_to_4(cl_txn *t)
     return rc;
 }
 
+/* ----- schema 4 → 5: indexes the model describes -----
+ * The due index ("due") becomes one ordered index among others ("orders"),
+ * and record entries keep their ordered keys in a new form: the indexes are
+ * rebuilt from the state (index.c), which store.c does right after this. */
+static int upgrade_4_to_5(cl_txn *t)
+{
+    MDB_dbi due;
+    int rc = mdb_dbi_open(t->txn, "due", 0, &due);
+    if (rc == MDB_NOTFOUND)
+        return CL_OK;
+    if (rc || (rc = mdb_drop(t->txn, due, 1)))
+        return st_err(t, rc, "upgrade");
+    cl_log(CL_LOG_INFO, "data folder upgraded to schema 5");
+    return CL_OK;
+}
+
 int st_upgrade(cl_txn *t, uint64_t from)
 {
     int rc = CL_OK;
@@ -162,5 +178,7 @@ int st_upgrade(cl_txn *t, uint64_t from)
         rc = upgrade_2_to_3(t);
     if (!rc && from < 4)
         rc = upgrade_3_to_4(t);
+    if (!rc && from < 5)
+        rc = upgrade_4_to_5(t);
     return rc;
 }

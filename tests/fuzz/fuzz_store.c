@@ -56,7 +56,7 @@ cl_store *fuzz_store(void)
     }
     cl_device_id self;
     memset(self.b, 0x5a, sizeof self.b);
-    if (cl_store_open(dir, &self, &store)) {
+    if (cl_book_open(dir, &self, &store)) {
         fprintf(stderr, "fuzz: cannot open a store in %s: %s\n", dir, cl_errmsg());
         abort();
     }

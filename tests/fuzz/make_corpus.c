@@ -2,6 +2,7 @@
  * encoders, and a few broken ones) into tests/fuzz/corpus/<harness>/.
  * Usage: clientele-fuzz-seeds CORPUS-DIR. The text seeds (JSON, vCard, CSV,
  * ids) are written by hand and checked in. */
+#include "clientele/model.h"
 #include "clientele/net.h"
 #include "clientele/wire.h"
 

@@ -81,9 +81,9 @@ static int run(const char *dir, const char *rec, const char *field, const char *
     if (!rc)
         rc = cl_identity_load(dir, false, &ida);
     if (!rc)
-        rc = cl_store_open(dir, cl_identity_device(ida), &a);
+        rc = cl_book_open(dir, cl_identity_device(ida), &a);
     if (!rc && !(rc = cl_random(&bid, sizeof bid)))
-        rc = cl_store_open(tmp, &bid, &b);
+        rc = cl_book_open(tmp, &bid, &b);
     if (!rc && !(rc = all_ops(a, NULL, &o)))
         rc = cl_store_apply(b, o.v, o.n, NULL);
     ops_free(&o);

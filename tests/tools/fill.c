@@ -61,7 +61,7 @@ int main(int argc, char **argv)
     mkdir(argv[1], 0700);
     cl_identity *me;
     cl_store *s;
-    if (cl_identity_load(argv[1], true, &me) || cl_store_open(argv[1], cl_identity_device(me), &s)) {
+    if (cl_identity_load(argv[1], true, &me) || cl_book_open(argv[1], cl_identity_device(me), &s)) {
         fprintf(stderr, "clientele-fill: %s\n", cl_errmsg());
         return 1;
     }

@@ -20,7 +20,7 @@
  * right in every respect but the one the case breaks. */
 #include "clientele/hlc.h"
 #include "clientele/net.h"
-#include "clientele/store.h"
+#include "clientele/model.h"
 #include "clientele/wire.h"
 
 #include <stdio.h>
@@ -308,7 +308,7 @@ int main(int argc, char **argv)
         return 2;
     if (cl_device_id_parse(argv[3], &f.victim) || (argc == 6 && cl_device_id_parse(argv[5], &f.other)))
         return die("device id");
-    if (cl_identity_load(argv[1], false, &f.me) || cl_store_open(argv[1], cl_identity_device(f.me), &f.s))
+    if (cl_identity_load(argv[1], false, &f.me) || cl_book_open(argv[1], cl_identity_device(f.me), &f.s))
         return die("open DIR");
     cl_identity_signer(f.me, &sg);
     if (cl_store_seal(f.s, &sg) || own_log(&f))

@@ -89,7 +89,7 @@ static void copy_file(const char *from, const char *to, bool in_place)
 static cl_store *open_replica(const char *dir, int dev)
 {
     cl_store *s;
-    assert_int_equal(cl_store_open(dir, cl_identity_device(ident[dev]), &s), CL_OK);
+    assert_int_equal(cl_book_open(dir, cl_identity_device(ident[dev]), &s), CL_OK);
     writers_started += cl_store_open_notice(s) != NULL;
     return s;
 }
@@ -282,7 +282,7 @@ static void restore(world *w)
     char *view = tu_tmpdir(), *vdb = path_in(view, "data.mdb"), *db = path_in(r->dir, "data.mdb");
     cl_store *backup;
     copy_file(w->snap[i], vdb, false);
-    assert_int_equal(cl_store_open(view, cl_identity_device(ident[r->dev]), &backup), CL_OK);
+    assert_int_equal(cl_book_open(view, cl_identity_device(ident[r->dev]), &backup), CL_OK);
     for (int k = 0; k < w->nw; k++) /* what only this replica held, and the backup does not */
         if (!w->w[k].gone && !held_elsewhere(w, i, &w->w[k].id) && !held_in(backup, &w->w[k].id))
             w->w[k].gone = true;

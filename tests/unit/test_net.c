@@ -144,7 +144,7 @@ static void device_open(device *d)
 {
     d->dir = tu_tmpdir();
     assert_int_equal(cl_identity_load(d->dir, true, &d->id), CL_OK);
-    assert_int_equal(cl_store_open(d->dir, cl_identity_device(d->id), &d->store), CL_OK);
+    assert_int_equal(cl_book_open(d->dir, cl_identity_device(d->id), &d->store), CL_OK);
 }
 
 static void device_close(device *d)

@@ -304,7 +304,7 @@ static void a_newer_schema_is_refused(void **state)
     f->s[2] = NULL;
     cl_device_id d = tu_device(3);
     cl_store *s = NULL;
-    assert_int_equal(cl_store_open(f->dir[2], &d, &s), CL_EVERSION);
+    assert_int_equal(cl_book_open(f->dir[2], &d, &s), CL_EVERSION);
     assert_non_null(strstr(cl_errmsg(), "newer"));
 }
 
@@ -378,7 +378,7 @@ static void another_devices_folder_is_refused(void **state)
     f->s[2] = NULL;
     cl_device_id d = tu_device(9);
     cl_store *s = NULL;
-    assert_int_equal(cl_store_open(f->dir[2], &d, &s), CL_EINVAL);
+    assert_int_equal(cl_book_open(f->dir[2], &d, &s), CL_EINVAL);
 }
 
 static void a_foreign_file_is_refused(void **state)
@@ -393,7 +393,7 @@ static void a_foreign_file_is_refused(void **state)
     fclose(fp);
     cl_device_id d = tu_device(1);
     cl_store *s = NULL;
-    int rc = cl_store_open(dir, &d, &s);
+    int rc = cl_book_open(dir, &d, &s);
     assert_true(rc == CL_ECORRUPT || rc == CL_ESTORE);
     tu_rmdir(dir);
     free(dir);

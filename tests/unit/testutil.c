@@ -41,7 +41,7 @@ cl_store *tu_store(const char *dir, uint8_t seed)
 {
     cl_device_id d = tu_device(seed);
     cl_store *s = NULL;
-    int rc = cl_store_open(dir, &d, &s);
+    int rc = cl_book_open(dir, &d, &s);
     if (rc)
         fprintf(stderr, "store open: %s\n", cl_errmsg());
     assert_int_equal(rc, CL_OK);

@@ -172,7 +172,7 @@ static int open_device(const char *dir, cl_identity **me, cl_store **s)
 {
     if (cl_identity_load(dir, false, me))
         return die_cl(dir);
-    if (cl_store_open(dir, cl_identity_device(*me), s)) {
+    if (cl_book_open(dir, cl_identity_device(*me), s)) {
         cl_identity_free(*me);
         return die_cl(dir);
     }
