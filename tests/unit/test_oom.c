@@ -764,27 +764,48 @@ static void test_util_text(void **state)
     sweep("cl_fold, cl_escape_controls, hashes", run_text, NULL);
 }
 
+/* A test that crashed inside OOM_CALL leaves the allocator armed: each
+ * test starts disarmed, so that one failure does not fail the rest. */
+static int disarm(void **state)
+{
+    (void)state;
+    oom_end();
+    return 0;
+}
+
+static int store_setup(void **state)
+{
+    oom_end();
+    return tu_store_setup(state);
+}
+
+static int stores_setup(void **state)
+{
+    oom_end();
+    return tu_stores_setup(state);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_vcard_parse),
-        cmocka_unit_test(test_vcard_warning_copy_fails),
-        cmocka_unit_test(test_vcard_n_split_fails),
-        cmocka_unit_test_setup_teardown(test_vcard_import, tu_store_setup, tu_store_teardown),
-        cmocka_unit_test_setup_teardown(test_vcard_import_null_in_notes, tu_store_setup, tu_store_teardown),
-        cmocka_unit_test_setup_teardown(test_vcard_export, tu_store_setup, tu_store_teardown),
-        cmocka_unit_test(test_csv_parse),
-        cmocka_unit_test_setup_teardown(test_csv_import, tu_store_setup, tu_store_teardown),
-        cmocka_unit_test_setup_teardown(test_csv_export, tu_store_setup, tu_store_teardown),
-        cmocka_unit_test(test_json_record),
-        cmocka_unit_test(test_json_change),
-        cmocka_unit_test(test_json_assigns),
-        cmocka_unit_test_setup_teardown(test_backup_round_trip, tu_stores_setup, tu_stores_teardown),
-        cmocka_unit_test(test_wire_hello),
-        cmocka_unit_test(test_wire_ops),
-        cmocka_unit_test(test_wire_small),
-        cmocka_unit_test(test_util_buf),
-        cmocka_unit_test(test_util_text),
+        cmocka_unit_test_setup(test_vcard_parse, disarm),
+        cmocka_unit_test_setup(test_vcard_warning_copy_fails, disarm),
+        cmocka_unit_test_setup(test_vcard_n_split_fails, disarm),
+        cmocka_unit_test_setup_teardown(test_vcard_import, store_setup, tu_store_teardown),
+        cmocka_unit_test_setup_teardown(test_vcard_import_null_in_notes, store_setup, tu_store_teardown),
+        cmocka_unit_test_setup_teardown(test_vcard_export, store_setup, tu_store_teardown),
+        cmocka_unit_test_setup(test_csv_parse, disarm),
+        cmocka_unit_test_setup_teardown(test_csv_import, store_setup, tu_store_teardown),
+        cmocka_unit_test_setup_teardown(test_csv_export, store_setup, tu_store_teardown),
+        cmocka_unit_test_setup(test_json_record, disarm),
+        cmocka_unit_test_setup(test_json_change, disarm),
+        cmocka_unit_test_setup(test_json_assigns, disarm),
+        cmocka_unit_test_setup_teardown(test_backup_round_trip, stores_setup, tu_stores_teardown),
+        cmocka_unit_test_setup(test_wire_hello, disarm),
+        cmocka_unit_test_setup(test_wire_ops, disarm),
+        cmocka_unit_test_setup(test_wire_small, disarm),
+        cmocka_unit_test_setup(test_util_buf, disarm),
+        cmocka_unit_test_setup(test_util_text, disarm),
     };
     return cmocka_run_group_tests(tests, hooks_setup, hooks_teardown);
 }
