@@ -297,6 +297,35 @@ static void test_vcard_parse(void **state)
 /* Regression: card_warn grew the warnings array, then the copy of the
  * message failed, and the card kept the array's old (freed) address:
  * cl_vcards_free read and freed it again (a heap use-after-free). */
+static const char CARD21[] =
+    "BEGIN:VCARD\r\n"
+    "VERSION:2.1\r\n"
+    "N;CHARSET=WINDOWS-1252;ENCODING=QUOTED-PRINTABLE:M=FCller;J=F6rg\r\n"
+    "TEL;WORK;VOICE:+49 30 1234567\r\n"
+    "TEL;HOME:+49 30 7654321\r\n"
+    "EMAIL;INTERNET;PREF:joerg@example.de\r\n"
+    "NOTE;ENCODING=BASE64:SGFsbG8gV2VsdA==\r\n"
+    "ADR;HOME:;;Hauptstr. 1;Berlin;;10115;Germany\r\n"
+    "BDAY:19700101\r\n"
+    "X-ABShowAs:PERSON\r\n"
+    "PHOTO;ENCODING=BASE64:!!!not base64!!!\r\n"
+    "END:VCARD\r\n"
+    "\r\n"
+    "BEGIN:VCARD\r\n"
+    "VERSION:4.0\r\n"
+    "FN:Only Phone\r\n"
+    "TEL;VALUE=uri;PREF=1:tel:+1-555-0199\r\n"
+    "URL:https://a.example\r\n"
+    "URL:https://b.example\r\n"
+    "END:VCARD\r\n";
+
+static void test_vcard_parse_21(void **state)
+{
+    (void)state;
+    text_in in = {CARD21};
+    sweep("cl_vcard_parse 2.1", run_vcard_parse, &in);
+}
+
 static void test_vcard_warning_copy_fails(void **state)
 {
     (void)state;
@@ -350,6 +379,15 @@ static void check_store(cl_store *s, uint8_t type)
     free(csv);
 }
 
+static void fill(cl_store *s)
+{
+    cl_import_opts o = {"fill.vcf", 0, NULL, NULL};
+    cl_import_result res = {0};
+    if (cl_vcard_import(s, CARD, strlen(CARD), &o, &res))
+        fail_msg("fill: %s", cl_errmsg());
+    cl_import_result_free(&res);
+}
+
 static void test_vcard_import(void **state)
 {
     tu_fixture *f = *state;
@@ -357,6 +395,23 @@ static void test_vcard_import(void **state)
     sweep("cl_vcard_import", run_import, &in);
     check_store(f->s, CL_T_CONTACT);
     check_store(f->s, CL_T_COMPANY);
+}
+
+/* The same file again: cards now match records by name and email and only
+ * fill their empty fields; then the export, imported by UID, updates. */
+static void test_vcard_reimport(void **state)
+{
+    tu_fixture *f = *state;
+    fill(f->s);
+    store_in in = {f->s, CARD, 0, cl_vcard_import, ""};
+    sweep("cl_vcard_import again", run_import, &in);
+    in.text = CARD21;
+    sweep("cl_vcard_import 2.1", run_import, &in);
+    char *out = tu_export(f->s, CL_T_CONTACT, cl_vcard_export);
+    in.text = out;
+    sweep("cl_vcard_import of its export", run_import, &in);
+    free(out);
+    check_store(f->s, CL_T_CONTACT);
 }
 
 /* Regression: a second EMAIL's copy for notes failed unnoticed and the
@@ -391,15 +446,6 @@ static int run_export(void *ctx)
     no_null_text("export", out);
     free(out);
     return rc;
-}
-
-static void fill(cl_store *s)
-{
-    cl_import_opts o = {"fill.vcf", 0, NULL, NULL};
-    cl_import_result res = {0};
-    if (cl_vcard_import(s, CARD, strlen(CARD), &o, &res))
-        fail_msg("fill: %s", cl_errmsg());
-    cl_import_result_free(&res);
 }
 
 static void test_vcard_export(void **state)
@@ -456,6 +502,22 @@ static void test_csv_import(void **state)
     store_in in = {f->s, text, CL_T_CONTACT, cl_csv_import, ""};
     sweep("cl_csv_import", run_import, &in);
     check_store(f->s, CL_T_CONTACT);
+}
+
+/* Its own export again: every row updates a record by id. */
+static void test_csv_reimport(void **state)
+{
+    tu_fixture *f = *state;
+    fill(f->s);
+    char *out = tu_export(f->s, CL_T_CONTACT, cl_csv_export);
+    store_in in = {f->s, out, CL_T_CONTACT, cl_csv_import, ""};
+    sweep("cl_csv_import of its export", run_import, &in);
+    free(out);
+    out = tu_export(f->s, CL_T_COMPANY, cl_csv_export);
+    in.text = out;
+    in.type = CL_T_COMPANY;
+    sweep("cl_csv_import of companies", run_import, &in);
+    free(out);
 }
 
 static void test_csv_export(void **state)
@@ -574,6 +636,7 @@ static void test_backup_round_trip(void **state)
     char *backup = tu_slurp(m);
     store_in in = {f->s[1], backup, 0, cl_backup_import, ""};
     sweep("cl_backup_import", run_import, &in);
+    sweep("cl_backup_import, ops known", run_import, &in);
     char a[65], b[65];
     tu_digest(f->s[0], a);
     tu_digest(f->s[1], b);
@@ -795,13 +858,16 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_vcard_parse, disarm),
+        cmocka_unit_test_setup(test_vcard_parse_21, disarm),
         cmocka_unit_test_setup(test_vcard_warning_copy_fails, disarm),
         cmocka_unit_test_setup(test_vcard_n_split_fails, disarm),
         cmocka_unit_test_setup_teardown(test_vcard_import, store_setup, tu_store_teardown),
+        cmocka_unit_test_setup_teardown(test_vcard_reimport, store_setup, tu_store_teardown),
         cmocka_unit_test_setup_teardown(test_vcard_import_null_in_notes, store_setup, tu_store_teardown),
         cmocka_unit_test_setup_teardown(test_vcard_export, store_setup, tu_store_teardown),
         cmocka_unit_test_setup(test_csv_parse, disarm),
         cmocka_unit_test_setup_teardown(test_csv_import, store_setup, tu_store_teardown),
+        cmocka_unit_test_setup_teardown(test_csv_reimport, store_setup, tu_store_teardown),
         cmocka_unit_test_setup_teardown(test_csv_export, store_setup, tu_store_teardown),
         cmocka_unit_test_setup(test_json_record, disarm),
         cmocka_unit_test_setup(test_json_change, disarm),
