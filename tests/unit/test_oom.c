@@ -696,9 +696,11 @@ static int run_ops(void *ctx)
         op.seq = i;
         op.type = CL_T_CONTACT;
         op.field = CL_F_NAME;
-        op.nseen = 2;
-        op.seen[0].origin = w.id;
-        op.seen[1].origin = tu_device(2);
+        op.nseen = i < 3 ? 2 : CL_MAX_SEEN; /* the last: the most an op takes */
+        for (unsigned k = 0; k < op.nseen; k++) {
+            op.seen[k].origin = k ? tu_device((uint8_t)(k + 1)) : w.id;
+            op.seen[k].seq = i < 3 ? k : UINT64_MAX;
+        }
         op.value = "a value of some length, to make the buffer grow";
         op.value_len = (uint32_t)strlen(op.value);
         OOM_CALL(rc = cl_wire_ops_add(&b, &op));
@@ -710,6 +712,8 @@ static int run_ops(void *ctx)
     if (!rc) {
         assert_int_equal(seg.n, 3);
         assert_int_equal(seg.ops[2].seq, 3);
+        assert_int_equal(seg.ops[2].nseen, CL_MAX_SEEN);
+        assert_true(seg.ops[2].seen[CL_MAX_SEEN - 1].seq == UINT64_MAX);
         free((void *)seg.ops);
     }
     cl_buf_free(&b);
