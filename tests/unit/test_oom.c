@@ -6,17 +6,19 @@
  * the store as it was.
  *
  * The failing allocator is hand-written: no Debian library injects
- * allocation failures into code linked statically into a test (libfiu does
- * it by LD_PRELOADing a libc wrapper, which cannot go in front of ASan's
- * runtime and counts no "Nth call"). The test is linked with
+ * allocation failures into code linked statically into a test (libfiu, the
+ * one Debian packages, fails libc calls from an LD_PRELOAD library, and the
+ * ASan build refuses to run behind one: its runtime must come first). The
+ * test is linked with
  * -Wl,--wrap=malloc,calloc,realloc,free,strdup,strndup (tests/unit.cmake),
  * so every call to these in libclientele and here comes to __wrap_* below;
  * __real_* are libc's (or ASan's, in the sanitizer build, which therefore
  * still sees every block). cJSON is a shared library: its allocations come
  * here through cJSON_InitHooks. LMDB and mbedTLS allocate inside their
  * shared libraries and are not failed. free is wrapped to count the blocks
- * a run leaves behind; realloc always moves the block, so that code keeping
- * the old pointer reads freed memory (which ASan reports). */
+ * a run leaves behind; while an entry point runs, realloc always moves the
+ * block, so that code keeping the old pointer reads freed memory (which
+ * ASan reports, and which crashes the other build sooner or later). */
 #include "testutil.h"
 
 #include "clientele/codec.h"
