@@ -9,3 +9,7 @@ foreach(src ${UNIT_TESTS})
   add_test(NAME unit.${name} COMMAND ${name})
   set_tests_properties(unit.${name} PROPERTIES LABELS unit TIMEOUT 600)
 endforeach()
+# test_oom fails the Nth allocation: every malloc, calloc, realloc, free,
+# strdup and strndup of libclientele and the test goes through its __wrap_*.
+target_link_options(test_oom PRIVATE
+  -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free,--wrap=strdup,--wrap=strndup)

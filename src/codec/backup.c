@@ -47,6 +47,17 @@ static cJSON *seen_json(const cl_op *op)
     return a;
 }
 
+/* The seen pairs added to o; deleted when adding them fails (cJSON leaves
+ * an item it could not add with the caller). */
+static bool add_seen(cJSON *o, const cl_op *op)
+{
+    cJSON *seen = seen_json(op);
+    if (seen && cJSON_AddItemToObject(o, "seen", seen))
+        return true;
+    cJSON_Delete(seen);
+    return false;
+}
+
 static bool add_value(cJSON *o, const cl_op *op)
 {
     if (cl_utf8_valid(op->value, op->value_len) && !memchr(op->value, 0, op->value_len)) {
@@ -79,7 +90,7 @@ static cJSON *op_json(const cl_op *op)
               cJSON_AddStringToObject(o, "type", cl_type_name(op->type) ? cl_type_name(op->type) : "?") &&
               (fname ? cJSON_AddStringToObject(o, "field", fname) != NULL
                      : cJSON_AddNumberToObject(o, "field", op->field) != NULL) &&
-              cJSON_AddItemToObject(o, "seen", seen_json(op)) && add_value(o, op);
+              add_seen(o, op) && add_value(o, op);
     if (!ok) {
         cJSON_Delete(o);
         return NULL;

@@ -59,20 +59,36 @@ static bool add_device(cJSON *o, const char *name, const cl_device_id *d)
     return cJSON_AddStringToObject(o, name, text) != NULL;
 }
 
+/* cJSON_AddItemToObject copies name: when that fails the item is not the
+ * object's, so it is deleted here rather than leaked. NULL item: false. */
+static bool add_item(cJSON *o, const char *name, cJSON *item)
+{
+    if (cJSON_AddItemToObject(o, name, item))
+        return true;
+    cJSON_Delete(item);
+    return false;
+}
+
+static cJSON *winner_json(const cl_record *r, const cl_conflict *c)
+{
+    const char *winner = r->values[c->field] ? r->values[c->field] : "";
+    cJSON *w = cJSON_CreateObject();
+    if (w && add_item(w, "value", value_json(r->type, c->field, winner)) && add_device(w, "device", &r->by[c->field]) &&
+        add_time(w, "at", r->hlcs[c->field]))
+        return w;
+    cJSON_Delete(w);
+    return NULL;
+}
+
 static cJSON *conflict_json(const cl_record *r, const cl_conflict *c)
 {
     const cl_field_def *f = cl_field_by_id(r->type, c->field);
-    cJSON *o = cJSON_CreateObject(), *w = cJSON_CreateObject();
-    const char *winner = r->values[c->field] ? r->values[c->field] : "";
-    bool ok = o && w && cJSON_AddStringToObject(o, "field", f ? f->name : "deleted") &&
-              cJSON_AddItemToObject(o, "value", value_json(r->type, c->field, c->value)) &&
+    cJSON *o = cJSON_CreateObject();
+    bool ok = o && cJSON_AddStringToObject(o, "field", f ? f->name : "deleted") &&
+              add_item(o, "value", value_json(r->type, c->field, c->value)) &&
               add_device(o, "device", &c->origin) && add_time(o, "at", c->hlc) &&
-              cJSON_AddItemToObject(w, "value", value_json(r->type, c->field, winner)) &&
-              add_device(w, "device", &r->by[c->field]) && add_time(w, "at", r->hlcs[c->field]) &&
-              cJSON_AddItemToObject(o, "winner", w);
+              add_item(o, "winner", winner_json(r, c));
     if (!ok) {
-        if (!o || !cJSON_GetObjectItem(o, "winner"))
-            cJSON_Delete(w);
         cJSON_Delete(o);
         return NULL;
     }
@@ -90,7 +106,7 @@ cJSON *cl_json_record(const cl_record *r)
     const cl_field_def *defs = cl_type_fields(r->type, &n);
     for (size_t i = 0; ok && i < n; i++)
         if (r->values[defs[i].id])
-            ok = cJSON_AddItemToObject(fields, defs[i].name, value_json(r->type, defs[i].id, r->values[defs[i].id]));
+            ok = add_item(fields, defs[i].name, value_json(r->type, defs[i].id, r->values[defs[i].id]));
     cJSON *conflicts = ok ? cJSON_AddArrayToObject(o, "conflicts") : NULL;
     ok = ok && conflicts;
     for (size_t i = 0; ok && i < r->nconflicts; i++) {

@@ -382,9 +382,11 @@ static int card_warn(cl_vcard *c, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     char **w = realloc(c->warnings, (c->nwarnings + 1) * sizeof *w);
-    if (!w || !(w[c->nwarnings] = strdup(msg)))
+    if (!w)
         return cl_seterr(CL_ENOMEM, "out of memory");
-    c->warnings = w;
+    c->warnings = w; /* realloc freed the old array: keep the new one even if the copy fails */
+    if (!(w[c->nwarnings] = strdup(msg)))
+        return cl_seterr(CL_ENOMEM, "out of memory");
     c->nwarnings++;
     return CL_OK;
 }
@@ -404,11 +406,14 @@ static char *name_from_n(char **part, size_t n)
     return b.len ? cl_buf_steal(&b) : (cl_buf_free(&b), strdup(""));
 }
 
+/* Takes value, city (E_ADR) and full, NULL where their copy failed. */
 static int add_entry(vcard_acc *a, const vprop *p, int kind, char *value, char *city, char *full)
 {
-    if (a->ne == MAX_ENTRIES) {
+    bool oom = !value || !full || (kind == E_ADR && !city);
+    if (oom || a->ne == MAX_ENTRIES) {
         free(value), free(city), free(full);
-        return CL_OK; /* a card with that many addresses: keep the first ones */
+        /* a card with that many addresses: keep the first ones */
+        return oom ? cl_seterr(CL_ENOMEM, "out of memory") : CL_OK;
     }
     ventry *e = &a->e[a->ne];
     memset(e, 0, sizeof *e);
@@ -418,8 +423,6 @@ static int add_entry(vcard_acc *a, const vprop *p, int kind, char *value, char *
     e->value = value, e->city = city, e->full = full;
     type_label(p, e->label, sizeof e->label);
     snprintf(e->group, sizeof e->group, "%s", p->group ? p->group : "");
-    if (!value || (city == NULL && kind == E_ADR) || (!full && kind == E_ADR))
-        return cl_seterr(CL_ENOMEM, "out of memory");
     a->ne++;
     return CL_OK;
 }
@@ -591,7 +594,10 @@ static int on_n(vcard_acc *a, const vprop *p, const char *v)
     (void)p;
     char *parts[5];
     size_t np = split(v, ';', parts, 5);
-    char *name = name_from_n(parts, np);
+    bool oom = false;
+    for (size_t i = 0; i < np; i++)
+        oom |= !parts[i];
+    char *name = oom ? NULL : name_from_n(parts, np);
     free_parts(parts, np);
     int rc = name ? set_once(&a->nname, name) : cl_seterr(CL_ENOMEM, "out of memory");
     free(name);

@@ -115,7 +115,10 @@ int cl_wire_ops_begin(cl_buf *b, const cl_writer *w)
 
 int cl_wire_ops_add(cl_buf *b, const cl_op *op)
 {
-    int rc = cl_buf_reserve(b, 48 + op->nseen * 30u + op->value_len);
+    /* the most an op takes: seq 10, hlc 8, record 16, type, field, nseen,
+     * per seen pair tag 1 + origin 20 + seq 10, value_len 10, the value;
+     * so that the puts below whose result is not checked cannot fail */
+    int rc = cl_buf_reserve(b, 56 + op->nseen * 31u + op->value_len);
     if (rc)
         return rc;
     cl_buf_put_varint(b, op->seq);
