@@ -203,12 +203,11 @@ static void close_store(cli *c)
 char *cli_device_name(cl_store *s)
 {
     cl_txn *t;
-    const void *v;
-    size_t n;
+    char buf[CL_NAME_MAX + 1];
     char *name = NULL;
     if (cl_store_read(s, &t) == CL_OK) {
-        if (cl_txn_kv_get(t, CL_TAB_META, "name", 4, &v, &n) == CL_OK)
-            name = strndup(v, n);
+        if (cl_txn_setting_text(t, CL_SETTING_NAME, buf, sizeof buf) == CL_OK)
+            name = strdup(buf);
         cl_txn_end(t);
     }
     if (!name) {
