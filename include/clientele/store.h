@@ -278,7 +278,26 @@ uint64_t cl_txn_op_count(cl_txn *t);
  * order. Equal on two stores exactly when they show the same data. */
 int cl_txn_digest(cl_txn *t, unsigned char out[CL_SHA256_LEN]);
 
-/* ----- small key/value tables: meta (local settings), peers, pending ----- */
+/* ----- local settings ----- */
+
+/* This device's settings, kept in the meta table; settings.c owns their keys
+ * (docs/storage.md), so no caller spells one. */
+enum cl_setting {
+    CL_SETTING_NAME,         /* text: the device name (cl_name_valid, not empty) */
+    CL_SETTING_LISTEN_PORT,  /* port: where the sync listener last listened */
+    CL_SETTING_UI_ADDR,      /* text: host:port of the web page (clientele open) */
+    CL_SETTING_CSRF_TOKEN,   /* text: the web page's token */
+};
+/* A text setting copied into out (cap bytes with the NUL). CL_ENOTFOUND when
+ * unset, CL_ECORRUPT when the stored value does not fit in out, CL_EINVAL when
+ * key is not a text setting. */
+int cl_txn_setting_text(cl_txn *t, enum cl_setting key, char *out, size_t cap);
+/* CL_EINVAL for a name that fails cl_name_valid or is empty. */
+int cl_txn_setting_put_text(cl_txn *t, enum cl_setting key, const char *s);
+int cl_txn_setting_port(cl_txn *t, uint16_t *port); /* CL_ENOTFOUND, CL_ECORRUPT */
+int cl_txn_setting_put_port(cl_txn *t, uint16_t port);
+
+/* ----- small key/value tables: meta (settings above, invitations, logins), peers, pending ----- */
 
 enum cl_table { CL_TAB_META, CL_TAB_PEERS, CL_TAB_PENDING };
 int cl_txn_kv_get(cl_txn *t, enum cl_table tab, const void *key, size_t klen,

@@ -9,13 +9,12 @@
 #include "clientele/net.h"
 #include "clientele/store.h"
 
-#define CL_PEER_NAME_MAX 100
 #define CL_PEER_ADDR_MAX 200
 
 /* A paired device and what we know of our syncs with it. */
 typedef struct cl_peer {
     cl_device_id id;
-    char name[CL_PEER_NAME_MAX + 1];   /* "" when unknown */
+    char name[CL_NAME_MAX + 1];   /* "" when unknown */
     char addr[CL_PEER_ADDR_MAX + 1];   /* HOST:PORT, "" when unknown */
     uint64_t added_ms;
     uint64_t last_sync_ms;             /* last success; 0 never */
@@ -29,7 +28,7 @@ typedef struct cl_peer {
 /* An unknown device that tried to sync with us. */
 typedef struct cl_pending {
     cl_device_id id;
-    char name[CL_PEER_NAME_MAX + 1];   /* as it claims */
+    char name[CL_NAME_MAX + 1];   /* as it claims */
     char addr[CL_PEER_ADDR_MAX + 1];
     uint64_t first_ms, last_ms;
     uint32_t attempts;
@@ -74,7 +73,7 @@ int cl_pending_admit(cl_txn *t, const cl_device_id *id, const char *addr);
 
 typedef struct cl_sync_result {
     cl_device_id peer;
-    char peer_name[CL_PEER_NAME_MAX + 1];
+    char peer_name[CL_NAME_MAX + 1];
     uint64_t sent, received;   /* ops */
     uint64_t bytes_sent, bytes_received;
     uint64_t ms;               /* the whole sync */

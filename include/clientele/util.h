@@ -134,8 +134,12 @@ int cl_fold(cl_buf *out, const char *s, size_t n);
  * other than \t \n \r. */
 bool cl_utf8_valid(const char *s, size_t n);
 
-/* Whether s is fit to name a device: valid UTF-8 on one line, without any
- * control character (C0 including \t \r \n, DEL, C1). */
+/* The longest device name, in bytes (a name buffer is CL_NAME_MAX + 1). */
+#define CL_NAME_MAX 100
+
+/* Whether s is fit to name a device: at most CL_NAME_MAX bytes of valid UTF-8
+ * on one line, without any control character (C0 including \t \r \n, DEL,
+ * C1). The empty name (unknown) passes: callers that need one check *s. */
 bool cl_name_valid(const char *s, size_t n);
 
 /* Text from outside made safe for a terminal or a log line, appended to out:

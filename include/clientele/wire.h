@@ -33,7 +33,7 @@ typedef struct cl_vv_entry {
 typedef struct cl_hello {
     uint64_t version;
     uint16_t listen_port;       /* where the sender accepts peers; 0 none */
-    char name[101];
+    char name[CL_NAME_MAX + 1];
     cl_vv_entry *vv;            /* owned: free() */
     size_t nvv;
 } cl_hello;
@@ -67,7 +67,7 @@ void cl_wire_text_decode(const unsigned char *p, size_t n, char *out, size_t cap
 typedef struct cl_invite_msg {
     unsigned char secret[CL_INVITE_SECRET];
     uint16_t listen_port;
-    char name[101];
+    char name[CL_NAME_MAX + 1];
 } cl_invite_msg;
 int cl_wire_invite_encode(cl_buf *b, const cl_invite_msg *m);
 int cl_wire_invite_decode(const unsigned char *p, size_t n, cl_invite_msg *m);

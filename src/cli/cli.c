@@ -38,12 +38,6 @@ int cli_fail(void)
     return EXIT_FAIL;
 }
 
-int cli_fail_code(int rc)
-{
-    (void)rc;
-    return cli_fail();
-}
-
 int cli_usage(const cli_cmd *cmd, const char *fmt, ...)
 {
     char msg[512];
@@ -198,25 +192,6 @@ static void close_store(cli *c)
 {
     cl_store_close(c->store);
     cl_identity_free(c->ident);
-}
-
-char *cli_device_name(cl_store *s)
-{
-    cl_txn *t;
-    const void *v;
-    size_t n;
-    char *name = NULL;
-    if (cl_store_read(s, &t) == CL_OK) {
-        if (cl_txn_kv_get(t, CL_TAB_META, "name", 4, &v, &n) == CL_OK)
-            name = strndup(v, n);
-        cl_txn_end(t);
-    }
-    if (!name) {
-        char host[256] = "clientele";
-        gethostname(host, sizeof host - 1);
-        name = strdup(host);
-    }
-    return name;
 }
 
 static void print_overview(void)

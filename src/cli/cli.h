@@ -37,11 +37,8 @@ int cli_parse(const cli_cmd *cmd, int argc, char **argv, const cli_opt *opts,
               const char **pos, int maxpos, int *npos);
 
 int cli_fail(void);                                   /* prints cl_errmsg(), returns 1 */
-int cli_fail_code(int rc);                            /* 1, or 2 for CL_EINVAL from arguments */
 int cli_usage(const cli_cmd *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int cli_parse_record_id(const cli_cmd *cmd, const char *text, cl_record_id *id);
-/* A device's name (meta "name"); caller frees. */
-char *cli_device_name(cl_store *s);
 
 const cli_cmd *cli_find(const char *name);
 

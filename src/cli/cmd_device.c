@@ -11,7 +11,7 @@ struct name_arg {
 static int set_name(cl_txn *t, void *arg)
 {
     const struct name_arg *a = arg;
-    return cl_txn_kv_put(t, CL_TAB_META, "name", 4, a->name, strlen(a->name));
+    return cl_txn_setting_put_text(t, CL_SETTING_NAME, a->name);
 }
 
 static int cmd_init(cli *c, int argc, char **argv)
@@ -24,8 +24,9 @@ static int cmd_init(cli *c, int argc, char **argv)
     if (rc)
         return rc;
     if (name) {
-        if (!*name || strlen(name) > 100 || !cl_name_valid(name, strlen(name)))
-            return cli_usage(cmd, "--name needs a name of 1 to 100 characters on one line, without control characters");
+        if (!*name || !cl_name_valid(name, strlen(name)))
+            return cli_usage(cmd, "--name needs a name of 1 to %d characters on one line, without control characters",
+                             CL_NAME_MAX);
         struct name_arg a = {name};
         if (cl_store_update(c->store, set_name, &a))
             return cli_fail();

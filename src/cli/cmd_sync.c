@@ -190,11 +190,10 @@ static void invite_addresses(cli *c, const char *addr, char *out, size_t cap)
     }
     unsigned port = 7701;
     cl_txn *t;
-    const void *v;
-    size_t n;
+    uint16_t p;
     if (!cl_store_read(c->store, &t)) {
-        if (!cl_txn_kv_get(t, CL_TAB_META, "listen_port", 11, &v, &n) && n == 2)
-            port = (unsigned)(((const unsigned char *)v)[0] << 8 | ((const unsigned char *)v)[1]);
+        if (!cl_txn_setting_port(t, &p))
+            port = p;
         cl_txn_end(t);
     }
     char ips[512];
@@ -243,7 +242,7 @@ static int peer_join(cli *c, const cli_cmd *cmd, int argc, char **argv)
     if (npos != 1)
         return cli_usage(cmd, "peer join needs the INVITATION");
     cl_device_id peer;
-    char name[CL_PEER_NAME_MAX + 1] = "";
+    char name[CL_NAME_MAX + 1] = "";
     rc = cl_invite_join(c->store, c->ident, pos[0], &peer, name, sizeof name);
     if (rc == CL_EINVAL)
         return cli_usage(cmd, "%s", cl_errmsg());

@@ -41,11 +41,10 @@ static int status_fill(cJSON *o, cl_http *h)
     int rc = cl_store_read(h->cfg.store, &t);
     if (rc)
         return rc;
-    const void *v;
-    size_t n, nconf = 0;
-    char name[CL_PEER_NAME_MAX + 1] = "";
-    if (cl_txn_kv_get(t, CL_TAB_META, "name", 4, &v, &n) == CL_OK)
-        snprintf(name, sizeof name, "%.*s", (int)(n < CL_PEER_NAME_MAX ? n : CL_PEER_NAME_MAX), (const char *)v);
+    size_t nconf = 0;
+    char name[CL_NAME_MAX + 1] = "";
+    if (cl_txn_setting_text(t, CL_SETTING_NAME, name, sizeof name))
+        name[0] = 0;
     uint64_t ops = cl_txn_op_count(t), notice_at = 0;
     char notice[300] = "";
     rc = http_count_conflicts(t, NULL, &nconf);
@@ -119,7 +118,7 @@ int http_api_peers_post(struct mg_connection *conn, cl_http *h, const char *body
     if (!rc)
         rc = opt_string(o, "addr", CL_PEER_ADDR_MAX, &addr);
     if (!rc)
-        rc = opt_string(o, "name", CL_PEER_NAME_MAX, &name);
+        rc = opt_string(o, "name", CL_NAME_MAX, &name);
     if (!rc)
         rc = cl_peer_add(h->cfg.store, &dev, addr, name);
     cl_peer p;

@@ -75,10 +75,9 @@ static int code_fn(cl_txn *t, void *arg)
     if (rc)
         return rc;
     cl_base32_encode(raw, sizeof raw, a->code, true);
-    const void *v;
-    size_t n;
-    if (!cl_txn_kv_get(t, CL_TAB_META, "ui_addr", 7, &v, &n) && n < sizeof a->addr)
-        snprintf(a->addr, sizeof a->addr, "%.*s", (int)n, (const char *)v);
+    char addr[sizeof a->addr];
+    if (!cl_txn_setting_text(t, CL_SETTING_UI_ADDR, addr, sizeof addr))
+        memcpy(a->addr, addr, sizeof addr);
     return put_expiry(t, "login:", a->code, CODE_TTL_MS);
 }
 
@@ -96,7 +95,7 @@ int http_note_address(cl_txn *t, const char *host, int port)
     char addr[128];
     /* a browser cannot open 0.0.0.0: the loopback address reaches it too */
     snprintf(addr, sizeof addr, "%s:%d", strcmp(host, "0.0.0.0") ? host : "127.0.0.1", port);
-    return cl_txn_kv_put(t, CL_TAB_META, "ui_addr", 7, addr, strlen(addr));
+    return cl_txn_setting_put_text(t, CL_SETTING_UI_ADDR, addr);
 }
 
 /* ----- the session cookie ----- */

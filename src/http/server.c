@@ -459,23 +459,20 @@ struct token_arg {
 static int token_fn(cl_txn *t, void *arg)
 {
     struct token_arg *a = arg;
-    const void *v;
-    size_t n;
     int rc = http_note_address(t, a->h->host, a->h->port);
-    if (!rc)
-        rc = cl_txn_kv_get(t, CL_TAB_META, "csrf_token", 10, &v, &n);
-    if (rc == CL_OK && n == HTTP_TOKEN_LEN) {
-        memcpy(a->out, v, n);
-        a->out[n] = 0;
+    if (rc)
+        return rc;
+    /* one of another length (CL_ECORRUPT when longer) is replaced */
+    rc = cl_txn_setting_text(t, CL_SETTING_CSRF_TOKEN, a->out, HTTP_TOKEN_LEN + 1);
+    if (rc == CL_OK && strlen(a->out) == HTTP_TOKEN_LEN)
         return CL_OK;
-    }
-    if (rc != CL_OK && rc != CL_ENOTFOUND)
+    if (rc != CL_OK && rc != CL_ENOTFOUND && rc != CL_ECORRUPT)
         return rc;
     unsigned char raw[32];
     if ((rc = cl_random(raw, sizeof raw)))
         return rc;
     cl_base32_encode(raw, sizeof raw, a->out, true);
-    return cl_txn_kv_put(t, CL_TAB_META, "csrf_token", 10, a->out, HTTP_TOKEN_LEN);
+    return cl_txn_setting_put_text(t, CL_SETTING_CSRF_TOKEN, a->out);
 }
 
 static int parse_listen(const char *listen, cl_http *h)

@@ -223,12 +223,10 @@ int cl_invite_join(cl_store *s, const cl_identity *me, const char *text, cl_devi
     cl_txn *t;
     if ((rc = cl_store_read(s, &t)))
         return rc;
-    const void *v;
-    size_t n;
-    if (!cl_txn_kv_get(t, CL_TAB_META, "name", 4, &v, &n))
-        snprintf(m.name, sizeof m.name, "%.*s", (int)(n < 100 ? n : 100), (const char *)v);
-    if (!cl_txn_kv_get(t, CL_TAB_META, "listen_port", 11, &v, &n) && n == 2)
-        m.listen_port = (uint16_t)(((const unsigned char *)v)[0] << 8 | ((const unsigned char *)v)[1]);
+    if (cl_txn_setting_text(t, CL_SETTING_NAME, m.name, sizeof m.name))
+        m.name[0] = 0;
+    if (cl_txn_setting_port(t, &m.listen_port))
+        m.listen_port = 0;
     cl_txn_end(t);
     /* try every address; a refusal of the secret is final */
     rc = cl_seterr(CL_EINVAL, "invitation has no address");

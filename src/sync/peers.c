@@ -170,10 +170,11 @@ int cl_peer_add(cl_store *s, const cl_device_id *id, const char *addr, const cha
 {
     if (!memcmp(id->b, cl_store_self(s)->b, CL_DEVICE_ID_LEN))
         return cl_seterr(CL_EINVAL, "that is this device's own id");
-    if ((addr && strlen(addr) > CL_PEER_ADDR_MAX) || (name && strlen(name) > CL_PEER_NAME_MAX))
-        return cl_seterr(CL_EINVAL, "address or name too long");
+    if (addr && strlen(addr) > CL_PEER_ADDR_MAX)
+        return cl_seterr(CL_EINVAL, "address too long");
     if (name && !cl_name_valid(name, strlen(name)))
-        return cl_seterr(CL_EINVAL, "a device name must be one line of text without control characters");
+        return cl_seterr(CL_EINVAL, "a device name has at most %d characters on one line, without control characters",
+                         CL_NAME_MAX);
     struct add_args a = {id, addr, name};
     return cl_store_update(s, add_fn, &a);
 }

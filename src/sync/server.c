@@ -242,8 +242,7 @@ static void *accept_loop(void *arg)
 static int save_port(cl_txn *t, void *arg)
 {
     const uint16_t *port = arg;
-    unsigned char v[2] = {(unsigned char)(*port >> 8), (unsigned char)*port};
-    return cl_txn_kv_put(t, CL_TAB_META, "listen_port", 11, v, 2);
+    return cl_txn_setting_put_port(t, *port);
 }
 
 int cl_sync_server_start(cl_store *s, const cl_identity *me, const char *addr, cl_sync_server **out)

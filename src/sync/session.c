@@ -26,15 +26,6 @@ typedef struct session {
     char notice[300];
 } session;
 
-static uint16_t meta_port(cl_txn *t)
-{
-    const void *v;
-    size_t n;
-    if (cl_txn_kv_get(t, CL_TAB_META, "listen_port", 11, &v, &n) || n != 2)
-        return 0;
-    return (uint16_t)(((const unsigned char *)v)[0] << 8 | ((const unsigned char *)v)[1]);
-}
-
 /* Sign what this device wrote since its last sync, then say what we hold:
  * each writer's last checkpoint. */
 static int build_hello(session *ss)
@@ -47,11 +38,10 @@ static int build_hello(session *ss)
         return rc;
     cl_hello *h = &ss->mine;
     h->version = CL_PROTOCOL_VERSION;
-    const void *v;
-    size_t n;
-    if (!cl_txn_kv_get(t, CL_TAB_META, "name", 4, &v, &n))
-        snprintf(h->name, sizeof h->name, "%.*s", (int)(n < 100 ? n : 100), (const char *)v);
-    h->listen_port = meta_port(t);
+    if (cl_txn_setting_text(t, CL_SETTING_NAME, h->name, sizeof h->name))
+        h->name[0] = 0;
+    if (cl_txn_setting_port(t, &h->listen_port))
+        h->listen_port = 0;
     rc = cl_txn_tips(t, cl_hello_vv_add, h);
     cl_txn_end(t);
     if (!rc && !(ss->forked = calloc(h->nvv ? h->nvv : 1, sizeof *ss->forked)))

@@ -124,7 +124,7 @@ int cl_escape_controls(cl_buf *out, const char *str, size_t n, bool keep_lines)
 
 bool cl_name_valid(const char *s, size_t n)
 {
-    if (!cl_utf8_valid(s, n))
+    if (n > CL_NAME_MAX || !cl_utf8_valid(s, n))
         return false;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
