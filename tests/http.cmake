@@ -15,3 +15,6 @@ set_tests_properties(http.browser PROPERTIES LABELS "http;browser" TIMEOUT 600 E
 
 add_test(NAME http.hardening COMMAND bash ${CMAKE_SOURCE_DIR}/tests/http/test_hardening.sh)
 set_tests_properties(http.hardening PROPERTIES LABELS "http;api" TIMEOUT 300 ENVIRONMENT "${HTTP_TEST_ENV}")
+
+add_test(NAME http.events COMMAND bash ${CMAKE_SOURCE_DIR}/tests/http/test_events.sh)
+set_tests_properties(http.events PROPERTIES LABELS "http;api" TIMEOUT 300 ENVIRONMENT "${HTTP_TEST_ENV}")

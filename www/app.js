@@ -1,7 +1,7 @@
 // The page: routes (#/today, #/companies, #/contacts, #/r/ID, #/deals,
 // #/conflicts, #/devices, #/search?q=), keyboard, live updates.
 import { clearCache, get } from './api.js';
-import { el, debounce, toast } from './ui.js';
+import { el, debounce, setSchema, toast } from './ui.js';
 import * as views from './views.js';
 import { openLog } from './log.js';
 
@@ -75,7 +75,9 @@ async function status() {
   } catch { /* shown by the live indicator */ }
 }
 
-// Live updates: the server says "changed" when any process wrote the folder.
+// Live updates: the server says "data" when records changed (any process,
+// a sync) and "status" for the rest (peers, sync results): only the rail and
+// the Devices view show that.
 let connectedOnce = false;
 function connect(delay = 500) {
   const live = document.getElementById('live');
@@ -87,7 +89,8 @@ function connect(delay = 500) {
   };
   ws.onmessage = (m) => {
     let msg; try { msg = JSON.parse(m.data); } catch { return; }
-    if (msg.type === 'changed') refresh();
+    if (msg.type === 'data') refresh();
+    else if (msg.type === 'status') parseHash().name === 'devices' ? refresh() : status();
   };
   ws.onclose = () => {
     live.className = 'live off'; live.textContent = 'reconnecting…';
@@ -118,6 +121,7 @@ window.addEventListener('clientele:idle', () => { if (pending) refresh(); });
 main.addEventListener('focusout', () => setTimeout(() => { if (pending && !busy()) refresh(); }, 0));
 window.addEventListener('unhandledrejection', (e) => toast(e.reason?.message ?? String(e.reason), { bad: true }));
 
+try { setSchema(await get('/api/schema')); } catch (e) { toast(`Cannot read the fields of the book: ${e.message}`, { bad: true }); }
 render();
 status();
 connect();

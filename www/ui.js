@@ -15,28 +15,35 @@ export function el(tag, attrs = {}, ...children) {
   return n;
 }
 
-export const TYPES = ['company', 'contact', 'interaction', 'task', 'deal'];
-export const KINDS = ['call', 'meeting', 'email', 'lunch', 'note'];
-export const STAGES = ['lead', 'proposal', 'negotiation', 'won', 'lost'];
+// The schema table comes from the server (GET /api/schema, the model's one
+// table): types, their fields in display order with the editor each needs,
+// and the field that names a record. setSchema fills these before the first render.
+export const TYPES = [];
+export const KINDS = [];
+export const STAGES = [];
+export const FIELDS = {};
+const LABELS = {};
 
-// Fields shown on a record page, in order, with their kind (DESIGN §1).
-export const FIELDS = {
-  company: [['name', 'text'], ['industry', 'text'], ['website', 'text'], ['email', 'text'], ['phone', 'text'],
-            ['address', 'long'], ['tags', 'text'], ['notes', 'long']],
-  contact: [['name', 'text'], ['title', 'text'], ['company', 'ref:company'], ['email', 'text'], ['phone', 'text'],
-            ['address', 'long'], ['birthday', 'date'], ['referred_by', 'ref:contact'], ['tags', 'text'], ['notes', 'long']],
-  interaction: [['kind', 'enum:' + KINDS.join(',')], ['date', 'text'], ['summary', 'long'], ['contact', 'ref:contact'],
-                ['company', 'ref:company'], ['deal', 'ref:deal']],
-  task: [['title', 'text'], ['due', 'date'], ['done', 'bool'], ['contact', 'ref:contact'], ['company', 'ref:company'],
-         ['deal', 'ref:deal'], ['notes', 'long']],
-  deal: [['title', 'text'], ['company', 'ref:company'], ['contact', 'ref:contact'], ['stage', 'enum:' + STAGES.join(',')],
-         ['amount', 'text'], ['currency', 'text'], ['close_date', 'date'], ['promised_by', 'date'], ['notes', 'long']],
-};
+const editorKind = (f) => f.kind === 'ref' ? `ref:${f.ref}` : f.kind === 'enum' ? `enum:${f.choices.join(',')}`
+  : f.kind === 'bool' || f.kind === 'date' ? f.kind : f.multiline ? 'long' : 'text';
+
+export function setSchema(schema) {
+  for (const t of schema.types) {
+    TYPES.push(t.name);
+    LABELS[t.name] = t.label;
+    FIELDS[t.name] = t.fields.map((f) => [f.name, editorKind(f)]);
+  }
+  const choices = (type, field) => schema.types.find((t) => t.name === type)?.fields.find((f) => f.name === field)?.choices ?? [];
+  KINDS.push(...choices('interaction', 'kind'));
+  STAGES.push(...choices('deal', 'stage'));
+}
+
+// The field that names records of a type (name, title or summary).
+export const labelField = (type) => LABELS[type] ?? 'name';
 
 export function label(r) {
   if (!r) return '(deleted)';
-  const f = r.fields;
-  return f.name || f.title || f.summary || '(unnamed)';
+  return r.fields[labelField(r.type)] || '(unnamed)';
 }
 
 export function localDate(d = new Date()) {

@@ -1,7 +1,7 @@
 // The views of the main pane. Each takes the route's params and returns a
 // node; app.js swaps it in and re-renders it when the data changes.
 import { api, get, listAll, LIST_MAX, record } from './api.js';
-import { el, FIELDS, KINDS, STAGES, label, localDate, sayDate, monthYear, toUnits, fromUnits, toast, debounce } from './ui.js';
+import { el, FIELDS, KINDS, STAGES, label, labelField, localDate, sayDate, monthYear, toUnits, fromUnits, toast, debounce } from './ui.js';
 import { openLog } from './log.js';
 import { picker, pickerField } from './picker.js';
 
@@ -261,7 +261,7 @@ function editable(r, name, kind, dd) {
 // One device deleted the record while another edited it. Deleting supersedes
 // both heads; keeping is a delete followed by a restore (both ordinary writes).
 function deletedConflictBox(r, c) {
-  const lf = r.fields.name !== undefined ? 'name' : r.fields.title !== undefined ? 'title' : 'summary';
+  const lf = labelField(r.type);
   const deleter = c.value === '1' ? c : c.winner;
   const act = async (keepIt) => {
     try {
@@ -347,7 +347,7 @@ function addTaskForm(r) {
 // A record deleted here or on another device: say so, offer to restore it
 // (an ordinary edit restores; its history keeps everything).
 function deletedPage(r) {
-  const lf = r.fields.name !== undefined ? 'name' : r.fields.title !== undefined ? 'title' : 'summary';
+  const lf = labelField(r.type);
   const restore = () => api('PATCH', `/api/records/${r.id}`, { fields: { [lf]: r.fields[lf] } })
     .then(() => refresh(), (e) => toast(e.message, { bad: true }));
   return el('section', {}, el('p', { class: 'meta' }, r.type), el('h1', {}, label(r)),
@@ -373,7 +373,7 @@ export async function recordPage(params) {
   const del = async () => {
     try {
       await api('DELETE', `/api/records/${r.id}`);
-      const lf = r.fields.name !== undefined ? 'name' : r.fields.title !== undefined ? 'title' : 'summary';
+      const lf = labelField(r.type);
       toast(`Deleted ${label(r)}`, { action: 'Undo', ms: 10000, onAction: () =>
         api('PATCH', `/api/records/${r.id}`, { fields: { [lf]: r.fields[lf] } }).then(() => { location.hash = `#/r/${r.id}`; refresh(); }, (e) => toast(e.message, { bad: true })) });
       location.hash = r.type === 'company' ? '#/companies' : r.type === 'contact' ? '#/contacts' : '#/today';

@@ -15,6 +15,10 @@
 cJSON *cl_json_record(const cl_record *r);
 /* {"field","from","to","device","at","seq","concurrent"} */
 cJSON *cl_json_change(const cl_change *c);
+/* The schema table: {"types":[{"name","label","fields":[{"name","id","kind",
+ * "required","searchable","multiline","multi","max_len","ref"?,"choices"?}]}]}
+ * (GET /api/schema: the page builds its field lists and editors from it). */
+cJSON *cl_json_schema(void);
 
 /* Read a JSON object of field values into assignments for type. Strings are
  * taken as they are, booleans as "true"/"false", null as "" (clear); any other

@@ -279,6 +279,73 @@ static int cmd_due(cli *c, int argc, char **argv)
     return finish_items(rc, json, o.items);
 }
 
+/* related ID: the records that refer to ID, each after the field that does
+ * ("contact", "company", "referred_by"…), from the model's reference index. */
+typedef struct related_out {
+    list_out list;
+    cl_record_id last;
+    bool any;
+} related_out;
+
+static int related_one(void *arg, const cl_record_id *id, uint8_t field)
+{
+    related_out *o = arg;
+    cl_record_meta m;
+    int rc = cl_txn_record(o->list.t, id, &m);
+    const cl_field_def *f = rc ? NULL : cl_field_by_id(m.type, field);
+    if (rc || (o->any && !memcmp(o->last.b, id->b, CL_RECORD_ID_LEN)))
+        return rc; /* one line per record, even when two of its fields refer */
+    o->any = true;
+    o->last = *id;
+    if (!o->list.json)
+        printf("%-12s %-12s ", cl_type_name(m.type), f ? f->name : "?");
+    return list_one(&o->list, id);
+}
+
+static int cmd_related(cli *c, int argc, char **argv)
+{
+    bool json = false;
+    cl_record_id id;
+    int rc = parse_id_args("related", argc, argv, &id, &json);
+    if (rc)
+        return rc;
+    if (!json)
+        cli_text_stdout();
+    related_out o = {.list = {.json = json, .items = json ? cJSON_CreateArray() : NULL}};
+    cl_record_meta m;
+    if ((rc = cl_store_read(c->store, &o.list.t)) == CL_OK && (rc = cl_txn_record(o.list.t, &id, &m)) == CL_OK)
+        rc = cl_query_related(o.list.t, &id, related_one, &o);
+    cl_txn_end(o.list.t);
+    return finish_items(rc, json, o.list.items);
+}
+
+static int cmd_recent(cli *c, int argc, char **argv)
+{
+    const cli_cmd *cmd = cmd_named("recent");
+    bool json = false;
+    const char *limit_s = NULL;
+    const cli_opt opts[] = {{"json", NULL, &json}, {"limit", &limit_s, NULL}, {0}};
+    const char *pos[1];
+    int npos, rc = cli_parse(cmd, argc, argv, opts, pos, 0, &npos);
+    if (rc)
+        return rc;
+    size_t limit = 10;
+    if (limit_s) {
+        char *end;
+        long v = strtol(limit_s, &end, 10);
+        if (*end || v < 1)
+            return cli_usage(cmd, "--limit needs a positive number, not '%s'", limit_s);
+        limit = (size_t)v;
+    }
+    if (!json)
+        cli_text_stdout();
+    list_out o = {.json = json, .items = json ? cJSON_CreateArray() : NULL};
+    if ((rc = cl_store_read(c->store, &o.t)) == CL_OK)
+        rc = cl_query_recent(o.t, limit, list_one, &o);
+    cl_txn_end(o.t);
+    return finish_items(rc, json, o.items);
+}
+
 static int cmd_digest(cli *c, int argc, char **argv)
 {
     const cli_cmd *cmd = cmd_named("digest");
@@ -314,6 +381,12 @@ const cli_cmd cli_record_cmds[] = {
     {"history", "history ID [--json]", "Every change of a record, oldest first: field, old and new value, device, time.",
      cmd_history, true},
     {"due", "due [--json]", "Open tasks due today or overdue, oldest first.", cmd_due, true},
+    {"related", "related ID [--json]",
+     "The records that refer to ID: a company's contacts, deals, tasks and interactions, the\n"
+     "people a contact referred. Each line names the type and the field that refers.",
+     cmd_related, true},
+    {"recent", "recent [--limit N] [--json]", "Interactions, newest date first (10 unless --limit says).",
+     cmd_recent, true},
     {"digest", "digest",
      "A hash of the data (records, fields, deletions, open conflicts): equal on two devices\n"
      "exactly when they hold the same data.",

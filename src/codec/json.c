@@ -69,6 +69,14 @@ static bool add_item(cJSON *o, const char *name, cJSON *item)
     return false;
 }
 
+static bool append_item(cJSON *arr, cJSON *item)
+{
+    if (cJSON_AddItemToArray(arr, item))
+        return true;
+    cJSON_Delete(item);
+    return false;
+}
+
 static cJSON *winner_json(const cl_record *r, const cl_conflict *c)
 {
     const char *winner = r->values[c->field] ? r->values[c->field] : "";
@@ -191,4 +199,49 @@ int cl_json_print(const cJSON *j)
     puts(s);
     cJSON_free(s);
     return CL_OK;
+}
+
+/* One field of the schema table, as /api/schema serves it. */
+static cJSON *field_def_json(const cl_field_def *f)
+{
+    cJSON *o = cJSON_CreateObject();
+    bool ok = o && cJSON_AddStringToObject(o, "name", f->name) && cJSON_AddNumberToObject(o, "id", f->id) &&
+              cJSON_AddStringToObject(o, "kind", cl_kind_name(f->kind)) &&
+              cJSON_AddBoolToObject(o, "required", f->required) &&
+              cJSON_AddBoolToObject(o, "searchable", f->searchable) &&
+              cJSON_AddBoolToObject(o, "multiline", f->multiline) && cJSON_AddBoolToObject(o, "multi", f->multi) &&
+              cJSON_AddNumberToObject(o, "max_len", f->max_len);
+    if (ok && f->kind == CL_K_REF)
+        ok = cJSON_AddStringToObject(o, "ref", cl_type_name(f->ref_type)) != NULL;
+    cJSON *choices = ok && f->choices ? cJSON_AddArrayToObject(o, "choices") : NULL;
+    ok = ok && (!f->choices || choices);
+    for (size_t i = 0; ok && f->choices && f->choices[i]; i++)
+        ok = append_item(choices, cJSON_CreateString(f->choices[i]));
+    if (!ok) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+cJSON *cl_json_schema(void)
+{
+    cJSON *o = cJSON_CreateObject(), *types = cJSON_AddArrayToObject(o, "types");
+    bool ok = o && types;
+    for (uint8_t t = 1; ok && t <= CL_T_MAX; t++) {
+        size_t n;
+        const cl_field_def *defs = cl_type_fields(t, &n);
+        const cl_field_def *label = cl_field_by_id(t, cl_type_label_field(t));
+        cJSON *ty = cJSON_CreateObject(), *fields = cJSON_AddArrayToObject(ty, "fields");
+        ok = ty && fields && cJSON_AddStringToObject(ty, "name", cl_type_name(t)) &&
+             cJSON_AddStringToObject(ty, "label", label ? label->name : "name");
+        for (size_t i = 0; ok && i < n; i++)
+            ok = append_item(fields, field_def_json(&defs[i]));
+        ok = ok ? append_item(types, ty) : (cJSON_Delete(ty), false);
+    }
+    if (!ok) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
 }

@@ -385,6 +385,14 @@ static int record_route(struct mg_connection *conn, cl_http *h, const char *meth
 
 /* ------------------------------------------------------------ routing */
 
+static int send_schema(struct mg_connection *conn)
+{
+    cJSON *j = cl_json_schema();
+    int st = j ? http_send_json(conn, 200, j) : http_send_cl_error(conn, http_oom());
+    cJSON_Delete(j);
+    return st;
+}
+
 static int wrong_method(struct mg_connection *conn, const char *allowed)
 {
     return http_send_error(conn, 405, "method", "use %s", allowed);
@@ -399,6 +407,8 @@ int http_api(struct mg_connection *conn, cl_http *h, const char *method, const c
         return get ? list_records(conn, h, query) : post ? create_record(conn, h, body, len) : wrong_method(conn, "GET or POST");
     if (!strncmp(p, "/records/", 9))
         return record_route(conn, h, method, p + 9, query, body, len);
+    if (!strcmp(p, "/schema"))
+        return get ? send_schema(conn) : wrong_method(conn, "GET");
     if (!strcmp(p, "/due"))
         return get ? http_api_due(conn, h) : wrong_method(conn, "GET");
     if (!strcmp(p, "/recent"))

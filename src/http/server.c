@@ -416,12 +416,27 @@ static void broadcast(cl_http *h, const char *msg)
     mg_unlock_context(h->mg);
 }
 
+/* The op count: it moves exactly when records changed (sync bookkeeping,
+ * signing, pairing and settings commit without adding ops). */
+static uint64_t op_count(cl_store *s)
+{
+    cl_txn *t;
+    uint64_t n = 0;
+    if (!cl_store_read(s, &t))
+        n = cl_txn_op_count(t);
+    cl_txn_end(t);
+    return n;
+}
+
 /* Polls the store's generation (bumped by any process's commit), so edits
- * from a sync or from `clientele put` in another process reach open pages. */
+ * from a sync or from `clientele put` in another process reach open pages:
+ * "data" when records changed, "status" for every other commit (peers,
+ * sync results, pending requests), which the page shows only on the rail
+ * and the Devices view. */
 static void *watch(void *arg)
 {
     cl_http *h = arg;
-    uint64_t seen = cl_store_generation(h->cfg.store);
+    uint64_t seen = cl_store_generation(h->cfg.store), ops = op_count(h->cfg.store);
     pthread_mutex_lock(&h->mu);
     while (!h->stopping) {
         struct timespec ts;
@@ -437,8 +452,10 @@ static void *watch(void *arg)
         pthread_mutex_unlock(&h->mu);
         uint64_t now = cl_store_generation(h->cfg.store);
         if (now != seen) {
+            uint64_t n = op_count(h->cfg.store);
             seen = now;
-            broadcast(h, "{\"type\":\"changed\"}");
+            broadcast(h, n != ops ? "{\"type\":\"data\"}" : "{\"type\":\"status\"}");
+            ops = n;
         }
         pthread_mutex_lock(&h->mu);
     }

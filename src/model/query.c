@@ -183,14 +183,15 @@ int cl_query_birthdays(cl_txn *t, int days, int (*fn)(void *ctx, const cl_record
     struct bday_ctx c = {fn, ctx, {0}};
     time_t now = (time_t)(cl_now_ms() / 1000);
     localtime_r(&now, &c.today);
+    /* a whole year or more: every birthday once, the last the day before today */
     struct tm last = c.today;
-    last.tm_mday += days < 0 ? 0 : days > 365 ? 365 : days;
+    last.tm_mday += days < 0 ? 0 : days >= 365 ? -1 : days;
     last.tm_hour = 12, last.tm_isdst = -1;
     mktime(&last);
     unsigned char from[5], to[5];
     month_day(&c.today, from);
     month_day(&last, to);
-    bool wraps = memcmp(to, from, 5) < 0 || (days > 365);
+    bool wraps = memcmp(to, from, 5) < 0;
     int rc = cl_txn_ordered(t, ORDER_BIRTHDAYS, from, wraps ? NULL : to, false, bday_step, &c);
     if (!rc && wraps) /* into next year: January up to the last day */
         rc = cl_txn_ordered(t, ORDER_BIRTHDAYS, NULL, to, false, bday_step, &c);

@@ -299,10 +299,17 @@ s.on('data', (d) => {
     const r = spawnSync(process.env.CLIENTELE_BIN, ['--data', process.env.WORK + '/a', 'put', 'company', 'name=From another process']);
     if (r.status !== 0) { console.error(r.stderr.toString()); process.exit(1); }
   }
-  if (buf.includes('"changed"')) { clearTimeout(timer); s.destroy(); process.exit(0); }
+  if (buf.includes('"type":"data"')) { clearTimeout(timer); s.destroy(); process.exit(0); }
 });
 JS
-pass "websocket pushes {\"type\":\"changed\"} after another process writes"
+pass "websocket pushes {\"type\":\"data\"} after another process writes"
+
+# ----- the schema table, as the page reads it
+req GET /api/schema; expect 200 "b.types.length===5 && b.types.every(t=>t.fields.length && t.fields.some(f=>f.name===t.label))" "GET /api/schema: five types, each with its label field"
+req GET /api/schema; expect 200 "b.types.find(t=>t.name==='contact').fields.some(f=>f.name==='city' && f.kind==='text')" "the schema has the contact's city"
+req GET /api/schema; expect 200 "b.types.find(t=>t.name==='contact').fields.find(f=>f.name==='company').ref==='company'" "a reference names its type"
+req GET /api/schema; expect 200 "b.types.find(t=>t.name==='deal').fields.find(f=>f.name==='stage').choices.join()==='lead,proposal,negotiation,won,lost'" "an enum lists its choices"
+req POST /api/schema '{}'; expect 405 "" "POST /api/schema refused"
 code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Upgrade: websocket' -H 'Connection: Upgrade' -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' \
   -H 'Sec-WebSocket-Version: 13' -H "Origin: http://evil.test" --max-time 3 "$U/api/events" || true)
 [ "$code" != 101 ] || fail "websocket from a foreign origin accepted"

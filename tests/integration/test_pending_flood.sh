@@ -25,7 +25,7 @@ sys.exit(0 if len(ips) == 2 and all(v == 5 for v in ips.values()) else 1)
 PY
 pass "40 fake devices from 2 addresses: 5 pending requests each"
 t0=$(date +%s)
-python3 "$HERE/fake_devices.py" --port "$PORT_a" --count "$N" --sources 20 --name 'fake {i}' >"$WORK/flood.out"
+python3 "$HERE/fake_devices.py" --port "$PORT_a" --count "$N" --sources 20 --seconds 300 --name 'fake {i}' >"$WORK/flood.out"
 took=$(( $(date +%s) - t0 ))
 echo "flood: $(cat "$WORK/flood.out") in $took s"
 hs=$(sed 's/.*handshakes=\([0-9]*\).*/\1/' "$WORK/flood.out")
