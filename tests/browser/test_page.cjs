@@ -268,10 +268,16 @@ async function main() {
     const r = await api(page, 'POST', '/api/records', { type: name, fields });
     made[name] = r.id;
     await go(page, `#/r/${r.id}`, 'r');
+    await page.waitForSelector(`main section[data-record="${r.id}"]`, { timeout: WAIT });
     for (const f of type.fields) {
       if (f.kind === 'ref' && !fields[f.name]) continue; // a type that refers to itself: checked on its second record
-      const btn = page.locator(`button[data-field=${f.name}]`);
-      check(await btn.count() === 1, `${name}.${f.name} is shown`);
+      // a reference shows "…" until its record's name has loaded; a live event may re-render meanwhile
+      await page.waitForFunction((n) => {
+        const b = document.querySelectorAll(`main button[data-field=${n}]`);
+        return b.length === 1 && !['', '…', 'add…'].includes(b[0].textContent.trim());
+      }, f.name, { timeout: WAIT }).catch(() => {});
+      const btn = page.locator(`main button[data-field=${f.name}]`);
+      check(await btn.count() === 1, `${name}.${f.name} is shown (${await btn.count()} buttons)`);
       const shown = (await btn.textContent()).trim();
       check(shown && shown !== 'add…' && shown !== '…', `${name}.${f.name} shows its value (${shown})`);
       await btn.click();

@@ -29,6 +29,13 @@ upgrade_of() { # SCHEMA — the whole check for tests/fixtures/SCHEMA
   same_as_old due.json cl $a due --json
   same_as_old search.json cl $a list contact --query radulescu --json
   pass "$s: the upgraded folder answers as before (digest, lists, search, conflict, history, due)"
+  # the indexes this version adds were built from the old state: who refers to the company, and to the contact
+  cl $a related "$CO" >"$WORK/related"
+  grep -q "^contact .*company .*$P" "$WORK/related" && grep -q "^deal .*company .*$D" "$WORK/related" ||
+    fail "$s: related company after the upgrade: $(cat "$WORK/related")"
+  [ "$(cl $a related "$P" | grep -c '^task .*contact')" = 2 ] || fail "$s: the contact's tasks: $(cl $a related "$P")"
+  cl $a recent --json | grep -q "Asked for a quote" || fail "$s: recent interactions after the upgrade"
+  pass "$s: the new indexes answer after the upgrade (related, recent)"
 
   expect_exit 1 cl $a get "$GONE"
   cl $a get "$P" --json | grep -q '"conflicts":\[{"field":"phone"' || fail "$s: the conflict was lost"
@@ -60,3 +67,4 @@ upgrade_of() { # SCHEMA — the whole check for tests/fixtures/SCHEMA
 
 upgrade_of schema2
 upgrade_of schema3
+upgrade_of schema4
