@@ -59,7 +59,7 @@ typedef struct cl_field_def {
     bool required;
     bool searchable;       /* folded into the record's search text */
     bool multiline;        /* text people write in paragraphs (edited in a text area) */
-    bool multi;            /* holds several labelled items (none yet: see docs/schema.md) */
+    bool multi;            /* holds several labelled items (no field does yet: issue 16 adds them) */
     uint32_t max_len;      /* bytes */
     const char *const *choices; /* for CL_K_ENUM, NULL-terminated */
 } cl_field_def;

@@ -179,6 +179,19 @@ static int list_one(void *arg, const cl_record_id *id)
     return rc;
 }
 
+/* --limit N: a positive number (*limit keeps its default when absent). */
+static int parse_limit(const cli_cmd *cmd, const char *limit_s, size_t *limit)
+{
+    if (!limit_s)
+        return EXIT_OK;
+    char *end;
+    long v = strtol(limit_s, &end, 10);
+    if (*end || v < 1)
+        return cli_usage(cmd, "--limit needs a positive number, not '%s'", limit_s);
+    *limit = (size_t)v;
+    return EXIT_OK;
+}
+
 static int cmd_list(cli *c, int argc, char **argv)
 {
     const cli_cmd *cmd = cmd_named("list");
@@ -195,13 +208,8 @@ static int cmd_list(cli *c, int argc, char **argv)
     if (cl_type_parse(pos[0], &type))
         return cli_usage(cmd, "%s", cl_errmsg());
     size_t limit = 0;
-    if (limit_s) {
-        char *end;
-        long v = strtol(limit_s, &end, 10);
-        if (*end || v < 1)
-            return cli_usage(cmd, "--limit needs a positive number, not '%s'", limit_s);
-        limit = (size_t)v;
-    }
+    if ((rc = parse_limit(cmd, limit_s, &limit)))
+        return rc;
     if (!json)
         cli_text_stdout();
     list_out o = {.json = json, .items = json ? cJSON_CreateArray() : NULL};
@@ -330,13 +338,8 @@ static int cmd_recent(cli *c, int argc, char **argv)
     if (rc)
         return rc;
     size_t limit = 10;
-    if (limit_s) {
-        char *end;
-        long v = strtol(limit_s, &end, 10);
-        if (*end || v < 1)
-            return cli_usage(cmd, "--limit needs a positive number, not '%s'", limit_s);
-        limit = (size_t)v;
-    }
+    if ((rc = parse_limit(cmd, limit_s, &limit)))
+        return rc;
     if (!json)
         cli_text_stdout();
     list_out o = {.json = json, .items = json ? cJSON_CreateArray() : NULL};
