@@ -55,14 +55,28 @@ const char *cl_errmsg(void);
 /* A short symbolic name for an error code ("not_found", "invalid", ...). */
 const char *cl_errname(int code);
 
+/* An error kept across cleanup that may record messages of its own: save it
+ * before the cleanup, restore it after, and the caller reports the error that
+ * mattered. cl_err_restore returns the saved code. */
+typedef struct cl_err_saved {
+    int code;
+    char msg[512];
+} cl_err_saved;
+void cl_err_save(cl_err_saved *e, int code);
+int cl_err_restore(const cl_err_saved *e);
+
 /* ---------------------------------------------------------------- buffers */
 
 /* A growable byte buffer. Zero-initialise ({0}) before use; release with
  * cl_buf_free(). data is always NUL-terminated after any append (not counted
- * in len), so a buffer of text can be used as a C string. */
+ * in len), so a buffer of text can be used as a C string. A buffer remembers
+ * its first failure (err): a run of appends can be checked once at its end,
+ * and what was appended before the failure stays valid. Reset and free clear
+ * it. */
 typedef struct cl_buf {
     unsigned char *data;
     size_t len, cap;
+    int err; /* the first failed append's code: later appends do nothing and return it */
 } cl_buf;
 
 int cl_buf_reserve(cl_buf *b, size_t extra);
@@ -78,7 +92,8 @@ int cl_buf_put_be64(cl_buf *b, uint64_t v);
 int cl_buf_put_varint(cl_buf *b, uint64_t v);
 void cl_buf_reset(cl_buf *b);
 void cl_buf_free(cl_buf *b);
-/* Hand the bytes to the caller (malloc'd, NUL-terminated) and reset b. */
+/* Hand the bytes to the caller (malloc'd, NUL-terminated) and reset b; NULL
+ * when an append failed (b->err), the bytes freed. */
 char *cl_buf_steal(cl_buf *b);
 
 /* A bounds-checked reader over borrowed bytes. All getters return CL_OK or
@@ -123,6 +138,10 @@ int cl_record_id_new(cl_record_id *id);
 /* Base32 (RFC 4648 alphabet, no padding). Encode writes ceil(n*8/5) symbols
  * and a NUL; lower selects lowercase. */
 void cl_base32_encode(const unsigned char *in, size_t n, char *out, bool lower);
+/* Decode exactly nsym symbols into out (nsym*5/8 bytes), any case, reading the
+ * look-alikes 0/O 1/I 8/B leniently; the spare low bits must be zero.
+ * CL_EINVAL (no message: the caller names what was being read) otherwise. */
+int cl_base32_decode(const char *sym, size_t nsym, unsigned char *out);
 
 /* ------------------------------------------------------------------ text */
 

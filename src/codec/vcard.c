@@ -427,13 +427,16 @@ static int add_entry(vcard_acc *a, const vprop *p, int kind, char *value, char *
     return CL_OK;
 }
 
+/* Append v after sep unless it is empty; a failure stays in b->err, which
+ * is returned. */
 static int join(cl_buf *b, const char *sep, const char *v)
 {
-    if (!v || !*v)
-        return CL_OK;
-    if (b->len && cl_buf_puts(b, sep))
-        return CL_ENOMEM;
-    return cl_buf_puts(b, v);
+    if (v && *v) {
+        if (b->len)
+            cl_buf_puts(b, sep);
+        cl_buf_puts(b, v);
+    }
+    return b->err;
 }
 
 /* ADR: PO box; extended; street; locality; region; postal code; country. */
@@ -447,11 +450,16 @@ static int read_adr(vcard_acc *a, const vprop *p, const char *text)
         if (!c[i])
             rc = CL_ENOMEM;
     if (!rc) {
-        rc |= join(&addr, ", ", n > 2 ? c[2] : NULL) | join(&addr, ", ", n > 1 ? c[1] : NULL) |
-              join(&addr, ", ", c[0]);
-        rc |= join(&region, " ", n > 4 ? c[4] : NULL) | join(&region, " ", n > 5 ? c[5] : NULL);
-        rc |= join(&addr, ", ", (char *)region.data) | join(&addr, ", ", n > 6 ? c[6] : NULL);
-        rc |= join(&full, ", ", (char *)addr.data) | join(&full, ", ", n > 3 ? c[3] : NULL);
+        join(&addr, ", ", n > 2 ? c[2] : NULL);
+        join(&addr, ", ", n > 1 ? c[1] : NULL);
+        join(&addr, ", ", c[0]);
+        join(&region, " ", n > 4 ? c[4] : NULL);
+        join(&region, " ", n > 5 ? c[5] : NULL);
+        join(&addr, ", ", region.err ? NULL : (char *)region.data);
+        join(&addr, ", ", n > 6 ? c[6] : NULL);
+        join(&full, ", ", addr.err ? NULL : (char *)addr.data);
+        join(&full, ", ", n > 3 ? c[3] : NULL);
+        rc = addr.err ? addr.err : region.err ? region.err : full.err;
     }
     char *city = !rc ? strdup(n > 3 ? c[3] : "") : NULL;
     rc = rc ? rc : city ? CL_OK : CL_ENOMEM;

@@ -334,11 +334,11 @@ static int recv_until_done(session *ss)
 {
     inbox in = {0};
     int rc = recv_frames(ss, &in);
-    char msg[512];
-    snprintf(msg, sizeof msg, "%s", cl_errmsg());
+    cl_err_saved e;
+    cl_err_save(&e, rc);
     int frc = inbox_flush(ss, &in);
     if (rc && !frc)
-        cl_seterr(rc, "%s", msg); /* report the session's error, not the flush's success */
+        cl_err_restore(&e); /* report the session's error, not the flush's success */
     cl_buf_free(&in.bytes);
     free(in.len);
     return rc ? rc : frc;
@@ -412,11 +412,11 @@ static int record_fn(cl_txn *t, void *arg)
 
 static void record_outcome(cl_store *s, const cl_device_id *peer, const session *ss, const char *addr, int rc)
 {
-    char saved[512];
-    snprintf(saved, sizeof saved, "%s", cl_errmsg());
+    cl_err_saved e;
+    cl_err_save(&e, rc);
     outcome o = {peer, ss, addr, rc};
     cl_store_update(s, record_fn, &o);
-    cl_seterr(rc, "%s", saved); /* the caller reports the sync's error, not ours */
+    cl_err_restore(&e); /* the caller reports the sync's error, not ours */
 }
 
 /* ----- client ----- */

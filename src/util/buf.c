@@ -1,12 +1,17 @@
 #include "clientele/util.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 int cl_buf_reserve(cl_buf *b, size_t extra)
 {
+    if (b->err)
+        return b->err;
+    if (extra > SIZE_MAX / 4 - b->len) /* the doubling below would overflow */
+        return b->err = cl_seterr(CL_ENOMEM, "out of memory: %zu more bytes asked", extra);
     if (b->len + extra + 1 <= b->cap)
         return CL_OK;
     size_t cap = b->cap ? b->cap : 64;
@@ -14,7 +19,7 @@ int cl_buf_reserve(cl_buf *b, size_t extra)
         cap *= 2;
     unsigned char *p = realloc(b->data, cap);
     if (!p)
-        return cl_seterr(CL_ENOMEM, "out of memory");
+        return b->err = cl_seterr(CL_ENOMEM, "out of memory");
     p[b->len] = 0; /* a buffer that has memory is a C string, even before any append */
     b->data = p;
     b->cap = cap;
@@ -45,7 +50,7 @@ int cl_buf_printf(cl_buf *b, const char *fmt, ...)
     int n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
     if (n < 0)
-        return cl_seterr(CL_EINVAL, "bad format");
+        return b->err = cl_seterr(CL_EINVAL, "bad format");
     int rc = cl_buf_reserve(b, (size_t)n);
     if (rc)
         return rc;
@@ -85,6 +90,7 @@ int cl_buf_put_varint(cl_buf *b, uint64_t v)
 void cl_buf_reset(cl_buf *b)
 {
     b->len = 0;
+    b->err = CL_OK;
     if (b->data)
         b->data[0] = 0;
 }
@@ -94,10 +100,15 @@ void cl_buf_free(cl_buf *b)
     free(b->data);
     b->data = NULL;
     b->len = b->cap = 0;
+    b->err = CL_OK;
 }
 
 char *cl_buf_steal(cl_buf *b)
 {
+    if (b->err) { /* a failed run of appends hands over nothing partial */
+        cl_buf_free(b);
+        return NULL;
+    }
     if (!b->data) { /* nothing was ever appended: "" (reserve leaves it unset) */
         if (cl_buf_reserve(b, 0))
             return NULL;
@@ -106,6 +117,7 @@ char *cl_buf_steal(cl_buf *b)
     char *p = (char *)b->data;
     b->data = NULL;
     b->len = b->cap = 0;
+    b->err = CL_OK;
     return p;
 }
 

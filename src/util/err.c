@@ -37,6 +37,18 @@ int cl_wraperr(int code, const char *fmt, ...)
     return code;
 }
 
+void cl_err_save(cl_err_saved *e, int code)
+{
+    e->code = code;
+    memcpy(e->msg, errmsg, sizeof e->msg);
+}
+
+int cl_err_restore(const cl_err_saved *e)
+{
+    memcpy(errmsg, e->msg, sizeof errmsg);
+    return e->code;
+}
+
 const char *cl_errmsg(void)
 {
     return errmsg;

@@ -39,9 +39,7 @@ static int b32_value(int c)
     return p ? (int)(p - B32) : -1;
 }
 
-/* Decode exactly nsym symbols into out (nsym*5/8 bytes); the spare low bits
- * must be zero. */
-static int base32_decode(const char *sym, size_t nsym, unsigned char *out)
+int cl_base32_decode(const char *sym, size_t nsym, unsigned char *out)
 {
     uint32_t acc = 0;
     int bits = 0;
@@ -111,7 +109,7 @@ int cl_device_id_parse(const char *text, cl_device_id *id)
     if (n != sizeof sym)
         return cl_seterr(CL_EINVAL, "not a device id: %zu symbols, 35 expected", n);
     cl_device_id d;
-    if (base32_decode(sym, 32, d.b) != CL_OK)
+    if (cl_base32_decode(sym, 32, d.b) != CL_OK)
         return cl_seterr(CL_EINVAL, "not a device id");
     uint16_t crc = crc15(d.b, CL_DEVICE_ID_LEN);
     int c0 = b32_value(sym[32]), c1 = b32_value(sym[33]), c2 = b32_value(sym[34]);
@@ -135,7 +133,7 @@ int cl_record_id_parse(const char *text, cl_record_id *id)
         if (!isalnum((unsigned char)text[i]) || b32_value((unsigned char)text[i]) < 0)
             return cl_seterr(CL_EINVAL, "not a record id: '%s'", text);
     unsigned char b[CL_RECORD_ID_LEN + 1];
-    if (base32_decode(text, n, b) != CL_OK)
+    if (cl_base32_decode(text, n, b) != CL_OK)
         return cl_seterr(CL_EINVAL, "not a record id: '%s'", text);
     memcpy(id->b, b, CL_RECORD_ID_LEN);
     return CL_OK;

@@ -177,6 +177,37 @@ static void error_messages_wrap(void **state)
     assert_string_equal(cl_errmsg(), "contact: bad date");
 }
 
+static void a_buffer_remembers_its_first_failure(void **state)
+{
+    (void)state;
+    cl_buf b = {0};
+    assert_int_equal(cl_buf_puts(&b, "kept"), CL_OK);
+    assert_int_equal(cl_buf_reserve(&b, SIZE_MAX / 2), CL_ENOMEM);
+    assert_int_equal(cl_buf_puts(&b, " lost"), CL_ENOMEM); /* later appends do nothing */
+    assert_int_equal(cl_buf_printf(&b, "%d", 7), CL_ENOMEM);
+    assert_int_equal(b.err, CL_ENOMEM);
+    assert_string_equal((char *)b.data, "kept");
+    assert_null(cl_buf_steal(&b)); /* nothing partial is handed over */
+    assert_null(b.data);
+    assert_int_equal(cl_buf_puts(&b, "again"), CL_OK); /* a freed buffer starts clean */
+    assert_int_equal(cl_buf_reserve(&b, SIZE_MAX / 2), CL_ENOMEM);
+    cl_buf_reset(&b);
+    assert_int_equal(cl_buf_puts(&b, "fresh"), CL_OK);
+    assert_string_equal((char *)b.data, "fresh");
+    cl_buf_free(&b);
+}
+
+static void a_saved_error_survives_cleanup(void **state)
+{
+    (void)state;
+    cl_seterr(CL_ETIMEOUT, "peer did not answer");
+    cl_err_saved e;
+    cl_err_save(&e, CL_ETIMEOUT);
+    cl_seterr(CL_ENOTFOUND, "cleanup's own message");
+    assert_int_equal(cl_err_restore(&e), CL_ETIMEOUT);
+    assert_string_equal(cl_errmsg(), "peer did not answer");
+}
+
 static void a_growable_array_keeps_its_items_and_refuses_overflow(void **state)
 {
     (void)state;
@@ -212,6 +243,8 @@ int main(void)
         cmocka_unit_test(control_characters_are_escaped_for_terminals_and_logs),
         cmocka_unit_test(varints_and_reader_bounds),
         cmocka_unit_test(error_messages_wrap),
+        cmocka_unit_test(a_buffer_remembers_its_first_failure),
+        cmocka_unit_test(a_saved_error_survives_cleanup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
