@@ -94,7 +94,7 @@ typedef struct cl_assign {
 int cl_record_put(cl_store *s, uint8_t type, const cl_record_id *id,
                   const cl_assign *fields, size_t n, cl_record_id *out_id);
 /* The same inside a caller's write transaction (used for batched imports). */
-int cl_txn_record_put(cl_txn *t, uint8_t type, const cl_record_id *id,
+int cl_record_put_in(cl_txn *t, uint8_t type, const cl_record_id *id,
                       const cl_assign *fields, size_t n, cl_record_id *out_id);
 /* Validate one value for a field; *norm (caller frees) is the value to store. */
 int cl_field_check(cl_txn *t, uint8_t type, const cl_field_def *f, const char *value, char **norm);
@@ -189,7 +189,7 @@ typedef struct cl_merge_result {
 int cl_record_merge(cl_store *s, const cl_record_id *keep, const cl_record_id *drop,
                     cl_merge_result *res);
 /* The same inside a caller's write transaction. */
-int cl_txn_record_merge(cl_txn *t, const cl_record_id *keep, const cl_record_id *drop,
+int cl_record_merge_in(cl_txn *t, const cl_record_id *keep, const cl_record_id *drop,
                         cl_merge_result *res);
 
 #endif

@@ -262,14 +262,15 @@ int cl_txn_op(cl_txn *t, const cl_op_id *id, cl_op *op); /* CL_ENOTFOUND */
 
 /* ----- version vector and op log ----- */
 
-/* Highest seq known of origin (0 when none). */
-uint64_t cl_txn_vv(cl_txn *t, const cl_device_id *origin);
+/* *seq = the highest seq known of origin (0 when none). */
+int cl_txn_vv(cl_txn *t, const cl_device_id *origin, uint64_t *seq);
 /* Every (origin, seq) of the version vector, in origin order. */
 int cl_txn_vv_each(cl_txn *t, int (*fn)(void *ctx, const cl_device_id *o, uint64_t seq), void *ctx);
 /* Ops of one origin with seq > after, in seq order, at most limit of them. */
 int cl_txn_ops_after(cl_txn *t, const cl_device_id *origin, uint64_t after, size_t limit,
                      int (*fn)(void *ctx, const cl_op *op), void *ctx);
-uint64_t cl_txn_op_count(cl_txn *t);
+/* *n = the number of ops in the log: it moves exactly when records changed. */
+int cl_txn_op_count(cl_txn *t, uint64_t *n);
 
 /* ----- digest ----- */
 
@@ -314,5 +315,8 @@ int cl_txn_kv_each(cl_txn *t, enum cl_table tab,
 /* A counter bumped by every committed write of any process on this folder
  * (it is the LMDB last transaction id): poll it to learn that data changed. */
 uint64_t cl_store_generation(cl_store *s);
+/* The op count in a read transaction of its own: a generation that moved
+ * with it the same is bookkeeping (sync, settings), not data. */
+int cl_store_op_count(cl_store *s, uint64_t *n);
 
 #endif

@@ -228,7 +228,7 @@ int imp_company(imp *m, const char *name, cl_record_id *id)
     if (rc != CL_ENOTFOUND)
         return rc;
     cl_assign a = {"name", name};
-    if ((rc = cl_txn_record_put(m->t, CL_T_COMPANY, NULL, &a, 1, id)))
+    if ((rc = cl_record_put_in(m->t, CL_T_COMPANY, NULL, &a, 1, id)))
         return rc;
     m->res->companies++;
     return idmap_add(m->labels[CL_T_COMPANY], name, id);
@@ -357,17 +357,21 @@ int imp_put(imp *m, size_t line, uint8_t type, const cl_record_id *id, const cl_
             return rc;
         exists = rc == CL_OK;
     }
-    uint64_t before = cl_txn_op_count(m->t);
+    uint64_t before, after;
     cl_record_id rid;
-    int rc = !exists && type == CL_T_CONTACT ? dup_prepare(m) : CL_OK;
+    int rc = cl_txn_op_count(m->t, &before);
+    if (!rc && !exists && type == CL_T_CONTACT)
+        rc = dup_prepare(m);
     if (rc)
         return rc;
-    rc = cl_txn_record_put(m->t, type, id, a, n, &rid);
+    rc = cl_record_put_in(m->t, type, id, a, n, &rid);
     if (rc)
         return imp_fail(m, line, rc);
+    if ((rc = cl_txn_op_count(m->t, &after)))
+        return rc;
     if (!exists)
         m->res->created++;
-    else if (cl_txn_op_count(m->t) != before)
+    else if (after != before)
         m->res->updated++;
     else
         m->res->unchanged++;

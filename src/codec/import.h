@@ -53,7 +53,7 @@ int imp_company(imp *m, const char *name, cl_record_id *id);
  * same email or phone (compared as for duplicates). CL_ENOTFOUND if none. */
 int imp_same_contact(imp *m, const char *name, const char *email, const char *phone, cl_record_id *id);
 
-/* Create or update a record (cl_txn_record_put), count it as created, updated
+/* Create or update a record (cl_record_put_in), count it as created, updated
  * or unchanged, remember its label, and for a new contact report a possible
  * duplicate (same email or phone as another contact). *out (may be NULL)
  * gets its id. */

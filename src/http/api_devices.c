@@ -45,9 +45,11 @@ static int status_fill(cJSON *o, cl_http *h)
     char name[CL_NAME_MAX + 1] = "";
     if (cl_txn_setting_text(t, CL_SETTING_NAME, name, sizeof name))
         name[0] = 0;
-    uint64_t ops = cl_txn_op_count(t), notice_at = 0;
+    uint64_t ops, notice_at = 0;
     char notice[300] = "";
-    rc = http_count_conflicts(t, NULL, &nconf);
+    rc = cl_txn_op_count(t, &ops);
+    if (!rc)
+        rc = http_count_conflicts(t, NULL, &nconf);
     if (!rc)
         rc = cl_txn_notice(t, notice, sizeof notice, &notice_at);
     cl_txn_end(t);

@@ -416,17 +416,6 @@ static void broadcast(cl_http *h, const char *msg)
     mg_unlock_context(h->mg);
 }
 
-/* The op count: it moves exactly when records changed (sync bookkeeping,
- * signing, pairing and settings commit without adding ops). */
-static uint64_t op_count(cl_store *s)
-{
-    cl_txn *t;
-    uint64_t n = 0;
-    if (!cl_store_read(s, &t))
-        n = cl_txn_op_count(t);
-    cl_txn_end(t);
-    return n;
-}
 
 /* Polls the store's generation (bumped by any process's commit), so edits
  * from a sync or from `clientele put` in another process reach open pages:
@@ -436,7 +425,8 @@ static uint64_t op_count(cl_store *s)
 static void *watch(void *arg)
 {
     cl_http *h = arg;
-    uint64_t seen = cl_store_generation(h->cfg.store), ops = op_count(h->cfg.store);
+    uint64_t seen = cl_store_generation(h->cfg.store), ops = 0;
+    cl_store_op_count(h->cfg.store, &ops);
     pthread_mutex_lock(&h->mu);
     while (!h->stopping) {
         struct timespec ts;
@@ -451,8 +441,8 @@ static void *watch(void *arg)
             break;
         pthread_mutex_unlock(&h->mu);
         uint64_t now = cl_store_generation(h->cfg.store);
-        if (now != seen) {
-            uint64_t n = op_count(h->cfg.store);
+        uint64_t n = ops;
+        if (now != seen && cl_store_op_count(h->cfg.store, &n) == CL_OK) { /* else: asked again next tick */
             seen = now;
             broadcast(h, n != ops ? "{\"type\":\"data\"}" : "{\"type\":\"status\"}");
             ops = n;

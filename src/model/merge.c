@@ -156,7 +156,7 @@ static int fill_fields(cl_txn *t, const cl_record *k, const cl_record *d, cl_mer
     if (rc)
         rc = cl_seterr(CL_ENOMEM, "out of memory");
     else
-        rc = cl_txn_record_put(t, k->type, &k->id, a, na, NULL);
+        rc = cl_record_put_in(t, k->type, &k->id, a, na, NULL);
     cl_buf_free(&tags);
     cl_buf_free(&notes);
     return rc;
@@ -175,7 +175,7 @@ static int load_live(cl_txn *t, const cl_record_id *id, cl_record **out)
     return rc;
 }
 
-int cl_txn_record_merge(cl_txn *t, const cl_record_id *keep, const cl_record_id *drop, cl_merge_result *res)
+int cl_record_merge_in(cl_txn *t, const cl_record_id *keep, const cl_record_id *drop, cl_merge_result *res)
 {
     cl_merge_result dummy;
     res = res ? res : &dummy;
@@ -207,7 +207,7 @@ typedef struct merge_args {
 static int merge_fn(cl_txn *t, void *arg)
 {
     merge_args *m = arg;
-    return cl_txn_record_merge(t, m->keep, m->drop, m->res);
+    return cl_record_merge_in(t, m->keep, m->drop, m->res);
 }
 
 int cl_record_merge(cl_store *s, const cl_record_id *keep, const cl_record_id *drop, cl_merge_result *res)

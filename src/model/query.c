@@ -63,7 +63,7 @@ static int list_step(void *arg, const cl_record_id *id)
         return 0;
     if (c->limit && c->count == c->limit) {
         c->more = true;
-        return 1;
+        return CL_STOP;
     }
     c->count++;
     return c->fn(c->ctx, id);
@@ -96,7 +96,7 @@ int cl_query_list(cl_txn *t, uint8_t type, const char *query, const cl_record_id
     int rc = query && *query ? split_words(query, &c) : CL_OK;
     if (!rc)
         rc = cl_txn_records(t, type, after, list_step, &c);
-    if (rc == 1 && c.more)
+    if (rc == CL_STOP && c.more)
         rc = CL_OK;
     for (size_t i = 0; i < c.nwords; i++)
         free(c.words[i]);

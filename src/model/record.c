@@ -64,7 +64,7 @@ static int default_date(uint8_t type, pending *p)
     return p->value[CL_F_DATE] ? CL_OK : cl_seterr(CL_ENOMEM, "out of memory");
 }
 
-int cl_txn_record_put(cl_txn *t, uint8_t type, const cl_record_id *id,
+int cl_record_put_in(cl_txn *t, uint8_t type, const cl_record_id *id,
                       const cl_assign *fields, size_t n, cl_record_id *out_id)
 {
     pending p = {0};
@@ -111,7 +111,7 @@ out:
 static int put_fn(cl_txn *t, void *arg)
 {
     put_args *a = arg;
-    return cl_txn_record_put(t, a->type, a->id, a->fields, a->n, a->out_id);
+    return cl_record_put_in(t, a->type, a->id, a->fields, a->n, a->out_id);
 }
 
 int cl_record_put(cl_store *s, uint8_t type, const cl_record_id *id,

@@ -126,7 +126,7 @@ int st_legacy_writer(cl_txn *t, const cl_device_id *id);
 int st_origin_num(cl_txn *t, const cl_device_id *id, bool create, uint32_t *num);
 int st_origin_id(cl_txn *t, uint32_t num, cl_device_id *id);  /* CL_ECORRUPT when unknown */
 
-/* codec.c: stored encodings */
+/* layout.c: the byte layouts of stored keys and values */
 void op_key(unsigned char k[OP_KEY_LEN], uint32_t num, uint64_t seq);
 int op_id_key(cl_txn *t, const cl_op_id *id, bool create, unsigned char k[OP_KEY_LEN]);
 int op_encode(cl_txn *t, cl_buf *b, const cl_op *op);  /* value of DB_OPS */

@@ -362,6 +362,17 @@ uint64_t cl_store_generation(cl_store *s)
     return info.me_last_txnid;
 }
 
+int cl_store_op_count(cl_store *s, uint64_t *n)
+{
+    cl_txn *t;
+    int rc = cl_store_read(s, &t);
+    if (rc)
+        return rc;
+    rc = cl_txn_op_count(t, n);
+    cl_txn_end(t);
+    return rc;
+}
+
 /* Take the resize lock shared and begin a transaction, adopting a map that
  * another process has grown. */
 static int txn_begin(cl_store *s, bool write, cl_txn **out)

@@ -83,16 +83,6 @@ static plan *plan_of(cl_scheduler *sc, const cl_device_id *id)
     return &p[sc->nplans++];
 }
 
-static uint64_t op_count(cl_store *s)
-{
-    cl_txn *t;
-    if (cl_store_read(s, &t))
-        return 0;
-    uint64_t n = cl_txn_op_count(t);
-    cl_txn_end(t);
-    return n;
-}
-
 struct next_args {
     const cl_device_id *id;
     uint64_t next_wall;
@@ -153,8 +143,8 @@ static bool take_candidate(cl_scheduler *sc, const cl_device_id *id, char *addr,
 
 static void round_of_syncs(cl_scheduler *sc)
 {
-    uint64_t now = cl_mono_ms(), ops = op_count(sc->s);
-    if (ops != sc->last_ops) {
+    uint64_t now = cl_mono_ms(), ops = sc->last_ops;
+    if (cl_store_op_count(sc->s, &ops) == CL_OK && ops != sc->last_ops) {
         sc->last_ops = ops;
         sc->changed_at = now;
     }
@@ -218,7 +208,8 @@ int cl_scheduler_start(cl_store *s, const cl_identity *me, unsigned interval_s, 
     sc->s = s;
     sc->me = me;
     sc->interval_s = interval_s ? interval_s : 60;
-    sc->last_ops = op_count(s);
+    if (cl_store_op_count(s, &sc->last_ops))
+        sc->last_ops = 0; /* unknown: the first round counts as a change */
     cl_random(&sc->rng, sizeof sc->rng);
     sc->rng |= 1;
     sc->tokens = CAND_PER_MIN;

@@ -82,7 +82,8 @@ static inline uint64_t vv_of(cl_store *s, const cl_device_id *o)
 {
     cl_txn *t;
     assert_int_equal(cl_store_read(s, &t), CL_OK);
-    uint64_t v = cl_txn_vv(t, o);
+    uint64_t v;
+    assert_int_equal(cl_txn_vv(t, o, &v), CL_OK);
     cl_txn_end(t);
     return v;
 }

@@ -101,7 +101,7 @@ static int current(cl_store *s, cl_op_id *id)
     cl_txn *t;
     assert_int_equal(cl_store_read(s, &t), CL_OK);
     assert_int_equal(cl_txn_current_writer(t, &id->origin), CL_OK);
-    id->seq = cl_txn_vv(t, &id->origin);
+    assert_int_equal(cl_txn_vv(t, &id->origin, &id->seq), CL_OK);
     cl_txn_end(t);
     return 0;
 }

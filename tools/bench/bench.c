@@ -74,7 +74,7 @@ extern char **environ;
 
 /* ------------------------------------------------------------ W1 itself */
 
-/* In field-number order, the order in which cl_txn_record_put writes a new
+/* In field-number order, the order in which cl_record_put_in writes a new
  * record's fields (the label, name, is also the first): the state table's keys
  * are record · field, so this order appends to the B-tree. */
 static const struct w1_field {

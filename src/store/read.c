@@ -364,18 +364,20 @@ int cl_txn_history(cl_txn *t, const cl_record_id *id,
     return rc;
 }
 
-uint64_t cl_txn_vv(cl_txn *t, const cl_device_id *origin)
+int cl_txn_vv(cl_txn *t, const cl_device_id *origin, uint64_t *seq)
 {
-    uint64_t seq = 0;
-    if (t->write) {
-        if (st_vv_get(t, origin, &seq))
-            return 0;
-        return seq;
-    }
+    if (t->write) /* the entries this transaction moved are not written yet */
+        return st_vv_get(t, origin, seq);
     MDB_val v;
-    if (st_get(t, DB_VV, origin->b, CL_DEVICE_ID_LEN, &v) == CL_OK && v.mv_size == 8)
-        seq = cl_be64_get(v.mv_data);
-    return seq;
+    int rc = st_get(t, DB_VV, origin->b, CL_DEVICE_ID_LEN, &v);
+    *seq = 0;
+    if (rc == CL_ENOTFOUND)
+        return CL_OK;
+    if (!rc && v.mv_size != 8)
+        return cl_seterr(CL_ECORRUPT, "version vector is damaged");
+    if (!rc)
+        *seq = cl_be64_get(v.mv_data);
+    return rc;
 }
 
 struct vv_ctx {
@@ -413,7 +415,7 @@ static int ops_step(void *arg, MDB_val *k, MDB_val *v)
 {
     struct ops_ctx *c = arg;
     if (!c->left)
-        return 1;
+        return CL_STOP;
     cl_op op;
     if (k->mv_size != OP_KEY_LEN)
         return cl_seterr(CL_ECORRUPT, "op log key is damaged");
@@ -435,15 +437,15 @@ int cl_txn_ops_after(cl_txn *t, const cl_device_id *origin, uint64_t after, size
     op_key(from, num, after + 1);
     struct ops_ctx c = {t, fn, ctx, limit};
     rc = scan_prefix(t, DB_OPS, from, 4, from, sizeof from, ops_step, &c);
-    return rc == 1 ? CL_OK : rc;
+    return rc == CL_STOP ? CL_OK : rc;
 }
 
-uint64_t cl_txn_op_count(cl_txn *t)
+int cl_txn_op_count(cl_txn *t, uint64_t *n)
 {
     MDB_stat st;
-    if (mdb_stat(t->txn, t->s->dbi[DB_OPS], &st))
-        return 0;
-    return st.ms_entries;
+    int mrc = mdb_stat(t->txn, t->s->dbi[DB_OPS], &st);
+    *n = mrc ? 0 : st.ms_entries;
+    return mrc ? cl_seterr(CL_ESTORE, "counting ops: %s", mdb_strerror(mrc)) : CL_OK;
 }
 
 /* ----- digest ----- */
