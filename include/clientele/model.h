@@ -95,7 +95,7 @@ int cl_record_put(cl_store *s, uint8_t type, const cl_record_id *id,
                   const cl_assign *fields, size_t n, cl_record_id *out_id);
 /* The same inside a caller's write transaction (used for batched imports). */
 int cl_record_put_in(cl_txn *t, uint8_t type, const cl_record_id *id,
-                      const cl_assign *fields, size_t n, cl_record_id *out_id);
+                     const cl_assign *fields, size_t n, cl_record_id *out_id);
 /* Validate one value for a field; *norm (caller frees) is the value to store. */
 int cl_field_check(cl_txn *t, uint8_t type, const cl_field_def *f, const char *value, char **norm);
 /* Whether a peer's op may be stored: the value it writes is what a local
@@ -190,6 +190,6 @@ int cl_record_merge(cl_store *s, const cl_record_id *keep, const cl_record_id *d
                     cl_merge_result *res);
 /* The same inside a caller's write transaction. */
 int cl_record_merge_in(cl_txn *t, const cl_record_id *keep, const cl_record_id *drop,
-                        cl_merge_result *res);
+                       cl_merge_result *res);
 
 #endif

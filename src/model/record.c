@@ -65,7 +65,7 @@ static int default_date(uint8_t type, pending *p)
 }
 
 int cl_record_put_in(cl_txn *t, uint8_t type, const cl_record_id *id,
-                      const cl_assign *fields, size_t n, cl_record_id *out_id)
+                     const cl_assign *fields, size_t n, cl_record_id *out_id)
 {
     pending p = {0};
     cl_record_meta m;

@@ -1,5 +1,6 @@
 /*
- * clientele-bench — workload W1 of issue 8 through the real code paths.
+ * clientele-bench — workload W1 of issue 8 through the real code paths
+ * (and `related`, the reference index's figure: queries.c).
  *
  *   clientele-bench w1 [--records N] [--json FILE] [--clientele PATH] [--keep DIR]
  *                      [--noop-runs K] [--no-raw]
@@ -40,6 +41,8 @@
  *  "delta_sync":{"ms","bytes","converged"},"noop_sync":{"ms"},"peak_private_mb",
  *  "disk_bytes"} plus extra keys.
  */
+#include "bench.h"
+
 #include "clientele/model.h"
 #include "clientele/net.h"
 #include "clientele/sync.h"
@@ -1067,15 +1070,21 @@ out:
     sampler_stop = 1;
     pthread_join(th, NULL);
     if (!o->keep)
-        nftw(base_dir, rm_add, 16, FTW_DEPTH | FTW_PHYS);
+        bench_rmdir(base_dir);
     return fail;
 }
 
-static int usage(void)
+int bench_usage(void)
 {
     fprintf(stderr, "usage: clientele-bench w1 [--records N] [--json FILE] [--clientele PATH] [--keep DIR]\n"
-                    "                          [--noop-runs K] [--no-raw]\n");
+                    "                          [--noop-runs K] [--no-raw]\n"
+                    "       clientele-bench related [--records N] [--related K] [--runs R]\n");
     return 2;
+}
+
+void bench_rmdir(const char *dir)
+{
+    nftw(dir, rm_add, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 int main(int argc, char **argv)
@@ -1100,10 +1109,12 @@ int main(int argc, char **argv)
             return child_sync(argv[2], argv[3], argv[4]);
         if (!strcmp(cmd, "_noop") && argc == 5)
             return child_noop(argv[2], argv[3], argv[4]);
-        return usage();
+        return bench_usage();
     }
+    if (argc >= 2 && !strcmp(argv[1], "related"))
+        return bench_related(argc - 2, argv + 2);
     if (argc < 2 || strcmp(argv[1], "w1"))
-        return usage();
+        return bench_usage();
     opts o = {.records = 100000, .noop_runs = 5, .raw = true};
     static char clientele[PATH_MAX + 16], self[PATH_MAX];
     for (int i = 2; i < argc; i++) {
@@ -1113,7 +1124,7 @@ int main(int argc, char **argv)
             continue;
         }
         if (!v)
-            return usage();
+            return bench_usage();
         if (!strcmp(a, "--records"))
             o.records = atol(v);
         else if (!strcmp(a, "--json"))
@@ -1125,7 +1136,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--noop-runs"))
             o.noop_runs = atoi(v);
         else
-            return usage();
+            return bench_usage();
         i++;
     }
     if (o.records < 200 || o.noop_runs < 1) {
