@@ -179,7 +179,7 @@ static int open_store(cli *c)
  * mistyped --data. Every other command may create the folder (first use). */
 static int check_reader(const cli_cmd *cmd, const char *dir)
 {
-    static const char *const readers[] = {"get", "list", "history", "due", "related", "recent", "digest", "export", NULL};
+    static const char *const readers[] = {"get", "list", "history", "due", "related", "recent", "today", "digest", "export", NULL};
     struct stat st;
     for (const char *const *r = readers; *r; r++)
         if (!strcmp(cmd->name, *r) && stat(dir, &st) && errno == ENOENT)

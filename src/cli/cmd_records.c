@@ -153,7 +153,8 @@ typedef struct list_out {
     cl_txn *t;
     bool json;
     cJSON *items;
-    int err;
+    cl_buf *text;   /* NULL: lines go to stdout */
+    size_t n;       /* records listed */
 } list_out;
 
 static int list_one(void *arg, const cl_record_id *id)
@@ -173,9 +174,13 @@ static int list_one(void *arg, const cl_record_id *id)
                           : r->values[CL_F_DUE]   ? r->values[CL_F_DUE]
                           : r->values[CL_F_STAGE] ? r->values[CL_F_STAGE]
                           : r->values[CL_F_DATE]  ? r->values[CL_F_DATE] : "";
-        printf("%s  %s%s%s\n", text, cl_record_label(r), *extra ? "  " : "", extra);
+        if (o->text)
+            rc = cl_buf_printf(o->text, "  %s  %s%s%s\n", text, cl_record_label(r), *extra ? "  " : "", extra);
+        else
+            printf("%s  %s%s%s\n", text, cl_record_label(r), *extra ? "  " : "", extra);
     }
     cl_record_free(r);
+    o->n++;
     return rc;
 }
 
@@ -349,6 +354,105 @@ static int cmd_recent(cli *c, int argc, char **argv)
     return finish_items(rc, json, o.items);
 }
 
+/* today: what the Today page shows, as three sections of one snapshot. */
+typedef struct today_out {
+    list_out list;
+    cJSON *birthdays;      /* --json: [{"in_days","record"}] */
+} today_out;
+
+static int birthday_json(today_out *o, const cl_record *r, int in_days)
+{
+    cJSON *e = cJSON_CreateObject(), *rec = cl_json_record(r);
+    if (e && rec && cJSON_AddItemToObject(e, "record", rec)) {
+        rec = NULL; /* e owns it */
+        if (cJSON_AddNumberToObject(e, "in_days", in_days) && cJSON_AddItemToArray(o->birthdays, e))
+            return CL_OK;
+    }
+    cJSON_Delete(rec);
+    cJSON_Delete(e);
+    return cl_seterr(CL_ENOMEM, "out of memory");
+}
+
+static int birthday_one(void *arg, const cl_record_id *id, int in_days)
+{
+    today_out *o = arg;
+    cl_record *r;
+    int rc = cl_record_load(o->list.t, id, &r);
+    if (rc)
+        return rc;
+    if (o->list.json) {
+        rc = birthday_json(o, r, in_days);
+    } else {
+        char text[CL_RECORD_ID_TEXT], when[32];
+        cl_record_id_format(id, text);
+        snprintf(when, sizeof when, in_days ? "in %d day%s" : "today", in_days, in_days == 1 ? "" : "s");
+        rc = cl_buf_printf(o->list.text, "  %s  %s  %s  %s\n", text, cl_record_label(r),
+                           r->values[CL_F_BIRTHDAY] ? r->values[CL_F_BIRTHDAY] : "", when);
+    }
+    cl_record_free(r);
+    o->list.n++;
+    return rc;
+}
+
+/* One section: "TITLE (N)" and its lines, or the JSON array under key. */
+static int today_section(today_out *o, cJSON *top, const char *key, const char *title, int rc)
+{
+    cJSON *items = !strcmp(key, "birthdays") ? o->birthdays : o->list.items;
+    if (o->list.json) {
+        if (rc || !cJSON_AddItemToObject(top, key, items)) {
+            cJSON_Delete(items);
+            rc = rc ? rc : cl_seterr(CL_ENOMEM, "out of memory");
+        }
+    } else if (!rc) {
+        printf("%s (%zu)\n%s", title, o->list.n, o->list.n ? (char *)o->list.text->data : "  nothing\n");
+    }
+    cl_buf_reset(o->list.text);
+    o->list.n = 0;
+    o->list.items = o->list.json ? cJSON_CreateArray() : NULL;
+    o->birthdays = o->list.json ? cJSON_CreateArray() : NULL;
+    return rc;
+}
+
+static int cmd_today(cli *c, int argc, char **argv)
+{
+    const cli_cmd *cmd = cmd_named("today");
+    bool json = false;
+    const char *days_s = NULL;
+    const cli_opt opts[] = {{"json", NULL, &json}, {"days", &days_s, NULL}, {0}};
+    const char *pos[1];
+    int npos, rc = cli_parse(cmd, argc, argv, opts, pos, 0, &npos);
+    if (rc)
+        return rc;
+    size_t days = 7;
+    if ((rc = parse_limit(cmd, days_s, &days)) || days > 366)
+        return rc ? rc : cli_usage(cmd, "--days goes up to 366");
+    if (!json)
+        cli_text_stdout();
+    cl_buf text = {0};
+    today_out o = {.list = {.json = json, .text = &text, .items = json ? cJSON_CreateArray() : NULL},
+                   .birthdays = json ? cJSON_CreateArray() : NULL};
+    cJSON *top = json ? cJSON_CreateObject() : NULL;
+    char title[64];
+    snprintf(title, sizeof title, "Birthdays within %zu days", days);
+    if ((rc = cl_store_read(c->store, &o.list.t)) == CL_OK) {
+        rc = today_section(&o, top, "due", "Due and overdue", cl_query_due(o.list.t, list_one, &o.list));
+        if (!rc)
+            rc = today_section(&o, top, "birthdays", title,
+                               cl_query_birthdays(o.list.t, (int)days, birthday_one, &o));
+        if (!rc)
+            rc = today_section(&o, top, "recent", "Recent interactions",
+                               cl_query_recent(o.list.t, 10, list_one, &o.list));
+    }
+    cl_txn_end(o.list.t);
+    cJSON_Delete(o.list.items);
+    cJSON_Delete(o.birthdays);
+    cl_buf_free(&text);
+    if (!rc && json)
+        rc = cl_json_print(top);
+    cJSON_Delete(top);
+    return rc ? cli_fail() : EXIT_OK;
+}
+
 static int cmd_digest(cli *c, int argc, char **argv)
 {
     const cli_cmd *cmd = cmd_named("digest");
@@ -390,6 +494,10 @@ const cli_cmd cli_record_cmds[] = {
      cmd_related, true},
     {"recent", "recent [--limit N] [--json]", "Interactions, newest date first (10 unless --limit says).",
      cmd_recent, true},
+    {"today", "today [--days N] [--json]",
+     "What the Today page shows: open tasks due today or overdue, birthdays within N days (7\n"
+     "unless --days says), the 10 most recent interactions; each section with its count.",
+     cmd_today, true},
     {"digest", "digest",
      "A hash of the data (records, fields, deletions, open conflicts): equal on two devices\n"
      "exactly when they hold the same data.",

@@ -56,6 +56,35 @@ cl a list company | grep -q Globex || fail "an edit restores a deleted record"
 cl a digest | grep -Eq '^[0-9a-f]{64}$' || fail "digest"
 pass "put, get, list, search, history, due, rm, restore, digest"
 
+# today: the three sections of the Today page, with their counts
+SOON=$(cl a put contact name="Ana Soon" birthday="1975-$(date -d '+3 days' +%m-%d)")
+LATER=$(cl a put contact name="Ion Later" birthday="1990-$(date -d '+20 days' +%m-%d)")
+T3=$(cl a put task title="Ring Ana back" due=2021-06-01 contact="$SOON")
+cl a today >"$WORK/today"
+grep -q '^Due and overdue (1)$' "$WORK/today" || fail "today: due count: $(cat "$WORK/today")"
+grep -q "  $T3  Ring Ana back  2021-06-01" "$WORK/today" || fail "today: the overdue task"
+# each header's count is the number of its lines (Dragoș's 29 February may fall within 7 days)
+awk '/^[A-Z]/ { if (h && n != c) bad = 1; h = 1; n = 0; c = $NF; gsub(/[()]/, "", c) }
+     /^  / && !/^  nothing$/ { n++ } END { if (n != c) bad = 1; exit bad }' "$WORK/today" || fail "today: counts: $(cat "$WORK/today")"
+grep -q '^Birthdays within 7 days ([12])$' "$WORK/today" || fail "today: birthdays section"
+grep -q "  $SOON  Ana Soon  .*  in 3 days" "$WORK/today" || fail "today: the birthday and when"
+grep -q "Ion Later" "$WORK/today" && fail "today: a birthday 20 days away within 7"
+grep -q "^Recent interactions (1)$" "$WORK/today" && grep -q "  $I  Talked about pricing" "$WORK/today" ||
+  fail "today: recent interactions"
+cl a today --days 30 | grep -q "  $LATER  Ion Later  .*  in 20 days" || fail "today --days 30"
+cl a today --json >"$WORK/today.json"
+python3 - "$WORK/today.json" "$T3" "$SOON" "$I" <<'PY' || fail "today --json"
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert [r["id"] for r in j["due"]] == [sys.argv[2]], j["due"]
+assert (3, sys.argv[3]) in [(b["in_days"], b["record"]["id"]) for b in j["birthdays"]], j["birthdays"]
+assert all(0 <= b["in_days"] <= 7 for b in j["birthdays"]), j["birthdays"]
+assert [r["id"] for r in j["recent"]] == [sys.argv[4]], j["recent"]
+PY
+expect_exit 2 cl a today --days 0
+expect_exit 2 cl a today --days 400
+pass "today: due, birthdays within N days, recent, each counted; --json"
+
 # bad input: a clear one-line error, the right exit code, nothing stored
 BEFORE=$(cl a digest)
 check_bad() {
