@@ -295,8 +295,7 @@ function conflictBox(r, c) {
     choice('shown now', c.winner), choice('other value', c));
 }
 
-async function employerHistory(r) {
-  const hist = await get(`/api/records/${r.id}/history`);
+async function employerHistory(hist) {
   const moves = hist.items.filter((c) => c.field === 'company');
   if (moves.length < 1) return null;
   const parts = [];
@@ -310,12 +309,9 @@ async function employerHistory(r) {
   return parts.length > 1 ? el('p', { class: 'employer meta', id: 'employers' }, 'Employers: ' + parts.join(', ')) : null;
 }
 
-async function timeline(r) {
-  const [hist, interactions, tasks, deals] = await Promise.all([
-    get(`/api/records/${r.id}/history`),
-    r.type === 'interaction' ? [] : listAll('interaction', { ref: r.id }),
-    r.type === 'task' ? [] : listAll('task', { ref: r.id }),
-    r.type === 'deal' ? [] : listAll('deal', { ref: r.id })]);
+// hist: the record's changes; related(type): the records of type that refer to it.
+function timeline(hist, related) {
+  const [interactions, tasks, deals] = ['interaction', 'task', 'deal'].map(related);
   const items = [];
   for (const i of interactions) items.push({ at: i.fields.date || i.created, node: el('li', {}, el('span', { class: 'kind' }, i.fields.kind), ' ', link(i), el('div', { class: 'meta' }, sayDate(i.fields.date))) });
   for (const t of tasks) items.push({ at: t.created, node: el('li', {}, t.fields.done ? '✓ ' : '○ ', link(t), el('div', { class: 'meta' }, t.fields.due ? `task due ${sayDate(t.fields.due)}` : 'task')) });
@@ -384,12 +380,15 @@ export async function recordPage(params) {
     if (r.fields.title) sub.push(r.fields.title);
     if (r.fields.company) sub.push(await refLink(r.fields.company));
   }
+  // one query each for the changes and for every record that refers to this one
+  const [hist, rel] = await Promise.all([get(`/api/records/${r.id}/history`), get(`/api/records/${r.id}/related`)]);
+  const refs = (type) => rel.items.filter((e) => e.record.type === type).map((e) => e.record);
   const related = [];
   if (r.type === 'company') {
-    const people = await listAll('contact', { ref: r.id });
+    const people = refs('contact');
     related.push(el('h2', {}, 'People'), people.length ? el('ul', { class: 'list' }, people.map((p) => el('li', {}, el('span', { class: 'grow' }, link(p)), el('span', { class: 'meta' }, p.fields.title || ''))))
       : el('p', { class: 'empty' }, 'No contacts at this company yet: add one under Contacts.'));
-    const ds = await listAll('deal', { ref: r.id });
+    const ds = refs('deal');
     related.push(el('h2', {}, 'Deals'), ds.length ? el('ul', { class: 'list' }, ds.map((d) => el('li', {}, el('span', { class: 'grow' }, link(d)),
       el('span', { class: 'meta' }, [d.fields.stage, d.fields.amount && fromUnits(toUnits(d.fields.amount), d.fields.currency)].filter(Boolean).join(' · ')))))
       : el('p', { class: 'empty' }, 'No deals with this company yet: add one under Deals.'));
@@ -397,7 +396,7 @@ export async function recordPage(params) {
   return el('section', { dataset: { record: r.id } },
     el('p', { class: 'meta' }, r.type),
     el('h1', {}, label(r), sub.length ? el('span', { class: 'meta' }, sub.map((s, i) => [i ? ' · ' : '', s])) : null),
-    r.type === 'contact' ? await employerHistory(r) : null,
+    r.type === 'contact' ? await employerHistory(hist) : null,
     el('div', { class: 'row' },
       ['contact', 'company', 'deal'].includes(r.type) ? el('button', { type: 'button', onclick: () => openLog({ [r.type]: r.id, company: r.type === 'contact' ? r.fields.company : undefined }) }, 'Log interaction') : null,
       el('span', { class: 'spacer' }),
@@ -405,7 +404,7 @@ export async function recordPage(params) {
     lifeConflicts,
     el('h2', {}, 'Details'), el('div', { class: 'card' }, dl),
     related, addTaskForm(r),
-    el('h2', {}, 'Timeline'), await timeline(r));
+    el('h2', {}, 'Timeline'), timeline(hist, refs));
 }
 
 // ------------------------------------------------------------------ deals

@@ -358,7 +358,61 @@ static int record_history(struct mg_connection *conn, cl_http *h, const cl_recor
     return st;
 }
 
-/* /api/records/ID[/history] */
+/* GET /api/records/ID/related: every record that refers to ID, once each,
+ * with the fields that do: {"items":[{"fields":["company"],"record":{…}}]}
+ * (the record page's people, deals, tasks and interactions in one query). */
+typedef struct referrers_ctx {
+    cl_txn *t;
+    cJSON *items, *last_fields;
+    cl_record_id last;
+} referrers_ctx;
+
+static int referrer_step(void *arg, const cl_record_id *id, uint8_t field)
+{
+    referrers_ctx *c = arg;
+    cl_record *r;
+    bool again = c->last_fields && !memcmp(c->last.b, id->b, CL_RECORD_ID_LEN);
+    int rc = cl_record_load(c->t, id, &r);
+    if (rc)
+        return rc;
+    const cl_field_def *f = cl_field_by_id(r->type, field);
+    cJSON *name = cJSON_CreateString(f ? f->name : "?"), *e = again ? NULL : cJSON_CreateObject();
+    cJSON *fields = again ? c->last_fields : cJSON_AddArrayToObject(e, "fields");
+    bool ok = name && fields && cJSON_AddItemToArray(fields, name);
+    if (ok)
+        name = NULL;
+    if (ok && !again) {
+        cJSON *rec = cl_json_record(r);
+        ok = rec && cJSON_AddItemToObject(e, "record", rec);
+        if (!ok)
+            cJSON_Delete(rec);
+        ok = ok && cJSON_AddItemToArray(c->items, e);
+        if (ok)
+            e = NULL, c->last_fields = fields, c->last = *id;
+    }
+    cJSON_Delete(name);
+    cJSON_Delete(e);
+    cl_record_free(r);
+    return ok ? CL_OK : http_oom();
+}
+
+static int record_related(struct mg_connection *conn, cl_http *h, const cl_record_id *id)
+{
+    referrers_ctx c = {0};
+    cJSON *top = http_items_object(&c.items);
+    cl_record_meta m;
+    int rc = top ? cl_store_read(h->cfg.store, &c.t) : http_oom();
+    if (!rc)
+        rc = cl_txn_record(c.t, id, &m);
+    if (!rc)
+        rc = cl_query_related(c.t, id, referrer_step, &c);
+    cl_txn_end(c.t);
+    int st = rc ? http_send_cl_error(conn, rc) : http_send_json(conn, 200, top);
+    cJSON_Delete(top);
+    return st;
+}
+
+/* /api/records/ID[/history|/related] */
 static int record_route(struct mg_connection *conn, cl_http *h, const char *method, const char *rest,
                         const char *query, const char *body, size_t len)
 {
@@ -370,8 +424,13 @@ static int record_route(struct mg_connection *conn, cl_http *h, const char *meth
     int rc = cl_record_id_parse(idtext, &id);
     if (rc)
         return http_send_error(conn, 404, "not_found", "no record %s: %s", idtext, cl_errmsg());
-    if (slash && !strcmp(slash, "/history"))
-        return strcmp(method, "GET") ? http_send_error(conn, 405, "method", "use GET") : record_history(conn, h, &id);
+    bool history = slash && !strcmp(slash, "/history"), related = slash && !strcmp(slash, "/related");
+    if ((history || related) && strcmp(method, "GET"))
+        return http_send_error(conn, 405, "method", "use GET");
+    if (history)
+        return record_history(conn, h, &id);
+    if (related)
+        return record_related(conn, h, &id);
     if (slash)
         return http_send_error(conn, 404, "not_found", "no such API path");
     if (!strcmp(method, "GET"))

@@ -228,7 +228,15 @@ async function main() {
 
   // ----- edit a field in place: Enter saves, Esc cancels, an error keeps the text
   await page.fill('#search', '');
+  const recordAsks = [];
+  const noteAsk = (r) => { const u = new URL(r.url()); if (u.pathname.startsWith('/api/records')) recordAsks.push(u); };
+  page.on('request', noteAsk);
   await go(page, `#/r/${dragos}`, 'r');
+  await page.waitForSelector('#timeline', { timeout: WAIT });
+  page.off('request', noteAsk);
+  const asks = (end) => recordAsks.filter((u) => u.pathname === `/api/records/${dragos}${end}`).length;
+  check(asks('/history') >= 1 && asks('/history') === asks('/related') && !recordAsks.some((u) => u.searchParams.has('ref')),
+    `a record page asks for its history once and its related records once per render (asked: ${recordAsks.map((u) => u.pathname + u.search).join(' ')})`);
   await page.click('button[data-field=phone]');
   await page.fill('#edit-phone', '+40 721 555 000');
   await page.press('#edit-phone', 'Enter');

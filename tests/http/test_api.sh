@@ -183,6 +183,15 @@ req GET /api/records/aaaaaaaaaaaaaaaaaaaaaaaaaa/history; expect 404 "" "history 
 req POST /api/records/$DRAGOS/history; expect 405 "" "POST to history is 405"
 req POST /api/records '{"type":"task","fields":{"title":"Send the proposal","due":"2020-01-01","contact":"'$DRAGOS'"}}'; TASK=$(js b.id)
 req POST /api/records '{"type":"task","fields":{"title":"Far future","due":"2999-01-01"}}'
+req POST /api/records '{"type":"interaction","fields":{"kind":"meeting","summary":"Demo","contact":"'$DRAGOS'","company":"'$ACME'"}}'; MEET=$(js b.id)
+req GET /api/records/$DRAGOS/related
+expect 200 "b.items.length===2 && b.items.some(e=>e.record.id==='$TASK' && e.fields.join()==='contact') && b.items.some(e=>e.record.id==='$MEET' && e.fields.join()==='contact' && e.record.fields.summary==='Demo')" "related lists every referrer once, with its fields"
+req GET /api/records/$ACME/related
+expect 200 "b.items.some(e=>e.record.id==='$DRAGOS' && e.fields.join()==='company') && b.items.some(e=>e.record.id==='$MEET')" "related of a company: its people and interactions"
+req GET /api/records/aaaaaaaaaaaaaaaaaaaaaaaaaa/related; expect 404 "" "related of unknown record is 404"
+req POST /api/records/$DRAGOS/related; expect 405 "" "POST to related is 405"
+req DELETE /api/records/$MEET; req GET /api/records/$ACME/related
+expect 200 "!b.items.some(e=>e.record.id==='$MEET') && b.items.some(e=>e.record.id==='$DRAGOS')" "a deleted record is no longer related"
 req GET /api/due; expect 200 "b.items.length===1 && b.items[0].id==='$TASK'" "GET /api/due lists open overdue tasks"
 req POST /api/records '{"type":"interaction","fields":{"kind":"call","summary":"Talked <b>pricing</b> & terms"}}'
 page=$(curl -s "$U/")
