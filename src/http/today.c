@@ -8,20 +8,19 @@
 
 #define TODAY_RECENT 10
 
-static int put_escaped(cl_buf *b, const char *s)
+/* Appends to b; a failure stays in b->err (checked once, at the end). */
+static void put_escaped(cl_buf *b, const char *s)
 {
-    int rc = CL_OK;
-    for (; s && *s && !rc; s++) {
+    for (; s && *s && !b->err; s++) {
         switch (*s) {
-        case '<': rc = cl_buf_puts(b, "&lt;"); break;
-        case '>': rc = cl_buf_puts(b, "&gt;"); break;
-        case '&': rc = cl_buf_puts(b, "&amp;"); break;
-        case '"': rc = cl_buf_puts(b, "&quot;"); break;
-        case '\'': rc = cl_buf_puts(b, "&#39;"); break;
-        default: rc = cl_buf_put(b, s, 1);
+        case '<': cl_buf_puts(b, "&lt;"); break;
+        case '>': cl_buf_puts(b, "&gt;"); break;
+        case '&': cl_buf_puts(b, "&amp;"); break;
+        case '"': cl_buf_puts(b, "&quot;"); break;
+        case '\'': cl_buf_puts(b, "&#39;"); break;
+        default: cl_buf_put(b, s, 1);
         }
     }
-    return rc;
 }
 
 /* <li><a href="#/r/ID">LABEL</a> <span class="meta">META</span></li> */
@@ -29,14 +28,12 @@ static int put_item(cl_buf *b, const cl_record *r, const char *label, const char
 {
     char id[CL_RECORD_ID_TEXT];
     cl_record_id_format(&r->id, id);
-    int rc = cl_buf_printf(b, "<li><span class=\"grow\"><a href=\"#/r/%s\">", id);
-    if (!rc)
-        rc = put_escaped(b, label);
-    if (!rc)
-        rc = cl_buf_puts(b, "</a></span><span class=\"meta\">");
-    if (!rc)
-        rc = put_escaped(b, meta);
-    return rc ? rc : cl_buf_puts(b, "</span></li>");
+    cl_buf_printf(b, "<li><span class=\"grow\"><a href=\"#/r/%s\">", id);
+    put_escaped(b, label);
+    cl_buf_puts(b, "</a></span><span class=\"meta\">");
+    put_escaped(b, meta);
+    cl_buf_puts(b, "</span></li>");
+    return b->err;
 }
 
 typedef struct items_ctx {
