@@ -80,6 +80,40 @@ const cl_field_def *cl_field_by_id(uint8_t type, uint8_t field);
 /* The field that names a record of this type (name, title or summary). */
 uint8_t cl_type_label_field(uint8_t type);
 
+/* ----- fields of several items (the schema's `multi` flag: src/model/items.c) ----- */
+
+/* One item: a value, an optional label ("work", "home", "mobile", "other" or
+ * the user's own) and whether it is the preferred one. Strings owned. */
+typedef struct cl_item {
+    char *value;
+    char *label;   /* NULL: none */
+    bool pref;
+} cl_item;
+typedef struct cl_items {
+    cl_item *v;
+    size_t n;
+} cl_items;
+
+/* Read a multi field's stored text: a JSON array of {"value","label","pref"},
+ * or a plain value (one item without a label, as folders before issue 16
+ * hold). Empty items are dropped. CL_EINVAL naming what is wrong. */
+int cl_items_parse(const char *text, size_t len, cl_items *out);
+/* The canonical stored text (appended to out): "" for none, the plain value
+ * for one unlabelled item, else the JSON array. */
+int cl_items_format(const cl_items *it, cl_buf *out);
+int cl_items_add(cl_items *it, const char *value, const char *label, bool pref);
+/* The preferred item, else the first; NULL when there is none. Borrowed. */
+const cl_item *cl_items_preferred(const cl_items *it);
+void cl_items_free(cl_items *it);
+/* Merge two concurrent versions of one list against the version both came
+ * from: items added on either side are kept, an item removed on one side
+ * goes unless the other side changed it, an item both changed takes the
+ * winner's (the later write by (hlc, origin)). Items are the same when their
+ * values are (phones: by digits; others ignoring case, accents and spaces).
+ * The result is the same on every device for the same three inputs. */
+int cl_items_merge3(uint8_t kind, const cl_items *base, const cl_items *loser, const cl_items *winner,
+                    cl_items *out);
+
 /* ----- writing ----- */
 
 typedef struct cl_assign {
