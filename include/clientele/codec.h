@@ -11,12 +11,16 @@
 
 #include <cjson/cJSON.h>
 
-/* {"id","type","fields":{…},"conflicts":[…],"created","updated","deleted"} */
+/* {"id","type","fields":{…},"conflicts":[…],"created","updated","deleted"}.
+ * A field of several items appears twice in fields: under its name the
+ * preferred item's value ("phone"), under its list's name every item
+ * ("phones": [{"value","label"?,"pref"?}]). */
 cJSON *cl_json_record(const cl_record *r);
 /* {"field","from","to","device","at","seq","concurrent"} */
 cJSON *cl_json_change(const cl_change *c);
 /* The schema table: {"types":[{"name","label","fields":[{"name","id","kind",
- * "required","searchable","multiline","multi","max_len","ref"?,"choices"?}]}]}
+ * "required","searchable","multiline","multi","max_len","ref"?,"list"?,
+ * "choices"?}]}]} ("list": a multi field's list name, e.g. "phones")
  * (GET /api/schema: the page builds its field lists and editors from it). */
 cJSON *cl_json_schema(void);
 
@@ -87,6 +91,9 @@ typedef struct cl_vcard {
     char *referred_by;           /* X-CLIENTELE-REFERRED-BY, or NULL */
     char *values[CL_F_MAX + 1];  /* by field number; NULL when absent. notes
                                   * include what has no field of its own */
+    cl_items items[CL_F_MAX + 1]; /* fields of several items: every EMAIL, TEL,
+                                   * ADR of the card, labelled, the preferred
+                                   * one (also in values[]) marked */
     char **warnings;             /* lines for the user, e.g. a year-less birthday */
     size_t nwarnings;
 } cl_vcard;

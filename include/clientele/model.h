@@ -59,7 +59,9 @@ typedef struct cl_field_def {
     bool required;
     bool searchable;       /* folded into the record's search text */
     bool multiline;        /* text people write in paragraphs (edited in a text area) */
-    bool multi;            /* holds several labelled items (no field does yet: issue 16 adds them) */
+    bool multi;            /* holds several labelled items (items.c): `name` is the
+                            * preferred one's value, `list` the whole list */
+    const char *list;      /* multi: the list's name in the API and CLI ("phones") */
     uint32_t max_len;      /* bytes */
     const char *const *choices; /* for CL_K_ENUM, NULL-terminated */
 } cl_field_def;
@@ -75,6 +77,7 @@ const char *cl_type_name(uint8_t type);      /* NULL for an unknown type */
 int cl_type_parse(const char *name, uint8_t *type); /* CL_EINVAL with the list */
 /* The fields of a type, in display order. */
 const cl_field_def *cl_type_fields(uint8_t type, size_t *n);
+/* By name, or for a multi field also by its list's name ("phones"). */
 const cl_field_def *cl_field_lookup(uint8_t type, const char *name);
 const cl_field_def *cl_field_by_id(uint8_t type, uint8_t field);
 /* The field that names a record of this type (name, title or summary). */
@@ -96,12 +99,20 @@ typedef struct cl_items {
 
 /* Read a multi field's stored text: a JSON array of {"value","label","pref"},
  * or a plain value (one item without a label, as folders before issue 16
- * hold). Empty items are dropped. CL_EINVAL naming what is wrong. */
+ * hold; so is text that is not JSON). Empty items are dropped. CL_EINVAL
+ * for JSON that is not such an array. */
 int cl_items_parse(const char *text, size_t len, cl_items *out);
 /* The canonical stored text (appended to out): "" for none, the plain value
  * for one unlabelled item, else the JSON array. */
 int cl_items_format(const cl_items *it, cl_buf *out);
 int cl_items_add(cl_items *it, const char *value, const char *label, bool pref);
+/* *at = the position of the item that is the same as value (as the merge
+ * compares them), or it->n. */
+int cl_items_find(uint8_t kind, const cl_items *it, const char *value, size_t *at);
+/* At most CL_ITEMS_MAX items in a field; a label has at most CL_ITEM_LABEL_MAX
+ * bytes on one line. */
+#define CL_ITEMS_MAX 20
+#define CL_ITEM_LABEL_MAX 40
 /* The preferred item, else the first; NULL when there is none. Borrowed. */
 const cl_item *cl_items_preferred(const cl_items *it);
 void cl_items_free(cl_items *it);
@@ -147,8 +158,9 @@ int cl_record_delete(cl_store *s, const cl_record_id *id);
 typedef struct cl_conflict {
     uint8_t field;
     char *value;               /* owned */
-    cl_device_id origin;
+    cl_device_id origin;       /* the device that wrote it */
     uint64_t hlc;
+    cl_op_id op;               /* the head's op */
 } cl_conflict;
 
 typedef struct cl_record {
@@ -159,8 +171,11 @@ typedef struct cl_record {
     char *values[CL_F_MAX + 1];       /* owned; NULL when unset or empty */
     uint64_t hlcs[CL_F_MAX + 1];      /* of the winning write */
     cl_device_id by[CL_F_MAX + 1];    /* author of the winning write */
-    cl_conflict *conflicts;           /* owned; the losing concurrent values */
+    cl_conflict *conflicts;           /* owned; the losing concurrent values (none
+                                       * for fields of several items: merged) */
     size_t nconflicts;
+    cl_items items[CL_F_MAX + 1];     /* fields of several items: the whole list
+                                       * (values[] has the preferred one's value) */
 } cl_record;
 
 /* Load a record (deleted ones too: check ->deleted). CL_ENOTFOUND. */
@@ -185,6 +200,9 @@ int cl_query_recent(cl_txn *t, size_t limit, int (*fn)(void *ctx, const cl_recor
  * 0: today only), soonest first, with the days until it. */
 int cl_query_birthdays(cl_txn *t, int days, int (*fn)(void *ctx, const cl_record_id *id, int in_days),
                        void *ctx);
+/* Live records with conflicts to show (concurrent heads of fields of several
+ * items merge and are not conflicts), from the store's index of them. */
+int cl_query_conflicted(cl_txn *t, int (*fn)(void *ctx, const cl_record_id *id), void *ctx);
 /* Records that refer to id (not deleted), with the field that does, in
  * record order: costs what is related, not the size of the book. */
 int cl_query_related(cl_txn *t, const cl_record_id *id,

@@ -9,8 +9,8 @@
 
 #include "clientele/store.h"
 
-#define CL_PROTOCOL_VERSION 2   /* 2: signed, hash-chained segments per writer */
-#define CL_PROTOCOL_RELEASE "0.2.0" /* the first clientele that speaks it */
+#define CL_PROTOCOL_VERSION 3   /* 3: fields of several items (lists in phone, email, address) */
+#define CL_PROTOCOL_RELEASE "0.3.0" /* the first clientele that speaks it */
 #define CL_WIRE_MAX_VV 4096     /* origins in one hello */
 
 enum cl_msg {

@@ -252,20 +252,43 @@ static void dup_key(uint8_t field, const char *v, char *key, size_t cap)
         key[0] = 0; /* too short to mean anything */
 }
 
-static int dup_index(imp *m, const cl_record_id *id)
+/* The duplicate keys of a contact: every email and phone it holds (each
+ * item of the lists), with the field each came from. */
+typedef struct dup_keys {
+    char key[2 * CL_ITEMS_MAX][512];
+    uint8_t field[2 * CL_ITEMS_MAX];
+    size_t n;
+} dup_keys;
+
+static int keys_of(imp *m, const cl_record_id *id, dup_keys *out)
 {
     static const uint8_t fields[] = {CL_F_EMAIL, CL_F_PHONE};
     cl_buf v = {0};
-    char key[512];
     int rc = CL_OK;
+    out->n = 0;
     for (size_t i = 0; i < 2 && !rc; i++) {
-        if ((rc = field_text(m->t, id, fields[i], &v)) || !v.len)
+        cl_items it = {0};
+        if ((rc = field_text(m->t, id, fields[i], &v)) || !v.len || (rc = cl_items_parse((char *)v.data, v.len, &it)))
             continue;
-        dup_key(fields[i], (char *)v.data, key, sizeof key);
-        if (*key)
-            rc = idmap_add(m->dups, key, id);
+        for (size_t k = 0; k < it.n && out->n < 2 * CL_ITEMS_MAX; k++) {
+            dup_key(fields[i], it.v[k].value, out->key[out->n], sizeof out->key[0]);
+            if (*out->key[out->n])
+                out->field[out->n++] = fields[i];
+        }
+        cl_items_free(&it);
     }
     cl_buf_free(&v);
+    return rc;
+}
+
+static int dup_index(imp *m, const cl_record_id *id)
+{
+    dup_keys *k = malloc(sizeof *k);
+    int rc = k ? keys_of(m, id, k) : cl_seterr(CL_ENOMEM, "out of memory");
+    for (size_t i = 0; !rc && i < k->n; i++)
+        if (!idmap_get(m->dups, k->key[i]))
+            rc = idmap_add(m->dups, k->key[i], id);
+    free(k);
     return rc;
 }
 
@@ -308,26 +331,22 @@ int imp_same_contact(imp *m, const char *name, const char *email, const char *ph
 /* Report the first other contact sharing this one's email or phone. */
 static int dup_check(imp *m, size_t line, const cl_record_id *id)
 {
-    static const uint8_t fields[] = {CL_F_EMAIL, CL_F_PHONE};
-    int rc = CL_OK;
-    cl_buf v = {0}, name = {0};
-    char key[512];
-    for (size_t i = 0; i < 2 && !rc; i++) {
-        if ((rc = field_text(m->t, id, fields[i], &v)) || !v.len)
-            continue;
-        dup_key(fields[i], (char *)v.data, key, sizeof key);
-        const cl_record_id *other = *key ? idmap_get(m->dups, key) : NULL;
+    dup_keys *k = malloc(sizeof *k);
+    cl_buf name = {0};
+    int rc = k ? keys_of(m, id, k) : cl_seterr(CL_ENOMEM, "out of memory");
+    for (size_t i = 0; !rc && i < k->n; i++) {
+        const cl_record_id *other = idmap_get(m->dups, k->key[i]);
         if (!other || !memcmp(other, id, sizeof *id))
             continue;
         char text[CL_RECORD_ID_TEXT];
         cl_record_id_format(other, text);
         if (!(rc = field_text(m->t, id, CL_F_NAME, &name)))
             rc = imp_notice(m, line, "%s: possible duplicate of %s (same %s)", (char *)name.data, text,
-                            fields[i] == CL_F_EMAIL ? "email" : "phone");
+                            k->field[i] == CL_F_EMAIL ? "email" : "phone");
         m->res->duplicates++;
         break;
     }
-    cl_buf_free(&v);
+    free(k);
     cl_buf_free(&name);
     return rc ? rc : dup_index(m, id);
 }

@@ -103,6 +103,24 @@ static cJSON *conflict_json(const cl_record *r, const cl_conflict *c)
     return o;
 }
 
+/* [{"value","label"?,"pref"?}]: a field of several items, whole. */
+static cJSON *items_json(const cl_items *it)
+{
+    cJSON *a = cJSON_CreateArray();
+    bool ok = a != NULL;
+    for (size_t i = 0; ok && i < it->n; i++) {
+        cJSON *e = cJSON_CreateObject();
+        ok = append_item(a, e) && cJSON_AddStringToObject(e, "value", it->v[i].value) &&
+             (!it->v[i].label || cJSON_AddStringToObject(e, "label", it->v[i].label)) &&
+             (!it->v[i].pref || cJSON_AddTrueToObject(e, "pref"));
+    }
+    if (!ok) {
+        cJSON_Delete(a);
+        return NULL;
+    }
+    return a;
+}
+
 cJSON *cl_json_record(const cl_record *r)
 {
     char id[CL_RECORD_ID_TEXT];
@@ -115,6 +133,9 @@ cJSON *cl_json_record(const cl_record *r)
     for (size_t i = 0; ok && i < n; i++)
         if (r->values[defs[i].id])
             ok = add_item(fields, defs[i].name, value_json(r->type, defs[i].id, r->values[defs[i].id]));
+    for (size_t i = 0; ok && i < n; i++) /* after the single values: "phone" is the preferred of "phones" */
+        if (defs[i].multi && r->items[defs[i].id].n)
+            ok = add_item(fields, defs[i].list, items_json(&r->items[defs[i].id]));
     cJSON *conflicts = ok ? cJSON_AddArrayToObject(o, "conflicts") : NULL;
     ok = ok && conflicts;
     for (size_t i = 0; ok && i < r->nconflicts; i++) {
@@ -176,9 +197,13 @@ int cl_json_assigns(uint8_t type, const cJSON *fields, cl_assign **out, size_t *
             a[i].value = strdup(cJSON_IsTrue(f) ? "true" : "false");
         else if (cJSON_IsNull(f))
             a[i].value = strdup("");
+        else if (cJSON_IsArray(f) && def->multi) /* the whole list: its JSON text */
+            a[i].value = cJSON_PrintUnformatted(f);
         else
             rc = cl_seterr(CL_EINVAL, "%s: %s must be %s", cl_type_name(type), f->string,
-                           def->kind == CL_K_BOOL ? "true or false" : "a string");
+                           def->kind == CL_K_BOOL ? "true or false"
+                           : def->multi           ? "a string or a list of {\"value\",\"label\",\"pref\"}"
+                                                  : "a string");
         if (!rc && (!a[i].value || !(a[i].name = strdup(f->string))))
             rc = cl_seterr(CL_ENOMEM, "out of memory");
     }
@@ -213,6 +238,8 @@ static cJSON *field_def_json(const cl_field_def *f)
               cJSON_AddNumberToObject(o, "max_len", f->max_len);
     if (ok && f->kind == CL_K_REF)
         ok = cJSON_AddStringToObject(o, "ref", cl_type_name(f->ref_type)) != NULL;
+    if (ok && f->multi)
+        ok = cJSON_AddStringToObject(o, "list", f->list) != NULL;
     cJSON *choices = ok && f->choices ? cJSON_AddArrayToObject(o, "choices") : NULL;
     ok = ok && (!f->choices || choices);
     for (size_t i = 0; ok && f->choices && f->choices[i]; i++)

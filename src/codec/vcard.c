@@ -705,13 +705,50 @@ static const char *entry_label(const vcard_acc *a, const ventry *e)
     return e->label;
 }
 
-/* The preferred entry of a kind goes to its field, the others to notes. */
+/* The label an item keeps: the vCard type people use ("cell" is "mobile"). */
+static const char *item_label(const char *l)
+{
+    static const char *const ours[][2] = {{"cell", "mobile"}, {"iphone", "mobile"}, {"mobile", "mobile"},
+                                          {"work", "work"},   {"home", "home"},     {"fax", "fax"},
+                                          {"main", "work"},   {"other", "other"},   {"pager", "pager"}};
+    for (size_t i = 0; i < sizeof ours / sizeof *ours; i++)
+        if (strcasestr(l, ours[i][0])) /* "Other", Apple's "_$!<Other>!$_": ours, lowercase */
+            return ours[i][1];
+    return *l ? l : NULL;
+}
+
+/* A field of several items takes every entry of its kind that is a valid
+ * value of it (the others are left to notes). */
+static int pick_items(vcard_acc *a, int kind, uint8_t field, const ventry *best)
+{
+    const cl_field_def *f = cl_field_by_id(CL_T_CONTACT, field);
+    for (size_t i = 0; i < a->ne; i++) {
+        ventry *e = &a->e[i];
+        char *norm = NULL;
+        if (e->kind != kind || cl_field_check(NULL, CL_T_CONTACT, f, e->value, &norm))
+            continue;
+        free(norm);
+        int rc = cl_items_add(&a->card->items[field], e->value, item_label(entry_label(a, e)), e == best);
+        if (rc)
+            return rc;
+        if (e != best)
+            free(e->value), e->value = NULL; /* taken: not in notes */
+    }
+    return CL_OK;
+}
+
+/* The preferred entry of a kind goes to its field (with the others, for a
+ * field of several items), the others to notes. */
 static int pick(vcard_acc *a, int kind, uint8_t field, cl_buf *extra, const char *what)
 {
     ventry *best = NULL;
     for (size_t i = 0; i < a->ne; i++)
         if (a->e[i].kind == kind && (!best || a->e[i].rank < best->rank))
             best = &a->e[i];
+    const cl_field_def *f = field ? cl_field_by_id(CL_T_CONTACT, field) : NULL;
+    int rc = f && f->multi ? pick_items(a, kind, field, best) : CL_OK;
+    if (rc)
+        return rc;
     if (best && field) {
         a->card->values[field] = best->value, best->value = NULL;
         if (kind == E_ADR && *best->city)
@@ -719,7 +756,7 @@ static int pick(vcard_acc *a, int kind, uint8_t field, cl_buf *extra, const char
     }
     for (size_t i = 0; i < a->ne; i++) {
         ventry *e = &a->e[i];
-        if (e->kind != kind || (e == best && field))
+        if (e->kind != kind || (e == best && field) || !e->value)
             continue;
         const char *l = entry_label(a, e);
         if ((extra->len && cl_buf_put_u8(extra, '\n')) ||
@@ -786,7 +823,7 @@ void cl_vcards_free(cl_vcard *cards, size_t n)
         cl_vcard *c = &cards[i];
         free(c->uid), free(c->company), free(c->referred_by);
         for (int f = 0; f <= CL_F_MAX; f++)
-            free(c->values[f]);
+            free(c->values[f]), cl_items_free(&c->items[f]);
         for (size_t w = 0; w < c->nwarnings; w++)
             free(c->warnings[w]);
         free(c->warnings);
@@ -944,7 +981,8 @@ static int card_target(imp *m, const cl_vcard *c, uint8_t type, cl_record_id *id
     return CL_OK;
 }
 
-/* Drop the assignments of fields the record has a value for already. */
+/* Drop the assignments of fields the record has a value for already (a
+ * field of several items gets the card's new items: card_list). */
 static int only_empty(imp *m, const cl_record_id *id, cl_assign *a, size_t *n)
 {
     cl_record *r;
@@ -954,12 +992,43 @@ static int only_empty(imp *m, const cl_record_id *id, cl_assign *a, size_t *n)
     size_t k = 0;
     for (size_t i = 0; i < *n; i++) {
         const cl_field_def *f = cl_field_lookup(r->type, a[i].name);
-        if (f && !r->values[f->id])
+        if (f && (!r->values[f->id] || f->multi))
             a[k++] = a[i];
     }
     *n = k;
     cl_record_free(r);
     return CL_OK;
+}
+
+/* The list a card gives a field of several items: its items, or for a card
+ * that only fills a record found by name, the record's items with the card's
+ * new ones added (a second source's phone is kept, not dropped). */
+static int card_list(imp *m, const cl_vcard *c, const cl_record_id *id, bool fill_only, const cl_field_def *f,
+                     char **out)
+{
+    cl_items merged = {0};
+    cl_record *r = NULL;
+    const cl_items *add = &c->items[f->id];
+    int rc = fill_only && id ? cl_record_load(m->t, id, &r) : CL_OK;
+    const cl_items *have = r ? &r->items[f->id] : &merged;
+    for (size_t i = 0; !rc && r && i < have->n; i++)
+        rc = cl_items_add(&merged, have->v[i].value, have->v[i].label, have->v[i].pref);
+    bool pref = merged.n > 0; /* the record's preferred item stays the preferred one */
+    for (size_t i = 0; !rc && i < add->n; i++) {
+        size_t at;
+        rc = cl_items_find(f->kind, &merged, add->v[i].value, &at);
+        if (!rc && at == merged.n)
+            rc = cl_items_add(&merged, add->v[i].value, add->v[i].label, add->v[i].pref && !pref);
+    }
+    cl_buf b = {0};
+    if (!rc)
+        rc = cl_items_format(&merged, &b);
+    if (!rc && !(*out = cl_buf_steal(&b)))
+        rc = cl_seterr(CL_ENOMEM, "out of memory");
+    cl_buf_free(&b);
+    cl_items_free(&merged);
+    cl_record_free(r);
+    return rc;
 }
 
 static const char *note_label(uint8_t field)
@@ -1049,19 +1118,26 @@ static int import_card(imp *m, cl_vcard *c)
     if (rc)
         return rc;
     cl_assign a[CL_F_MAX + 1];
+    char *lists[CL_F_MAX + 1] = {0};
     size_t n = 0, nf;
     const cl_field_def *defs = cl_type_fields(type, &nf);
-    for (size_t i = 0; i < nf; i++) {
+    for (size_t i = 0; i < nf && !rc; i++) {
         const char *v = defs[i].id == CL_F_COMPANY ? company : defs[i].id == CL_F_REFERRED_BY ? referrer
                                                                                             : c->values[defs[i].id];
-        if (v && *v)
-            a[n].name = defs[i].name, a[n++].value = v;
+        if (defs[i].multi && c->items[defs[i].id].n && v) /* the whole list, its preferred one first */
+            rc = card_list(m, c, idp, fill_only, &defs[i], &lists[defs[i].id]), v = lists[defs[i].id];
+        if (!rc && v && *v)
+            a[n].name = defs[i].multi ? defs[i].list : defs[i].name, a[n++].value = v;
     }
-    if (fill_only && (rc = only_empty(m, idp, a, &n)))
-        return rc;
+    if (!rc && fill_only)
+        rc = only_empty(m, idp, a, &n);
     for (size_t w = 0; w < c->nwarnings && !rc; w++)
         rc = imp_notice(m, c->line, "%s: %s", c->values[CL_F_NAME], c->warnings[w]);
-    return rc ? rc : imp_put(m, c->line, type, idp, a, n, NULL);
+    if (!rc)
+        rc = imp_put(m, c->line, type, idp, a, n, NULL);
+    for (size_t i = 0; i <= CL_F_MAX; i++)
+        free(lists[i]);
+    return rc;
 }
 
 /* The cards are parsed inside the transaction function: importing edits them
@@ -1152,15 +1228,90 @@ static int prop_n(FILE *out, cl_buf *b, const char *name)
     return CL_OK;
 }
 
-static int prop_adr(FILE *out, cl_buf *b, const cl_record *r)
+/* An item's label as vCard says it: its own types as they are ("mobile" is
+ * its "cell"), others in Apple's way, "itemN.X-ABLabel:…" beside the
+ * property in group itemN (what this importer and address books read back). */
+static const char *vcard_type(const char *label)
 {
-    if (!r->values[CL_F_ADDRESS] && !r->values[CL_F_CITY])
+    static const char *const known[] = {"work", "home", "cell", "fax", "pager", "voice", "text", "video", "other", NULL};
+    if (!label || !*label)
+        return NULL;
+    if (!strcasecmp(label, "mobile"))
+        return "cell";
+    for (int i = 0; known[i]; i++)
+        if (!strcasecmp(label, known[i]))
+            return known[i];
+    return NULL;
+}
+
+/* "[itemN.]NAME[;TYPE=t][;PREF=1]" for one item; *group counts the groups. */
+static void put_item_head(cl_buf *b, const char *name, const cl_item *it, size_t n, int *group)
+{
+    const char *type = vcard_type(it->label);
+    if (it->label && *it->label && !type)
+        cl_buf_printf(b, "item%d.", ++*group);
+    cl_buf_puts(b, name);
+    if (type)
+        cl_buf_printf(b, ";TYPE=%s", type);
+    if (it->pref && n > 1)
+        cl_buf_puts(b, ";PREF=1");
+}
+
+/* itemN.X-ABLabel:LABEL after a property whose label is not a vCard type. */
+static int put_item_label(FILE *out, cl_buf *b, const cl_item *it, int group)
+{
+    if (!it->label || !*it->label || vcard_type(it->label))
         return CL_OK;
     cl_buf_reset(b);
-    if (cl_buf_puts(b, "ADR:;;") || put_text(b, r->values[CL_F_ADDRESS]) || cl_buf_put_u8(b, ';') ||
-        put_text(b, r->values[CL_F_CITY]) || cl_buf_puts(b, ";;;"))
+    cl_buf_printf(b, "item%d.X-ABLabel:", group);
+    if (b->err || put_text(b, it->label))
         return cl_seterr(CL_ENOMEM, "out of memory");
     put_line(out, b);
+    return CL_OK;
+}
+
+/* One property per item of a field of several items (or none). */
+static int prop_items(FILE *out, cl_buf *b, const char *name, const char *after, const cl_items *items,
+                      int *group)
+{
+    for (size_t i = 0; i < items->n; i++) {
+        cl_buf_reset(b);
+        put_item_head(b, name, &items->v[i], items->n, group);
+        cl_buf_puts(b, after);
+        if (b->err || put_text(b, items->v[i].value))
+            return cl_seterr(CL_ENOMEM, "out of memory");
+        put_line(out, b);
+        int rc = put_item_label(out, b, &items->v[i], *group);
+        if (rc)
+            return rc;
+    }
+    return CL_OK;
+}
+
+/* ADR: each address item as the street, the city beside the preferred one. */
+static int prop_adr(FILE *out, cl_buf *b, const cl_record *r, int *group)
+{
+    const cl_items *it = &r->items[CL_F_ADDRESS];
+    const char *city = r->values[CL_F_CITY];
+    if (!it->n && !city)
+        return CL_OK;
+    const cl_item *pref = cl_items_preferred(it);
+    for (size_t i = 0; i < (it->n ? it->n : 1); i++) {
+        const cl_item *a = it->n ? &it->v[i] : NULL;
+        cl_buf_reset(b);
+        if (a)
+            put_item_head(b, "ADR", a, it->n, group);
+        else
+            cl_buf_puts(b, "ADR");
+        cl_buf_puts(b, ":;;");
+        if (b->err || put_text(b, a ? a->value : NULL) || cl_buf_put_u8(b, ';') ||
+            put_text(b, !a || a == pref ? city : NULL) || cl_buf_puts(b, ";;;"))
+            return cl_seterr(CL_ENOMEM, "out of memory");
+        put_line(out, b);
+        int rc = a ? put_item_label(out, b, a, *group) : CL_OK;
+        if (rc)
+            return rc;
+    }
     return CL_OK;
 }
 
@@ -1219,9 +1370,10 @@ static int card_body(vcard_export *e, const cl_record *r)
     if (!rc) rc = co ? CL_OK : prop_n(e->out, &e->b, cl_record_label(r));
     if (!rc) rc = prop(e->out, &e->b, "ORG", co ? cl_record_label(r) : org);
     if (!rc) rc = prop(e->out, &e->b, "TITLE", r->values[CL_F_TITLE]);
-    if (!rc) rc = prop(e->out, &e->b, "EMAIL", r->values[CL_F_EMAIL]);
-    if (!rc) rc = prop(e->out, &e->b, "TEL;VALUE=text", r->values[CL_F_PHONE]);
-    if (!rc) rc = prop_adr(e->out, &e->b, r);
+    int group = 0; /* itemN groups of the card's custom labels */
+    if (!rc) rc = prop_items(e->out, &e->b, "EMAIL", ":", &r->items[CL_F_EMAIL], &group);
+    if (!rc) rc = prop_items(e->out, &e->b, "TEL", ";VALUE=text:", &r->items[CL_F_PHONE], &group);
+    if (!rc) rc = prop_adr(e->out, &e->b, r, &group);
     if (!rc) rc = prop(e->out, &e->b, "URL", r->values[CL_F_WEBSITE]);
     if (!rc) rc = prop(e->out, &e->b, "BDAY", bday);
     if (!rc) rc = prop(e->out, &e->b, "NOTE", r->values[CL_F_NOTES]);

@@ -89,14 +89,10 @@ int http_api_birthdays(struct mg_connection *conn, cl_http *h, const char *query
 }
 
 /* Records with open conflicts, every type (an addition for the Conflicts
- * view), from the store's index of them. */
+ * view): the model's query. */
 static int conflict_step(void *arg, const cl_record_id *id)
 {
     scan_ctx *c = arg;
-    cl_record_meta m;
-    int rc = cl_txn_record(c->t, id, &m);
-    if (rc || m.deleted || !m.nconflicts)
-        return rc;
     c->count++;
     return c->items ? http_add_record(c->t, id, c->items) : CL_OK;
 }
@@ -104,7 +100,7 @@ static int conflict_step(void *arg, const cl_record_id *id)
 int http_count_conflicts(cl_txn *t, cJSON *items, size_t *count)
 {
     scan_ctx c = {.t = t, .items = items};
-    int rc = cl_txn_conflicted(t, conflict_step, &c);
+    int rc = cl_query_conflicted(t, conflict_step, &c);
     *count = c.count;
     return rc;
 }

@@ -4,6 +4,11 @@
 
 #include "clientele/model.h"
 
+/* A loaded record's field of several items (multi.c): r->items[f] gets the
+ * list (concurrent heads merged per item, their conflicts dropped from r),
+ * r->values[f] the preferred item's value. winner: the winning head's op. */
+int model_load_items(cl_txn *t, cl_record *r, const cl_field_def *f, const cl_op_id *winner);
+
 /* The ordered indexes of the model's spec (indexes.c), by position. */
 enum { ORDER_DUE, ORDER_INTERACTIONS, ORDER_BIRTHDAYS, ORDER_COUNT };
 

@@ -51,9 +51,13 @@ int cl_items_add(cl_items *it, const char *value, const char *label, bool pref)
     return items_add(it, value, strlen(value), label, pref);
 }
 
+/* A JSON array of items. Text that is not JSON at all is one plain value
+ * (an address may well start with "["); JSON of the wrong shape is refused. */
 static int parse_json(const char *text, size_t len, cl_items *out)
 {
     cJSON *a = cJSON_ParseWithLength(text, len);
+    if (!a)
+        return items_add(out, text, len, NULL, false);
     if (!cJSON_IsArray(a)) {
         cJSON_Delete(a);
         return cl_seterr(CL_EINVAL, "a list of items is a JSON array of {\"value\",\"label\",\"pref\"}");
@@ -84,16 +88,24 @@ int cl_items_parse(const char *text, size_t len, cl_items *out)
     while (i < len && isspace((unsigned char)text[i]))
         i++;
     int rc = i == len     ? CL_OK
-           : text[i] == '[' ? parse_json(text + i, len - i, out)
+           : text[i] == '[' ? parse_json(text, len, out)
                             : items_add(out, text, len, NULL, false);
     if (rc)
         cl_items_free(out);
     return rc;
 }
 
+/* Whether v written plain reads back as itself (not as the start of a list). */
+static bool plain_safe(const char *v)
+{
+    while (isspace((unsigned char)*v))
+        v++;
+    return *v != '[';
+}
+
 int cl_items_format(const cl_items *it, cl_buf *out)
 {
-    if (it->n == 1 && !it->v[0].label)
+    if (it->n == 1 && !it->v[0].label && plain_safe(it->v[0].value))
         return cl_buf_puts(out, it->v[0].value);
     if (!it->n)
         return out->err;
@@ -162,6 +174,16 @@ static int find(uint8_t kind, const cl_items *it, const cl_buf *key, size_t *at)
             *at = i;
     }
     cl_buf_free(&k);
+    return rc;
+}
+
+int cl_items_find(uint8_t kind, const cl_items *it, const char *value, size_t *at)
+{
+    cl_buf key = {0};
+    int rc = item_key(kind, value, &key);
+    if (!rc)
+        rc = find(kind, it, &key, at);
+    cl_buf_free(&key);
     return rc;
 }
 

@@ -284,3 +284,30 @@ int cl_history(cl_txn *t, const cl_record_id *id, int (*fn)(void *ctx, const cl_
     free(h);
     return rc;
 }
+
+struct conflicted_ctx {
+    cl_txn *t;
+    int (*fn)(void *ctx, const cl_record_id *id);
+    void *ctx;
+};
+
+static int conflicted_step(void *arg, const cl_record_id *id)
+{
+    struct conflicted_ctx *c = arg;
+    cl_record_meta m;
+    cl_record *r;
+    int rc = cl_txn_record(c->t, id, &m);
+    if (rc || m.deleted || !m.nconflicts)
+        return rc;
+    if ((rc = cl_record_load(c->t, id, &r))) /* rare: a conflict is an event */
+        return rc;
+    bool shown = r->nconflicts > 0;
+    cl_record_free(r);
+    return shown ? c->fn(c->ctx, id) : CL_OK;
+}
+
+int cl_query_conflicted(cl_txn *t, int (*fn)(void *ctx, const cl_record_id *id), void *ctx)
+{
+    struct conflicted_ctx c = {t, fn, ctx};
+    return cl_txn_conflicted(t, conflicted_step, &c);
+}

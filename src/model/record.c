@@ -1,5 +1,5 @@
 /* Creating, updating, deleting and loading records. */
-#include "clientele/model.h"
+#include "model/internal.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +23,74 @@ static void pending_free(pending *p)
         free(p->value[i]);
 }
 
-static int collect(cl_txn *t, uint8_t type, const cl_assign *a, size_t n, pending *p)
+/* The items a multi field holds now, as the record shows them (concurrent
+ * heads merged: the write supersedes them all); none for a new record. */
+static int current_items(cl_txn *t, const cl_record_id *id, const cl_field_def *f, cl_items *out)
+{
+    cl_record *r;
+    memset(out, 0, sizeof *out);
+    int rc = id ? cl_record_load(t, id, &r) : CL_ENOTFOUND;
+    if (rc == CL_ENOTFOUND)
+        return CL_OK;
+    if (rc)
+        return rc;
+    *out = r->items[f->id];
+    memset(&r->items[f->id], 0, sizeof r->items[f->id]); /* taken */
+    cl_record_free(r);
+    return CL_OK;
+}
+
+/* `phone=V` on a field of several items sets the preferred one: V replaces
+ * its value (or, when V is already one of the items, that item becomes the
+ * preferred one); `phone=` removes it; the other items stay. *norm is the
+ * one checked value in, the whole list's text out. */
+static int set_preferred(cl_txn *t, const cl_record_id *id, const cl_field_def *f, char **norm)
+{
+    cl_items it;
+    cl_buf b = {0};
+    size_t same;
+    int rc = current_items(t, id, f, &it);
+    if (!rc)
+        rc = cl_items_find(f->kind, &it, *norm, &same);
+    if (!rc && it.n) {
+        cl_item *pref = (cl_item *)cl_items_preferred(&it);
+        for (size_t i = 0; i < it.n; i++)
+            it.v[i].pref = false;
+        cl_item *target = same < it.n ? &it.v[same] : pref;
+        char *v = strdup(*norm);
+        if (!v)
+            rc = cl_seterr(CL_ENOMEM, "out of memory");
+        else
+            free(target->value), target->value = v, target->pref = true;
+        if (!rc && !**norm) { /* removed: the next item, if any, is the preferred one */
+            free(target->value), free(target->label);
+            memmove(target, target + 1, (size_t)(it.v + it.n - target - 1) * sizeof *target);
+            it.n--;
+        }
+        if (!rc)
+            rc = cl_items_format(&it, &b);
+        char *list = rc ? NULL : cl_buf_steal(&b);
+        if (!rc && !list)
+            rc = cl_seterr(CL_ENOMEM, "out of memory");
+        if (!rc)
+            free(*norm), *norm = list;
+    }
+    cl_items_free(&it);
+    cl_buf_free(&b);
+    return rc;
+}
+
+/* Whether an assignment of a multi field gives its whole list: by the list's
+ * name, or a value that is a JSON list. */
+static bool whole_list(const cl_field_def *f, const cl_assign *a)
+{
+    const char *v = a->value ? a->value : "";
+    while (*v == ' ' || *v == '\t' || *v == '\n' || *v == '\r')
+        v++;
+    return !strcmp(a->name, f->list) || *v == '[';
+}
+
+static int collect(cl_txn *t, uint8_t type, const cl_record_id *id, const cl_assign *a, size_t n, pending *p)
 {
     for (size_t i = 0; i < n; i++) {
         const cl_field_def *f = cl_field_lookup(type, a[i].name);
@@ -31,6 +98,8 @@ static int collect(cl_txn *t, uint8_t type, const cl_assign *a, size_t n, pendin
             return cl_seterr(CL_EINVAL, "%s has no field '%s'", cl_type_name(type), a[i].name);
         char *norm;
         int rc = cl_field_check(t, type, f, a[i].value ? a[i].value : "", &norm);
+        if (!rc && f->multi && !whole_list(f, &a[i]) && norm && (rc = set_preferred(t, id, f, &norm)))
+            free(norm);
         if (rc)
             return cl_wraperr(rc, "%s", cl_type_name(type));
         free(p->value[f->id]);
@@ -88,7 +157,7 @@ int cl_record_put_in(cl_txn *t, uint8_t type, const cl_record_id *id,
     } else if ((rc = cl_record_id_new(&rid))) {
         return rc;
     }
-    if ((rc = collect(t, type, fields, n, &p)))
+    if ((rc = collect(t, type, create ? NULL : &rid, fields, n, &p)))
         goto out;
     if (create && ((rc = check_required(type, &p)) || (rc = default_date(type, &p))))
         goto out;
@@ -147,6 +216,7 @@ struct load_ctx {
     cl_txn *t;
     cl_record *r;
     uint64_t conflicted;
+    cl_op_id winner[CL_F_MAX + 1];
 };
 
 static int load_field(void *arg, const cl_field_state *st)
@@ -157,6 +227,7 @@ static int load_field(void *arg, const cl_field_state *st)
         return CL_OK; /* a field of a newer version (docs/merge.md): kept, not shown */
     if (st->conflicted)
         c->conflicted |= 1ull << st->field;
+    c->winner[st->field] = st->by;
     if (st->field == CL_F_DELETED || !st->value_len)
         return CL_OK;
     r->values[st->field] = strndup(st->value, st->value_len);
@@ -177,6 +248,7 @@ static int load_conflict(void *arg, const cl_op *op)
     c->field = op->field;
     cl_txn_writer_device(lc->t, &op->origin, &c->origin);
     c->hlc = op->hlc;
+    c->op = (cl_op_id){op->origin, op->seq};
     c->value = strndup(op->value, op->value_len);
     if (!c->value)
         return cl_seterr(CL_ENOMEM, "out of memory");
@@ -198,11 +270,16 @@ int cl_record_load(cl_txn *t, const cl_record_id *id, cl_record **out)
     r->deleted = m.deleted;
     r->created = m.created;
     r->updated = m.updated;
-    struct load_ctx c = {t, r, 0};
+    struct load_ctx c = {.t = t, .r = r};
     rc = cl_txn_fields(t, id, load_field, &c);
     for (uint8_t f = 0; !rc && f <= CL_F_MAX; f++)
         if (c.conflicted & (1ull << f))
             rc = cl_txn_conflicts(t, id, f, load_conflict, &c);
+    size_t nf;
+    const cl_field_def *f = cl_type_fields(r->type, &nf);
+    for (size_t i = 0; !rc && i < nf; i++)
+        if (f[i].multi && (r->values[f[i].id] || (c.conflicted & (1ull << f[i].id))))
+            rc = model_load_items(t, r, &f[i], &c.winner[f[i].id]);
     if (rc) {
         cl_record_free(r);
         return rc;
@@ -215,8 +292,10 @@ void cl_record_free(cl_record *r)
 {
     if (!r)
         return;
-    for (int i = 0; i <= CL_F_MAX; i++)
+    for (int i = 0; i <= CL_F_MAX; i++) {
         free(r->values[i]);
+        cl_items_free(&r->items[i]);
+    }
     for (size_t i = 0; i < r->nconflicts; i++)
         free(r->conflicts[i].value);
     free(r->conflicts);

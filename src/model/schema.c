@@ -13,14 +13,16 @@ static const char *const STAGES[] = {"lead", "proposal", "negotiation", "won", "
 #define LABEL .required = true, .searchable = true
 #define SEARCH .searchable = true
 #define LONG .searchable = true, .multiline = true
+/* several labelled items, `list` naming them all; max is each item's */
+#define ITEMS(l) .searchable = true, .multi = true, .list = l
 
 static const cl_field_def COMPANY[] = {
     TEXT("name", CL_F_NAME, 200, LABEL),
     TEXT("industry", CL_F_INDUSTRY, 200, SEARCH),
     F("website", CL_F_WEBSITE, CL_K_URL, 256, SEARCH),
-    F("email", CL_F_EMAIL, CL_K_EMAIL, 256, SEARCH),
-    F("phone", CL_F_PHONE, CL_K_PHONE, 256, SEARCH),
-    TEXT("address", CL_F_ADDRESS, 1000, LONG),
+    F("email", CL_F_EMAIL, CL_K_EMAIL, 256, ITEMS("emails")),
+    F("phone", CL_F_PHONE, CL_K_PHONE, 256, ITEMS("phones")),
+    TEXT("address", CL_F_ADDRESS, 1000, ITEMS("addresses"), .multiline = true),
     TEXT("city", CL_F_CITY, 200, SEARCH),
     TEXT("notes", CL_F_NOTES, 20000, LONG),
     F("tags", CL_F_TAGS, CL_K_TAGS, 1000, SEARCH),
@@ -30,9 +32,9 @@ static const cl_field_def CONTACT[] = {
     TEXT("name", CL_F_NAME, 200, LABEL),
     TEXT("title", CL_F_TITLE, 200, SEARCH),
     REF("company", CL_F_COMPANY, CL_T_COMPANY),
-    F("email", CL_F_EMAIL, CL_K_EMAIL, 256, SEARCH),
-    F("phone", CL_F_PHONE, CL_K_PHONE, 256, SEARCH),
-    TEXT("address", CL_F_ADDRESS, 1000, LONG),
+    F("email", CL_F_EMAIL, CL_K_EMAIL, 256, ITEMS("emails")),
+    F("phone", CL_F_PHONE, CL_K_PHONE, 256, ITEMS("phones")),
+    TEXT("address", CL_F_ADDRESS, 1000, ITEMS("addresses"), .multiline = true),
     TEXT("city", CL_F_CITY, 200, SEARCH),
     F("birthday", CL_F_BIRTHDAY, CL_K_DATE, 256),
     TEXT("notes", CL_F_NOTES, 20000, LONG),
@@ -129,7 +131,7 @@ const cl_field_def *cl_field_lookup(uint8_t type, const char *name)
     size_t n;
     const cl_field_def *f = cl_type_fields(type, &n);
     for (size_t i = 0; i < n; i++)
-        if (!strcmp(f[i].name, name))
+        if (!strcmp(f[i].name, name) || (f[i].list && !strcmp(f[i].list, name)))
             return &f[i];
     return NULL;
 }

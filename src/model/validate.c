@@ -205,9 +205,9 @@ static const char *bool_value(const char *v)
     return NULL;
 }
 
-int cl_field_check(cl_txn *t, uint8_t type, const cl_field_def *f, const char *value, char **norm)
+/* One value of a field (of a multi field: one item's value). */
+static int check_value(cl_txn *t, const cl_field_def *f, const char *value, char **norm)
 {
-    (void)type;
     *norm = NULL;
     if (!cl_utf8_valid(value, strlen(value)))
         return cl_seterr(CL_EINVAL, "%s: not valid UTF-8 text", f->name);
@@ -242,6 +242,62 @@ int cl_field_check(cl_txn *t, uint8_t type, const cl_field_def *f, const char *v
     return CL_OK;
 }
 
+static int check_label(const cl_field_def *f, const char *label)
+{
+    if (label && (strlen(label) > CL_ITEM_LABEL_MAX || !cl_name_valid(label, strlen(label))))
+        return cl_seterr(CL_EINVAL, "%s: a label has at most %d characters on one line: '%.60s'", f->name,
+                         CL_ITEM_LABEL_MAX, label);
+    return CL_OK;
+}
+
+/* Each item checked as a value of the field; empty ones and repeats of an
+ * earlier item dropped; at most one preferred. */
+static int check_items(cl_txn *t, const cl_field_def *f, const cl_items *in, cl_items *out)
+{
+    if (in->n > CL_ITEMS_MAX)
+        return cl_seterr(CL_EINVAL, "%s: at most %d items, not %zu", f->name, CL_ITEMS_MAX, in->n);
+    bool pref = false;
+    int rc = CL_OK;
+    for (size_t i = 0; !rc && i < in->n; i++) {
+        char *v = NULL;
+        size_t at;
+        rc = check_label(f, in->v[i].label);
+        if (!rc)
+            rc = check_value(t, f, in->v[i].value, &v);
+        if (!rc && v && *v && !(rc = cl_items_find(f->kind, out, v, &at)) && at == out->n) {
+            rc = cl_items_add(out, v, in->v[i].label, in->v[i].pref && !pref);
+            pref = pref || in->v[i].pref;
+        }
+        free(v);
+    }
+    return rc;
+}
+
+/* A multi field's value: a plain value (one item) or a list (items.c). */
+static int check_multi(cl_txn *t, const cl_field_def *f, const char *value, char **norm)
+{
+    cl_items in, out = {0};
+    cl_buf b = {0};
+    *norm = NULL;
+    int rc = cl_items_parse(value, strlen(value), &in);
+    if (rc)
+        return cl_wraperr(rc, "%s", f->name);
+    if (!(rc = check_items(t, f, &in, &out)))
+        rc = cl_items_format(&out, &b);
+    cl_items_free(&in);
+    cl_items_free(&out);
+    if (!rc && !(*norm = cl_buf_steal(&b)))
+        rc = cl_seterr(CL_ENOMEM, "out of memory");
+    cl_buf_free(&b);
+    return rc;
+}
+
+int cl_field_check(cl_txn *t, uint8_t type, const cl_field_def *f, const char *value, char **norm)
+{
+    (void)type;
+    return f->multi ? check_multi(t, f, value, norm) : check_value(t, f, value, norm);
+}
+
 int cl_op_check_remote(const cl_op *op)
 {
     const char *tn = cl_type_name(op->type);
@@ -263,7 +319,7 @@ int cl_op_check_remote(const cl_op *op)
         return cl_seterr(CL_EPROTO, "a %s has no field number %u: refused", tn, op->field);
     if (!n)
         return f->required ? cl_seterr(CL_EPROTO, "%s %s cleared, which is required: refused", tn, f->name) : CL_OK;
-    if (f->kind == CL_K_TEXT) /* stored as typed: only its length to check (the common case, and fast) */
+    if (f->kind == CL_K_TEXT && !f->multi) /* stored as typed: only its length to check (the common case, and fast) */
         return n <= f->max_len ? CL_OK : cl_seterr(CL_EPROTO, "%s %s longer than %u bytes: refused", tn, f->name,
                                                    f->max_len);
     char *text = strndup(v, n), *norm = NULL;

@@ -319,15 +319,15 @@ async function main() {
   ok('a contact\'s employer history comes from the history of its company field');
 
   // ----- a conflict from two devices, resolved with one click
-  execFileSync(MAKE_CONFLICT, [data, dragos, 'phone', '+40 700 000 001', '+40 700 000 002']);
-  await page.waitForSelector('.conflict[data-field=phone]', { timeout: WAIT });
+  execFileSync(MAKE_CONFLICT, [data, dragos, 'title', 'Buyer', 'Head of purchasing']);
+  await page.waitForSelector('.conflict[data-field=title]', { timeout: WAIT });
   await page.waitForFunction(() => document.getElementById('conflict-badge').textContent === '1', null, { timeout: WAIT });
   await go(page, '#/conflicts', 'conflicts');
   await shot(page, 'conflicts');
-  await page.click('button[aria-label="Keep +40 700 000 002 for phone"]');
+  await page.click('button[aria-label="Keep Head of purchasing for title"]');
   await page.waitForSelector('#no-conflicts', { timeout: WAIT });
   const after = await api(page, 'GET', `/api/records/${dragos}`);
-  check(after.conflicts.length === 0 && after.fields.phone === '+40 700 000 002', 'conflict resolved to the kept value');
+  check(after.conflicts.length === 0 && after.fields.title === 'Head of purchasing', 'conflict resolved to the kept value');
   ok('a conflict made by two writers shows both values; one click keeps one');
 
   // delete on one device, delete-and-restore on another: keep the record

@@ -222,12 +222,21 @@ req PUT /api/records/$TASK '{}'; expect 405 "" "PUT is 405"
 req GET /api/nothing; expect 404 "b.error.code==='not_found'" "unknown API path is 404"
 
 # ----- conflicts
-"$MAKE_CONFLICT" "$WORK/a" "$DRAGOS" phone "+40 1" "+40 2" || fail "make_conflict failed"
+"$MAKE_CONFLICT" "$WORK/a" "$DRAGOS" title "Buyer" "Head of purchasing" || fail "make_conflict failed"
 req GET /api/records/$DRAGOS
-expect 200 "b.conflicts.length===1 && b.conflicts[0].field==='phone' && ['+40 1','+40 2'].includes(b.conflicts[0].value) && b.conflicts[0].winner.value!==b.conflicts[0].value && !!b.conflicts[0].device && !!b.conflicts[0].at" "a conflict shows in the record"
+expect 200 "b.conflicts.length===1 && b.conflicts[0].field==='title' && ['Buyer','Head of purchasing'].includes(b.conflicts[0].value) && b.conflicts[0].winner.value!==b.conflicts[0].value && !!b.conflicts[0].device && !!b.conflicts[0].at" "a conflict shows in the record"
 req GET /api/conflicts; expect 200 "b.items.length===1 && b.items[0].id==='$DRAGOS'" "GET /api/conflicts"
 req GET /api/status; expect 200 "b.conflicts===1" "status counts conflicts"
-req PATCH /api/records/$DRAGOS '{"fields":{"phone":"+40 2"}}'; expect 200 "b.conflicts.length===0 && b.fields.phone==='+40 2'" "resolving = PATCH the kept value"
+req PATCH /api/records/$DRAGOS '{"fields":{"title":"Head of purchasing"}}'; expect 200 "b.conflicts.length===0 && b.fields.title==='Head of purchasing'" "resolving = PATCH the kept value"
+# a field of several items merges instead: both phones typed on two devices are kept
+"$MAKE_CONFLICT" "$WORK/a" "$DRAGOS" phone "+40 1" "+40 2" || fail "make_conflict (phone) failed"
+req GET /api/records/$DRAGOS
+expect 200 "b.conflicts.length===0 && b.fields.phones.map(p=>p.value).sort().join()==='+40 1,+40 2' && ['+40 1','+40 2'].includes(b.fields.phone)" "concurrent phones are both kept, not a conflict"
+req GET /api/conflicts; expect 200 "b.items.length===0" "…and not listed as a conflict"
+req PATCH /api/records/$DRAGOS '{"fields":{"phones":[{"value":"+40 2","label":"work","pref":true},{"value":"+40 1","label":"mobile"}]}}'
+expect 200 "b.fields.phone==='+40 2' && b.fields.phones.length===2 && b.fields.phones[1].label==='mobile'" "PATCH phones sets the list"
+req PATCH /api/records/$DRAGOS '{"fields":{"phones":[{"value":"not a phone"}]}}'; expect 400 "" "every item is checked"
+req PATCH /api/records/$DRAGOS '{"fields":{"title":[1]}}'; expect 400 "" "a single-value field takes no list"
 
 "$MAKE_CONFLICT" "$WORK/a" "$ACME" deleted "Acme Ltd" "" || fail "make_conflict (deleted) failed"
 req GET /api/records/$ACME

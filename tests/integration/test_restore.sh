@@ -71,8 +71,8 @@ note_once_elsewhere() { XDG_STATE_HOME=$WORK/machine2 note_once "$@"; }
 note_once_elsewhere r2
 W=$(cl r put contact name="Gina Vlad")
 X=$(XDG_STATE_HOME=$WORK/machine2 cl r2 put contact name="Horia Stan")
-cl r put contact "$P" phone="+40 700 000 009" >/dev/null           # the same field on both copies
-XDG_STATE_HOME=$WORK/machine2 cl r2 put contact "$P" phone="+40 700 000 008" >/dev/null
+cl r put contact "$P" title="Sales lead" >/dev/null           # the same single-value field on both copies
+XDG_STATE_HOME=$WORK/machine2 cl r2 put contact "$P" title="Head of purchasing" >/dev/null
 for _ in 1 2; do
   cl r sync >/dev/null
   XDG_STATE_HOME=$WORK/machine2 cl r2 sync >/dev/null
@@ -80,7 +80,7 @@ for _ in 1 2; do
 done
 same_digest r r2 h t
 for d in r r2 h t; do has $d "$W" "Gina Vlad"; has $d "$X" "Horia Stan"; done
-cl h get "$P" --json | grep -q '"conflicts":\[{"field":"phone"' || fail "the two copies' phones are not shown as a conflict"
+cl h get "$P" --json | grep -q '"conflicts":\[{"field":"title"' || fail "the two copies' titles are not shown as a conflict"
 pass "a folder cloned to a second machine: both copies' edits everywhere, their concurrent edit is a conflict"
 
 # unreachable peers (r runs no serve most of the time) are expected; refused ops are not

@@ -83,7 +83,7 @@ static void a_list_round_trips_canonically(void **state)
 static void malformed_lists_are_refused(void **state)
 {
     (void)state;
-    const char *bad[] = {"[", "[1]", "[{\"label\":\"work\"}]", "[{\"value\":3}]", "[{\"value\":\"a\",\"pref\":\"yes\"}]",
+    const char *bad[] = {"[1]", "[{\"label\":\"work\"}]", "[{\"value\":3}]", "[{\"value\":\"a\",\"pref\":\"yes\"}]",
                          "[{\"value\":\"a\",\"label\":7}]", "{\"value\":\"a\"}"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         cl_items it;
@@ -98,6 +98,17 @@ static void malformed_lists_are_refused(void **state)
         assert_int_equal(rc, CL_EINVAL);
         assert_int_equal(it.n, 0);
     }
+    /* text that is not JSON is one plain value, even when it starts with [ */
+    cl_items it = parse("[Bldg 3] Str. Lunga 5");
+    assert_int_equal(it.n, 1);
+    assert_string_equal(it.v[0].value, "[Bldg 3] Str. Lunga 5");
+    char *s = format(&it); /* written as a list, so that it reads back as itself */
+    assert_string_equal(s, "[{\"value\":\"[Bldg 3] Str. Lunga 5\"}]");
+    cl_items back = parse(s);
+    assert_int_equal(back.n, 1);
+    assert_string_equal(back.v[0].value, "[Bldg 3] Str. Lunga 5");
+    free(s);
+    cl_items_free(&it), cl_items_free(&back);
 }
 
 static void two_devices_adding_different_items_both_keep_theirs(void **state)

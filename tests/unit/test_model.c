@@ -283,6 +283,121 @@ static void related_follows_every_reference_change_on_every_replica(void **state
     }
 }
 
+static int count_ids(void *ctx, const cl_record_id *id)
+{
+    (void)id;
+    ++*(size_t *)ctx;
+    return CL_OK;
+}
+
+static cl_record *load(cl_store *s, const cl_record_id *id)
+{
+    cl_txn *t;
+    cl_record *r;
+    assert_int_equal(cl_store_read(s, &t), CL_OK);
+    assert_int_equal(cl_record_load(t, id, &r), CL_OK);
+    cl_txn_end(t);
+    return r;
+}
+
+static void phone_sets_the_preferred_item_and_phones_the_whole_list(void **state)
+{
+    tu_stores *f = *state;
+    cl_assign ana[] = {{"name", "Ana"}, {"phone", "+40 753 624 162"}};
+    cl_record_id id = put(f->s[0], CL_T_CONTACT, ana, 2);
+    cl_record *r = load(f->s[0], &id);
+    assert_string_equal(r->values[CL_F_PHONE], "+40 753 624 162");
+    assert_int_equal(r->items[CL_F_PHONE].n, 1);
+    cl_record_free(r);
+    cl_assign list[] = {{"phones", "[{\"value\":\"+40 753 624 162\",\"label\":\"mobile\"},"
+                                   "{\"value\":\"+40 21 310 00 00\",\"label\":\"work\",\"pref\":true},"
+                                   "{\"value\":\"+40753624162\"}]"}};
+    assert_int_equal(cl_record_put(f->s[0], CL_T_CONTACT, &id, list, 1, NULL), CL_OK);
+    r = load(f->s[0], &id);
+    assert_int_equal(r->items[CL_F_PHONE].n, 2); /* the same number twice is one item */
+    assert_string_equal(r->values[CL_F_PHONE], "+40 21 310 00 00");
+    cl_record_free(r);
+    /* phone=V replaces the preferred one; the others stay */
+    cl_assign work[] = {{"phone", "+40 21 310 00 01"}};
+    assert_int_equal(cl_record_put(f->s[0], CL_T_CONTACT, &id, work, 1, NULL), CL_OK);
+    r = load(f->s[0], &id);
+    assert_int_equal(r->items[CL_F_PHONE].n, 2);
+    assert_string_equal(r->values[CL_F_PHONE], "+40 21 310 00 01");
+    assert_string_equal(r->items[CL_F_PHONE].v[0].value, "+40 753 624 162");
+    assert_string_equal(r->items[CL_F_PHONE].v[0].label, "mobile");
+    cl_record_free(r);
+    /* naming one of the items makes it the preferred one; phone= removes it */
+    cl_assign mobile[] = {{"phone", "+40753624162"}};
+    assert_int_equal(cl_record_put(f->s[0], CL_T_CONTACT, &id, mobile, 1, NULL), CL_OK);
+    r = load(f->s[0], &id);
+    assert_int_equal(r->items[CL_F_PHONE].n, 2);
+    assert_string_equal(r->values[CL_F_PHONE], "+40753624162");
+    cl_record_free(r);
+    cl_assign clear[] = {{"phone", ""}};
+    assert_int_equal(cl_record_put(f->s[0], CL_T_CONTACT, &id, clear, 1, NULL), CL_OK);
+    r = load(f->s[0], &id);
+    assert_int_equal(r->items[CL_F_PHONE].n, 1);
+    assert_string_equal(r->values[CL_F_PHONE], "+40 21 310 00 01");
+    cl_record_free(r);
+    /* every item is checked as a phone; labels are one short line */
+    expect_refused(f->s[0], CL_T_CONTACT, "phones", "[{\"value\":\"call me\"}]", "not a phone number");
+    expect_refused(f->s[0], CL_T_CONTACT, "phones", "[{\"value\":\"+40 1\",\"label\":\"a\\nb\"}]", "label");
+    expect_refused(f->s[0], CL_T_CONTACT, "phones", "[{\"label\":\"work\"}]", "value");
+}
+
+static void two_devices_adding_a_phone_offline_both_keep_theirs(void **state)
+{
+    tu_stores *f = *state;
+    cl_assign ana[] = {{"name", "Ana"}, {"phone", "+40 753 624 162"}};
+    cl_record_id id = put(f->s[0], CL_T_CONTACT, ana, 2);
+    push_all(f->s[0], f->s[1]);
+    cl_assign home[] = {{"phones", "[{\"value\":\"+40 753 624 162\"},{\"value\":\"+40 264 000 111\",\"label\":\"home\"}]"}};
+    cl_assign work[] = {{"phones", "[{\"value\":\"+40 753 624 162\"},{\"value\":\"+40 21 310 00 00\",\"label\":\"work\"}]"}};
+    assert_int_equal(cl_record_put(f->s[0], CL_T_CONTACT, &id, home, 1, NULL), CL_OK);
+    assert_int_equal(cl_record_put(f->s[1], CL_T_CONTACT, &id, work, 1, NULL), CL_OK);
+    push_all(f->s[0], f->s[1]);
+    push_all(f->s[1], f->s[0]);
+    char *want = NULL;
+    for (int i = 0; i < 2; i++) {
+        cl_record *r = load(f->s[i], &id);
+        assert_int_equal(r->nconflicts, 0); /* merged, not a conflict */
+        assert_int_equal(r->items[CL_F_PHONE].n, 3);
+        size_t at;
+        assert_int_equal(cl_items_find(CL_K_PHONE, &r->items[CL_F_PHONE], "+40 264 000 111", &at), CL_OK);
+        assert_true(at < 3);
+        assert_string_equal(r->items[CL_F_PHONE].v[at].label, "home");
+        assert_int_equal(cl_items_find(CL_K_PHONE, &r->items[CL_F_PHONE], "+40 21 310 00 00", &at), CL_OK);
+        assert_true(at < 3);
+        cl_buf b = {0};
+        assert_int_equal(cl_items_format(&r->items[CL_F_PHONE], &b), CL_OK);
+        if (!want)
+            want = cl_buf_steal(&b);
+        else
+            assert_string_equal((char *)b.data, want); /* the same list, in the same order, on both */
+        cl_buf_free(&b);
+        cl_record_free(r);
+        cl_txn *t;
+        size_t shown = 0;
+        assert_int_equal(cl_store_read(f->s[i], &t), CL_OK);
+        assert_int_equal(cl_query_conflicted(t, count_ids, &shown), CL_OK);
+        cl_txn_end(t);
+        assert_int_equal(shown, 0);
+    }
+    free(want);
+    /* the next edit writes the merged list: the heads are one again */
+    cl_assign pick[] = {{"phone", "+40 21 310 00 00"}};
+    assert_int_equal(cl_record_put(f->s[0], CL_T_CONTACT, &id, pick, 1, NULL), CL_OK);
+    push_all(f->s[0], f->s[1]);
+    cl_record *r = load(f->s[1], &id);
+    assert_int_equal(r->items[CL_F_PHONE].n, 3);
+    assert_string_equal(r->values[CL_F_PHONE], "+40 21 310 00 00");
+    cl_record_free(r);
+    char d0[65], d1[65];
+    tu_digest(f->s[0], d0);
+    tu_digest(f->s[1], d1);
+    assert_string_equal(d0, d1);
+}
+
 static void recent_orders_interactions_by_the_instant_they_name(void **state)
 {
     tu_stores *f = *state;
@@ -363,6 +478,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(due_lists_open_tasks_up_to_today_oldest_first, tu_stores_setup, tu_stores_teardown),
         cmocka_unit_test_setup_teardown(history_keeps_every_change_and_marks_concurrent_ones, tu_stores_setup, tu_stores_teardown),
         cmocka_unit_test_setup_teardown(related_follows_every_reference_change_on_every_replica, tu_stores_setup, tu_stores_teardown),
+        cmocka_unit_test_setup_teardown(phone_sets_the_preferred_item_and_phones_the_whole_list, tu_stores_setup, tu_stores_teardown),
+        cmocka_unit_test_setup_teardown(two_devices_adding_a_phone_offline_both_keep_theirs, tu_stores_setup, tu_stores_teardown),
         cmocka_unit_test_setup_teardown(recent_orders_interactions_by_the_instant_they_name, tu_stores_setup, tu_stores_teardown),
         cmocka_unit_test_setup_teardown(birthdays_come_soonest_first_across_the_new_year, tu_stores_setup, tu_stores_teardown),
     };

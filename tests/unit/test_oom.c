@@ -551,7 +551,8 @@ static int run_json_record(void *ctx)
 static void test_json_record(void **state)
 {
     (void)state;
-    cl_conflict conflicts[2] = {{CL_F_EMAIL, "old@x.example", tu_device(2), 5}, {CL_F_NAME, "Annie", tu_device(3), 6}};
+    cl_conflict conflicts[2] = {{.field = CL_F_EMAIL, .value = "old@x.example", .origin = tu_device(2), .hlc = 5},
+                                {.field = CL_F_NAME, .value = "Annie", .origin = tu_device(3), .hlc = 6}};
     cl_record r = {0};
     assert_int_equal(cl_record_id_new(&r.id), CL_OK);
     r.type = CL_T_CONTACT;

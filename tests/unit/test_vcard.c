@@ -55,6 +55,19 @@ static void has(const char *hay, const char *needle)
         fail_msg("'%s' does not contain '%s'", hay ? hay : "(null)", needle);
 }
 
+/* An item of a field of several items, with its label (NULL: none). */
+static void has_item(const cl_items *it, const char *value, const char *label)
+{
+    for (size_t i = 0; i < it->n; i++)
+        if (!strcmp(it->v[i].value, value)) {
+            if ((label || it->v[i].label) && (!label || !it->v[i].label || strcmp(label, it->v[i].label)))
+                fail_msg("'%s' has label '%s', not '%s'", value, it->v[i].label ? it->v[i].label : "(none)",
+                         label ? label : "(none)");
+            return;
+        }
+    fail_msg("no item '%s' among %zu", value, it->n);
+}
+
 static void test_google(void **state)
 {
     (void)state;
@@ -72,8 +85,8 @@ static void test_google(void **state)
     assert_string_equal(c[0].values[CL_F_CITY], "Madrid");
     assert_string_equal(c[0].values[CL_F_TAGS], "myContacts,Fair 2025");
     has(c[0].values[CL_F_NOTES], "Met at the Madrid fair.\nPrefers calls after 10.");
-    has(c[0].values[CL_F_NOTES], "Email (work): ana@globex.example");
-    has(c[0].values[CL_F_NOTES], "Phone (work): +34 91 123 45 67");
+    has_item(&c[0].items[CL_F_EMAIL], "ana@globex.example", "work"); /* a second email is an item, not a note */
+    has_item(&c[0].items[CL_F_PHONE], "+34 91 123 45 67", "work");
     has(c[0].values[CL_F_NOTES], "Web: https://globex.example/ana");
     assert_true(c[1].org); /* FN = ORG and no person's name */
     assert_string_equal(c[1].values[CL_F_NAME], "Globex");
@@ -94,8 +107,8 @@ static void test_apple(void **state)
     assert_string_equal(c[0].values[CL_F_BIRTHDAY], "1604-06-15");
     assert_string_equal(c[0].values[CL_F_CITY], "Springfield");
     has(c[0].values[CL_F_NOTES], "Reads Kant; loves dogs, cats\\and birds.");
-    has(c[0].values[CL_F_NOTES], "Email (Private): chidi.home@example.net"); /* item2.X-ABLabel */
-    has(c[0].values[CL_F_NOTES], "Phone (cell, iphone): +1 415 555 0100");
+    has_item(&c[0].items[CL_F_EMAIL], "chidi.home@example.net", "Private"); /* item2.X-ABLabel */
+    has_item(&c[0].items[CL_F_PHONE], "+1 415 555 0100", "mobile");
     assert_true(c[1].org); /* X-ABShowAs:COMPANY */
     assert_string_equal(c[1].values[CL_F_NAME], "Initech");
     assert_string_equal(c[1].values[CL_F_WEBSITE], "https://initech.example");
@@ -117,7 +130,7 @@ static void test_outlook_21(void **state)
     assert_string_equal(c[0].values[CL_F_BIRTHDAY], "1970-01-31");
     /* quoted-printable with a soft line break inside a UTF-8 sequence */
     has(c[0].values[CL_F_NOTES], "Erstes Treffen: Messe 2024.\nMöchte Angebote per Post – nicht per Mail.");
-    has(c[0].values[CL_F_NOTES], "Phone (cell): +49 170 1234567");
+    has_item(&c[0].items[CL_F_PHONE], "+49 170 1234567", "mobile");
     cl_vcards_free(c, n);
 }
 
@@ -134,7 +147,7 @@ static void test_rfc6350(void **state)
     assert_string_equal(c[0].company, "Viagenie");
     assert_null(c[0].values[CL_F_BIRTHDAY]); /* --0203 has no year */
     has(c[0].values[CL_F_NOTES], "Birthday: --0203");
-    has(c[0].values[CL_F_NOTES], "Phone (work, cell): +1-418-262-6501");
+    has_item(&c[0].items[CL_F_PHONE], "+1-418-262-6501", "mobile");
     assert_int_equal(c[0].nwarnings, 1);
     assert_true(c[1].org); /* KIND:org */
     assert_string_equal(c[1].values[CL_F_TAGS], "partner,telecom");
@@ -170,7 +183,7 @@ static void test_syntax_corners(void **state)
     assert_int_equal(n, 2);
     assert_string_equal(c[0].values[CL_F_NAME], "Semi; Colon, Comma \\ Slash");
     has(c[0].values[CL_F_NOTES], "one\ntwo\nthree");
-    has(c[0].values[CL_F_NOTES], "Email (home): b@x.example");
+    has_item(&c[0].items[CL_F_EMAIL], "b@x.example", "home");
     assert_string_equal(c[0].values[CL_F_EMAIL], "a@x.example");
     assert_string_equal(c[0].values[CL_F_PHONE], "+1 555 0001");
     assert_string_equal(c[0].values[CL_F_TAGS], "a,b,c,d");
@@ -324,7 +337,8 @@ static void test_reimport_fills_only_empty_fields(void **state)
     assert_int_equal(r.updated, 1);
     cl_import_result_free(&r);
     char *after = export(f->s, CL_T_CONTACT);
-    has(after, "TEL;VALUE=text:+49 30 999999\r\n");
+    has(after, "TEL;TYPE=work;PREF=1;VALUE=text:+49 30 999999\r\n"); /* the edit stays the preferred phone */
+    has(after, "TEL;TYPE=work;VALUE=text:+49 (30) 1234-567\r\n");    /* the card's number is kept beside it */
     has(after, "TITLE:Geschäftsführer\r\n");
     free(after);
 }
@@ -350,15 +364,15 @@ static void test_export_reimport_updates_by_uid(void **state)
     tu_digest(f->s, d2);
     assert_string_equal(d1, d2);
     /* an edited card updates its record: same number of contacts */
-    char *tel = strstr(out, "TEL;VALUE=text:+49 (30) 1234-567");
+    char *tel = strstr(out, "VALUE=text:+49 (30) 1234-567");
     assert_non_null(tel);
-    memcpy(tel + strlen("TEL;VALUE=text:+49 (30) "), "7654", 4);
+    memcpy(tel + strlen("VALUE=text:+49 (30) "), "7654", 4);
     assert_int_equal(import_data(f->s, "out.vcf", out, strlen(out), &r), CL_OK);
     assert_int_equal(r.updated, 1);
     assert_int_equal(r.created, 0);
     cl_import_result_free(&r);
     char *again = export(f->s, CL_T_CONTACT);
-    has(again, "TEL;VALUE=text:+49 (30) 7654-567");
+    has(again, "VALUE=text:+49 (30) 7654-567");
     free(again);
     /* into an empty folder: the same cards, the same ids */
     char *dir = tu_tmpdir();
