@@ -97,10 +97,10 @@ typedef struct cl_items {
     size_t n;
 } cl_items;
 
-/* Read a multi field's stored text: a JSON array of {"value","label","pref"},
- * or a plain value (one item without a label, as folders before issue 16
- * hold; so is text that is not JSON). Empty items are dropped. CL_EINVAL
- * for JSON that is not such an array. */
+/* Read a multi field's stored text: a JSON array of {"value","label","pref"}
+ * (text that starts "[{" or "[]"), or else a plain value (one item without
+ * a label, as folders before issue 16 hold). Empty items are dropped.
+ * CL_EINVAL for a list that is not such an array. */
 int cl_items_parse(const char *text, size_t len, cl_items *out);
 /* The canonical stored text (appended to out): "" for none, the plain value
  * for one unlabelled item, else the JSON array. */
@@ -113,6 +113,10 @@ int cl_items_find(uint8_t kind, const cl_items *it, const char *value, size_t *a
  * bytes on one line. */
 #define CL_ITEMS_MAX 20
 #define CL_ITEM_LABEL_MAX 40
+/* A stored list as people read it, appended to out: the preferred item
+ * first, "value (label)" each, "; " between ("+40 1 (mobile); +40 2"); one
+ * unlabelled item is its plain value. History shows lists this way. */
+int cl_items_readable(const char *text, size_t len, cl_buf *out);
 /* The preferred item, else the first; NULL when there is none. Borrowed. */
 const cl_item *cl_items_preferred(const cl_items *it);
 void cl_items_free(cl_items *it);

@@ -62,6 +62,23 @@ static int cmd_put(cli *c, int argc, char **argv)
     return EXIT_OK;
 }
 
+/* "  phones: +40 753 624 162 (mobile, preferred); +40 21 310 00 00 (work)"
+ * when a field of several items holds more than its plain value. */
+static void print_items(const cl_field_def *f, const cl_items *it)
+{
+    if (!f->multi || !it->n || (it->n == 1 && !it->v[0].label))
+        return;
+    printf("  %s: ", f->list);
+    for (size_t i = 0; i < it->n; i++) {
+        const cl_item *e = &it->v[i];
+        bool pref = e->pref && it->n > 1;
+        printf("%s%s", i ? "; " : "", e->value);
+        if (e->label || pref)
+            printf(" (%s%s%s)", e->label ? e->label : "", e->label && pref ? ", " : "", pref ? "preferred" : "");
+    }
+    putchar('\n');
+}
+
 static void print_record_text(const cl_record *r)
 {
     char id[CL_RECORD_ID_TEXT], at[32];
@@ -72,6 +89,8 @@ static void print_record_text(const cl_record *r)
     for (size_t i = 0; i < n; i++)
         if (r->values[defs[i].id])
             printf("  %s: %s\n", defs[i].name, r->values[defs[i].id]);
+    for (size_t i = 0; i < n; i++)
+        print_items(&defs[i], &r->items[defs[i].id]);
     for (size_t i = 0; i < r->nconflicts; i++) {
         const cl_conflict *k = &r->conflicts[i];
         const cl_field_def *f = cl_field_by_id(r->type, k->field);
@@ -477,7 +496,9 @@ const cli_cmd cli_record_cmds[] = {
     {"put", "put TYPE [ID] FIELD=VALUE …",
      "Create a record of TYPE (company, contact, interaction, task, deal) and print its id, or\n"
      "update the record ID. FIELD= with nothing after it clears the field; updating a deleted\n"
-     "record restores it. References (company=, contact=, deal=, referred_by=) take record ids.",
+     "record restores it. References (company=, contact=, deal=, referred_by=) take record ids.\n"
+     "phone=, email= and address= set the preferred one of several; phones=, emails= and\n"
+     "addresses= take the whole list as JSON: '[{\"value\":\"+40 1\",\"label\":\"work\",\"pref\":true}]'.",
      cmd_put, true},
     {"get", "get ID [--json]", "Show one record with its fields and open conflicts.", cmd_get, true},
     {"list", "list TYPE [--query TEXT] [--limit N] [--json]",

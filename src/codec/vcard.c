@@ -725,10 +725,14 @@ static int pick_items(vcard_acc *a, int kind, uint8_t field, const ventry *best)
     for (size_t i = 0; i < a->ne; i++) {
         ventry *e = &a->e[i];
         char *norm = NULL;
-        if (e->kind != kind || cl_field_check(NULL, CL_T_CONTACT, f, e->value, &norm))
+        if (e->kind != kind)
             continue;
+        int rc = cl_field_check(NULL, CL_T_CONTACT, f, e->value, &norm);
         free(norm);
-        int rc = cl_items_add(&a->card->items[field], e->value, item_label(entry_label(a, e)), e == best);
+        if (rc == CL_EINVAL)
+            continue; /* refused by the field: left to notes */
+        if (!rc)
+            rc = cl_items_add(&a->card->items[field], e->value, item_label(entry_label(a, e)), e == best);
         if (rc)
             return rc;
         if (e != best)

@@ -51,13 +51,22 @@ int cl_items_add(cl_items *it, const char *value, const char *label, bool pref)
     return items_add(it, value, strlen(value), label, pref);
 }
 
-/* A JSON array of items. Text that is not JSON at all is one plain value
- * (an address may well start with "["); JSON of the wrong shape is refused. */
+/* A JSON array of items. Whether text is a list is decided by its start
+ * ("[{" or "[]", spaces aside), never by whether cJSON managed to parse it:
+ * cJSON says NULL alike for bad JSON and for memory it could not get. */
 static int parse_json(const char *text, size_t len, cl_items *out)
 {
-    cJSON *a = cJSON_ParseWithLength(text, len);
+    const char *end = NULL;
+    cJSON *a = cJSON_ParseWithLengthOpts(text, len, &end, false);
+    while (a && end < text + len && isspace((unsigned char)*end))
+        end++;
+    if (a && end != text + len) { /* something follows the list */
+        cJSON_Delete(a);
+        a = NULL;
+    }
     if (!a)
-        return items_add(out, text, len, NULL, false);
+        return cl_seterr(CL_EINVAL, "not a valid list of items (JSON [{\"value\",\"label\",\"pref\"}], "
+                                    "or out of memory)");
     if (!cJSON_IsArray(a)) {
         cJSON_Delete(a);
         return cl_seterr(CL_EINVAL, "a list of items is a JSON array of {\"value\",\"label\",\"pref\"}");
@@ -81,15 +90,26 @@ static int parse_json(const char *text, size_t len, cl_items *out)
     return rc;
 }
 
+/* "[{" or "[]" with any spaces between: the start of a list of items. */
+static bool list_start(const char *p, size_t n)
+{
+    if (!n || *p != '[')
+        return false;
+    size_t i = 1;
+    while (i < n && isspace((unsigned char)p[i]))
+        i++;
+    return i < n && (p[i] == '{' || p[i] == ']');
+}
+
 int cl_items_parse(const char *text, size_t len, cl_items *out)
 {
     memset(out, 0, sizeof *out);
     size_t i = 0;
     while (i < len && isspace((unsigned char)text[i]))
         i++;
-    int rc = i == len     ? CL_OK
-           : text[i] == '[' ? parse_json(text, len, out)
-                            : items_add(out, text, len, NULL, false);
+    int rc = i == len          ? CL_OK
+           : list_start(text + i, len - i) ? parse_json(text, len, out)
+                                      : items_add(out, text, len, NULL, false);
     if (rc)
         cl_items_free(out);
     return rc;
@@ -100,7 +120,7 @@ static bool plain_safe(const char *v)
 {
     while (isspace((unsigned char)*v))
         v++;
-    return *v != '[';
+    return !list_start(v, strlen(v));
 }
 
 int cl_items_format(const cl_items *it, cl_buf *out)
@@ -129,6 +149,32 @@ int cl_items_format(const cl_items *it, cl_buf *out)
     int rc = cl_buf_puts(out, s);
     cJSON_free(s);
     return rc;
+}
+
+/* One item for people: "value (label)". */
+static void put_readable(cl_buf *out, const cl_item *e)
+{
+    cl_buf_puts(out, e->value);
+    if (e->label)
+        cl_buf_printf(out, " (%s)", e->label);
+}
+
+int cl_items_readable(const char *text, size_t len, cl_buf *out)
+{
+    cl_items it;
+    int rc = cl_items_parse(text, len, &it);
+    if (rc == CL_EINVAL) /* not a list: shown as it is */
+        return cl_buf_put(out, text, len);
+    if (rc)
+        return rc;
+    const cl_item *pref = cl_items_preferred(&it);
+    if (pref)
+        put_readable(out, pref);
+    for (size_t i = 0; i < it.n; i++)
+        if (&it.v[i] != pref)
+            cl_buf_puts(out, "; "), put_readable(out, &it.v[i]);
+    cl_items_free(&it);
+    return out->err;
 }
 
 const cl_item *cl_items_preferred(const cl_items *it)

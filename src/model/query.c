@@ -247,12 +247,17 @@ static int hist_step(void *arg, const cl_op *op)
     bool saw = !h->have[i];
     for (unsigned k = 0; k < op->nseen && !saw; k++)
         saw = !memcmp(&op->seen[k].origin, &h->last[i].origin, sizeof op->origin) && op->seen[k].seq == h->last[i].seq;
-    /* from/to must be NUL-terminated: copy both into one scratch buffer */
+    /* from/to must be NUL-terminated: copy both into one scratch buffer (a
+     * list of items as people read it) */
     cl_buf_reset(&h->scratch);
-    int rc = cl_buf_put(&h->scratch, h->have[i] ? h->value[i] : "", h->have[i] ? h->len[i] : 0);
+    bool items = f && f->multi;
+    const char *was = h->have[i] ? h->value[i] : "";
+    size_t was_len = h->have[i] ? h->len[i] : 0;
+    int rc = items ? cl_items_readable(was, was_len, &h->scratch) : cl_buf_put(&h->scratch, was, was_len);
     size_t split = h->scratch.len;
     if (!rc) rc = cl_buf_put_u8(&h->scratch, 0);
-    if (!rc) rc = cl_buf_put(&h->scratch, op->value, op->value_len);
+    if (!rc) rc = items ? cl_items_readable(op->value, op->value_len, &h->scratch)
+                        : cl_buf_put(&h->scratch, op->value, op->value_len);
     if (rc)
         return rc;
     cl_change c = {

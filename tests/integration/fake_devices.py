@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Fake devices at the peer port (127.0.0.0/8 only): each a fresh EC P-256 key
 and self-signed certificate, a full TLS handshake from its source address, one
-HELLO (protocol 2, no writers) with --name, then it reads the server's answer until it
+HELLO (protocol 3, no writers) with --name, then it reads the server's answer until it
 closes. Bounded: --count devices, --seconds in all, a few threads.
 Prints: tried=N handshakes=N."""
 import argparse, datetime, os, socket, ssl, sys, tempfile, threading, time
@@ -21,7 +21,7 @@ def varint(n):
 
 def hello(name):
     nb = name.encode()
-    payload = varint(2) + varint(0) + varint(len(nb)) + nb + varint(0)
+    payload = varint(3) + varint(0) + varint(len(nb)) + nb + varint(0)
     return (len(payload) + 1).to_bytes(4, "big") + b"\x01" + payload
 
 def identity(folder, i):

@@ -32,24 +32,29 @@ cl r sync "$(cl b id)" | grep -q ", resumed" || fail "no resumption after the re
 pass "repeat syncs resume the TLS session; a restarted peer gets one full handshake"
 
 # --- concurrent edits of one field on A and C; different fields both survive
-cl a put contact "$P" phone="+40 700 000 001"
-cl c put contact "$P" phone="+40 700 000 002"
+cl a put contact "$P" city="Cluj"
+cl c put contact "$P" city="Brașov"
 cl c put contact "$P" title="Buyer"
 cl a put contact "$P" notes="met at the fair"
+# each adds a phone offline: a field of several items keeps both
+cl a put contact "$P" phones='[{"value":"+40 700 000 001","label":"mobile"}]'
+cl c put contact "$P" phones='[{"value":"+40 264 000 002","label":"work"}]'
 for i in 1 2; do cl a sync "$(cl b id)" >/dev/null; cl c sync "$(cl b id)" >/dev/null; done
 same_digest a b c
-W=$(cl a get "$P" --json | sed 's/.*"phone":"\([^"]*\)".*/\1/')
+W=$(cl a get "$P" --json | sed 's/.*"city":"\([^"]*\)".*/\1/')
 for d in a b c; do
   J=$(cl $d get "$P" --json)
-  echo "$J" | grep -q "\"phone\":\"$W\"" || fail "$d shows another winner"
-  echo "$J" | grep -q '"conflicts":\[{"field":"phone"' || fail "$d does not list the phone conflict"
+  echo "$J" | grep -q "\"city\":\"$W\"" || fail "$d shows another winner"
+  echo "$J" | grep -q '"conflicts":\[{"field":"city"' || fail "$d does not list the city conflict"
   echo "$J" | grep -q '"title":"Buyer"' || fail "$d lost C's title"
   echo "$J" | grep -q '"notes":"met at the fair"' || fail "$d lost A's notes"
+  echo "$J" | grep -q '{"value":"+40 700 000 001","label":"mobile"}' && echo "$J" | grep -q '{"value":"+40 264 000 002","label":"work"}' ||
+    fail "$d did not keep both devices' phones: $J"
 done
-pass "concurrent edits: one winner everywhere, the loser listed as a conflict, other fields kept"
+pass "concurrent edits: one winner everywhere, the loser listed as a conflict, other fields kept, both phones kept"
 
 # resolving the conflict on B is a new write that clears it everywhere
-cl b put contact "$P" phone="+40 700 000 002"
+cl b put contact "$P" city="Brașov"
 cl a sync "$(cl b id)" >/dev/null; cl c sync "$(cl b id)" >/dev/null
 for d in a b c; do cl $d get "$P" --json | grep -q '"conflicts":\[\]' || fail "conflict still open on $d"; done
 same_digest a b c

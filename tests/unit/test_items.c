@@ -83,7 +83,7 @@ static void a_list_round_trips_canonically(void **state)
 static void malformed_lists_are_refused(void **state)
 {
     (void)state;
-    const char *bad[] = {"[1]", "[{\"label\":\"work\"}]", "[{\"value\":3}]", "[{\"value\":\"a\",\"pref\":\"yes\"}]",
+    const char *bad[] = {"[{", "[{\"value\":\"a\"}", "[]x", "[{\"label\":\"work\"}]", "[{\"value\":3}]", "[{\"value\":\"a\",\"pref\":\"yes\"}]",
                          "[{\"value\":\"a\",\"label\":7}]", "{\"value\":\"a\"}"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         cl_items it;
@@ -98,12 +98,19 @@ static void malformed_lists_are_refused(void **state)
         assert_int_equal(rc, CL_EINVAL);
         assert_int_equal(it.n, 0);
     }
+    /* a value that would read as a list is written as a list of one */
+    cl_items odd = {0};
+    assert_int_equal(cl_items_add(&odd, "[{x}]", NULL, false), CL_OK);
+    char *o = format(&odd);
+    assert_string_equal(o, "[{\"value\":\"[{x}]\"}]");
+    free(o);
+    cl_items_free(&odd);
     /* text that is not JSON is one plain value, even when it starts with [ */
     cl_items it = parse("[Bldg 3] Str. Lunga 5");
     assert_int_equal(it.n, 1);
     assert_string_equal(it.v[0].value, "[Bldg 3] Str. Lunga 5");
-    char *s = format(&it); /* written as a list, so that it reads back as itself */
-    assert_string_equal(s, "[{\"value\":\"[Bldg 3] Str. Lunga 5\"}]");
+    char *s = format(&it); /* it does not start a list ("[{"): written as it is */
+    assert_string_equal(s, "[Bldg 3] Str. Lunga 5");
     cl_items back = parse(s);
     assert_int_equal(back.n, 1);
     assert_string_equal(back.v[0].value, "[Bldg 3] Str. Lunga 5");
