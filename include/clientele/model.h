@@ -102,6 +102,8 @@ typedef struct cl_items {
  * a label, as folders before issue 16 hold). Empty items are dropped.
  * CL_EINVAL for a list that is not such an array. */
 int cl_items_parse(const char *text, size_t len, cl_items *out);
+/* Whether stored text is a list (else it is one plain value): no allocation. */
+bool cl_items_is_list(const char *text, size_t len);
 /* The canonical stored text (appended to out): "" for none, the plain value
  * for one unlabelled item, else the JSON array. */
 int cl_items_format(const cl_items *it, cl_buf *out);

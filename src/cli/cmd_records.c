@@ -427,8 +427,12 @@ static int today_section(today_out *o, cJSON *top, const char *key, const char *
     }
     cl_buf_reset(o->list.text);
     o->list.n = 0;
-    o->list.items = o->list.json ? cJSON_CreateArray() : NULL;
-    o->birthdays = o->list.json ? cJSON_CreateArray() : NULL;
+    /* The section's array now belongs to top (or is gone); give it a fresh one. */
+    cJSON *fresh = o->list.json ? cJSON_CreateArray() : NULL;
+    if (items == o->birthdays)
+        o->birthdays = fresh;
+    else
+        o->list.items = fresh;
     return rc;
 }
 

@@ -51,9 +51,19 @@ int cl_items_add(cl_items *it, const char *value, const char *label, bool pref)
     return items_add(it, value, strlen(value), label, pref);
 }
 
+/* Nothing but spaces up to len or the first NUL. */
+static bool blank(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len && s[i]; i++)
+        if (!isspace((unsigned char)s[i]))
+            return false;
+    return true;
+}
+
 /* A JSON array of items. Whether text is a list is decided by its start
  * ("[{" or "[]", spaces aside), never by whether cJSON managed to parse it:
  * cJSON says NULL alike for bad JSON and for memory it could not get. */
+
 static int parse_json(const char *text, size_t len, cl_items *out)
 {
     const char *end = NULL;
@@ -81,7 +91,7 @@ static int parse_json(const char *text, size_t len, cl_items *out)
             rc = cl_seterr(CL_EINVAL, "an item has a string \"value\", a string \"label\" and a boolean \"pref\"");
             break;
         }
-        if (!*v->valuestring)
+        if (blank(v->valuestring, strlen(v->valuestring)))
             continue; /* an empty item is no item */
         if ((rc = cl_items_add(out, v->valuestring, cJSON_IsString(l) ? l->valuestring : NULL, cJSON_IsTrue(p))))
             break;
@@ -101,15 +111,20 @@ static bool list_start(const char *p, size_t n)
     return i < n && (p[i] == '{' || p[i] == ']');
 }
 
-int cl_items_parse(const char *text, size_t len, cl_items *out)
+bool cl_items_is_list(const char *text, size_t len)
 {
-    memset(out, 0, sizeof *out);
     size_t i = 0;
     while (i < len && isspace((unsigned char)text[i]))
         i++;
-    int rc = i == len          ? CL_OK
-           : list_start(text + i, len - i) ? parse_json(text, len, out)
-                                      : items_add(out, text, len, NULL, false);
+    return list_start(text + i, len - i);
+}
+
+int cl_items_parse(const char *text, size_t len, cl_items *out)
+{
+    memset(out, 0, sizeof *out);
+    int rc = blank(text, len)            ? CL_OK /* no value (a NUL ends a plain one) */
+           : cl_items_is_list(text, len) ? parse_json(text, len, out)
+                                         : items_add(out, text, len, NULL, false);
     if (rc)
         cl_items_free(out);
     return rc;
@@ -118,9 +133,7 @@ int cl_items_parse(const char *text, size_t len, cl_items *out)
 /* Whether v written plain reads back as itself (not as the start of a list). */
 static bool plain_safe(const char *v)
 {
-    while (isspace((unsigned char)*v))
-        v++;
-    return !list_start(v, strlen(v));
+    return !cl_items_is_list(v, strlen(v));
 }
 
 int cl_items_format(const cl_items *it, cl_buf *out)

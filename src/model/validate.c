@@ -295,7 +295,10 @@ static int check_multi(cl_txn *t, const cl_field_def *f, const char *value, char
 int cl_field_check(cl_txn *t, uint8_t type, const cl_field_def *f, const char *value, char **norm)
 {
     (void)type;
-    return f->multi ? check_multi(t, f, value, norm) : check_value(t, f, value, norm);
+    /* a plain value of a multi field is its one item: checked as before, and
+     * stored as it is (the common case, and the one sync checks most) */
+    bool list = f->multi && cl_items_is_list(value, strlen(value));
+    return list ? check_multi(t, f, value, norm) : check_value(t, f, value, norm);
 }
 
 int cl_op_check_remote(const cl_op *op)
@@ -319,7 +322,9 @@ int cl_op_check_remote(const cl_op *op)
         return cl_seterr(CL_EPROTO, "a %s has no field number %u: refused", tn, op->field);
     if (!n)
         return f->required ? cl_seterr(CL_EPROTO, "%s %s cleared, which is required: refused", tn, f->name) : CL_OK;
-    if (f->kind == CL_K_TEXT && !f->multi) /* stored as typed: only its length to check (the common case, and fast) */
+    /* text stored as typed (a plain address too): only its length to check
+     * (the common case, and fast) */
+    if (f->kind == CL_K_TEXT && !(f->multi && cl_items_is_list(v, n)))
         return n <= f->max_len ? CL_OK : cl_seterr(CL_EPROTO, "%s %s longer than %u bytes: refused", tn, f->name,
                                                    f->max_len);
     char *text = strndup(v, n), *norm = NULL;
