@@ -64,12 +64,12 @@ int cl_pending_dismiss_all(cl_store *s, size_t *count);
 #define CL_PENDING_MAX 50
 #define CL_PENDING_PER_ADDR 5
 #define CL_PENDING_RATE 20
-#define CL_PENDING_SKIP 1   /* cl_pending_admit: do not note this one */
-/* Inside the write transaction that is about to note a request from id at
- * addr: makes room by deleting the oldest requests over the caps and returns
- * CL_OK, or CL_PENDING_SKIP when this one must not be written (the rate is
- * spent, or the same device was noted seconds ago), or a CL_E* code. */
-int cl_pending_admit(cl_txn *t, const cl_device_id *id, const char *addr);
+/* Note, inside a write transaction, that the unknown device id (claiming
+ * name) asked from addr: a new request, or one more attempt of a listed one.
+ * Within the caps (the oldest requests over them make room); a request
+ * beyond the rate, or from a device noted seconds ago, is not written
+ * (CL_OK all the same). */
+int cl_pending_note(cl_txn *t, const cl_device_id *id, const char *name, const char *addr);
 
 typedef struct cl_sync_result {
     cl_device_id peer;

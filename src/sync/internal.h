@@ -29,6 +29,11 @@
 /* Whether id is paired (peers.c): a read transaction of its own. */
 bool sync_is_paired(cl_store *s, const cl_device_id *id);
 
+/* Pair id inside a write transaction (peers.c): its entry is made (a pending
+ * request's name and address kept) or updated (NULL keeps addr / name), and
+ * its pending request goes. */
+int sync_pair(cl_txn *t, const cl_device_id *id, const char *addr, const char *name);
+
 /* Serve one accepted, handshaken connection to its end. Owns c. */
 void sync_serve_conn(cl_store *s, const cl_identity *me, cl_conn *c);
 

@@ -73,26 +73,10 @@ static int invite_parse(const char *text, cl_device_id *id, unsigned char secret
     idtext[slash - p] = 0;
     if (cl_device_id_parse(idtext, id))
         return cl_wraperr(CL_EINVAL, "invitation");
-    char sec[SECRET_TEXT + 1];
     if (at - slash - 1 != SECRET_TEXT)
         return cl_seterr(CL_EINVAL, "invitation: the secret must have %d symbols", SECRET_TEXT);
-    memcpy(sec, slash + 1, SECRET_TEXT);
-    sec[SECRET_TEXT] = 0;
-    static const char B32[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-    uint64_t acc = 0;
-    int bits = 0;
-    size_t o = 0;
-    for (int i = 0; i < SECRET_TEXT; i++) {
-        const char *q = strchr(B32, toupper((unsigned char)sec[i]));
-        if (!q || !sec[i])
-            return cl_seterr(CL_EINVAL, "invitation: '%c' is not a symbol of the secret", sec[i]);
-        acc = (acc << 5) | (uint64_t)(q - B32);
-        bits += 5;
-        if (bits >= 8) {
-            bits -= 8;
-            secret[o++] = (unsigned char)(acc >> bits);
-        }
-    }
+    if (cl_base32_decode(slash + 1, SECRET_TEXT, secret))
+        return cl_seterr(CL_EINVAL, "invitation: the secret has a symbol that is not base32");
     snprintf(addrs, cap, "%s", at + 1);
     size_t len = strlen(addrs);
     while (len && isspace((unsigned char)addrs[len - 1]))
@@ -157,24 +141,15 @@ int invite_redeem(cl_txn *t, const unsigned char secret[CL_INVITE_SECRET], const
         return rc;
     if (expired)
         return cl_seterr(CL_EDENIED, "invitation refused: it has expired");
-    cl_peer p;
-    if (cl_peer_get(t, who, &p) == CL_ENOTFOUND) {
-        memset(&p, 0, sizeof p);
-        p.id = *who;
-        p.added_ms = cl_now_ms();
-    }
     /* the name the joining device claims: kept readable, its control
      * characters escaped (a name is shown in lists, logs and terminals) */
     cl_buf safe = {0};
     if (cl_escape_controls(&safe, name, strlen(name), false))
         return cl_seterr(CL_ENOMEM, "out of memory");
-    snprintf(p.name, sizeof p.name, "%s", safe.len ? (const char *)safe.data : "");
+    char shown[CL_NAME_MAX + 1];
+    snprintf(shown, sizeof shown, "%s", safe.len ? (const char *)safe.data : "");
     cl_buf_free(&safe);
-    if (addr && *addr)
-        snprintf(p.addr, sizeof p.addr, "%s", addr);
-    if ((rc = cl_peer_put(t, &p)))
-        return rc;
-    return cl_txn_kv_del(t, CL_TAB_PENDING, who->b, CL_DEVICE_ID_LEN);
+    return sync_pair(t, who, addr && *addr ? addr : NULL, shown);
 }
 
 /* Present the secret on one address; on WELCOME pair the inviter. */

@@ -125,6 +125,75 @@ int cl_peer_get(cl_txn *t, const cl_device_id *id, cl_peer *out)
     return rc ? rc : peer_decode(id, v, n, out);
 }
 
+static int pending_decode(const cl_device_id *id, const void *v, size_t n, cl_pending *q)
+{
+    cJSON *o = cJSON_ParseWithLength(v, n);
+    if (!o)
+        return cl_seterr(CL_ECORRUPT, "a stored pending request is damaged");
+    memset(q, 0, sizeof *q);
+    q->id = *id;
+    copy_str(q->name, sizeof q->name, o, "name");
+    copy_str(q->addr, sizeof q->addr, o, "addr");
+    q->first_ms = get_u64(o, "first");
+    q->last_ms = get_u64(o, "last");
+    q->attempts = (uint32_t)get_u64(o, "attempts");
+    cJSON_Delete(o);
+    return CL_OK;
+}
+
+/* CL_ENOTFOUND when id has no request, CL_ECORRUPT when it is damaged. */
+static int pending_get(cl_txn *t, const cl_device_id *id, cl_pending *out)
+{
+    const void *v;
+    size_t n;
+    int rc = cl_txn_kv_get(t, CL_TAB_PENDING, id->b, CL_DEVICE_ID_LEN, &v, &n);
+    return rc ? rc : pending_decode(id, v, n, out);
+}
+
+static int pending_put(cl_txn *t, const cl_pending *q)
+{
+    cJSON *o = cJSON_CreateObject();
+    bool ok = o && cJSON_AddStringToObject(o, "name", q->name) && cJSON_AddStringToObject(o, "addr", q->addr) &&
+              cJSON_AddNumberToObject(o, "first", (double)q->first_ms) &&
+              cJSON_AddNumberToObject(o, "last", (double)q->last_ms) &&
+              cJSON_AddNumberToObject(o, "attempts", q->attempts);
+    char *s = ok ? cJSON_PrintUnformatted(o) : NULL;
+    cJSON_Delete(o);
+    if (!s)
+        return cl_seterr(CL_ENOMEM, "out of memory");
+    int rc = cl_txn_kv_put(t, CL_TAB_PENDING, q->id.b, CL_DEVICE_ID_LEN, s, strlen(s));
+    cJSON_free(s);
+    return rc;
+}
+
+int sync_pair(cl_txn *t, const cl_device_id *id, const char *addr, const char *name)
+{
+    cl_peer p;
+    int rc = cl_peer_get(t, id, &p);
+    if (rc == CL_ENOTFOUND) {
+        memset(&p, 0, sizeof p);
+        p.id = *id;
+        p.added_ms = cl_now_ms();
+        cl_pending q; /* a device that asked before: keep the name and address it gave */
+        if (pending_get(t, id, &q) == CL_OK) {
+            char host[CL_PEER_ADDR_MAX + 1];
+            uint16_t port;
+            memcpy(p.name, q.name, sizeof p.name);
+            if (!cl_addr_parse(q.addr, host, sizeof host, &port)) /* without a port only its IP is known */
+                memcpy(p.addr, q.addr, sizeof p.addr);
+        }
+    } else if (rc) {
+        return rc;
+    }
+    if (addr)
+        snprintf(p.addr, sizeof p.addr, "%s", addr);
+    if (name)
+        snprintf(p.name, sizeof p.name, "%s", name);
+    if ((rc = cl_peer_put(t, &p)))
+        return rc;
+    return cl_txn_kv_del(t, CL_TAB_PENDING, id->b, CL_DEVICE_ID_LEN);
+}
+
 struct add_args {
     const cl_device_id *id;
     const char *addr, *name;
@@ -133,37 +202,7 @@ struct add_args {
 static int add_fn(cl_txn *t, void *arg)
 {
     struct add_args *a = arg;
-    cl_peer p;
-    int rc = cl_peer_get(t, a->id, &p);
-    if (rc == CL_ENOTFOUND) {
-        memset(&p, 0, sizeof p);
-        p.id = *a->id;
-        p.added_ms = cl_now_ms();
-        /* a device that asked before: keep the name and address it gave */
-        const void *v;
-        size_t n;
-        if (cl_txn_kv_get(t, CL_TAB_PENDING, a->id->b, CL_DEVICE_ID_LEN, &v, &n) == CL_OK) {
-            cJSON *o = cJSON_ParseWithLength(v, n);
-            if (o) {
-                copy_str(p.name, sizeof p.name, o, "name");
-                copy_str(p.addr, sizeof p.addr, o, "addr");
-                cJSON_Delete(o);
-            }
-            char host[CL_PEER_ADDR_MAX + 1];
-            uint16_t port;
-            if (cl_addr_parse(p.addr, host, sizeof host, &port)) /* it told no port: only its IP is known */
-                p.addr[0] = 0;
-        }
-    } else if (rc) {
-        return rc;
-    }
-    if (a->addr)
-        snprintf(p.addr, sizeof p.addr, "%s", a->addr);
-    if (a->name)
-        snprintf(p.name, sizeof p.name, "%s", a->name);
-    if ((rc = cl_peer_put(t, &p)))
-        return rc;
-    return cl_txn_kv_del(t, CL_TAB_PENDING, a->id->b, CL_DEVICE_ID_LEN);
+    return sync_pair(t, a->id, a->addr, a->name);
 }
 
 int cl_peer_add(cl_store *s, const cl_device_id *id, const char *addr, const char *name)
@@ -212,23 +251,11 @@ static int list_step(void *arg, const void *k, size_t kl, const void *v, size_t 
     c->items = p;
     cl_device_id id;
     memcpy(id.b, k, CL_DEVICE_ID_LEN);
-    if (!c->pending) {
-        if (peer_decode(&id, v, vl, (cl_peer *)c->items + c->n))
-            return CL_OK; /* skip a damaged entry rather than hide every peer */
-    } else {
-        cl_pending *q = (cl_pending *)c->items + c->n;
-        cJSON *o = cJSON_ParseWithLength(v, vl);
-        if (!o)
-            return CL_OK;
-        memset(q, 0, sizeof *q);
-        q->id = id;
-        copy_str(q->name, sizeof q->name, o, "name");
-        copy_str(q->addr, sizeof q->addr, o, "addr");
-        q->first_ms = get_u64(o, "first");
-        q->last_ms = get_u64(o, "last");
-        q->attempts = (uint32_t)get_u64(o, "attempts");
-        cJSON_Delete(o);
-    }
+    /* skip a damaged entry rather than hide every other */
+    int rc = c->pending ? pending_decode(&id, v, vl, (cl_pending *)c->items + c->n)
+                        : peer_decode(&id, v, vl, (cl_peer *)c->items + c->n);
+    if (rc)
+        return CL_OK;
     c->n++;
     return CL_OK;
 }
@@ -317,13 +344,10 @@ static int req_step(void *arg, const void *k, size_t kl, const void *v, size_t v
     req *q = &l->r[l->n++];
     memset(q, 0, sizeof *q);
     memcpy(q->id.b, k, CL_DEVICE_ID_LEN);
-    cJSON *o = cJSON_ParseWithLength(v, vl);
-    if (o) { /* a damaged entry counts as the oldest: it goes first */
-        char addr[CL_PEER_ADDR_MAX + 1];
-        copy_str(addr, sizeof addr, o, "addr");
-        ip_part(addr, q->ip, sizeof q->ip);
-        q->last = get_u64(o, "last");
-        cJSON_Delete(o);
+    cl_pending p;
+    if (v && pending_decode(&q->id, v, vl, &p) == CL_OK) { /* a damaged entry counts as the oldest: it goes first */
+        ip_part(p.addr, q->ip, sizeof q->ip);
+        q->last = p.last_ms;
     }
     return CL_OK;
 }
@@ -376,19 +400,18 @@ static bool take_token(uint64_t now)
 /* Whether a device that asked again within this long is noted again. */
 #define PENDING_REPEAT_MS 10000
 
-int cl_pending_admit(cl_txn *t, const cl_device_id *id, const char *addr)
+/* Inside the write transaction that is about to note a request from id at
+ * addr: makes room by deleting the oldest requests over the caps and returns
+ * CL_OK, or PENDING_SKIP when this one must not be written (the rate is
+ * spent, or the same device was noted seconds ago), or a CL_E* code. */
+#define PENDING_SKIP 1
+static int pending_admit(cl_txn *t, const cl_pending *known, const char *addr)
 {
     uint64_t now = cl_now_ms();
-    const void *v;
-    size_t n;
-    if (cl_txn_kv_get(t, CL_TAB_PENDING, id->b, CL_DEVICE_ID_LEN, &v, &n) == CL_OK) {
-        cJSON *o = cJSON_ParseWithLength(v, n);
-        uint64_t last = o ? get_u64(o, "last") : 0;
-        cJSON_Delete(o);
-        return now - last < PENDING_REPEAT_MS && last <= now ? CL_PENDING_SKIP : CL_OK;
-    }
+    if (known)
+        return now - known->last_ms < PENDING_REPEAT_MS && known->last_ms <= now ? PENDING_SKIP : CL_OK;
     if (!take_token(cl_mono_ms()))
-        return CL_PENDING_SKIP;
+        return PENDING_SKIP;
     struct req_list l = {0};
     char ip[CL_PEER_ADDR_MAX + 1];
     ip_part(addr ? addr : "", ip, sizeof ip);
@@ -401,13 +424,35 @@ int cl_pending_admit(cl_txn *t, const cl_device_id *id, const char *addr)
     return rc;
 }
 
+int cl_pending_note(cl_txn *t, const cl_device_id *id, const char *name, const char *addr)
+{
+    cl_pending q;
+    int rc = pending_get(t, id, &q);
+    bool known = rc == CL_OK;
+    if (rc && rc != CL_ENOTFOUND && rc != CL_ECORRUPT)
+        return rc;
+    if ((rc = pending_admit(t, known ? &q : NULL, addr)))
+        return rc == PENDING_SKIP ? CL_OK : rc;
+    uint64_t now = cl_now_ms();
+    if (!known) {
+        memset(&q, 0, sizeof q);
+        q.id = *id;
+        q.first_ms = now;
+    }
+    snprintf(q.name, sizeof q.name, "%s", name ? name : "");
+    snprintf(q.addr, sizeof q.addr, "%s", addr ? addr : "");
+    q.last_ms = now;
+    q.attempts++;
+    return pending_put(t, &q);
+}
+
 /* Collects the keys only (deleting while iterating is not allowed): the
  * value is not needed, so none is parsed. */
 static int dismiss_step(void *arg, const void *k, size_t kl, const void *v, size_t vl)
 {
     (void)v;
     (void)vl;
-    return req_step(arg, k, kl, "{}", 2);
+    return req_step(arg, k, kl, NULL, 0);
 }
 
 static int dismiss_all_fn(cl_txn *t, void *arg)

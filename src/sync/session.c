@@ -8,7 +8,6 @@
  * session loses nothing and the next resumes after the last batch. */
 #include "sync/internal.h"
 
-#include <cjson/cJSON.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -522,32 +521,7 @@ struct pending_args {
 static int pending_fn(cl_txn *t, void *arg)
 {
     struct pending_args *a = arg;
-    if (cl_pending_admit(t, a->id, a->addr)) return CL_OK; /* over the caps (peers.c): not noted */
-    const void *v;
-    size_t n;
-    uint64_t now = cl_now_ms(), first = now, attempts = 0;
-    if (cl_txn_kv_get(t, CL_TAB_PENDING, a->id->b, CL_DEVICE_ID_LEN, &v, &n) == CL_OK) {
-        cJSON *o = cJSON_ParseWithLength(v, n);
-        if (o) {
-            cJSON *f = cJSON_GetObjectItem(o, "first"), *k = cJSON_GetObjectItem(o, "attempts");
-            first = cJSON_IsNumber(f) ? (uint64_t)f->valuedouble : now;
-            attempts = cJSON_IsNumber(k) ? (uint64_t)k->valuedouble : 0;
-            cJSON_Delete(o);
-        }
-    }
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "name", a->name);
-    cJSON_AddStringToObject(o, "addr", a->addr);
-    cJSON_AddNumberToObject(o, "first", (double)first);
-    cJSON_AddNumberToObject(o, "last", (double)now);
-    cJSON_AddNumberToObject(o, "attempts", (double)(attempts + 1));
-    char *s = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    if (!s)
-        return cl_seterr(CL_ENOMEM, "out of memory");
-    int rc = cl_txn_kv_put(t, CL_TAB_PENDING, a->id->b, CL_DEVICE_ID_LEN, s, strlen(s));
-    cJSON_free(s);
-    return rc;
+    return cl_pending_note(t, a->id, a->name, a->addr);
 }
 
 /* HOST:PORT where the other side listens, when it told us its port. */
