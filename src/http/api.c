@@ -230,9 +230,7 @@ static int list_records(struct mg_connection *conn, cl_http *h, const char *quer
     cl_record_id_format(&c.last, next);
     if (!rc && !(c.more ? cJSON_AddStringToObject(top, "next", next) : cJSON_AddNullToObject(top, "next")))
         rc = http_oom();
-    int st = rc ? http_send_cl_error(conn, rc) : http_send_json(conn, 200, top);
-    cJSON_Delete(top);
-    return st;
+    return http_send_result(conn, rc, top);
 }
 
 /* Read {"type","fields"} / {"fields"} into assignments. */
@@ -353,9 +351,7 @@ static int record_history(struct mg_connection *conn, cl_http *h, const cl_recor
     if (!rc)
         rc = cl_history(t, id, history_step, items);
     cl_txn_end(t);
-    int st = rc ? http_send_cl_error(conn, rc) : http_send_json(conn, 200, top);
-    cJSON_Delete(top);
-    return st;
+    return http_send_result(conn, rc, top);
 }
 
 /* GET /api/records/ID/related: every record that refers to ID, once each,
@@ -407,9 +403,7 @@ static int record_related(struct mg_connection *conn, cl_http *h, const cl_recor
     if (!rc)
         rc = cl_query_related(c.t, id, referrer_step, &c);
     cl_txn_end(c.t);
-    int st = rc ? http_send_cl_error(conn, rc) : http_send_json(conn, 200, top);
-    cJSON_Delete(top);
-    return st;
+    return http_send_result(conn, rc, top);
 }
 
 /* /api/records/ID[/history|/related] */

@@ -67,9 +67,7 @@ int http_api_status(struct mg_connection *conn, cl_http *h)
 {
     cJSON *o = cJSON_CreateObject();
     int rc = o ? status_fill(o, h) : http_oom();
-    int st = rc ? http_send_cl_error(conn, rc) : http_send_json(conn, 200, o);
-    cJSON_Delete(o);
-    return st;
+    return http_send_result(conn, rc, o);
 }
 
 int http_api_peers_get(struct mg_connection *conn, cl_http *h)
@@ -79,9 +77,7 @@ int http_api_peers_get(struct mg_connection *conn, cl_http *h)
     /* "items" is the peers array, as every list of the API. */
     if (!rc)
         cJSON_AddItemReferenceToObject(o, "items", cJSON_GetObjectItem(o, "peers"));
-    int st = rc ? http_send_cl_error(conn, rc) : http_send_json(conn, 200, o);
-    cJSON_Delete(o);
-    return st;
+    return http_send_result(conn, rc, o);
 }
 
 /* An optional string member: NULL when absent; CL_EINVAL when not a short

@@ -27,9 +27,7 @@ int http_api_due(struct mg_connection *conn, cl_http *h)
     if (!rc)
         rc = cl_query_due(c.t, add_step, &c);
     cl_txn_end(c.t);
-    int st = rc ? http_send_cl_error(conn, rc) : http_send_json(conn, 200, top);
-    cJSON_Delete(top);
-    return st;
+    return http_send_result(conn, rc, top);
 }
 
 int http_api_recent(struct mg_connection *conn, cl_http *h, const char *query)
@@ -49,9 +47,7 @@ int http_api_recent(struct mg_connection *conn, cl_http *h, const char *query)
     if (!rc)
         rc = cl_query_recent(c.t, limit, add_step, &c);
     cl_txn_end(c.t);
-    int st = rc ? http_send_cl_error(conn, rc) : http_send_json(conn, 200, top);
-    cJSON_Delete(top);
-    return st;
+    return http_send_result(conn, rc, top);
 }
 
 /* Contacts whose birthday comes within `days`, soonest first, each with
@@ -83,9 +79,7 @@ int http_api_birthdays(struct mg_connection *conn, cl_http *h, const char *query
     if (!rc)
         rc = cl_query_birthdays(c.t, days, bday_step, &c);
     cl_txn_end(c.t);
-    int st = rc ? http_send_cl_error(conn, rc) : http_send_json(conn, 200, top);
-    cJSON_Delete(top);
-    return st;
+    return http_send_result(conn, rc, top);
 }
 
 /* Records with open conflicts, every type (an addition for the Conflicts
@@ -114,7 +108,5 @@ int http_api_conflicts(struct mg_connection *conn, cl_http *h)
     if (!rc)
         rc = http_count_conflicts(t, items, &n);
     cl_txn_end(t);
-    int st = rc ? http_send_cl_error(conn, rc) : http_send_json(conn, 200, top);
-    cJSON_Delete(top);
-    return st;
+    return http_send_result(conn, rc, top);
 }

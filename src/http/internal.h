@@ -51,6 +51,8 @@ int http_send_error(struct mg_connection *conn, int status, const char *code, co
     __attribute__((format(printf, 4, 5)));
 /* Send the error recorded by cl_seterr for rc, with the status it maps to. */
 int http_send_cl_error(struct mg_connection *conn, int rc);
+/* The end of a read handler: the error rc names, else 200 with j; frees j either way. */
+int http_send_result(struct mg_connection *conn, int rc, cJSON *j);
 /* An empty 204. */
 int http_send_empty(struct mg_connection *conn, int status);
 

@@ -98,6 +98,13 @@ int http_send_cl_error(struct mg_connection *conn, int rc)
     return http_send_error(conn, status, cl_errname(rc), "%s", *msg ? msg : cl_errname(rc));
 }
 
+int http_send_result(struct mg_connection *conn, int rc, cJSON *j)
+{
+    int st = rc ? http_send_cl_error(conn, rc) : http_send_json(conn, 200, j);
+    cJSON_Delete(j);
+    return st;
+}
+
 int http_send_empty(struct mg_connection *conn, int status)
 {
     return send_body(conn, status, NULL, "no-store", NULL, 0);

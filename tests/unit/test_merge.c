@@ -15,16 +15,6 @@ static cl_record_id make(cl_store *s, uint8_t type, const cl_assign *a, size_t n
     return id;
 }
 
-static cl_record *load(cl_store *s, const cl_record_id *id)
-{
-    cl_txn *t;
-    cl_record *r;
-    assert_int_equal(cl_store_read(s, &t), CL_OK);
-    assert_int_equal(cl_record_load(t, id, &r), CL_OK);
-    cl_txn_end(t);
-    return r;
-}
-
 static void text(const cl_record_id *id, char out[CL_RECORD_ID_TEXT])
 {
     cl_record_id_format(id, out);
@@ -56,7 +46,7 @@ static void test_merge_contacts(void **state)
     if (rc)
         fail_msg("merge: %s", cl_errmsg());
     assert_int_equal(res.refs_moved, 5);
-    cl_record *k = load(f->s, &keep);
+    cl_record *k = tu_load(f->s, &keep);
     assert_string_equal(k->values[CL_F_NAME], "Jane Doe");
     assert_string_equal(k->values[CL_F_EMAIL], "jane@acme.example");   /* kept */
     assert_string_equal(k->values[CL_F_PHONE], "+1 555 0100");         /* filled */
@@ -69,14 +59,14 @@ static void test_merge_contacts(void **state)
     cl_record_free(k);
     const cl_record_id *moved[] = {&in, &task, &deal};
     for (int i = 0; i < 3; i++) {
-        cl_record *r = load(f->s, moved[i]);
+        cl_record *r = tu_load(f->s, moved[i]);
         assert_string_equal(r->values[CL_F_CONTACT], keep_t);
         cl_record_free(r);
     }
-    cl_record *b = load(f->s, &friend);
+    cl_record *b = tu_load(f->s, &friend);
     assert_string_equal(b->values[CL_F_REFERRED_BY], keep_t);
     cl_record_free(b);
-    cl_record *d = load(f->s, &drop);
+    cl_record *d = tu_load(f->s, &drop);
     assert_true(d->deleted);
     cl_record_free(d);
 }
@@ -92,13 +82,13 @@ static void test_merge_companies(void **state)
     cl_record_id c = make(f->s, CL_T_CONTACT, (cl_assign[]){{"name", "Jane"}, {"company", drop_t}}, 2);
     cl_record_id deal = make(f->s, CL_T_DEAL, (cl_assign[]){{"title", "Deal"}, {"company", drop_t}}, 2);
     assert_int_equal(cl_record_merge(f->s, &keep, &drop, NULL), CL_OK);
-    cl_record *r = load(f->s, &c);
+    cl_record *r = tu_load(f->s, &c);
     assert_string_equal(r->values[CL_F_COMPANY], keep_t);
     cl_record_free(r);
-    r = load(f->s, &deal);
+    r = tu_load(f->s, &deal);
     assert_string_equal(r->values[CL_F_COMPANY], keep_t);
     cl_record_free(r);
-    r = load(f->s, &keep);
+    r = tu_load(f->s, &keep);
     assert_string_equal(r->values[CL_F_WEBSITE], "https://acme.example");
     cl_record_free(r);
 }

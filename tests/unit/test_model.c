@@ -290,22 +290,12 @@ static int count_ids(void *ctx, const cl_record_id *id)
     return CL_OK;
 }
 
-static cl_record *load(cl_store *s, const cl_record_id *id)
-{
-    cl_txn *t;
-    cl_record *r;
-    assert_int_equal(cl_store_read(s, &t), CL_OK);
-    assert_int_equal(cl_record_load(t, id, &r), CL_OK);
-    cl_txn_end(t);
-    return r;
-}
-
 static void phone_sets_the_preferred_item_and_phones_the_whole_list(void **state)
 {
     tu_stores *f = *state;
     cl_assign ana[] = {{"name", "Ana"}, {"phone", "+40 753 624 162"}};
     cl_record_id id = put(f->s[0], CL_T_CONTACT, ana, 2);
-    cl_record *r = load(f->s[0], &id);
+    cl_record *r = tu_load(f->s[0], &id);
     assert_string_equal(r->values[CL_F_PHONE], "+40 753 624 162");
     assert_int_equal(r->items[CL_F_PHONE].n, 1);
     cl_record_free(r);
@@ -313,14 +303,14 @@ static void phone_sets_the_preferred_item_and_phones_the_whole_list(void **state
                                    "{\"value\":\"+40 21 310 00 00\",\"label\":\"work\",\"pref\":true},"
                                    "{\"value\":\"+40753624162\"}]"}};
     assert_int_equal(cl_record_put(f->s[0], CL_T_CONTACT, &id, list, 1, NULL), CL_OK);
-    r = load(f->s[0], &id);
+    r = tu_load(f->s[0], &id);
     assert_int_equal(r->items[CL_F_PHONE].n, 2); /* the same number twice is one item */
     assert_string_equal(r->values[CL_F_PHONE], "+40 21 310 00 00");
     cl_record_free(r);
     /* phone=V replaces the preferred one; the others stay */
     cl_assign work[] = {{"phone", "+40 21 310 00 01"}};
     assert_int_equal(cl_record_put(f->s[0], CL_T_CONTACT, &id, work, 1, NULL), CL_OK);
-    r = load(f->s[0], &id);
+    r = tu_load(f->s[0], &id);
     assert_int_equal(r->items[CL_F_PHONE].n, 2);
     assert_string_equal(r->values[CL_F_PHONE], "+40 21 310 00 01");
     assert_string_equal(r->items[CL_F_PHONE].v[0].value, "+40 753 624 162");
@@ -329,13 +319,13 @@ static void phone_sets_the_preferred_item_and_phones_the_whole_list(void **state
     /* naming one of the items makes it the preferred one; phone= removes it */
     cl_assign mobile[] = {{"phone", "+40753624162"}};
     assert_int_equal(cl_record_put(f->s[0], CL_T_CONTACT, &id, mobile, 1, NULL), CL_OK);
-    r = load(f->s[0], &id);
+    r = tu_load(f->s[0], &id);
     assert_int_equal(r->items[CL_F_PHONE].n, 2);
     assert_string_equal(r->values[CL_F_PHONE], "+40753624162");
     cl_record_free(r);
     cl_assign clear[] = {{"phone", ""}};
     assert_int_equal(cl_record_put(f->s[0], CL_T_CONTACT, &id, clear, 1, NULL), CL_OK);
-    r = load(f->s[0], &id);
+    r = tu_load(f->s[0], &id);
     assert_int_equal(r->items[CL_F_PHONE].n, 1);
     assert_string_equal(r->values[CL_F_PHONE], "+40 21 310 00 01");
     cl_record_free(r);
@@ -359,7 +349,7 @@ static void two_devices_adding_a_phone_offline_both_keep_theirs(void **state)
     push_all(f->s[1], f->s[0]);
     char *want = NULL;
     for (int i = 0; i < 2; i++) {
-        cl_record *r = load(f->s[i], &id);
+        cl_record *r = tu_load(f->s[i], &id);
         assert_int_equal(r->nconflicts, 0); /* merged, not a conflict */
         assert_int_equal(r->items[CL_F_PHONE].n, 3);
         size_t at;
@@ -388,7 +378,7 @@ static void two_devices_adding_a_phone_offline_both_keep_theirs(void **state)
     cl_assign pick[] = {{"phone", "+40 21 310 00 00"}};
     assert_int_equal(cl_record_put(f->s[0], CL_T_CONTACT, &id, pick, 1, NULL), CL_OK);
     push_all(f->s[0], f->s[1]);
-    cl_record *r = load(f->s[1], &id);
+    cl_record *r = tu_load(f->s[1], &id);
     assert_int_equal(r->items[CL_F_PHONE].n, 3);
     assert_string_equal(r->values[CL_F_PHONE], "+40 21 310 00 00");
     cl_record_free(r);

@@ -182,3 +182,13 @@ int tu_schedules_report(void **state)
                (unsigned long long)sched_current);
     return 0;
 }
+
+cl_record *tu_load(cl_store *s, const cl_record_id *id)
+{
+    cl_txn *t;
+    cl_record *r;
+    assert_int_equal(cl_store_read(s, &t), CL_OK);
+    assert_int_equal(cl_record_load(t, id, &r), CL_OK);
+    cl_txn_end(t);
+    return r;
+}

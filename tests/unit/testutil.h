@@ -43,6 +43,8 @@ char *tu_export(cl_store *s, uint8_t type, int (*export)(cl_txn *t, uint8_t type
 char *tu_slurp(FILE *m);
 /* Hex digest of a store. out needs 65 bytes. */
 void tu_digest(cl_store *s, char out[65]);
+/* The merged record id in its own read transaction; fails the test if it is not there. */
+cl_record *tu_load(cl_store *s, const cl_record_id *id);
 /* A deterministic PRNG (xorshift64*) for property tests. */
 uint64_t tu_rand(uint64_t *state);
 /* The seed of a property test: argv --seed N, else $CLIENTELE_SEED, else time. */
