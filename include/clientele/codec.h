@@ -65,6 +65,15 @@ typedef struct cl_import_opts {
      * may be NULL. Runs inside the write transaction: keep it quick. */
     void (*progress)(void *ctx, size_t done, size_t total);
     void *ctx;
+    /* CSV of contacts in another program's layout (docs/import-export.md):
+     * map: the user's "Their Column=field" pairs, one per line or ';' (NULL:
+     * the header alone decides); date_order: 'd' or 'm' for dates such as
+     * 03/04/1988 that the file leaves ambiguous (0: guessed, with a notice). */
+    const char *map;
+    char date_order;
+    /* The file's character set (NULL: its byte-order mark, valid UTF-8, or a
+     * guess among UTF-16 and Windows-1250/1252, with a notice). */
+    const char *encoding;
 } cl_import_opts;
 
 /* What an import did. notices are lines for the user (possible duplicates,
@@ -119,12 +128,25 @@ int cl_vcard_import(cl_store *s, const char *data, size_t len, const cl_import_o
  * vCard 4.0, UID = record id. *count (may be NULL) gets the number of cards. */
 int cl_vcard_export(cl_txn *t, uint8_t type, FILE *out, size_t *count);
 
+/* ----- character sets ----- */
+
+/* Bytes in charset (any name iconv knows; ISO-8859-1 read as Windows-1252)
+ * appended to out as UTF-8. CL_EINVAL for an unknown charset or bytes that
+ * are not text in it. */
+int cl_charset_to_utf8(const char *charset, const void *in, size_t n, cl_buf *out);
+/* A file's text as UTF-8 into out: in encoding when given, else by its
+ * byte-order mark (UTF-8, UTF-16 LE/BE), as UTF-8 when it is, else guessed
+ * (UTF-16 by its NULs, Windows-1250 when its letters show, else 1252), and
+ * *assumed names the guess (NULL when the file said or was UTF-8). */
+int cl_text_decode(const char *data, size_t len, const char *encoding, cl_buf *out, const char **assumed);
+
 /* ----- CSV (RFC 4180) ----- */
 
 /* A parsed CSV file: row 0 is the header; every row has ncols cells. */
 typedef struct cl_csv {
     size_t nrows, ncols;
     char delim;           /* ',' or ';' (detected from the header) or '\t' */
+    size_t preamble;      /* lines skipped before the header (LinkedIn's notes) */
     size_t *line;         /* nrows: the line each row starts on */
     size_t *off;          /* nrows * ncols offsets into text */
     cl_buf text;          /* the cells, each NUL-terminated */

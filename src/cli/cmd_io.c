@@ -113,8 +113,10 @@ static int import_args(const cli_cmd *cmd, const char *path, const char *format_
 static int cmd_import(cli *c, int argc, char **argv)
 {
     const cli_cmd *cmd = io_cmd("import");
-    const char *type_s = NULL, *format_s = NULL, *pos[1];
-    const cli_opt opts[] = {{"type", &type_s, NULL}, {"format", &format_s, NULL}, {0}};
+    const char *type_s = NULL, *format_s = NULL, *map_s = NULL, *order_s = NULL, *enc_s = NULL, *pos[1];
+    const cli_opt opts[] = {{"type", &type_s, NULL},      {"format", &format_s, NULL},
+                            {"map", &map_s, NULL},        {"date-order", &order_s, NULL},
+                            {"encoding", &enc_s, NULL},   {0}};
     int npos, rc = cli_parse(cmd, argc, argv, opts, pos, 1, &npos);
     if (rc)
         return rc;
@@ -124,17 +126,35 @@ static int cmd_import(cli *c, int argc, char **argv)
     uint8_t type;
     if ((rc = import_args(cmd, pos[0], format_s, type_s, &fmt, &type)))
         return rc;
-    char *data;
-    size_t len;
-    if (read_file(pos[0], &data, &len))
+    if (order_s && strcmp(order_s, "dmy") && strcmp(order_s, "mdy"))
+        return cli_usage(cmd, "--date-order is dmy (14/03/1970) or mdy (03/14/1970)");
+    if ((map_s || order_s) && (fmt != F_CSV || type != CL_T_CONTACT))
+        return cli_usage(cmd, "--map and --date-order apply to CSV files of contacts");
+    if (enc_s && fmt != F_CSV)
+        return cli_usage(cmd, "--encoding applies to CSV files (a vCard says its CHARSET)");
+    char *data, *map_text = NULL;
+    size_t len, map_len;
+    /* --map FILE, or the pairs themselves */
+    if (map_s && !access(map_s, R_OK) && read_file(map_s, &map_text, &map_len))
         return cli_fail();
+    if (read_file(pos[0], &data, &len)) {
+        free(map_text);
+        return cli_fail();
+    }
     const char *base = strrchr(pos[0], '/') ? strrchr(pos[0], '/') + 1 : pos[0];
-    cl_import_opts o = {base, type, isatty(2) ? progress_bar : NULL, (void *)base};
+    cl_import_opts o = {.name = base,
+                        .type = type,
+                        .progress = isatty(2) ? progress_bar : NULL,
+                        .ctx = (void *)base,
+                        .map = map_text ? map_text : map_s,
+                        .date_order = order_s ? order_s[0] : 0,
+                        .encoding = enc_s};
     cl_import_result r = {0};
     rc = fmt == F_VCARD ? cl_vcard_import(c->store, data, len, &o, &r)
        : fmt == F_CSV   ? cl_csv_import(c->store, data, len, &o, &r)
                         : cl_backup_import(c->store, data, len, &o, &r);
     free(data);
+    free(map_text);
     if (o.progress)
         fputs("\r\033[K", stderr);
     if (rc)
@@ -235,13 +255,19 @@ static int cmd_merge(cli *c, int argc, char **argv)
 }
 
 const cli_cmd cli_io_cmds[] = {
-    {"import", "import FILE [--type TYPE] [--format vcard|csv|json]",
+    {"import", "import FILE [--type TYPE] [--format vcard|csv|json] [--map MAP] [--date-order dmy|mdy] "
+               "[--encoding NAME]",
      "Import a file; the format comes from its name (.vcf/.vcard, .csv, .json) unless --format says.\n"
      "vCard (2.1, 3.0, 4.0): one contact per card; ORG finds the company of that exact name or\n"
      "creates it; a card whose UID is a record id updates that record. CSV: the header row names\n"
      "the fields (--type, default contact); a row whose id column names a record updates the\n"
-     "fields of its non-empty cells. JSON: a backup made by 'export --format json', restored\n"
-     "exactly. Mappings: docs/import-export.md.\n"
+     "fields of its non-empty cells. Contacts exported by another program (Google, Outlook,\n"
+     "LinkedIn, Thunderbird, HubSpot, Salesforce, Pipedrive…) are read by their header's words\n"
+     "and the mapping used is printed; --map 'Their Column=field;…' (or a file of such lines)\n"
+     "says what the header does not; --date-order settles dates like 03/04/1988. A file that is\n"
+     "not UTF-8 is read as UTF-16 or Windows-1250/1252 with a notice, or as --encoding says.\n"
+     "JSON: a backup made by 'export --format json', restored exactly. Mappings:\n"
+     "docs/import-export.md.\n"
      "A file with an error is refused whole (line number and reason) and nothing is stored.\n"
      "New contacts sharing an email or phone with another are reported as possible duplicates.",
      cmd_import, true},

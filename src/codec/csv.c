@@ -120,9 +120,17 @@ static int read_cell(csv_parser *ps, cl_buf *cell)
     return cl_buf_put(cell, s, (size_t)(ps->p - s)) ? cl_seterr(CL_ENOMEM, "out of memory") : CL_OK;
 }
 
+static const char *cell_at(const cl_csv *c, size_t i)
+{
+    return (const char *)c->text.data + c->off[i];
+}
+
 static int end_row(csv_parser *ps, size_t line)
 {
     cl_csv *c = ps->c;
+    /* Thunderbird ends every row with a delimiter: an empty last cell more */
+    if (c->ncols && ps->row_cells == c->ncols + 1 && !*cell_at(c, c->nrows * c->ncols + c->ncols))
+        ps->row_cells--;
     if (!c->ncols)
         c->ncols = ps->row_cells;
     else if (ps->row_cells != c->ncols) {
@@ -167,24 +175,55 @@ const char *cl_csv_cell(const cl_csv *c, size_t row, size_t col)
     return (const char *)c->text.data + c->off[row * c->ncols + col];
 }
 
+/* Lines before the header that a few programs write (LinkedIn's
+ * "Notes:" and a quoted paragraph): rows of one cell, at most this many,
+ * followed by a row of several. */
+#define PREAMBLE_ROWS 10
+
+/* Read every row from start. When a row of several cells follows a header of
+ * one within PREAMBLE_ROWS rows, *header_at gets where that row starts (and
+ * CL_EINVAL is returned): the caller reads again from there. */
+static int parse_from(csv_parser *ps, const char *start, size_t line, const char **header_at, size_t *header_line)
+{
+    cl_csv *c = ps->c;
+    cl_buf_reset(&c->text);
+    c->nrows = c->ncols = 0;
+    ps->p = start, ps->line = line, ps->row_cells = 0;
+    c->delim = detect_delim(ps->p, ps->end);
+    cl_buf cell = {0};
+    int rc = CL_OK;
+    while (!rc && ps->p < ps->end) {
+        if (at_eol(ps)) { /* an empty line separates nothing: skip it */
+            skip_eol(ps);
+            continue;
+        }
+        const char *row = ps->p;
+        size_t row_line = ps->line;
+        rc = read_row(ps, &cell);
+        if (rc == CL_EINVAL && c->ncols == 1 && c->nrows <= PREAMBLE_ROWS && ps->row_cells > 1 && header_at) {
+            *header_at = row;
+            *header_line = row_line;
+        }
+    }
+    cl_buf_free(&cell);
+    return rc;
+}
+
 int cl_csv_parse(const char *data, size_t len, const char *name, cl_csv **out)
 {
     csv_parser ps = {data, data + len, name ? name : "input", 1, calloc(1, sizeof(cl_csv)), 0, 0, 0};
     if (!ps.c)
         return cl_seterr(CL_ENOMEM, "out of memory");
-    if (len >= 3 && !memcmp(ps.p, "\xEF\xBB\xBF", 3))
-        ps.p += 3; /* the byte-order mark spreadsheets write */
-    ps.c->delim = detect_delim(ps.p, ps.end);
-    cl_buf cell = {0};
-    int rc = CL_OK;
-    while (!rc && ps.p < ps.end) {
-        if (at_eol(&ps)) { /* an empty line separates nothing: skip it */
-            skip_eol(&ps);
-            continue;
-        }
-        rc = read_row(&ps, &cell);
+    const char *start = data;
+    if (len >= 3 && !memcmp(start, "\xEF\xBB\xBF", 3))
+        start += 3; /* the byte-order mark spreadsheets write */
+    const char *header = NULL;
+    size_t header_line = 1;
+    int rc = parse_from(&ps, start, 1, &header, &header_line);
+    if (rc && header) { /* the rows of one cell were a preamble: read again from the header */
+        ps.c->preamble = header_line - 1;
+        rc = parse_from(&ps, header, header_line, NULL, NULL);
     }
-    cl_buf_free(&cell);
     if (!rc && !ps.c->nrows)
         rc = cl_seterr(CL_EINVAL, "%s: the file is empty (a CSV file starts with a header row)", ps.name);
     if (rc) {
@@ -208,6 +247,7 @@ typedef struct csv_import {
     cl_csv *c;
     const cl_field_def **cols;   /* ncols; NULL for the id column */
     size_t idcol;                /* ncols when absent */
+    const char *assumed;         /* the character set guessed, or NULL */
 } csv_import;
 
 static void trim(char *s)
@@ -376,11 +416,21 @@ static int import_row(imp *m, csv_import *ci, size_t r, cl_assign *a, char (*ref
     return imp_put(m, line, ci->type, idp, a, n, NULL);
 }
 
+static int encoding_notice(imp *m, const csv_import *ci)
+{
+    if (!ci->assumed)
+        return CL_OK;
+    return imp_notice(m, 1, "the file is not UTF-8: read as %s (say --encoding if its letters look wrong)",
+                      ci->assumed);
+}
+
 static int csv_import_fn(cl_txn *t, void *arg)
 {
     csv_import *ci = arg;
     imp m;
     int rc = imp_begin(&m, t, ci->o, ci->res);
+    if (!rc)
+        rc = encoding_notice(&m, ci);
     cl_assign *a = calloc(ci->c->ncols, sizeof *a);
     char (*refs)[CL_RECORD_ID_TEXT] = calloc(ci->c->ncols, sizeof *refs);
     if (!a || !refs)
@@ -396,21 +446,95 @@ static int csv_import_fn(cl_txn *t, void *arg)
     return rc;
 }
 
+/* ----- another program's layout (csv_map.c) ----- */
+
+typedef struct foreign_import {
+    csv_import *ci;
+    csv_map *map;
+    bool order_guessed;
+} foreign_import;
+
+static int foreign_notices(imp *m, foreign_import *fi)
+{
+    cl_csv *c = fi->ci->c;
+    cl_buf how = {0};
+    const char *target;
+    int rc;
+    for (size_t i = 0; (rc = csv_map_describe(fi->map, c, i, &target, &how)) == CL_OK; i++)
+        if (how.len && (rc = imp_notice(m, c->line[0], "%s ← %s", target, (const char *)how.data)))
+            break;
+    rc = rc == CL_ENOTFOUND ? CL_OK : rc;
+    cl_buf_free(&how);
+    if (!rc && c->preamble)
+        rc = imp_notice(m, c->line[0], "the %zu line%s before the header skipped", c->preamble,
+                        c->preamble == 1 ? "" : "s");
+    if (!rc && fi->order_guessed)
+        rc = imp_notice(m, c->line[0], "dates such as 03/04/1988 read day first (say --date-order mdy if the "
+                                       "month comes first)");
+    return rc;
+}
+
+static int foreign_import_fn(cl_txn *t, void *arg)
+{
+    foreign_import *fi = arg;
+    csv_import *ci = fi->ci;
+    imp m;
+    int rc = imp_begin(&m, t, ci->o, ci->res);
+    if (!rc)
+        rc = encoding_notice(&m, ci);
+    if (!rc)
+        rc = foreign_notices(&m, fi);
+    for (size_t r = 1; !rc && r < ci->c->nrows; r++) {
+        cl_vcard card;
+        if (row_empty(ci->c, r))
+            continue;
+        if (!(rc = csv_map_row(fi->map, ci->c, r, &card))) {
+            rc = *card.values[CL_F_NAME] ? imp_card(&m, &card)
+                                         : imp_notice(&m, card.line, "a row with nothing to name it by: skipped");
+            imp_card_clear(&card);
+        }
+        imp_progress(&m, r, ci->c->nrows - 1);
+    }
+    imp_end(&m);
+    return rc;
+}
+
+static int import_native(cl_store *s, csv_import *ci, const char *name)
+{
+    int rc = read_header(ci, name);
+    return rc ? rc : imp_run(s, csv_import_fn, ci, ci->res);
+}
+
+static int import_foreign(cl_store *s, csv_import *ci)
+{
+    foreign_import fi = {ci, NULL, false};
+    int rc = csv_map_header(ci->c, ci->o, &fi.map, &fi.order_guessed);
+    if (!rc)
+        rc = imp_run(s, foreign_import_fn, &fi, ci->res);
+    csv_map_free(fi.map);
+    return rc;
+}
+
 int cl_csv_import(cl_store *s, const char *data, size_t len, const cl_import_opts *o,
                   cl_import_result *res)
 {
     const char *name = o && o->name ? o->name : "input";
-    csv_import ci = {data, len, o, res, o && o->type ? o->type : CL_T_CONTACT, NULL, NULL, 0};
+    csv_import ci = {data, len, o, res, o && o->type ? o->type : CL_T_CONTACT, NULL, NULL, 0, NULL};
     memset(res, 0, sizeof *res);
     if (!cl_type_name(ci.type))
         return cl_seterr(CL_EINVAL, "unknown record type");
-    int rc = cl_csv_parse(data, len, name, &ci.c);
+    cl_buf text = {0};
+    int rc = cl_text_decode(data, len, o ? o->encoding : NULL, &text, &ci.assumed);
+    if (rc)
+        rc = cl_wraperr(rc, "%s", name);
     if (!rc)
-        rc = read_header(&ci, name);
+        rc = cl_csv_parse((const char *)text.data, text.len, name, &ci.c);
+    bool foreign = !rc && ci.type == CL_T_CONTACT && ((o && o->map) || csv_header_foreign(ci.c));
     if (!rc)
-        rc = imp_run(s, csv_import_fn, &ci, res);
+        rc = foreign ? import_foreign(s, &ci) : import_native(s, &ci, name);
     free(ci.cols);
     cl_csv_free(ci.c);
+    cl_buf_free(&text);
     return rc;
 }
 

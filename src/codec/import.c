@@ -161,9 +161,10 @@ int imp_begin(imp *m, cl_txn *t, const cl_import_opts *o, cl_import_result *res)
 void imp_end(imp *m)
 {
     idmap_free(m->dups);
+    idmap_free(m->fresh);
     for (int i = 0; i <= CL_T_MAX; i++)
         idmap_free(m->labels[i]);
-    m->dups = NULL;
+    m->dups = m->fresh = NULL;
     memset(m->labels, 0, sizeof m->labels);
 }
 
@@ -328,6 +329,16 @@ int imp_same_contact(imp *m, const char *name, const char *email, const char *ph
     return rc ? rc : found ? CL_OK : CL_ENOTFOUND;
 }
 
+int imp_same_name(imp *m, const char *name, cl_record_id *id)
+{
+    int rc = imp_find_label(m, CL_T_CONTACT, name, id);
+    if (rc)
+        return rc;
+    char text[CL_RECORD_ID_TEXT];
+    cl_record_id_format(id, text);
+    return m->fresh && idmap_get(m->fresh, text) ? CL_ENOTFOUND : CL_OK;
+}
+
 /* Report the first other contact sharing this one's email or phone. */
 static int dup_check(imp *m, size_t line, const cl_record_id *id)
 {
@@ -388,8 +399,13 @@ int imp_put(imp *m, size_t line, uint8_t type, const cl_record_id *id, const cl_
         return imp_fail(m, line, rc);
     if ((rc = cl_txn_op_count(m->t, &after)))
         return rc;
-    if (!exists)
+    if (!exists) {
+        char text[CL_RECORD_ID_TEXT];
+        cl_record_id_format(&rid, text);
+        if ((!m->fresh && (rc = idmap_new(&m->fresh))) || (rc = idmap_add(m->fresh, text, &rid)))
+            return rc;
         m->res->created++;
+    }
     else if (after != before)
         m->res->updated++;
     else

@@ -17,6 +17,7 @@ typedef struct imp {
     cl_import_result *res;
     idmap *dups;                     /* "e:email" / "p:digits" → contact id */
     idmap *labels[CL_T_MAX + 1];     /* exact label → record id, built on first use */
+    idmap *fresh;                    /* record id text → id: created by this import */
     size_t last_pct;                 /* progress already reported, in ‰ */
 } imp;
 
@@ -53,11 +54,39 @@ int imp_company(imp *m, const char *name, cl_record_id *id);
  * same email or phone (compared as for duplicates). CL_ENOTFOUND if none. */
 int imp_same_contact(imp *m, const char *name, const char *email, const char *phone, cl_record_id *id);
 
+/* A contact of exactly this name that was here before this import (a row
+ * of the file is never matched with another row). CL_ENOTFOUND if none. */
+int imp_same_name(imp *m, const char *name, cl_record_id *id);
+
 /* Create or update a record (cl_record_put_in), count it as created, updated
  * or unchanged, remember its label, and for a new contact report a possible
  * duplicate (same email or phone as another contact). *out (may be NULL)
  * gets its id. */
 int imp_put(imp *m, size_t line, uint8_t type, const cl_record_id *id, const cl_assign *a,
             size_t n, cl_record_id *out);
+
+/* Store one card (vcard.c): the record its UID names, or the one it very
+ * likely is (then only filling empty fields and adding new items), or a new
+ * one; values a field refuses go to notes with a notice. Edits the card. */
+int imp_card(imp *m, cl_vcard *c);
+/* Free what a card holds (not the card itself). */
+void imp_card_clear(cl_vcard *c);
+
+/* Foreign CSV layouts (csv_map.c). */
+typedef struct csv_map csv_map;
+/* Whether a contact header is another program's (some cell that is no
+ * field name is one csv_map reads). */
+bool csv_header_foreign(const cl_csv *c);
+/* Map the header of c onto a contact's fields (o->map first, then the
+ * header's words). *order_guessed: dates like 03/04/1988 were taken day first
+ * without the file or the user saying so. */
+int csv_map_header(const cl_csv *c, const cl_import_opts *o, csv_map **out, bool *order_guessed);
+/* Line i of the mapping's summary: *target ("name", "emails", … "kept in
+ * notes") and into out the columns that fill it ("'First Name', 'Last
+ * Name'"; empty when none). CL_ENOTFOUND after the last line. */
+int csv_map_describe(const csv_map *m, const cl_csv *c, size_t i, const char **target, cl_buf *out);
+/* Row r as a card (owned by the caller: imp_card_clear). */
+int csv_map_row(const csv_map *m, const cl_csv *c, size_t r, cl_vcard *card);
+void csv_map_free(csv_map *m);
 
 #endif

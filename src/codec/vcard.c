@@ -232,45 +232,12 @@ static int b64_decode(const char *s, cl_buf *out)
     return CL_OK;
 }
 
-/* Windows-1252's 0x80–0x9F (ISO-8859-1 has control codes there). */
-static const uint16_t CP1252[32] = {
-    0x20AC, 0xFFFD, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0xFFFD, 0x017D, 0xFFFD,
-    0xFFFD, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0xFFFD, 0x017E, 0x0178,
-};
-
-static int put_cp(cl_buf *out, uint32_t cp)
-{
-    unsigned char b[3];
-    size_t n;
-    if (cp < 0x80) {
-        b[0] = (unsigned char)cp, n = 1;
-    } else if (cp < 0x800) {
-        b[0] = (unsigned char)(0xC0 | cp >> 6), b[1] = (unsigned char)(0x80 | (cp & 0x3F)), n = 2;
-    } else {
-        b[0] = (unsigned char)(0xE0 | cp >> 12), b[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-        b[2] = (unsigned char)(0x80 | (cp & 0x3F)), n = 3;
-    }
-    return cl_buf_put(out, b, n);
-}
-
-/* Bytes in charset → UTF-8 in out. */
+/* Bytes in charset → UTF-8 in out (charset.c: iconv). */
 static int to_utf8(const unsigned char *s, size_t n, const char *charset, cl_buf *out)
 {
     bool utf8 = !charset || !strcasecmp(charset, "UTF-8") || !strcasecmp(charset, "UTF8") ||
                 !strcasecmp(charset, "US-ASCII") || !strcasecmp(charset, "ASCII");
-    if (utf8)
-        return cl_buf_put(out, s, n);
-    bool cp1252 = !strcasecmp(charset, "WINDOWS-1252") || !strcasecmp(charset, "CP1252");
-    bool latin1 = !strncasecmp(charset, "ISO-8859-1", 10) || !strcasecmp(charset, "LATIN1") ||
-                  !strcasecmp(charset, "ISO-8859-15");
-    if (!cp1252 && !latin1)
-        return cl_seterr(CL_EINVAL, "the character set %s is not supported (UTF-8, ISO-8859-1, Windows-1252)", charset);
-    for (size_t i = 0; i < n; i++) {
-        uint32_t cp = s[i] >= 0x80 && s[i] < 0xA0 ? CP1252[s[i] - 0x80] : s[i];
-        if (put_cp(out, cp))
-            return CL_ENOMEM;
-    }
-    return CL_OK;
+    return utf8 ? cl_buf_put(out, s, n) : cl_charset_to_utf8(charset, s, n, out);
 }
 
 /* The value of p as UTF-8 text, transfer encoding and charset undone, vCard
@@ -821,17 +788,21 @@ static void acc_free(vcard_acc *a)
 
 /* ----- the file ----- */
 
+void imp_card_clear(cl_vcard *c)
+{
+    free(c->uid), free(c->company), free(c->referred_by);
+    for (int f = 0; f <= CL_F_MAX; f++)
+        free(c->values[f]), cl_items_free(&c->items[f]);
+    for (size_t w = 0; w < c->nwarnings; w++)
+        free(c->warnings[w]);
+    free(c->warnings);
+    memset(c, 0, sizeof *c);
+}
+
 void cl_vcards_free(cl_vcard *cards, size_t n)
 {
-    for (size_t i = 0; cards && i < n; i++) {
-        cl_vcard *c = &cards[i];
-        free(c->uid), free(c->company), free(c->referred_by);
-        for (int f = 0; f <= CL_F_MAX; f++)
-            free(c->values[f]), cl_items_free(&c->items[f]);
-        for (size_t w = 0; w < c->nwarnings; w++)
-            free(c->warnings[w]);
-        free(c->warnings);
-    }
+    for (size_t i = 0; cards && i < n; i++)
+        imp_card_clear(&cards[i]);
     free(cards);
 }
 
@@ -954,7 +925,8 @@ int cl_vcard_parse(const char *data, size_t len, const char *name, cl_vcard **ca
 /* The record a card updates: the one its UID names (when of the same type).
  * Without a UID of ours, a card that is very likely a record here already —
  * a company of that exact name, a contact of that exact name with the same
- * email or phone — only fills that record's empty fields (*fill_only): a
+ * email or phone (or, having neither, a contact of that name that was here
+ * before the import) — only fills that record's empty fields (*fill_only): a
  * second import of the same phone export neither duplicates nor overwrites
  * what was typed since. NULL: a new record. */
 static int card_target(imp *m, const cl_vcard *c, uint8_t type, cl_record_id *id, cl_record_id **out,
@@ -978,6 +950,8 @@ static int card_target(imp *m, const cl_vcard *c, uint8_t type, cl_record_id *id
     int rc = type == CL_T_COMPANY
                  ? imp_find_label(m, CL_T_COMPANY, c->values[CL_F_NAME], id)
                  : imp_same_contact(m, c->values[CL_F_NAME], c->values[CL_F_EMAIL], c->values[CL_F_PHONE], id);
+    if (rc == CL_ENOTFOUND && type == CL_T_CONTACT && !c->values[CL_F_EMAIL] && !c->values[CL_F_PHONE])
+        rc = imp_same_name(m, c->values[CL_F_NAME], id); /* only a name to know it by: that name */
     if (rc && rc != CL_ENOTFOUND)
         return rc;
     *out = rc ? NULL : id;
@@ -1108,7 +1082,7 @@ static int card_refs(imp *m, const cl_vcard *c, char company[CL_RECORD_ID_TEXT],
     return CL_OK;
 }
 
-static int import_card(imp *m, cl_vcard *c)
+int imp_card(imp *m, cl_vcard *c)
 {
     uint8_t type = c->org ? CL_T_COMPANY : CL_T_CONTACT;
     cl_record_id id, *idp;
@@ -1156,7 +1130,7 @@ static int vcard_import_fn(cl_txn *t, void *arg)
     if (!rc)
         rc = cl_vcard_parse(vi->data, vi->len, m.name, &cards, &n);
     for (size_t i = 0; i < n && !rc; i++) {
-        rc = import_card(&m, &cards[i]);
+        rc = imp_card(&m, &cards[i]);
         imp_progress(&m, i + 1, n);
     }
     cl_vcards_free(cards, n);

@@ -21,7 +21,7 @@ static char *backup(cl_store *s, size_t *count)
 
 static int restore(cl_store *s, const char *data, size_t len, cl_import_result *r)
 {
-    cl_import_opts o = {"backup.json", 0, NULL, NULL};
+    cl_import_opts o = {.name = "backup.json"};
     int rc = cl_backup_import(s, data, len, &o, r);
     return rc;
 }

@@ -106,7 +106,7 @@ typedef tu_fixture fixture;
 
 static int import(cl_store *s, uint8_t type, const char *text, cl_import_result *r)
 {
-    cl_import_opts o = {"t.csv", type, NULL, NULL};
+    cl_import_opts o = {.name = "t.csv", .type = type};
     return cl_csv_import(s, text, strlen(text), &o, r);
 }
 

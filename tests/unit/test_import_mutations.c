@@ -105,7 +105,7 @@ static void test_imports_all_or_nothing(void **state)
     (void)state;
     char *dir = tu_tmpdir(), *src = tu_tmpdir();
     cl_store *s = tu_store(dir, 1), *from = tu_store(src, 2);
-    cl_import_opts o = {"m", 0, NULL, NULL};
+    cl_import_opts o = {.name = "m"};
     cl_import_result r = {0};
     assert_int_equal(cl_vcard_import(from, VCARD, strlen(VCARD), &o, &r), CL_OK);
     cl_import_result_free(&r);

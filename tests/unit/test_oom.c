@@ -355,7 +355,7 @@ typedef struct store_in {
 static int run_import(void *ctx)
 {
     store_in *in = ctx;
-    cl_import_opts o = {"t.in", in->type, NULL, NULL};
+    cl_import_opts o = {.name = "t.in", .type = in->type};
     cl_import_result res = {0};
     int rc;
     tu_digest(in->s, in->digest);
@@ -383,7 +383,7 @@ static void check_store(cl_store *s, uint8_t type)
 
 static void fill(cl_store *s)
 {
-    cl_import_opts o = {"fill.vcf", 0, NULL, NULL};
+    cl_import_opts o = {.name = "fill.vcf"};
     cl_import_result res = {0};
     if (cl_vcard_import(s, CARD, strlen(CARD), &o, &res))
         fail_msg("fill: %s", cl_errmsg());
@@ -503,6 +503,30 @@ static void test_csv_import(void **state)
     snprintf(text, sizeof text, CSV, idt);
     store_in in = {f->s, text, CL_T_CONTACT, cl_csv_import, ""};
     sweep("cl_csv_import", run_import, &in);
+    check_store(f->s, CL_T_CONTACT);
+}
+
+/* Another program's layout (csv_map.c): names from parts, items with labels
+ * and "a ::: b", an address from its parts, tags, a mangled phone, a
+ * nameless row, notes for the rest; then the same in Windows-1252. */
+static const char FOREIGN_CSV[] =
+    "Notes:\n\"An export's preamble, as LinkedIn writes one.\"\n\n"
+    "First Name,Last Name,E-mail 1 - Label,E-mail 1 - Value,Phone 1 - Label,Phone 1 - Value,Mobile Phone,"
+    "Business Street,Business City,Business Postal Code,Organization Name,Birthday,Labels,Nickname\n"
+    "Ana,Pop,* Work,ana@x.example ::: ana2@x.example,Mobile,+40 753 624 162 ::: 4.91511E+11,+40 1 ext. 23,"
+    "Str. Mare 1,Cluj,400001,Acme,03/04/1970,* myContacts ::: Clients,Ani\n"
+    ",,,,,,,,,,,,,\n"
+    ",,,nobody@x.example,,,,,,,,,,\n";
+
+static void test_csv_foreign_import(void **state)
+{
+    tu_fixture *f = *state;
+    store_in in = {f->s, FOREIGN_CSV, CL_T_CONTACT, cl_csv_import, ""};
+    sweep("cl_csv_import, another program's layout", run_import, &in);
+    check_store(f->s, CL_T_CONTACT);
+    const char cp1252[] = "First Name,Last Name,E-mail Address\r\nFran\xe7ois,Lef\xe8vre,f@x.example\r\n";
+    store_in w = {f->s, cp1252, CL_T_CONTACT, cl_csv_import, ""};
+    sweep("cl_csv_import, Windows-1252", run_import, &w);
     check_store(f->s, CL_T_CONTACT);
 }
 
@@ -875,6 +899,7 @@ int main(void)
         cmocka_unit_test_setup(test_csv_parse, disarm),
         cmocka_unit_test_setup_teardown(test_csv_import, store_setup, tu_store_teardown),
         cmocka_unit_test_setup_teardown(test_csv_reimport, store_setup, tu_store_teardown),
+        cmocka_unit_test_setup_teardown(test_csv_foreign_import, store_setup, tu_store_teardown),
         cmocka_unit_test_setup_teardown(test_csv_export, store_setup, tu_store_teardown),
         cmocka_unit_test_setup(test_json_record, disarm),
         cmocka_unit_test_setup(test_json_change, disarm),
