@@ -74,6 +74,11 @@ typedef struct cl_import_opts {
     /* The file's character set (NULL: its byte-order mark, valid UTF-8, or a
      * guess among UTF-16 and Windows-1250/1252, with a notice). */
     const char *encoding;
+    /* CSV and vCard: instead of refusing the whole file at its first bad row
+     * or card, name every one (cl_import_result.problems) and import the
+     * others (skip_bad), or store nothing at all and report what would be
+     * created, updated and refused (dry_run). */
+    bool dry_run, skip_bad;
 } cl_import_opts;
 
 /* What an import did. notices are lines for the user (possible duplicates,
@@ -85,6 +90,13 @@ typedef struct cl_import_result {
     size_t duplicates;                   /* possible duplicates reported */
     char **notices;
     size_t nnotices;
+    /* dry_run / skip_bad: the rows or cards refused, "NAME: line N: why"
+     * each, in file order; refused: those rows again as a file of the same
+     * format (the header first, for CSV) to fix and import; NULL if none. */
+    char **problems;
+    size_t nproblems;
+    char *refused;
+    size_t refused_len;
 } cl_import_result;
 
 void cl_import_result_free(cl_import_result *r);

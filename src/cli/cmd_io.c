@@ -71,7 +71,7 @@ static void progress_bar(void *ctx, size_t done, size_t total)
 
 static const cli_cmd *io_cmd(const char *name) { return cli_find(name); }
 
-static void report(const char *what, const cl_import_result *r)
+static void report(const char *what, const cl_import_result *r, bool dry)
 {
     const size_t shown = 50;
     for (size_t i = 0; i < r->nnotices && i < shown; i++)
@@ -82,13 +82,58 @@ static void report(const char *what, const cl_import_result *r)
         printf("restored %zu new ops\n", r->ops);
         return;
     }
-    printf("imported %zu %s: %zu new, %zu updated, %zu unchanged", r->created + r->updated + r->unchanged, what,
-           r->created, r->updated, r->unchanged);
+    printf("%s %zu %s: %zu new, %zu updated, %zu unchanged", dry ? "would import" : "imported",
+           r->created + r->updated + r->unchanged, what, r->created, r->updated, r->unchanged);
     if (r->companies)
-        printf("; %zu companies created", r->companies);
+        printf("; %zu companies %s", r->companies, dry ? "to create" : "created");
     if (r->duplicates)
         printf("; %zu possible duplicates (see above; 'clientele merge KEEP-ID OTHER-ID' merges two)", r->duplicates);
     putchar('\n');
+}
+
+/* Where --skip-bad writes the refused rows: beside FILE, "NAME.refused.csv"
+ * (the k-th try: "NAME.refused-K.csv"). */
+static void refused_path(const char *file, int k, char *out, size_t cap)
+{
+    const char *dot = strrchr(file, '.'), *slash = strrchr(file, '/');
+    size_t stem = dot && (!slash || dot > slash) ? (size_t)(dot - file) : strlen(file);
+    char nth[16] = "";
+    if (k > 1)
+        snprintf(nth, sizeof nth, "-%d", k);
+    snprintf(out, cap, "%.*s.refused%s.csv", (int)stem, file, nth);
+}
+
+/* --dry-run / --skip-bad: every refused row (all of them, not the first 50),
+ * and the file of them to fix. Exit 1 when a dry run found rows it would
+ * refuse, so that a script can tell. */
+static int refusals(const char *file, bool dry, const cl_import_result *r)
+{
+    for (size_t i = 0; i < r->nproblems; i++)
+        fprintf(stderr, "clientele: refused: %s\n", r->problems[i]);
+    if (dry) {
+        printf("dry run: nothing was stored; %zu row%s would be refused\n", r->nproblems,
+               r->nproblems == 1 ? "" : "s");
+        return r->nproblems ? EXIT_FAIL : EXIT_OK;
+    }
+    if (!r->nproblems || !r->refused)
+        return EXIT_OK;
+    char path[4200];
+    FILE *f = NULL;
+    errno = 0;
+    for (int k = 1; !f && k < 100 && (k == 1 || errno == EEXIST); k++) { /* never over a file of the user's */
+        refused_path(file, k, path, sizeof path);
+        f = fopen(path, "wx");
+    }
+    if (!f || fwrite(r->refused, 1, r->refused_len, f) != r->refused_len || fclose(f)) {
+        if (f)
+            fclose(f);
+        fprintf(stderr, "clientele: %zu rows refused, but %s could not be written: %s\n", r->nproblems, path,
+                strerror(errno));
+        return EXIT_FAIL;
+    }
+    printf("%zu row%s refused, written to %s: fix them and import that file\n", r->nproblems,
+           r->nproblems == 1 ? "" : "s", path);
+    return EXIT_OK;
 }
 
 /* The format (from --format or the file's name) and the type of an import. */
@@ -114,9 +159,11 @@ static int cmd_import(cli *c, int argc, char **argv)
 {
     const cli_cmd *cmd = io_cmd("import");
     const char *type_s = NULL, *format_s = NULL, *map_s = NULL, *order_s = NULL, *enc_s = NULL, *pos[1];
+    bool dry = false, skip = false;
     const cli_opt opts[] = {{"type", &type_s, NULL},      {"format", &format_s, NULL},
                             {"map", &map_s, NULL},        {"date-order", &order_s, NULL},
-                            {"encoding", &enc_s, NULL},   {0}};
+                            {"encoding", &enc_s, NULL},   {"dry-run", NULL, &dry},
+                            {"skip-bad", NULL, &skip},    {0}};
     int npos, rc = cli_parse(cmd, argc, argv, opts, pos, 1, &npos);
     if (rc)
         return rc;
@@ -130,6 +177,8 @@ static int cmd_import(cli *c, int argc, char **argv)
         return cli_usage(cmd, "--date-order is dmy (14/03/1970) or mdy (03/14/1970)");
     if ((map_s || order_s) && (fmt != F_CSV || type != CL_T_CONTACT))
         return cli_usage(cmd, "--map and --date-order apply to CSV files of contacts");
+    if ((dry || skip) && fmt != F_CSV)
+        return cli_usage(cmd, "--dry-run and --skip-bad apply to CSV files");
     if (enc_s && fmt != F_CSV)
         return cli_usage(cmd, "--encoding applies to CSV files (a vCard says its CHARSET)");
     char *data, *map_text = NULL;
@@ -148,7 +197,9 @@ static int cmd_import(cli *c, int argc, char **argv)
                         .ctx = (void *)base,
                         .map = map_text ? map_text : map_s,
                         .date_order = order_s ? order_s[0] : 0,
-                        .encoding = enc_s};
+                        .encoding = enc_s,
+                        .dry_run = dry,
+                        .skip_bad = skip};
     cl_import_result r = {0};
     rc = fmt == F_VCARD ? cl_vcard_import(c->store, data, len, &o, &r)
        : fmt == F_CSV   ? cl_csv_import(c->store, data, len, &o, &r)
@@ -161,9 +212,10 @@ static int cmd_import(cli *c, int argc, char **argv)
         return cli_fail();
     char what[32];
     snprintf(what, sizeof what, "%s records", cl_type_name(fmt == F_VCARD ? CL_T_CONTACT : type));
-    report(fmt == F_JSON ? "ops" : fmt == F_VCARD ? "cards" : what, &r);
+    report(fmt == F_JSON ? "ops" : fmt == F_VCARD ? "cards" : what, &r, dry);
+    rc = refusals(pos[0], dry, &r);
     cl_import_result_free(&r);
-    return EXIT_OK;
+    return rc;
 }
 
 /* ----- export ----- */
@@ -256,7 +308,7 @@ static int cmd_merge(cli *c, int argc, char **argv)
 
 const cli_cmd cli_io_cmds[] = {
     {"import", "import FILE [--type TYPE] [--format vcard|csv|json] [--map MAP] [--date-order dmy|mdy] "
-               "[--encoding NAME]",
+               "[--encoding NAME] [--dry-run] [--skip-bad]",
      "Import a file; the format comes from its name (.vcf/.vcard, .csv, .json) unless --format says.\n"
      "vCard (2.1, 3.0, 4.0): one contact per card; ORG finds the company of that exact name or\n"
      "creates it; a card whose UID is a record id updates that record. CSV: the header row names\n"
@@ -269,6 +321,8 @@ const cli_cmd cli_io_cmds[] = {
      "JSON: a backup made by 'export --format json', restored exactly. Mappings:\n"
      "docs/import-export.md.\n"
      "A file with an error is refused whole (line number and reason) and nothing is stored.\n"
+     "CSV: --dry-run names every row that would be refused and stores nothing; --skip-bad\n"
+     "imports the others and writes the refused rows to FILE.refused.csv to fix and import.\n"
      "New contacts sharing an email or phone with another are reported as possible duplicates.",
      cmd_import, true},
     {"export", "export --format vcard|csv|json [--type TYPE] [--output FILE]",

@@ -2,6 +2,7 @@
 #include "codec/import.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -248,6 +249,7 @@ typedef struct csv_import {
     const cl_field_def **cols;   /* ncols; NULL for the id column */
     size_t idcol;                /* ncols when absent */
     const char *assumed;         /* the character set guessed, or NULL */
+    imp_rows rows;               /* by row number: refused under dry_run / skip_bad */
 } csv_import;
 
 static void trim(char *s)
@@ -424,6 +426,31 @@ static int encoding_notice(imp *m, const csv_import *ci)
                       ci->assumed);
 }
 
+/* Every row that is not empty and not yet refused, through one(); a row
+ * that fails is refused and the rest go on when the import collects
+ * refusals (imp_row_failed), else its error ends the import. */
+static int each_row(imp *m, csv_import *ci, int (*one)(imp *m, csv_import *ci, size_t r, void *ctx), void *ctx)
+{
+    int rc = CL_OK;
+    for (size_t r = 1; !rc && r < ci->c->nrows; r++) {
+        if (!row_empty(ci->c, r) && !ci->rows.bad[r])
+            rc = imp_row_failed(m, &ci->rows, r, one(m, ci, r, ctx));
+        imp_progress(m, r, ci->c->nrows - 1);
+    }
+    return rc;
+}
+
+struct native_row {
+    cl_assign *a;
+    char (*refs)[CL_RECORD_ID_TEXT];
+};
+
+static int native_one(imp *m, csv_import *ci, size_t r, void *ctx)
+{
+    struct native_row *n = ctx;
+    return import_row(m, ci, r, n->a, n->refs);
+}
+
 static int csv_import_fn(cl_txn *t, void *arg)
 {
     csv_import *ci = arg;
@@ -431,17 +458,13 @@ static int csv_import_fn(cl_txn *t, void *arg)
     int rc = imp_begin(&m, t, ci->o, ci->res);
     if (!rc)
         rc = encoding_notice(&m, ci);
-    cl_assign *a = calloc(ci->c->ncols, sizeof *a);
-    char (*refs)[CL_RECORD_ID_TEXT] = calloc(ci->c->ncols, sizeof *refs);
-    if (!a || !refs)
+    struct native_row n = {calloc(ci->c->ncols, sizeof *n.a), calloc(ci->c->ncols, sizeof *n.refs)};
+    if (!n.a || !n.refs)
         rc = cl_seterr(CL_ENOMEM, "out of memory");
-    for (size_t r = 1; !rc && r < ci->c->nrows; r++) {
-        if (!row_empty(ci->c, r))
-            rc = import_row(&m, ci, r, a, refs);
-        imp_progress(&m, r, ci->c->nrows - 1);
-    }
-    free(a);
-    free(refs);
+    if (!rc)
+        rc = each_row(&m, ci, native_one, &n);
+    free(n.a);
+    free(n.refs);
     imp_end(&m);
     return rc;
 }
@@ -474,6 +497,19 @@ static int foreign_notices(imp *m, foreign_import *fi)
     return rc;
 }
 
+static int foreign_one(imp *m, csv_import *ci, size_t r, void *ctx)
+{
+    const csv_map *map = ctx;
+    cl_vcard card;
+    int rc = csv_map_row(map, ci->c, r, &card);
+    if (rc)
+        return rc;
+    rc = *card.values[CL_F_NAME] ? imp_card(m, &card)
+                                 : imp_notice(m, card.line, "a row with nothing to name it by: skipped");
+    imp_card_clear(&card);
+    return rc;
+}
+
 static int foreign_import_fn(cl_txn *t, void *arg)
 {
     foreign_import *fi = arg;
@@ -484,25 +520,49 @@ static int foreign_import_fn(cl_txn *t, void *arg)
         rc = encoding_notice(&m, ci);
     if (!rc)
         rc = foreign_notices(&m, fi);
-    for (size_t r = 1; !rc && r < ci->c->nrows; r++) {
-        cl_vcard card;
-        if (row_empty(ci->c, r))
-            continue;
-        if (!(rc = csv_map_row(fi->map, ci->c, r, &card))) {
-            rc = *card.values[CL_F_NAME] ? imp_card(&m, &card)
-                                         : imp_notice(&m, card.line, "a row with nothing to name it by: skipped");
-            imp_card_clear(&card);
-        }
-        imp_progress(&m, r, ci->c->nrows - 1);
-    }
+    if (!rc)
+        rc = each_row(&m, ci, foreign_one, fi->map);
     imp_end(&m);
     return rc;
+}
+
+static void put_cell(FILE *out, const char *v);
+
+/* The refused rows as a CSV file of the same header, to fix and import. */
+static int refused_rows(void *arg)
+{
+    csv_import *ci = arg;
+    cl_csv *c = ci->c;
+    FILE *out = open_memstream(&ci->res->refused, &ci->res->refused_len);
+    if (!out)
+        return cl_seterr(CL_ENOMEM, "out of memory");
+    for (size_t r = 0; r < c->nrows; r++) {
+        if (r && !ci->rows.bad[r])
+            continue;
+        for (size_t j = 0; j < c->ncols; j++) {
+            if (j)
+                fputc(',', out);
+            put_cell(out, cl_csv_cell(c, r, j));
+        }
+        fputs("\r\n", out);
+    }
+    if (fclose(out)) {
+        free(ci->res->refused);
+        ci->res->refused = NULL;
+        return cl_seterr(CL_ENOMEM, "out of memory");
+    }
+    return CL_OK;
+}
+
+static int foreign_refused(void *arg)
+{
+    return refused_rows(((foreign_import *)arg)->ci);
 }
 
 static int import_native(cl_store *s, csv_import *ci, const char *name)
 {
     int rc = read_header(ci, name);
-    return rc ? rc : imp_run(s, csv_import_fn, ci, ci->res);
+    return rc ? rc : imp_run_rows(s, csv_import_fn, refused_rows, ci, &ci->rows, ci->o, ci->res);
 }
 
 static int import_foreign(cl_store *s, csv_import *ci)
@@ -510,7 +570,7 @@ static int import_foreign(cl_store *s, csv_import *ci)
     foreign_import fi = {ci, NULL, false};
     int rc = csv_map_header(ci->c, ci->o, &fi.map, &fi.order_guessed);
     if (!rc)
-        rc = imp_run(s, foreign_import_fn, &fi, ci->res);
+        rc = imp_run_rows(s, foreign_import_fn, foreign_refused, &fi, &ci->rows, ci->o, ci->res);
     csv_map_free(fi.map);
     return rc;
 }
@@ -519,7 +579,7 @@ int cl_csv_import(cl_store *s, const char *data, size_t len, const cl_import_opt
                   cl_import_result *res)
 {
     const char *name = o && o->name ? o->name : "input";
-    csv_import ci = {data, len, o, res, o && o->type ? o->type : CL_T_CONTACT, NULL, NULL, 0, NULL};
+    csv_import ci = {.data = data, .len = len, .o = o, .res = res, .type = o && o->type ? o->type : CL_T_CONTACT};
     memset(res, 0, sizeof *res);
     if (!cl_type_name(ci.type))
         return cl_seterr(CL_EINVAL, "unknown record type");
@@ -531,7 +591,12 @@ int cl_csv_import(cl_store *s, const char *data, size_t len, const cl_import_opt
         rc = cl_csv_parse((const char *)text.data, text.len, name, &ci.c);
     bool foreign = !rc && ci.type == CL_T_CONTACT && ((o && o->map) || csv_header_foreign(ci.c));
     if (!rc)
+        rc = imp_rows_init(&ci.rows, ci.c->nrows);
+    if (!rc)
         rc = foreign ? import_foreign(s, &ci) : import_native(s, &ci, name);
+    if (rc)
+        cl_import_result_free(res);
+    imp_rows_free(&ci.rows);
     free(ci.cols);
     cl_csv_free(ci.c);
     cl_buf_free(&text);

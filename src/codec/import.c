@@ -102,7 +102,109 @@ void cl_import_result_free(cl_import_result *r)
     for (size_t i = 0; i < r->nnotices; i++)
         free(r->notices[i]);
     free(r->notices);
+    for (size_t i = 0; i < r->nproblems; i++)
+        free(r->problems[i]);
+    free(r->problems);
+    free(r->refused);
     memset(r, 0, sizeof *r);
+}
+
+/* ----- rows refused one by one (dry_run, skip_bad) ----- */
+
+int imp_rows_init(imp_rows *r, size_t n)
+{
+    memset(r, 0, sizeof *r);
+    r->n = n;
+    r->bad = calloc(n ? n : 1, sizeof *r->bad);
+    r->why = calloc(n ? n : 1, sizeof *r->why);
+    if (!r->bad || !r->why) {
+        imp_rows_free(r);
+        return cl_seterr(CL_ENOMEM, "out of memory");
+    }
+    return CL_OK;
+}
+
+void imp_rows_free(imp_rows *r)
+{
+    for (size_t i = 0; r->why && i < r->n; i++)
+        free(r->why[i]);
+    free(r->why);
+    free(r->bad);
+    memset(r, 0, sizeof *r);
+}
+
+bool imp_collecting(const imp *m)
+{
+    return m->o && (m->o->dry_run || m->o->skip_bad);
+}
+
+int imp_row_failed(imp *m, imp_rows *r, size_t i, int rc)
+{
+    if (rc != CL_EINVAL || !imp_collecting(m) || i >= r->n)
+        return rc;
+    if (!(r->why[i] = strdup(cl_errmsg())))
+        return cl_seterr(CL_ENOMEM, "out of memory");
+    r->bad[i] = r->again = true;
+    return CL_OK;
+}
+
+struct pass {
+    int (*fn)(cl_txn *t, void *arg);
+    int (*finish)(void *arg);
+    void *arg;
+    imp_rows *rows;
+    const cl_import_opts *o;
+    cl_import_result *res;
+};
+
+static int keep_problems(const imp_rows *rows, cl_import_result *res)
+{
+    for (size_t i = 0; i < rows->n; i++) {
+        if (!rows->bad[i])
+            continue;
+        char **p = realloc(res->problems, (res->nproblems + 1) * sizeof *p);
+        if (!p)
+            return cl_seterr(CL_ENOMEM, "out of memory");
+        res->problems = p;
+        if (!(p[res->nproblems] = strdup(rows->why[i])))
+            return cl_seterr(CL_ENOMEM, "out of memory");
+        res->nproblems++;
+    }
+    return CL_OK;
+}
+
+/* One pass; CL_STOP rolls it back (a row was refused, or a dry run). The
+ * last pass fills in the refusals before it commits, so that an import that
+ * fails after all stores nothing. */
+static int pass_fn(cl_txn *t, void *arg)
+{
+    struct pass *p = arg;
+    p->rows->again = false;
+    int rc = p->fn(t, p->arg);
+    if (rc || p->rows->again)
+        return rc ? rc : CL_STOP;
+    if ((rc = keep_problems(p->rows, p->res)) || (p->finish && p->res->nproblems && (rc = p->finish(p->arg))))
+        return rc;
+    return p->o->dry_run ? CL_STOP : CL_OK;
+}
+
+int imp_run_rows(cl_store *s, int (*fn)(cl_txn *t, void *arg), int (*finish)(void *arg), void *arg,
+                 imp_rows *rows, const cl_import_opts *o, cl_import_result *res)
+{
+    if (!o || (!o->dry_run && !o->skip_bad))
+        return imp_run(s, fn, arg, res);
+    struct pass p = {fn, finish, arg, rows, o, res};
+    int rc = CL_STOP;
+    for (size_t n = 0; rc == CL_STOP && n <= rows->n + 1; n++) { /* each pass refuses one row more, or is the last */
+        rc = cl_store_update(s, pass_fn, &p);
+        if (rc == CL_STOP && !rows->again)
+            rc = CL_OK; /* the dry run's last pass */
+    }
+    if (rc == CL_STOP)
+        rc = cl_seterr(CL_EINVAL, "the import did not settle");
+    if (rc)
+        cl_import_result_free(res);
+    return rc;
 }
 
 int imp_notice(imp *m, size_t line, const char *fmt, ...)

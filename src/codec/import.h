@@ -37,6 +37,33 @@ int imp_run(cl_store *s, int (*fn)(cl_txn *t, void *arg), void *arg, cl_import_r
 int imp_begin(imp *m, cl_txn *t, const cl_import_opts *o, cl_import_result *res);
 void imp_end(imp *m);
 
+/* The rows (or cards) of an import under dry_run / skip_bad: which were
+ * refused and why. An import runs in passes: a pass imports every row not
+ * yet refused; a row refused in a pass marks it and the pass is rolled back
+ * (what the row had written with it); a pass with no new refusal is kept
+ * (skip_bad) or rolled back too (dry_run). Each pass refuses one row more
+ * than the last, so there are at most n + 1. */
+typedef struct imp_rows {
+    size_t n;
+    bool *bad;             /* n */
+    char **why;            /* n: the message of a refused row */
+    bool again;            /* this pass refused a row */
+} imp_rows;
+
+int imp_rows_init(imp_rows *r, size_t n);
+void imp_rows_free(imp_rows *r);
+/* Whether the import collects refusals (dry_run or skip_bad). */
+bool imp_collecting(const imp *m);
+/* After row i failed with rc: CL_OK when the import collects refusals and rc
+ * is the row's fault (CL_EINVAL: the row is marked, its message kept), else
+ * rc. */
+int imp_row_failed(imp *m, imp_rows *r, size_t i, int rc);
+/* Run fn in passes as above (plain imp_run when not collecting); the
+ * refusals go to res->problems in row order, then finish(arg) (may be NULL)
+ * adds what it needs (the refused rows' file) inside the last pass. */
+int imp_run_rows(cl_store *s, int (*fn)(cl_txn *t, void *arg), int (*finish)(void *arg), void *arg,
+                 imp_rows *rows, const cl_import_opts *o, cl_import_result *res);
+
 /* Add a notice "NAME: line N: …" to the result. */
 int imp_notice(imp *m, size_t line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Prefix the current error message with "NAME: line N: "; returns rc. */

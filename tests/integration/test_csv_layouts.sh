@@ -78,3 +78,38 @@ grep -q "the file has no column 'Nope'" <<<"$ERR" || fail "--map with a missing 
 expect_exit 1 cl own3 import --map 'Mail=shoe size' "$WORK/own.csv"
 grep -q "not a field a column can fill" <<<"$ERR" || fail "--map with an unknown field: $ERR"
 pass "--map, --date-order, 14.03.1970 and 12/03/1988, a phone Excel mangled named, ext. kept, a nameless row named"
+
+# ----- --dry-run and --skip-bad: every bad row named, the good ones imported, the bad ones to fix
+# (in another program's layout a value no field takes goes to notes instead:
+# clientele's own columns are where a row can be refused)
+cat >"$WORK/rows.csv" <<'CSV'
+name,email,birthday,phone
+Ana Pop,ana@x.example,1970-03-14,+40 753 624 162
+Bad Date,bad@x.example,1970-13-45,
+Ion Ionescu,ion@x.example,,+40 721 000 111
+Welcome Card,not an email,,
+CSV
+cl rows init >/dev/null
+before=$(cl rows digest)
+expect_exit 1 cl rows import --dry-run "$WORK/rows.csv"
+grep -q "line 3.*birthday" <<<"$ERR" || fail "dry run: the bad date is not named: $ERR"
+grep -q "line 5.*email" <<<"$ERR" || fail "dry run: the bad email is not named: $ERR"
+grep -q "would import 2 contact records: 2 new" <<<"$OUT" || fail "dry run: $OUT"
+grep -q "2 rows would be refused" <<<"$OUT" || fail "dry run: $OUT"
+[ "$(cl rows digest)" = "$before" ] || fail "a dry run stored something"
+[ "$(cl rows list contact | wc -l)" -eq 0 ] || fail "a dry run created contacts"
+expect_exit 1 cl rows import "$WORK/rows.csv"   # without the flags: all or nothing, as before
+[ "$(cl rows list contact | wc -l)" -eq 0 ] || fail "a refused import stored rows"
+cl rows import --skip-bad "$WORK/rows.csv" >"$WORK/skip.out" 2>"$WORK/skip.err" || fail "skip-bad: $(cat "$WORK/skip.err")"
+grep -q "2 rows refused, written to $WORK/rows.refused.csv" "$WORK/skip.out" || fail "skip-bad: $(cat "$WORK/skip.out")"
+[ "$(cl rows list contact | wc -l)" -eq 2 ] || fail "skip-bad: the good rows are not all in"
+head -1 "$WORK/rows.refused.csv" | grep -q "^name,email,birthday,phone" \
+  || fail "the refused file lacks the header"
+[ "$(grep -c . "$WORK/rows.refused.csv")" -eq 3 ] || fail "the refused file: $(cat "$WORK/rows.refused.csv")"
+sed -i 's/1970-13-45/1970-12-05/; s/not an email/welcome@x.example/' "$WORK/rows.refused.csv"
+cl rows import "$WORK/rows.refused.csv" >/dev/null 2>&1 || fail "the fixed refused rows do not import"
+[ "$(cl rows list contact | wc -l)" -eq 4 ] || fail "after the fixed rows: $(cl rows list contact)"
+cl again init >/dev/null
+cl again import --skip-bad "$WORK/rows.csv" >"$WORK/skip2.out" 2>/dev/null
+grep -q "rows.refused-2.csv" "$WORK/skip2.out" || fail "a second refused file overwrote the first: $(cat "$WORK/skip2.out")"
+pass "--dry-run names every bad row and stores nothing; --skip-bad imports the rest and writes the bad ones to fix"

@@ -350,21 +350,27 @@ typedef struct store_in {
     uint8_t type;
     int (*import)(cl_store *s, const char *data, size_t len, const cl_import_opts *o, cl_import_result *res);
     char digest[65];
+    bool skip_bad;
 } store_in;
 
 static int run_import(void *ctx)
 {
     store_in *in = ctx;
-    cl_import_opts o = {.name = "t.in", .type = in->type};
+    cl_import_opts o = {.name = "t.in", .type = in->type, .skip_bad = in->skip_bad};
     cl_import_result res = {0};
     int rc;
     tu_digest(in->s, in->digest);
     OOM_CALL(rc = in->import(in->s, in->text, strlen(in->text), &o, &res));
     for (size_t i = 0; i < res.nnotices; i++)
         no_null_text("notice", res.notices[i]);
+    for (size_t i = 0; i < res.nproblems; i++)
+        no_null_text("problem", res.problems[i]);
+    if (!rc && in->skip_bad && (res.nproblems != 1 || !res.refused))
+        fail_msg("--skip-bad lost its refused row (%zu problems)", res.nproblems);
     if (rc) {
         char now[65];
         assert_int_equal(res.nnotices, 0);
+        assert_int_equal(res.nproblems, 0);
         tu_digest(in->s, now);
         if (strcmp(now, in->digest))
             fail_msg("a failed import changed the store (%s)", cl_errmsg());
@@ -393,7 +399,7 @@ static void fill(cl_store *s)
 static void test_vcard_import(void **state)
 {
     tu_fixture *f = *state;
-    store_in in = {f->s, CARD, 0, cl_vcard_import, ""};
+    store_in in = {f->s, CARD, 0, cl_vcard_import, "", false};
     sweep("cl_vcard_import", run_import, &in);
     check_store(f->s, CL_T_CONTACT);
     check_store(f->s, CL_T_COMPANY);
@@ -405,7 +411,7 @@ static void test_vcard_reimport(void **state)
 {
     tu_fixture *f = *state;
     fill(f->s);
-    store_in in = {f->s, CARD, 0, cl_vcard_import, ""};
+    store_in in = {f->s, CARD, 0, cl_vcard_import, "", false};
     sweep("cl_vcard_import again", run_import, &in);
     in.text = CARD21;
     sweep("cl_vcard_import 2.1", run_import, &in);
@@ -422,7 +428,7 @@ static void test_vcard_import_null_in_notes(void **state)
 {
     tu_fixture *f = *state;
     store_in in = {f->s, "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Ann\r\nEMAIL;PREF=1:a@x.example\r\n"
-                         "EMAIL:b@x.example\r\nEND:VCARD\r\n", 0, cl_vcard_import, ""};
+                         "EMAIL:b@x.example\r\nEND:VCARD\r\n", 0, cl_vcard_import, "", false};
     sweep("cl_vcard_import, two emails", run_import, &in);
     check_store(f->s, CL_T_CONTACT);
 }
@@ -501,7 +507,7 @@ static void test_csv_import(void **state)
     assert_int_equal(cl_record_id_new(&id), CL_OK);
     cl_record_id_format(&id, idt);
     snprintf(text, sizeof text, CSV, idt);
-    store_in in = {f->s, text, CL_T_CONTACT, cl_csv_import, ""};
+    store_in in = {f->s, text, CL_T_CONTACT, cl_csv_import, "", false};
     sweep("cl_csv_import", run_import, &in);
     check_store(f->s, CL_T_CONTACT);
 }
@@ -521,12 +527,22 @@ static const char FOREIGN_CSV[] =
 static void test_csv_foreign_import(void **state)
 {
     tu_fixture *f = *state;
-    store_in in = {f->s, FOREIGN_CSV, CL_T_CONTACT, cl_csv_import, ""};
+    store_in in = {f->s, FOREIGN_CSV, CL_T_CONTACT, cl_csv_import, "", false};
     sweep("cl_csv_import, another program's layout", run_import, &in);
     check_store(f->s, CL_T_CONTACT);
     const char cp1252[] = "First Name,Last Name,E-mail Address\r\nFran\xe7ois,Lef\xe8vre,f@x.example\r\n";
-    store_in w = {f->s, cp1252, CL_T_CONTACT, cl_csv_import, ""};
+    store_in w = {f->s, cp1252, CL_T_CONTACT, cl_csv_import, "", false};
     sweep("cl_csv_import, Windows-1252", run_import, &w);
+    check_store(f->s, CL_T_CONTACT);
+}
+
+/* --skip-bad: the passes, the refusals kept, the refused rows written. */
+static void test_csv_skip_bad(void **state)
+{
+    tu_fixture *f = *state;
+    store_in in = {f->s, "name,email,birthday\nA,a@x.example,1990-01-01\nB,b@x.example,1990-13-45\nC,,\n",
+                   CL_T_CONTACT, cl_csv_import, "", true};
+    sweep("cl_csv_import --skip-bad", run_import, &in);
     check_store(f->s, CL_T_CONTACT);
 }
 
@@ -536,7 +552,7 @@ static void test_csv_reimport(void **state)
     tu_fixture *f = *state;
     fill(f->s);
     char *out = tu_export(f->s, CL_T_CONTACT, cl_csv_export);
-    store_in in = {f->s, out, CL_T_CONTACT, cl_csv_import, ""};
+    store_in in = {f->s, out, CL_T_CONTACT, cl_csv_import, "", false};
     sweep("cl_csv_import of its export", run_import, &in);
     free(out);
     out = tu_export(f->s, CL_T_COMPANY, cl_csv_export);
@@ -661,7 +677,7 @@ static void test_backup_round_trip(void **state)
     assert_int_equal(cl_backup_export(t, m, NULL), CL_OK);
     cl_txn_end(t);
     char *backup = tu_slurp(m);
-    store_in in = {f->s[1], backup, 0, cl_backup_import, ""};
+    store_in in = {f->s[1], backup, 0, cl_backup_import, "", false};
     sweep("cl_backup_import", run_import, &in);
     sweep("cl_backup_import, ops known", run_import, &in);
     char a[65], b[65];
@@ -900,6 +916,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_csv_import, store_setup, tu_store_teardown),
         cmocka_unit_test_setup_teardown(test_csv_reimport, store_setup, tu_store_teardown),
         cmocka_unit_test_setup_teardown(test_csv_foreign_import, store_setup, tu_store_teardown),
+        cmocka_unit_test_setup_teardown(test_csv_skip_bad, store_setup, tu_store_teardown),
         cmocka_unit_test_setup_teardown(test_csv_export, store_setup, tu_store_teardown),
         cmocka_unit_test_setup(test_json_record, disarm),
         cmocka_unit_test_setup(test_json_change, disarm),
