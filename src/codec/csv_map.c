@@ -703,10 +703,8 @@ static int row_items(const csv_map *m, const cl_csv *c, size_t r, cl_vcard *card
     for (size_t j = 0; !rc && j < m->ncols; j++) {
         const col *k = &m->cols[j];
         const char *v = cell(c, r, j);
-        if (k->role != R_VALUE && k->role != R_LABEL && k->role != R_PART)
-            continue;
-        if (k->role == R_VALUE && !*v)
-            continue;
+        if ((k->role != R_VALUE && k->role != R_LABEL && k->role != R_PART) || !*v)
+            continue; /* an empty cell brings nothing (most of a Google row's 80) */
         slot_acc *a = slot_for(s, &ns, k);
         a->pref |= k->pref;
         a->label = a->label ? a->label : k->label;

@@ -11,6 +11,7 @@
 
 typedef struct idslot {
     char *key;
+    uint64_t hash; /* of key: a probe compares it before the key's text */
     cl_record_id id;
 } idslot;
 
@@ -24,6 +25,13 @@ static uint64_t hash(const char *s)
     uint64_t h = 1469598103934665603ull; /* FNV-1a */
     for (; *s; s++)
         h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    /* FNV's low bits, which pick the slot, depend only on the low bits of
+     * the state: keys that differ in a few digits (p1@…, p2@…) clustered
+     * into long probe chains (100k rows: 4.6 s of 7.4 s). Fold the high
+     * bits down (murmur3's finaliser). */
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
     return h;
 }
 
@@ -37,17 +45,17 @@ static void idmap_free(idmap *m)
     free(m);
 }
 
-static idslot *idmap_slot(const idmap *m, const char *key)
+static idslot *idmap_slot(const idmap *m, const char *key, uint64_t h)
 {
-    size_t i = hash(key) & (m->cap - 1);
-    while (m->slots[i].key && strcmp(m->slots[i].key, key))
+    size_t i = h & (m->cap - 1);
+    while (m->slots[i].key && (m->slots[i].hash != h || strcmp(m->slots[i].key, key)))
         i = (i + 1) & (m->cap - 1);
     return &m->slots[i];
 }
 
 static const cl_record_id *idmap_get(const idmap *m, const char *key)
 {
-    idslot *s = idmap_slot(m, key);
+    idslot *s = idmap_slot(m, key, hash(key));
     return s->key ? &s->id : NULL;
 }
 
@@ -58,7 +66,7 @@ static int idmap_grow(idmap *m)
         return cl_seterr(CL_ENOMEM, "out of memory");
     for (size_t i = 0; i < m->cap; i++)
         if (m->slots[i].key)
-            *idmap_slot(&bigger, m->slots[i].key) = m->slots[i];
+            *idmap_slot(&bigger, m->slots[i].key, m->slots[i].hash) = m->slots[i];
     free(m->slots);
     *m = bigger;
     return CL_OK;
@@ -69,11 +77,13 @@ static int idmap_add(idmap *m, const char *key, const cl_record_id *id)
 {
     if ((m->used + 1) * 10 > m->cap * 7 && idmap_grow(m))
         return CL_ENOMEM;
-    idslot *s = idmap_slot(m, key);
+    uint64_t h = hash(key);
+    idslot *s = idmap_slot(m, key, h);
     if (s->key)
         return CL_OK;
     if (!(s->key = strdup(key)))
         return cl_seterr(CL_ENOMEM, "out of memory");
+    s->hash = h;
     s->id = *id;
     m->used++;
     return CL_OK;
@@ -264,6 +274,8 @@ void imp_end(imp *m)
 {
     idmap_free(m->dups);
     idmap_free(m->fresh);
+    free(m->keys);
+    m->keys = NULL;
     for (int i = 0; i <= CL_T_MAX; i++)
         idmap_free(m->labels[i]);
     m->dups = m->fresh = NULL;
@@ -384,15 +396,19 @@ static int keys_of(imp *m, const cl_record_id *id, dup_keys *out)
     return rc;
 }
 
+static int index_keys(imp *m, const dup_keys *k, const cl_record_id *id)
+{
+    int rc = CL_OK;
+    for (size_t i = 0; !rc && i < k->n; i++)
+        rc = idmap_add(m->dups, k->key[i], id); /* the first contact with a key keeps it */
+    return rc;
+}
+
 static int dup_index(imp *m, const cl_record_id *id)
 {
-    dup_keys *k = malloc(sizeof *k);
+    dup_keys *k = m->keys ? m->keys : (m->keys = malloc(sizeof *k));
     int rc = k ? keys_of(m, id, k) : cl_seterr(CL_ENOMEM, "out of memory");
-    for (size_t i = 0; !rc && i < k->n; i++)
-        if (!idmap_get(m->dups, k->key[i]))
-            rc = idmap_add(m->dups, k->key[i], id);
-    free(k);
-    return rc;
+    return rc ? rc : index_keys(m, k, id);
 }
 
 static int dup_step(void *arg, const cl_record_id *id)
@@ -444,7 +460,7 @@ int imp_same_name(imp *m, const char *name, cl_record_id *id)
 /* Report the first other contact sharing this one's email or phone. */
 static int dup_check(imp *m, size_t line, const cl_record_id *id)
 {
-    dup_keys *k = malloc(sizeof *k);
+    dup_keys *k = m->keys ? m->keys : (m->keys = malloc(sizeof *k));
     cl_buf name = {0};
     int rc = k ? keys_of(m, id, k) : cl_seterr(CL_ENOMEM, "out of memory");
     for (size_t i = 0; !rc && i < k->n; i++) {
@@ -459,9 +475,10 @@ static int dup_check(imp *m, size_t line, const cl_record_id *id)
         m->res->duplicates++;
         break;
     }
-    free(k);
+    if (!rc)
+        rc = index_keys(m, k, id);
     cl_buf_free(&name);
-    return rc ? rc : dup_index(m, id);
+    return rc;
 }
 
 /* ----- writing one record ----- */

@@ -18,6 +18,7 @@ typedef struct imp {
     idmap *dups;                     /* "e:email" / "p:digits" → contact id */
     idmap *labels[CL_T_MAX + 1];     /* exact label → record id, built on first use */
     idmap *fresh;                    /* record id text → id: created by this import */
+    struct dup_keys *keys;           /* scratch of the duplicate check (20 KB: not one per row) */
     size_t last_pct;                 /* progress already reported, in ‰ */
 } imp;
 
