@@ -173,15 +173,21 @@ int cl_csv_parse(const char *data, size_t len, const char *name, cl_csv **out);
 const char *cl_csv_cell(const cl_csv *c, size_t row, size_t col); /* borrowed */
 void cl_csv_free(cl_csv *c);
 
-/* Import rows of o->type: header cells are field names (and "id"). A row whose
- * id names an existing record updates the fields of its non-empty cells (an
- * empty cell leaves its field alone); other rows create records (with that id
- * when one is given). A reference column takes a record id or the exact name of the
- * record (a company that does not exist is created). */
+/* Import rows of o->type: header cells are field names (and "id") and the
+ * export's other columns. A row whose id names an existing record updates the
+ * fields of its non-empty cells (an empty cell leaves its field alone); other
+ * rows create records (with that id when one is given). A reference column
+ * takes a record id or the exact name of the record (a company that does not
+ * exist is created); beside it "company name" names the record when the id
+ * is not in this book. A field of several items with columns beyond its own
+ * ("phone label", "phone 2", …) takes the row's items as its whole list. */
 int cl_csv_import(cl_store *s, const char *data, size_t len, const cl_import_opts *o,
                   cl_import_result *res);
 /* Write the records of type that are not deleted: header "id" then the
- * type's fields, CRLF line ends, quoting where needed. */
+ * type's fields (a field of several items: its preferred item), then the
+ * name beside each reference ("company name"), then the other items of the
+ * fields of several items ("phone label", "phone 2", "phone 2 label", as
+ * many as the book needs); CRLF line ends, quoting where needed. */
 int cl_csv_export(cl_txn *t, uint8_t type, FILE *out, size_t *count);
 
 /* ----- the JSON backup: every op of every origin ----- */

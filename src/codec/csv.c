@@ -237,8 +237,6 @@ int cl_csv_parse(const char *data, size_t len, const char *name, cl_csv **out)
 
 /* ----- importing ----- */
 
-#define COL_ID 0xff
-
 typedef struct csv_import {
     const char *data;
     size_t len;
@@ -246,8 +244,11 @@ typedef struct csv_import {
     cl_import_result *res;
     uint8_t type;
     cl_csv *c;
-    const cl_field_def **cols;   /* ncols; NULL for the id column */
+    csv_col *cols;               /* ncols; .f NULL for the id column */
     size_t idcol;                /* ncols when absent */
+    bool listed[CL_F_MAX + 1];   /* several items: a column beyond the preferred value */
+    size_t nlisted;
+    size_t refcol[CL_F_MAX + 1], namecol[CL_F_MAX + 1]; /* references: column + 1, 0 when none */
     const char *assumed;         /* the character set guessed, or NULL */
     imp_rows rows;               /* by row number: refused under dry_run / skip_bad */
 } csv_import;
@@ -298,6 +299,62 @@ static uint8_t fitting_type(const cl_csv *c, uint8_t not)
     return 0;
 }
 
+/* "phone 2" → "phone", 2; 0 when the text does not end in such a number. */
+static unsigned item_number(char *base)
+{
+    char *sp = strrchr(base, ' ');
+    if (!sp || !isdigit((unsigned char)sp[1]) || strlen(sp + 1) > 2)
+        return 0;
+    unsigned n = (unsigned)atoi(sp + 1);
+    *sp = 0;
+    return n >= 2 && n <= CL_ITEMS_MAX ? n : 0;
+}
+
+/* The field named exactly base (not by its list's name). */
+static const cl_field_def *field_named(uint8_t type, const char *base)
+{
+    const cl_field_def *f = cl_field_lookup(type, base);
+    return f && !strcmp(f->name, base) ? f : NULL;
+}
+
+bool csv_column(uint8_t type, const char *header, csv_col *out)
+{
+    char base[128];
+    *out = (csv_col){cl_field_lookup(type, header), CSV_VALUE, 0};
+    if (out->f || snprintf(base, sizeof base, "%s", header) >= (int)sizeof base)
+        return out->f != NULL;
+    char *sp = strrchr(base, ' ');
+    if (sp && !strcmp(sp, " name")) {
+        *sp = 0;
+        out->f = field_named(type, base), out->role = CSV_NAME;
+        return out->f && out->f->kind == CL_K_REF ? true : (out->f = NULL, false);
+    }
+    if (sp && !strcmp(sp, " label"))
+        *sp = 0, out->role = CSV_LABEL;
+    unsigned n = item_number(base);
+    out->item = (uint8_t)(n ? n - 1 : 0);
+    if (!n && out->role != CSV_LABEL)
+        return false;
+    out->f = field_named(type, base);
+    return out->f && out->f->multi ? true : (out->f = NULL, false);
+}
+
+static bool same_column(const csv_col *a, const csv_col *b)
+{
+    return a->f == b->f && a->role == b->role && a->item == b->item;
+}
+
+/* What a column of the header tells the rows: a reference's id or name, a
+ * list given whole. */
+static void note_column(csv_import *ci, size_t j)
+{
+    const csv_col *k = &ci->cols[j];
+    if (k->f->multi && (k->role == CSV_LABEL || k->item) && !ci->listed[k->f->id])
+        ci->listed[k->f->id] = true, ci->nlisted++;
+    if (k->f->kind == CL_K_REF)
+        (k->role == CSV_NAME ? ci->namecol : ci->refcol)[k->f->id] = j + 1;
+}
+
 /* Map header cells to fields: names are matched ignoring case and spaces. */
 static int read_header(csv_import *ci, const char *name)
 {
@@ -316,7 +373,7 @@ static int read_header(csv_import *ci, const char *name)
             ci->idcol = j;
             continue;
         }
-        if (!(ci->cols[j] = cl_field_lookup(ci->type, h))) {
+        if (!csv_column(ci->type, h, &ci->cols[j])) {
             uint8_t other = fitting_type(c, ci->type);
             if (other)
                 return cl_seterr(CL_EINVAL, "%s: line %zu: %s has no field '%s' (the header fits --type %s)",
@@ -326,8 +383,9 @@ static int read_header(csv_import *ci, const char *name)
                              name, c->line[0], cl_type_name(ci->type), h, list);
         }
         for (size_t k = 0; k < j; k++)
-            if (ci->cols[k] == ci->cols[j])
+            if (same_column(&ci->cols[k], &ci->cols[j]))
                 return cl_seterr(CL_EINVAL, "%s: line %zu: the column '%s' appears twice", name, c->line[0], h);
+        note_column(ci, j);
     }
     return CL_OK;
 }
@@ -370,23 +428,149 @@ static const char *unguard(const char *v)
     return *v == '\'' && guarded(v + 1) ? v + 1 : v;
 }
 
-/* A reference cell: a record id as it is, otherwise the exact name of a
- * record of that type (a company is created when missing). */
-static int resolve_ref(imp *m, const cl_field_def *f, const char *v, char out[CL_RECORD_ID_TEXT])
+/* Whether id is a record of this book (*live: not deleted, of that type). */
+static int record_here(cl_txn *t, uint8_t type, const cl_record_id *id, bool *here, bool *live)
+{
+    cl_record_meta meta;
+    int rc = cl_txn_record(t, id, &meta);
+    *here = rc == CL_OK;
+    *live = *here && !meta.deleted && meta.type == type;
+    return rc == CL_ENOTFOUND ? CL_OK : rc;
+}
+
+/* A reference: the record id of the id cell when this book has it; else the
+ * record the name cell names exactly (the id cell's text when it is no id),
+ * a company created when missing, with the file's id when it has one. An id
+ * without a name is given on as it is (validation names what is wrong). */
+static int resolve_ref(imp *m, const cl_field_def *f, const char *idv, const char *namev,
+                       char out[CL_RECORD_ID_TEXT])
 {
     cl_record_id id;
-    if (!*v || cl_record_id_parse(v, &id) == CL_OK) {
-        snprintf(out, CL_RECORD_ID_TEXT, "%s", v);
+    bool is_id = *idv && cl_record_id_parse(idv, &id) == CL_OK, here = false, live = false;
+    int rc = is_id && *namev ? record_here(m->t, f->ref_type, &id, &here, &live) : CL_OK;
+    if (rc)
+        return rc;
+    if (live || (is_id && !*namev)) {
+        snprintf(out, CL_RECORD_ID_TEXT, "%s", idv);
         return CL_OK;
     }
-    int rc = f->ref_type == CL_T_COMPANY ? imp_company(m, v, &id) : imp_find_label(m, f->ref_type, v, &id);
+    const char *label = is_id || !*idv ? namev : idv;
+    if (f->ref_type == CL_T_COMPANY)
+        rc = imp_company(m, label, is_id && !here ? &id : NULL, &id);
+    else
+        rc = imp_find_label(m, f->ref_type, label, &id);
     if (rc)
         return cl_wraperr(rc, "%s", f->name);
     cl_record_id_format(&id, out);
     return CL_OK;
 }
 
-static int import_row(imp *m, csv_import *ci, size_t r, cl_assign *a, char (*refs)[CL_RECORD_ID_TEXT])
+static const char *cell_of(const csv_import *ci, size_t r, size_t col1)
+{
+    return col1 ? unguard(cl_csv_cell(ci->c, r, col1 - 1)) : "";
+}
+
+/* A row cannot say where the preferred item stands among the others (it is
+ * the field's own column): items the record has keep their places (so that
+ * importing an export again changes nothing), new ones follow. */
+static int keep_order(uint8_t kind, const cl_items *have, cl_items *it)
+{
+    size_t at[CL_ITEMS_MAX];
+    int rc = CL_OK;
+    for (size_t i = 0; !rc && i < it->n; i++)
+        rc = cl_items_find(kind, have, it->v[i].value, &at[i]);
+    for (size_t i = 1; !rc && i < it->n; i++) /* insertion sort: stable, n ≤ 20 */
+        for (size_t k = i; k && at[k - 1] > at[k]; k--) {
+            cl_item x = it->v[k];
+            size_t a = at[k];
+            it->v[k] = it->v[k - 1], at[k] = at[k - 1];
+            it->v[k - 1] = x, at[k - 1] = a;
+        }
+    return rc;
+}
+
+/* The list a row gives a field of several items, in the order of have (the
+ * record's list, may be NULL). CL_OK with nothing added when all its cells
+ * are empty: the field is left alone. */
+static int row_list(const csv_import *ci, size_t r, const cl_field_def *f, const cl_items *have, cl_buf *out)
+{
+    const char *value[CL_ITEMS_MAX] = {0}, *label[CL_ITEMS_MAX] = {0};
+    for (size_t j = 0; j < ci->c->ncols; j++)
+        if (ci->cols[j].f == f && ci->cols[j].role != CSV_NAME)
+            (ci->cols[j].role == CSV_LABEL ? label : value)[ci->cols[j].item] = cell_of(ci, r, j + 1);
+    cl_items it = {0};
+    int rc = CL_OK;
+    for (size_t i = 0; !rc && i < CL_ITEMS_MAX; i++)
+        if (value[i] && *value[i])
+            rc = cl_items_add(&it, value[i], label[i] && *label[i] ? label[i] : NULL, i == 0);
+    if (!rc && have)
+        rc = keep_order(f->kind, have, &it);
+    cl_buf_reset(out);
+    if (!rc && it.n)
+        rc = cl_items_format(&it, out);
+    cl_items_free(&it);
+    return rc ? rc : out->err;
+}
+
+/* What one row needs while it is read: its assignments and the texts they
+ * point to. */
+typedef struct native_row {
+    cl_assign *a;                                  /* ncols */
+    char refs[CL_F_MAX + 1][CL_RECORD_ID_TEXT];
+    cl_buf lists[CL_F_MAX + 1];
+    /* A type that refers to its own kind (referred_by): a row may name one
+     * that a later row brings. Those references wait for the end. */
+    bool *late;                                    /* by row; NULL for other types */
+    cl_record_id *made;                            /* by row: the record it wrote */
+} native_row;
+
+static bool refers_to_itself(uint8_t type)
+{
+    size_t n;
+    const cl_field_def *f = cl_type_fields(type, &n);
+    for (size_t i = 0; i < n; i++)
+        if (f[i].kind == CL_K_REF && f[i].ref_type == type)
+            return true;
+    return false;
+}
+
+/* An id that names no record yet (a later row may bring it). */
+static bool not_yet_here(cl_txn *t, const char *v)
+{
+    cl_record_id id;
+    cl_record_meta meta;
+    return *v && cl_record_id_parse(v, &id) == CL_OK && cl_txn_record(t, &id, &meta) == CL_ENOTFOUND;
+}
+
+/* A row's references and lists, one assignment each (none when their cells
+ * are empty). id: the record the row updates, or NULL. */
+static int row_composed(imp *m, csv_import *ci, size_t r, const cl_record_id *id, native_row *w, size_t *n)
+{
+    size_t nf;
+    const cl_field_def *f = cl_type_fields(ci->type, &nf);
+    cl_record *had = NULL;
+    int rc = id && ci->nlisted ? cl_record_load(m->t, id, &had) : CL_OK;
+    if (rc == CL_ENOTFOUND)
+        rc = CL_OK;
+    for (size_t i = 0; !rc && i < nf; i++) {
+        uint8_t fid = f[i].id;
+        const char *v = NULL, *idv = cell_of(ci, r, ci->refcol[fid]), *namev = cell_of(ci, r, ci->namecol[fid]);
+        if (f[i].kind == CL_K_REF && f[i].ref_type == ci->type && w->late && not_yet_here(m->t, idv))
+            w->late[r] = true;
+        else if (f[i].kind == CL_K_REF && (*idv || *namev))
+            rc = resolve_ref(m, &f[i], idv, namev, w->refs[fid]), v = w->refs[fid];
+        else if (ci->listed[fid] && !(rc = row_list(ci, r, &f[i], had ? &had->items[fid] : NULL, &w->lists[fid])) &&
+                 w->lists[fid].len)
+            v = (const char *)w->lists[fid].data;
+        if (!rc && v)
+            w->a[*n].name = ci->listed[fid] ? f[i].list : f[i].name, w->a[(*n)++].value = v;
+    }
+    if (had)
+        cl_record_free(had);
+    return rc;
+}
+
+static int import_row(imp *m, csv_import *ci, size_t r, native_row *w)
 {
     cl_csv *c = ci->c;
     size_t line = c->line[r], n = 0;
@@ -398,24 +582,49 @@ static int import_row(imp *m, csv_import *ci, size_t r, cl_assign *a, char (*ref
         idp = &id;
     }
     for (size_t j = 0; j < c->ncols; j++) {
-        const cl_field_def *f = ci->cols[j];
+        const cl_field_def *f = ci->cols[j].f;
         const char *v = unguard(cl_csv_cell(c, r, j));
         if (!f && j != ci->idcol && *v)
             return cl_seterr(CL_EINVAL, "%s: line %zu: a value in column %zu, which has no name in the header",
                              m->name, line, j + 1);
         /* An empty cell leaves the field alone: a sheet that fills some
          * columns for some rows must not wipe the rest (clear with put). */
-        if (!f || !*v)
+        if (!f || !*v || f->kind == CL_K_REF || ci->listed[f->id] || ci->cols[j].role != CSV_VALUE)
             continue;
-        if (f->kind == CL_K_REF) {
-            if ((rc = resolve_ref(m, f, v, refs[j])))
-                return imp_fail(m, line, rc);
-            v = refs[j];
-        }
-        a[n].name = f->name;
-        a[n++].value = v;
+        w->a[n].name = f->name;
+        w->a[n++].value = v;
     }
-    return imp_put(m, line, ci->type, idp, a, n, NULL);
+    if ((rc = row_composed(m, ci, r, idp, w, &n)))
+        return imp_fail(m, line, rc);
+    return imp_put(m, line, ci->type, idp, w->a, n, w->made ? &w->made[r] : NULL);
+}
+
+/* The references that waited: every row is in now. */
+static int late_refs(imp *m, csv_import *ci, size_t r, native_row *w)
+{
+    size_t nf, n = 0;
+    const cl_field_def *f = cl_type_fields(ci->type, &nf);
+    int rc = CL_OK;
+    for (size_t i = 0; !rc && i < nf; i++) {
+        uint8_t fid = f[i].id;
+        const char *idv = cell_of(ci, r, ci->refcol[fid]), *namev = cell_of(ci, r, ci->namecol[fid]);
+        if (f[i].kind != CL_K_REF || f[i].ref_type != ci->type || !(*idv || *namev))
+            continue;
+        if (!(rc = resolve_ref(m, &f[i], idv, namev, w->refs[fid])))
+            w->a[n].name = f[i].name, w->a[n++].value = w->refs[fid];
+    }
+    if (!rc && n)
+        rc = cl_record_put_in(m->t, ci->type, &w->made[r], w->a, n, NULL);
+    return rc ? imp_fail(m, ci->c->line[r], rc) : CL_OK;
+}
+
+static int each_late_row(imp *m, csv_import *ci, native_row *w)
+{
+    int rc = CL_OK;
+    for (size_t r = 1; !rc && w->late && r < ci->c->nrows; r++)
+        if (w->late[r] && !ci->rows.bad[r])
+            rc = imp_row_failed(m, &ci->rows, r, late_refs(m, ci, r, w));
+    return rc;
 }
 
 static int encoding_notice(imp *m, const csv_import *ci)
@@ -440,15 +649,9 @@ static int each_row(imp *m, csv_import *ci, int (*one)(imp *m, csv_import *ci, s
     return rc;
 }
 
-struct native_row {
-    cl_assign *a;
-    char (*refs)[CL_RECORD_ID_TEXT];
-};
-
 static int native_one(imp *m, csv_import *ci, size_t r, void *ctx)
 {
-    struct native_row *n = ctx;
-    return import_row(m, ci, r, n->a, n->refs);
+    return import_row(m, ci, r, ctx);
 }
 
 static int csv_import_fn(cl_txn *t, void *arg)
@@ -458,13 +661,22 @@ static int csv_import_fn(cl_txn *t, void *arg)
     int rc = imp_begin(&m, t, ci->o, ci->res);
     if (!rc)
         rc = encoding_notice(&m, ci);
-    struct native_row n = {calloc(ci->c->ncols, sizeof *n.a), calloc(ci->c->ncols, sizeof *n.refs)};
-    if (!n.a || !n.refs)
+    native_row *w = calloc(1, sizeof *w);
+    bool self = refers_to_itself(ci->type);
+    if (w && (!(w->a = calloc(ci->c->ncols, sizeof *w->a)) ||
+              (self && (!(w->late = calloc(ci->c->nrows, 1)) || !(w->made = calloc(ci->c->nrows, sizeof *w->made))))))
+        free(w->a), free(w->late), free(w->made), free(w), w = NULL;
+    if (!w && !rc)
         rc = cl_seterr(CL_ENOMEM, "out of memory");
     if (!rc)
-        rc = each_row(&m, ci, native_one, &n);
-    free(n.a);
-    free(n.refs);
+        rc = each_row(&m, ci, native_one, w);
+    if (!rc)
+        rc = each_late_row(&m, ci, w);
+    for (size_t i = 0; w && i <= CL_F_MAX; i++)
+        cl_buf_free(&w->lists[i]);
+    if (w)
+        free(w->a), free(w->late), free(w->made);
+    free(w);
     imp_end(&m);
     return rc;
 }
@@ -633,12 +845,97 @@ static void put_cell(FILE *out, const char *v)
     fputc('"', out);
 }
 
+/* What the export writes beyond the fields: per field of several items the
+ * most items a record has and whether any has a label (the columns "phone
+ * label", "phone 2", …), found in a first pass over the records. */
 typedef struct csv_export {
     cl_txn *t;
     FILE *out;
     const cl_field_def *defs;
     size_t ndefs, count;
+    size_t most[CL_F_MAX + 1];
+    bool labelled[CL_F_MAX + 1];
 } csv_export;
+
+static int measure_row(void *arg, const cl_record_id *id)
+{
+    csv_export *e = arg;
+    cl_record *r;
+    int rc = cl_record_load(e->t, id, &r);
+    for (size_t i = 0; !rc && i < e->ndefs; i++) {
+        const cl_items *it = &r->items[e->defs[i].id];
+        if (!e->defs[i].multi)
+            continue;
+        e->most[e->defs[i].id] = it->n > e->most[e->defs[i].id] ? it->n : e->most[e->defs[i].id];
+        for (size_t k = 0; k < it->n; k++)
+            e->labelled[e->defs[i].id] |= it->v[k].label != NULL;
+    }
+    if (!rc)
+        cl_record_free(r);
+    return rc;
+}
+
+static void put_header(const csv_export *e)
+{
+    fputs("id", e->out);
+    for (size_t i = 0; i < e->ndefs; i++)
+        fprintf(e->out, ",%s", e->defs[i].name);
+    for (size_t i = 0; i < e->ndefs; i++)
+        if (e->defs[i].kind == CL_K_REF)
+            fprintf(e->out, ",%s name", e->defs[i].name);
+    for (size_t i = 0; i < e->ndefs; i++) {
+        const char *f = e->defs[i].name;
+        bool labels = e->labelled[e->defs[i].id];
+        if (labels)
+            fprintf(e->out, ",%s label", f);
+        for (size_t k = 2; k <= e->most[e->defs[i].id]; k++)
+            labels ? fprintf(e->out, ",%s %zu,%s %zu label", f, k, f, k) : fprintf(e->out, ",%s %zu", f, k);
+    }
+    fputs("\r\n", e->out);
+}
+
+/* The name of the record a reference names ("" when it is not here). */
+static int put_ref_name(csv_export *e, const char *v)
+{
+    cl_record_id id;
+    cl_record *r;
+    if (!v || cl_record_id_parse(v, &id)) {
+        fputc(',', e->out);
+        return CL_OK;
+    }
+    int rc = cl_record_load(e->t, &id, &r);
+    if (rc == CL_ENOTFOUND) {
+        fputc(',', e->out);
+        return CL_OK;
+    }
+    if (rc)
+        return rc;
+    fputc(',', e->out);
+    put_cell(e->out, r->deleted ? "" : cl_record_label(r));
+    cl_record_free(r);
+    return CL_OK;
+}
+
+/* The preferred item's label, then the other items in order (the preferred
+ * one's value is the field's own column). */
+static void put_items(const csv_export *e, const cl_field_def *f, const cl_items *it)
+{
+    const cl_item *pref = cl_items_preferred(it);
+    bool labels = e->labelled[f->id];
+    size_t put = 1;
+    if (labels)
+        fputc(',', e->out), put_cell(e->out, pref && pref->label ? pref->label : "");
+    for (size_t k = 0; k < it->n; k++) {
+        if (&it->v[k] == pref)
+            continue;
+        fputc(',', e->out), put_cell(e->out, it->v[k].value);
+        if (labels)
+            fputc(',', e->out), put_cell(e->out, it->v[k].label ? it->v[k].label : "");
+        put++;
+    }
+    for (; put < e->most[f->id]; put++)
+        fputs(labels ? ",," : ",", e->out);
+}
 
 static int export_row(void *arg, const cl_record_id *id)
 {
@@ -655,22 +952,30 @@ static int export_row(void *arg, const cl_record_id *id)
         const char *v = r->values[e->defs[i].id];
         put_cell(e->out, v ? v : "");
     }
+    for (size_t i = 0; !rc && i < e->ndefs; i++)
+        if (e->defs[i].kind == CL_K_REF)
+            rc = put_ref_name(e, r->values[e->defs[i].id]);
+    for (size_t i = 0; !rc && i < e->ndefs; i++)
+        if (e->defs[i].multi)
+            put_items(e, &e->defs[i], &r->items[e->defs[i].id]);
     fputs("\r\n", e->out);
     cl_record_free(r);
     e->count++;
-    return ferror(e->out) ? cl_seterr(CL_EIO, "cannot write the export") : CL_OK;
+    if (!rc && ferror(e->out))
+        rc = cl_seterr(CL_EIO, "cannot write the export");
+    return rc;
 }
 
 int cl_csv_export(cl_txn *t, uint8_t type, FILE *out, size_t *count)
 {
-    csv_export e = {t, out, NULL, 0, 0};
+    csv_export e = {.t = t, .out = out};
     if (!(e.defs = cl_type_fields(type, &e.ndefs)))
         return cl_seterr(CL_EINVAL, "unknown record type");
-    fputs("id", out);
-    for (size_t i = 0; i < e.ndefs; i++)
-        fprintf(out, ",%s", e.defs[i].name);
-    fputs("\r\n", out);
-    int rc = cl_query_list(t, type, NULL, NULL, 0, export_row, &e, NULL);
+    int rc = cl_query_list(t, type, NULL, NULL, 0, measure_row, &e, NULL);
+    if (!rc)
+        put_header(&e);
+    if (!rc)
+        rc = cl_query_list(t, type, NULL, NULL, 0, export_row, &e, NULL);
     if (!rc && fflush(out))
         rc = cl_seterr(CL_EIO, "cannot write the export");
     if (count)

@@ -331,7 +331,8 @@ bool csv_header_foreign(const cl_csv *c)
             h[--n] = 0;
         while (isspace((unsigned char)h[i]))
             i++;
-        if (!h[i] || !strcasecmp(h + i, "id") || cl_field_lookup(CL_T_CONTACT, h + i))
+        csv_col ours;
+        if (!h[i] || !strcasecmp(h + i, "id") || csv_column(CL_T_CONTACT, h + i, &ours))
             continue;
         col k;
         map_column(h + i, false, &k);

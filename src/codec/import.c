@@ -337,13 +337,15 @@ int imp_find_label(imp *m, uint8_t type, const char *label, cl_record_id *id)
     return CL_OK;
 }
 
-int imp_company(imp *m, const char *name, cl_record_id *id)
+int imp_company(imp *m, const char *name, const cl_record_id *want, cl_record_id *id)
 {
     int rc = imp_find_label(m, CL_T_COMPANY, name, id);
     if (rc != CL_ENOTFOUND)
         return rc;
     cl_assign a = {"name", name};
-    if ((rc = cl_record_put_in(m->t, CL_T_COMPANY, NULL, &a, 1, id)))
+    if (want)
+        *id = *want;
+    if ((rc = cl_record_put_in(m->t, CL_T_COMPANY, want, &a, 1, want ? NULL : id)))
         return rc;
     m->res->companies++;
     return idmap_add(m->labels[CL_T_COMPANY], name, id);

@@ -75,8 +75,10 @@ void imp_progress(imp *m, size_t done, size_t total);
 /* The id of a live record of type whose label (name or title) is exactly
  * label. CL_ENOTFOUND when there is none. */
 int imp_find_label(imp *m, uint8_t type, const char *label, cl_record_id *id);
-/* The company named exactly name, created when there is none. */
-int imp_company(imp *m, const char *name, cl_record_id *id);
+/* The company named exactly name, created when there is none (with the id
+ * want when not NULL: the id another book gave it, so that importing that
+ * book's companies later updates it instead of adding a second one). */
+int imp_company(imp *m, const char *name, const cl_record_id *want, cl_record_id *id);
 
 /* A contact that is very likely the same person: exactly this name and the
  * same email or phone (compared as for duplicates). CL_ENOTFOUND if none. */
@@ -99,6 +101,20 @@ int imp_put(imp *m, size_t line, uint8_t type, const cl_record_id *id, const cl_
 int imp_card(imp *m, cl_vcard *c);
 /* Free what a card holds (not the card itself). */
 void imp_card_clear(cl_vcard *c);
+
+/* A column of our own CSV layout (csv.c): a field ("phone"), for a field
+ * of several items the preferred item's label ("phone label") and the other
+ * items in order ("phone 2", "phone 2 label"), beside a reference the name
+ * of the record it names ("company name"). */
+enum { CSV_VALUE, CSV_LABEL, CSV_NAME };
+typedef struct csv_col {
+    const cl_field_def *f;   /* NULL: not a column of ours */
+    uint8_t role;            /* CSV_VALUE, CSV_LABEL, CSV_NAME */
+    uint8_t item;            /* several items: 0 the preferred one, then the others */
+} csv_col;
+/* Read a header cell (trimmed; our export writes lower case) as a column of
+ * type; false when it is none. */
+bool csv_column(uint8_t type, const char *header, csv_col *out);
 
 /* Foreign CSV layouts (csv_map.c). */
 typedef struct csv_map csv_map;
