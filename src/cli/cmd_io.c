@@ -1,6 +1,7 @@
 /* import, export, merge. */
 #include "cli/cli.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -30,12 +31,16 @@ static enum io_format format_of_path(const char *path)
     return !strcasecmp(dot, ".vcard") ? F_VCARD : format_named(dot + 1);
 }
 
-/* The whole file in memory: imports validate everything before storing. */
+/* The whole file in memory ("-": standard input): imports validate
+ * everything before storing. */
 static int read_file(const char *path, char **data, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
+    bool in = !strcmp(path, "-");
+    FILE *f = in ? stdin : fopen(path, "rb");
     if (!f)
         return cl_seterr(CL_EIO, "cannot read %s: %s", path, strerror(errno));
+    if (in)
+        path = "standard input";
     cl_buf b = {0};
     char chunk[65536];
     size_t n;
@@ -44,7 +49,8 @@ static int read_file(const char *path, char **data, size_t *len)
         rc = cl_buf_put(&b, chunk, n);
     if (!rc && ferror(f))
         rc = cl_seterr(CL_EIO, "cannot read %s: %s", path, strerror(errno));
-    fclose(f);
+    if (!in)
+        fclose(f);
     if (rc) {
         cl_buf_free(&b);
         return rc;
@@ -136,11 +142,24 @@ static int refusals(const char *file, bool dry, const cl_import_result *r)
     return EXIT_OK;
 }
 
-/* The format (from --format or the file's name) and the type of an import. */
-static int import_args(const cli_cmd *cmd, const char *path, const char *format_s, const char *type_s,
-                       enum io_format *fmt, uint8_t *type)
+/* What standard input holds, from its first bytes: a vCard, a backup or
+ * else CSV. */
+static enum io_format format_of_text(const char *data, size_t len)
 {
-    *fmt = format_s ? format_named(format_s) : format_of_path(path);
+    size_t i = len >= 3 && !memcmp(data, "\xEF\xBB\xBF", 3) ? 3 : 0;
+    while (i < len && isspace((unsigned char)data[i]))
+        i++;
+    if (len - i >= 11 && !strncasecmp(data + i, "BEGIN:VCARD", 11))
+        return F_VCARD;
+    return i < len && data[i] == '{' ? F_JSON : F_CSV;
+}
+
+/* The format (from --format, the file's name or for standard input its
+ * text) and the type of an import. */
+static int import_args(const cli_cmd *cmd, const char *path, const char *data, size_t len, const char *format_s,
+                       const char *type_s, enum io_format *fmt, uint8_t *type)
+{
+    *fmt = format_s ? format_named(format_s) : !strcmp(path, "-") ? format_of_text(data, len) : format_of_path(path);
     if (*fmt == F_NONE)
         return format_s ? cli_usage(cmd, "unknown format '%s' (vcard, csv or json)", format_s)
                         : cli_usage(cmd, "cannot tell the format of '%s' from its name (.vcf, .vcard, .csv, .json): "
@@ -152,6 +171,21 @@ static int import_args(const cli_cmd *cmd, const char *path, const char *format_
         fprintf(stderr, "clientele: --type ignored: a backup restores every type\n");
     if (type_s && *fmt == F_VCARD && *type != CL_T_CONTACT)
         return cli_usage(cmd, "vCard files import as contacts (and their companies): --type %s does not apply", type_s);
+    return EXIT_OK;
+}
+
+/* The options that apply to some formats only. */
+static int import_flags(const cli_cmd *cmd, enum io_format fmt, uint8_t type, const char *map_s, const char *order_s,
+                        const char *enc_s, bool dry, bool skip)
+{
+    if (order_s && strcmp(order_s, "dmy") && strcmp(order_s, "mdy"))
+        return cli_usage(cmd, "--date-order is dmy (14/03/1970) or mdy (03/14/1970)");
+    if ((map_s || order_s) && (fmt != F_CSV || type != CL_T_CONTACT))
+        return cli_usage(cmd, "--map and --date-order apply to CSV files of contacts");
+    if ((dry || skip) && fmt != F_CSV)
+        return cli_usage(cmd, "--dry-run and --skip-bad apply to CSV files");
+    if (enc_s && fmt != F_CSV)
+        return cli_usage(cmd, "--encoding applies to CSV files (a vCard says its CHARSET)");
     return EXIT_OK;
 }
 
@@ -168,29 +202,27 @@ static int cmd_import(cli *c, int argc, char **argv)
     if (rc)
         return rc;
     if (npos != 1)
-        return cli_usage(cmd, "missing FILE");
+        return cli_usage(cmd, "missing FILE (or - for standard input)");
+    char *data = NULL, *map_text = NULL;
+    size_t len = 0, map_len;
+    bool in = !strcmp(pos[0], "-");
+    if (in && read_file(pos[0], &data, &len)) /* its format is in its text */
+        return cli_fail();
     enum io_format fmt;
     uint8_t type;
-    if ((rc = import_args(cmd, pos[0], format_s, type_s, &fmt, &type)))
+    if ((rc = import_args(cmd, pos[0], data, len, format_s, type_s, &fmt, &type)) ||
+        (rc = import_flags(cmd, fmt, type, map_s, order_s, enc_s, dry, skip))) {
+        free(data);
         return rc;
-    if (order_s && strcmp(order_s, "dmy") && strcmp(order_s, "mdy"))
-        return cli_usage(cmd, "--date-order is dmy (14/03/1970) or mdy (03/14/1970)");
-    if ((map_s || order_s) && (fmt != F_CSV || type != CL_T_CONTACT))
-        return cli_usage(cmd, "--map and --date-order apply to CSV files of contacts");
-    if ((dry || skip) && fmt != F_CSV)
-        return cli_usage(cmd, "--dry-run and --skip-bad apply to CSV files");
-    if (enc_s && fmt != F_CSV)
-        return cli_usage(cmd, "--encoding applies to CSV files (a vCard says its CHARSET)");
-    char *data, *map_text = NULL;
-    size_t len, map_len;
+    }
     /* --map FILE, or the pairs themselves */
-    if (map_s && !access(map_s, R_OK) && read_file(map_s, &map_text, &map_len))
-        return cli_fail();
-    if (read_file(pos[0], &data, &len)) {
+    if ((map_s && !access(map_s, R_OK) && read_file(map_s, &map_text, &map_len)) ||
+        (!in && read_file(pos[0], &data, &len))) {
+        free(data);
         free(map_text);
         return cli_fail();
     }
-    const char *base = strrchr(pos[0], '/') ? strrchr(pos[0], '/') + 1 : pos[0];
+    const char *base = in ? "stdin" : strrchr(pos[0], '/') ? strrchr(pos[0], '/') + 1 : pos[0];
     cl_import_opts o = {.name = base,
                         .type = type,
                         .progress = isatty(2) ? progress_bar : NULL,
@@ -213,7 +245,7 @@ static int cmd_import(cli *c, int argc, char **argv)
     char what[32];
     snprintf(what, sizeof what, "%s records", cl_type_name(fmt == F_VCARD ? CL_T_CONTACT : type));
     report(fmt == F_JSON ? "ops" : fmt == F_VCARD ? "cards" : what, &r, dry);
-    rc = refusals(pos[0], dry, &r);
+    rc = refusals(in ? "stdin.csv" : pos[0], dry, &r);
     cl_import_result_free(&r);
     return rc;
 }
@@ -310,6 +342,7 @@ const cli_cmd cli_io_cmds[] = {
     {"import", "import FILE [--type TYPE] [--format vcard|csv|json] [--map MAP] [--date-order dmy|mdy] "
                "[--encoding NAME] [--dry-run] [--skip-bad]",
      "Import a file; the format comes from its name (.vcf/.vcard, .csv, .json) unless --format says.\n"
+     "FILE - reads standard input (its format from its first line unless --format says).\n"
      "vCard (2.1, 3.0, 4.0): one contact per card; ORG finds the company of that exact name or\n"
      "creates it; a card whose UID is a record id updates that record. CSV: the header row names\n"
      "the fields (--type, default contact); a row whose id column names a record updates the\n"

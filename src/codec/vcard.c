@@ -20,15 +20,18 @@ typedef struct vreader {
     size_t line;            /* the line p is on */
 } vreader;
 
-/* The next physical line (without its CR/LF). */
+/* The next physical line, without its end: LF, CR LF, CR CR LF (what iOS
+ * writes) or a CR alone (old Macs). */
 static void phys_line(vreader *r, const char **s, size_t *n)
 {
-    const char *e = memchr(r->p, '\n', (size_t)(r->end - r->p));
-    const char *next = e ? e + 1 : r->end;
-    if (!e)
-        e = r->end;
-    if (e > r->p && e[-1] == '\r')
-        e--;
+    const char *e = r->p;
+    while (e < r->end && *e != '\n' && *e != '\r')
+        e++;
+    const char *next = e;
+    while (next < r->end && *next == '\r')
+        next++;
+    if (next < r->end && *next == '\n')
+        next++;
     *s = r->p;
     *n = (size_t)(e - r->p);
     r->p = next;

@@ -121,6 +121,16 @@ cl ref2 get "$XENA" | grep -q "referred_by: $YURI" || fail "a referral to a late
 [ "$(digest ref2)" = "$(digest ref)" ] || fail "the CSV copy of two referrals differs from the original"
 pass "a referral to a row further down the file is kept (references to the same type wait for the last row)"
 
+# standard input: the format from the text; iOS line ends (CR CR LF)
+cl in init --name in >/dev/null
+printf 'name,email\nPiped Paula,paula@example.ro\n' | cl in import - >/dev/null || fail "import - of CSV"
+printf 'BEGIN:VCARD\r\r\nVERSION:3.0\r\r\nFN:Ioana iOS\r\r\nTEL;type=CELL:+40 722 000 111\r\r\nEND:VCARD\r\r\n' |
+  cl in import - >/dev/null || fail "import - of an iOS vCard"
+cl in list contact | grep -q "Piped Paula  paula@example.ro" || fail "the piped CSV row is not there"
+cl in list contact --json | grep -q '"+40 722 000 111"' || fail "the piped iOS card lost its phone"
+printf 'name\nX\n' | expect_exit 2 cl in import - --format xml
+pass "import - reads standard input (CSV, and an iOS vCard with CR CR LF line ends)"
+
 # importing our own export again updates by UID: nothing new, nothing changed
 before=$(digest a)
 expect_exit 0 cl a import "$WORK/out.vcf"

@@ -193,6 +193,28 @@ static void test_syntax_corners(void **state)
     cl_vcards_free(c, n);
 }
 
+/* iOS writes CR CR LF after each line; old Macs a CR alone. */
+static void test_ios_and_mac_line_ends(void **state)
+{
+    (void)state;
+    size_t n;
+    cl_vcard *c = parse_text("BEGIN:VCARD\r\r\nVERSION:3.0\r\r\nFN:Ana Pop\r\r\n"
+                             "TEL;type=CELL:+40 753 624 162\r\r\nNOTE:met in\r\r\n  Cluj\r\r\nEND:VCARD\r\r\n"
+                             "BEGIN:VCARD\rVERSION:2.1\rFN:Old Mac\rEMAIL:old@mac.example\rEND:VCARD\r", &n);
+    assert_int_equal(n, 2);
+    assert_string_equal(c[0].values[CL_F_NAME], "Ana Pop");
+    assert_string_equal(c[0].values[CL_F_PHONE], "+40 753 624 162");
+    assert_string_equal(c[0].values[CL_F_NOTES], "met in Cluj");
+    assert_string_equal(c[1].values[CL_F_NAME], "Old Mac");
+    assert_string_equal(c[1].values[CL_F_EMAIL], "old@mac.example");
+    cl_vcards_free(c, n);
+    cl_vcard *bad = NULL;
+    const char *text = "BEGIN:VCARD\r\r\nVERSION:3.0\r\r\nno colon here\r\r\nEND:VCARD\r\r\n";
+    assert_int_equal(cl_vcard_parse(text, strlen(text), "t.vcf", &bad, &n), CL_EINVAL);
+    has(cl_errmsg(), "line 3");
+    assert_null(strchr(cl_errmsg(), '\r'));
+}
+
 static void parse_fails(const char *text, size_t len, const char *want)
 {
     cl_vcard *cards = NULL;
@@ -446,6 +468,7 @@ int main(void)
         cmocka_unit_test(test_outlook_21),
         cmocka_unit_test(test_rfc6350),
         cmocka_unit_test(test_syntax_corners),
+        cmocka_unit_test(test_ios_and_mac_line_ends),
         cmocka_unit_test(test_malformed_syntax),
         cmocka_unit_test_setup_teardown(test_malformed_files_change_nothing, tu_store_setup, tu_store_teardown),
         cmocka_unit_test_setup_teardown(test_import_all_samples, tu_store_setup, tu_store_teardown),
