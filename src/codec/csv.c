@@ -442,7 +442,7 @@ static int record_here(cl_txn *t, uint8_t type, const cl_record_id *id, bool *he
  * record the name cell names exactly (the id cell's text when it is no id),
  * a company created when missing, with the file's id when it has one. An id
  * without a name is given on as it is (validation names what is wrong). */
-static int resolve_ref(imp *m, const cl_field_def *f, const char *idv, const char *namev,
+static int resolve_ref(imp *m, size_t line, const cl_field_def *f, const char *idv, const char *namev,
                        char out[CL_RECORD_ID_TEXT])
 {
     cl_record_id id;
@@ -456,7 +456,7 @@ static int resolve_ref(imp *m, const cl_field_def *f, const char *idv, const cha
     }
     const char *label = is_id || !*idv ? namev : idv;
     if (f->ref_type == CL_T_COMPANY)
-        rc = imp_company(m, label, is_id && !here ? &id : NULL, &id);
+        rc = imp_company(m, line, label, is_id && !here ? &id : NULL, &id);
     else
         rc = imp_find_label(m, f->ref_type, label, &id);
     if (rc)
@@ -558,7 +558,7 @@ static int row_composed(imp *m, csv_import *ci, size_t r, const cl_record_id *id
         if (f[i].kind == CL_K_REF && f[i].ref_type == ci->type && w->late && not_yet_here(m->t, idv))
             w->late[r] = true;
         else if (f[i].kind == CL_K_REF && (*idv || *namev))
-            rc = resolve_ref(m, &f[i], idv, namev, w->refs[fid]), v = w->refs[fid];
+            rc = resolve_ref(m, ci->c->line[r], &f[i], idv, namev, w->refs[fid]), v = w->refs[fid];
         else if (ci->listed[fid] && !(rc = row_list(ci, r, &f[i], had ? &had->items[fid] : NULL, &w->lists[fid])) &&
                  w->lists[fid].len)
             v = (const char *)w->lists[fid].data;
@@ -610,7 +610,7 @@ static int late_refs(imp *m, csv_import *ci, size_t r, native_row *w)
         const char *idv = cell_of(ci, r, ci->refcol[fid]), *namev = cell_of(ci, r, ci->namecol[fid]);
         if (f[i].kind != CL_K_REF || f[i].ref_type != ci->type || !(*idv || *namev))
             continue;
-        if (!(rc = resolve_ref(m, &f[i], idv, namev, w->refs[fid])))
+        if (!(rc = resolve_ref(m, ci->c->line[r], &f[i], idv, namev, w->refs[fid])))
             w->a[n].name = f[i].name, w->a[n++].value = w->refs[fid];
     }
     if (!rc && n)

@@ -274,6 +274,8 @@ void imp_end(imp *m)
 {
     idmap_free(m->dups);
     idmap_free(m->fresh);
+    idmap_free(m->company_keys);
+    m->company_keys = NULL;
     free(m->keys);
     m->keys = NULL;
     for (int i = 0; i <= CL_T_MAX; i++)
@@ -337,9 +339,113 @@ int imp_find_label(imp *m, uint8_t type, const char *label, cl_record_id *id)
     return CL_OK;
 }
 
-int imp_company(imp *m, const char *name, const cl_record_id *want, cl_record_id *id)
+/* ----- companies by their name as people read it -----
+ * "ACME Inc.", "Acme, Inc." and "Acme" are one company to whoever typed
+ * them: a company's key is its name folded (case, accents), without
+ * punctuation and without the legal form at its end. */
+
+static const char *const legal_forms[] = {
+    "ab", "ag", "aps", "as", "bv", "co", "corp", "corporation", "doo", "gmbh", "inc", "incorporated",
+    "kft", "kg", "llc", "llp", "limited", "ltd", "nv", "oy", "plc", "pty", "sa", "sarl", "sas", "sl",
+    "spa", "sro", "srl", NULL};
+
+static bool legal_form(const char *w, size_t n)
+{
+    for (const char *const *f = legal_forms; *f; f++)
+        if (strlen(*f) == n && !memcmp(*f, w, n))
+            return true;
+    return false;
+}
+
+/* The words of name folded, dots dropped ("S.R.L." is "srl"), legal forms
+ * at the end dropped (never the first word); empty when nothing is left. */
+static int company_key(const char *name, cl_buf *key)
+{
+    cl_buf folded = {0};
+    int rc = cl_fold(&folded, name, strlen(name));
+    size_t ends[64], nw = 0;
+    cl_buf_reset(key);
+    for (size_t i = 0; !rc && i < folded.len && nw < 64;) {
+        unsigned char ch = folded.data[i];
+        if (ch == '.' || ch == '\'') { /* inside a word */
+            i++;
+            continue;
+        }
+        if (!(isalnum(ch) || ch >= 0x80)) {
+            if (key->len && key->data[key->len - 1] != ' ')
+                ends[nw++] = key->len, rc = cl_buf_put_u8(key, ' ');
+            i++;
+            continue;
+        }
+        rc = cl_buf_put_u8(key, ch), i++;
+    }
+    if (!rc && key->len && key->data[key->len - 1] != ' ' && nw < 64)
+        ends[nw++] = key->len, rc = cl_buf_put_u8(key, ' ');
+    /* ends[k]: where word k ends; drop trailing legal forms, keep the first word */
+    while (!rc && nw > 1) {
+        size_t from = ends[nw - 2] + 1;
+        if (!legal_form((const char *)key->data + from, ends[nw - 1] - from))
+            break;
+        key->len = from, nw--;
+    }
+    if (!rc && key->len)
+        key->data[--key->len] = 0; /* the last space */
+    cl_buf_free(&folded);
+    return rc ? rc : key->err;
+}
+
+static int key_step(void *arg, const cl_record_id *id)
+{
+    imp *m = arg;
+    cl_buf v = {0}, key = {0};
+    int rc = field_text(m->t, id, CL_F_NAME, &v);
+    if (!rc && v.len && !(rc = company_key((const char *)v.data, &key)) && key.len &&
+        !idmap_get(m->company_keys, (const char *)key.data))
+        rc = idmap_add(m->company_keys, (const char *)key.data, id);
+    cl_buf_free(&v);
+    cl_buf_free(&key);
+    return rc;
+}
+
+/* The company whose key is name's: CL_ENOTFOUND when none. */
+static int company_by_key(imp *m, const char *name, cl_record_id *id)
+{
+    int rc = CL_OK;
+    if (!m->company_keys && !(rc = idmap_new(&m->company_keys)))
+        rc = cl_query_list(m->t, CL_T_COMPANY, NULL, NULL, 0, key_step, m, NULL);
+    cl_buf key = {0};
+    if (!rc)
+        rc = company_key(name, &key);
+    const cl_record_id *found = !rc && key.len ? idmap_get(m->company_keys, (const char *)key.data) : NULL;
+    cl_buf_free(&key);
+    if (rc)
+        return rc;
+    if (!found)
+        return CL_ENOTFOUND;
+    *id = *found;
+    return CL_OK;
+}
+
+/* A company this import created or changed: its key is known from now on. */
+static int remember_key(imp *m, const cl_record_id *id)
+{
+    return m->company_keys ? key_step(m, id) : CL_OK;
+}
+
+int imp_company(imp *m, size_t line, const char *name, const cl_record_id *want, cl_record_id *id)
 {
     int rc = imp_find_label(m, CL_T_COMPANY, name, id);
+    if (rc != CL_ENOTFOUND)
+        return rc;
+    if ((rc = company_by_key(m, name, id)) == CL_OK) {
+        cl_buf was = {0};
+        if (!(rc = field_text(m->t, id, CL_F_NAME, &was)))
+            rc = imp_notice(m, line, "company '%s' taken to be '%s' (the same name but for case, punctuation "
+                            "or legal form)", name, (const char *)was.data);
+        cl_buf_free(&was);
+        /* this spelling is that company from now on: one notice per spelling */
+        return rc ? rc : idmap_add(m->labels[CL_T_COMPANY], name, id);
+    }
     if (rc != CL_ENOTFOUND)
         return rc;
     cl_assign a = {"name", name};
@@ -348,7 +454,9 @@ int imp_company(imp *m, const char *name, const cl_record_id *want, cl_record_id
     if ((rc = cl_record_put_in(m->t, CL_T_COMPANY, want, &a, 1, want ? NULL : id)))
         return rc;
     m->res->companies++;
-    return idmap_add(m->labels[CL_T_COMPANY], name, id);
+    if ((rc = idmap_add(m->labels[CL_T_COMPANY], name, id)))
+        return rc;
+    return remember_key(m, id);
 }
 
 /* ----- duplicates: the same email (any case) or phone (digits only) ----- */
@@ -494,7 +602,7 @@ static int remember_label(imp *m, uint8_t type, const cl_record_id *id)
     if (!rc && v.len)
         rc = idmap_add(m->labels[type], (char *)v.data, id);
     cl_buf_free(&v);
-    return rc;
+    return !rc && type == CL_T_COMPANY ? remember_key(m, id) : rc;
 }
 
 int imp_put(imp *m, size_t line, uint8_t type, const cl_record_id *id, const cl_assign *a,

@@ -18,6 +18,7 @@ typedef struct imp {
     idmap *dups;                     /* "e:email" / "p:digits" → contact id */
     idmap *labels[CL_T_MAX + 1];     /* exact label → record id, built on first use */
     idmap *fresh;                    /* record id text → id: created by this import */
+    idmap *company_keys;             /* a company's name as people read it → id (import.c) */
     struct dup_keys *keys;           /* scratch of the duplicate check (20 KB: not one per row) */
     size_t last_pct;                 /* progress already reported, in ‰ */
 } imp;
@@ -75,10 +76,12 @@ void imp_progress(imp *m, size_t done, size_t total);
 /* The id of a live record of type whose label (name or title) is exactly
  * label. CL_ENOTFOUND when there is none. */
 int imp_find_label(imp *m, uint8_t type, const char *label, cl_record_id *id);
-/* The company named exactly name, created when there is none (with the id
- * want when not NULL: the id another book gave it, so that importing that
- * book's companies later updates it instead of adding a second one). */
-int imp_company(imp *m, const char *name, const cl_record_id *want, cl_record_id *id);
+/* The company named name: exactly, else the same but for case, punctuation
+ * and a legal form at its end ("Acme, Inc." is "ACME Inc."; a notice at
+ * line says so, once per spelling), else created (with the id want when not
+ * NULL: the id another book gave it, so that importing that book's
+ * companies later updates it instead of adding a second one). */
+int imp_company(imp *m, size_t line, const char *name, const cl_record_id *want, cl_record_id *id);
 
 /* A contact that is very likely the same person: exactly this name and the
  * same email or phone (compared as for duplicates). CL_ENOTFOUND if none. */

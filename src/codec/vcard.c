@@ -1074,7 +1074,7 @@ static int card_refs(imp *m, const cl_vcard *c, char company[CL_RECORD_ID_TEXT],
     cl_record_meta meta;
     company[0] = referrer[0] = 0;
     if (c->company && *c->company) {
-        int rc = imp_company(m, c->company, NULL, &id);
+        int rc = imp_company(m, c->line, c->company, NULL, &id);
         if (rc)
             return imp_fail(m, c->line, rc);
         cl_record_id_format(&id, company);

@@ -108,7 +108,9 @@ is_paired() {
 # open --print-url: a one-time link that sets a session cookie); from then on
 # every `curl` of the test sends the cookies of $WORK/cookies
 ui_login() {
-  command curl -s -o /dev/null -b "$WORK/cookies" -c "$WORK/cookies" "$(cl "$1" open --print-url)" ||
-    fail "cannot log in to the page of $1"
+  local url rc=0
+  url=$(cl "$1" open --print-url 2>"$WORK/open.err") || fail "open --print-url of $1: $(cat "$WORK/open.err")"
+  command curl -s -o /dev/null -b "$WORK/cookies" -c "$WORK/cookies" "$url" || rc=$?
+  [ "$rc" = 0 ] || fail "cannot log in to the page of $1 (curl exit $rc on $url; its serve: $(tail -3 "$WORK/$1.log" 2>/dev/null))"
   curl() { command curl -b "$WORK/cookies" "$@"; }
 }

@@ -131,6 +131,18 @@ cl in list contact --json | grep -q '"+40 722 000 111"' || fail "the piped iOS c
 printf 'name\nX\n' | expect_exit 2 cl in import - --format xml
 pass "import - reads standard input (CSV, and an iOS vCard with CR CR LF line ends)"
 
+# companies named alike: case, punctuation and the legal form do not make another company
+cl co init --name co >/dev/null
+cl co put company name="ACME Inc." >/dev/null
+printf 'name,company\nA1,"Acme, Inc."\nA2,acme\nA3,ACME Industries\nA4,"Acme, Inc."\nA5,Brașov Tehnic S.R.L.\nA6,BRASOV TEHNIC SRL\n' >"$WORK/alike.csv"
+expect_exit 0 cl co import "$WORK/alike.csv"
+[ "$(cl co list company | wc -l)" = 3 ] || fail "companies named alike were doubled: $(cl co list company)"
+[ "$(grep -c "taken to be 'ACME Inc.'" <<<"$ERR")" = 2 ] || fail "one notice per spelling expected: $ERR"
+grep -q "line 7: company 'BRASOV TEHNIC SRL' taken to be 'Brașov Tehnic S.R.L.'" <<<"$ERR" || fail "no notice for SRL: $ERR"
+acme=$(cl co list company | grep "ACME Inc." | cut -d' ' -f1)
+[ "$(cl co list contact --json | grep -o "\"company\": *\"$acme\"" | wc -l)" = 3 ] || fail "A1, A2, A4 are not all at ACME Inc."
+pass "'Acme, Inc.', 'acme' and 'ACME Inc.' are one company, with a notice per spelling; 'ACME Industries' another"
+
 # importing our own export again updates by UID: nothing new, nothing changed
 before=$(digest a)
 expect_exit 0 cl a import "$WORK/out.vcf"
