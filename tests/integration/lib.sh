@@ -69,13 +69,25 @@ start_serve() {
     pid=$!
     PIDS+=("$pid")
     printf -v "PORT_$d" '%s' "$port"; printf -v "UI_$d" '%s' "$ui"; printf -v "PID_$d" '%s' "$pid"
-    if port_up "$port" "$pid" && port_up "$ui" "$pid"; then
-      sleep 0.1
-      kill -0 "$pid" 2>/dev/null && return 0
+    # the ports answer, and it is this serve that holds them: it logs the web
+    # UI once both its listeners are bound (another test's process may have
+    # taken a port between free_port and the bind)
+    if port_up "$port" "$pid" && port_up "$ui" "$pid" && serving "$d" "$ui" "$pid"; then
+      return 0
     fi
     echo "note: serve of $d did not start (ports $port, $ui), trying others: $(tail -1 "$WORK/$d.log")"
   done
   fail "serve of $d does not start: $(tail -3 "$WORK/$d.log")"
+}
+
+# serving NAME UI PID — PID logged that it serves the web UI on port UI (10 s at most)
+serving() {
+  for _ in $(seq 1 100); do
+    grep -q "web UI on http://127.0.0.1:$2/" "$WORK/$1.log" 2>/dev/null && kill -0 "$3" 2>/dev/null && return 0
+    kill -0 "$3" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
 }
 
 # stop_serve NAME — SIGTERM and wait (clean shutdown)
