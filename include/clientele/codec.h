@@ -101,6 +101,20 @@ typedef struct cl_import_result {
 
 void cl_import_result_free(cl_import_result *r);
 
+/* ----- undoing an import (src/codec/undo.c) ----- */
+
+/* A vCard or CSV import that is kept leaves a journal (the last 10 are
+ * kept); cl_import_undo takes the newest back with ordinary writes: the
+ * records it created are deleted, the fields it changed get their values
+ * from before. A record or field written since the import is left as it is
+ * (counted in kept). CL_ENOTFOUND when there is no import to undo. */
+typedef struct cl_undo_result {
+    char name[256];                /* the file the import read */
+    uint64_t at;                   /* when it ran, ms since 1970 */
+    size_t deleted, restored, kept; /* records deleted, fields restored, left */
+} cl_undo_result;
+int cl_import_undo(cl_store *s, cl_undo_result *res);
+
 /* ----- vCard (RFC 2426, RFC 6350 and vCard 2.1) ----- */
 
 /* One card, mapped onto clientele's fields but not yet stored. */

@@ -274,10 +274,14 @@ int cl_txn_op_count(cl_txn *t, uint64_t *n);
 
 /* ----- digest ----- */
 
-/* SHA-256 over the materialized state: every record's id and type, every
- * field's winning value, and the ids of the ops of open conflicts, in key
- * order. Equal on two stores exactly when they show the same data. */
-int cl_txn_digest(cl_txn *t, unsigned char out[CL_SHA256_LEN]);
+/* SHA-256 over the materialized state, in key order: every record's id and
+ * type, every field's winning value, and the ids of the ops of open
+ * conflicts. Equal on two stores exactly when they show the same data: a
+ * deleted record and a cleared field count as absent (so that undoing an
+ * import gives back the digest from before it). everything: deleted records
+ * and cleared fields too, as `digest` of version 0.3.0 counted them: equal
+ * when the stores hold the same tombstones as well. */
+int cl_txn_digest(cl_txn *t, bool everything, unsigned char out[CL_SHA256_LEN]);
 
 /* ----- local settings ----- */
 

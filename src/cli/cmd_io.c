@@ -338,6 +338,28 @@ static int cmd_merge(cli *c, int argc, char **argv)
     return EXIT_OK;
 }
 
+/* ----- undo-import ----- */
+
+static int cmd_undo_import(cli *c, int argc, char **argv)
+{
+    const cli_cmd *cmd = io_cmd("undo-import");
+    const char *pos[1];
+    int npos, rc = cli_parse(cmd, argc, argv, NULL, pos, 0, &npos);
+    if (rc)
+        return rc;
+    cl_undo_result r;
+    if (cl_import_undo(c->store, &r))
+        return cli_fail();
+    char when[32];
+    cl_format_iso(r.at, when);
+    strcpy(when + 19, "Z");
+    printf("undid the import of %s (%s): %zu record%s deleted, %zu field%s restored\n", r.name, when, r.deleted,
+           r.deleted == 1 ? "" : "s", r.restored, r.restored == 1 ? "" : "s");
+    if (r.kept)
+        printf("left alone, because changed since the import: %zu (records or fields)\n", r.kept);
+    return EXIT_OK;
+}
+
 const cli_cmd cli_io_cmds[] = {
     {"import", "import FILE [--type TYPE] [--format vcard|csv|json] [--map MAP] [--date-order dmy|mdy] "
                "[--encoding NAME] [--dry-run] [--skip-bad]",
@@ -370,5 +392,11 @@ const cli_cmd cli_io_cmds[] = {
      "OTHER-ID is moved to KEEP-ID, KEEP-ID's empty fields are filled from OTHER-ID's, tags are\n"
      "united, differing values are kept in KEEP-ID's notes, and OTHER-ID is deleted.",
      cmd_merge, true},
+    {"undo-import", "undo-import",
+     "Take the last vCard or CSV import back (again: the one before; the last 10 can be undone):\n"
+     "the records it created are deleted and the fields it changed get their old values, as\n"
+     "ordinary edits that sync. A record or field changed since the import, here or on a paired\n"
+     "device, is left as it is and counted.",
+     cmd_undo_import, true},
     {0},
 };

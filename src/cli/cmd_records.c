@@ -480,13 +480,15 @@ static int cmd_digest(cli *c, int argc, char **argv)
 {
     const cli_cmd *cmd = cmd_named("digest");
     const char *pos[1];
-    int npos, rc = cli_parse(cmd, argc, argv, NULL, pos, 0, &npos);
+    bool all = false;
+    const cli_opt opts[] = {{"all", NULL, &all}, {0}};
+    int npos, rc = cli_parse(cmd, argc, argv, opts, pos, 0, &npos);
     if (rc)
         return rc;
     cl_txn *t = NULL;
     unsigned char d[CL_SHA256_LEN];
     if ((rc = cl_store_read(c->store, &t)) == CL_OK)
-        rc = cl_txn_digest(t, d);
+        rc = cl_txn_digest(t, all, d);
     cl_txn_end(t);
     if (rc)
         return cli_fail();
@@ -523,9 +525,11 @@ const cli_cmd cli_record_cmds[] = {
      "What the Today page shows: open tasks due today or overdue, birthdays within N days (7\n"
      "unless --days says), the 10 most recent interactions; each section with its count.",
      cmd_today, true},
-    {"digest", "digest",
+    {"digest", "digest [--all]",
      "A hash of the data (records, fields, deletions, open conflicts): equal on two devices\n"
-     "exactly when they hold the same data.",
+     "exactly when they hold the same data. A deleted record and a cleared field count as\n"
+     "absent (undoing an import gives the digest from before it back); --all counts them\n"
+     "too, as version 0.3.0 did: equal when the devices also hold the same deleted records.",
      cmd_digest, true},
     {0},
 };

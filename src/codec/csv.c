@@ -672,6 +672,8 @@ static int csv_import_fn(cl_txn *t, void *arg)
         rc = each_row(&m, ci, native_one, w);
     if (!rc)
         rc = each_late_row(&m, ci, w);
+    if (!rc)
+        rc = imp_journal_save(&m);
     for (size_t i = 0; w && i <= CL_F_MAX; i++)
         cl_buf_free(&w->lists[i]);
     if (w)
@@ -734,6 +736,8 @@ static int foreign_import_fn(cl_txn *t, void *arg)
         rc = foreign_notices(&m, fi);
     if (!rc)
         rc = each_row(&m, ci, foreign_one, fi->map);
+    if (!rc)
+        rc = imp_journal_save(&m);
     imp_end(&m);
     return rc;
 }

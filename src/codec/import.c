@@ -270,8 +270,22 @@ int imp_begin(imp *m, cl_txn *t, const cl_import_opts *o, cl_import_result *res)
     return CL_OK;
 }
 
+static void journal_free(imp *m)
+{
+    for (size_t i = 0; i < m->njournal; i++) {
+        for (size_t k = 0; k < m->journal[i].nwas; k++)
+            free(m->journal[i].was[k].value);
+        free(m->journal[i].was);
+    }
+    free(m->journal);
+    idmap_free(m->touched);
+    m->journal = NULL, m->touched = NULL;
+    m->njournal = m->capjournal = 0;
+}
+
 void imp_end(imp *m)
 {
+    journal_free(m);
     idmap_free(m->dups);
     idmap_free(m->fresh);
     idmap_free(m->company_keys);
@@ -337,6 +351,61 @@ int imp_find_label(imp *m, uint8_t type, const char *label, cl_record_id *id)
         return cl_seterr(CL_ENOTFOUND, "no %s named '%s'", cl_type_name(type), label);
     *id = *found;
     return CL_OK;
+}
+
+/* ----- what the import wrote, for undo-import ----- */
+
+static int count_step(void *arg, const cl_field_state *st)
+{
+    (void)st;
+    ++*(size_t *)arg;
+    return CL_OK;
+}
+
+struct was_fill {
+    imp_touched *e;
+    size_t cap;
+};
+
+static int was_step(void *arg, const cl_field_state *st)
+{
+    struct was_fill *f = arg;
+    imp_touched *e = f->e;
+    if (e->nwas == f->cap)
+        return cl_seterr(CL_ECORRUPT, "a record's fields changed while they were read");
+    imp_field_was *w = &e->was[e->nwas];
+    if (!(w->value = malloc(st->value_len + 1)))
+        return cl_seterr(CL_ENOMEM, "out of memory");
+    memcpy(w->value, st->value, st->value_len);
+    w->value[st->value_len] = 0;
+    w->field = st->field, w->hlc = st->hlc, w->len = st->value_len;
+    e->nwas++;
+    return CL_OK;
+}
+
+/* Before the import first writes to record id (created: it has just made
+ * it): remember it, and for a record that was here its fields. */
+static int journal_touch(imp *m, const cl_record_id *id, bool created)
+{
+    char key[CL_RECORD_ID_TEXT];
+    cl_record_id_format(id, key);
+    int rc = m->touched ? CL_OK : idmap_new(&m->touched);
+    if (rc || idmap_get(m->touched, key))
+        return rc;
+    if ((rc = idmap_add(m->touched, key, id)) ||
+        (rc = cl_reserve((void **)&m->journal, &m->capjournal, m->njournal + 1, sizeof *m->journal)))
+        return rc;
+    imp_touched *e = &m->journal[m->njournal++];
+    *e = (imp_touched){*id, created, NULL, 0};
+    if (created)
+        return CL_OK;
+    size_t n = 0;
+    if ((rc = cl_txn_fields(m->t, id, count_step, &n)) || !n)
+        return rc;
+    if (!(e->was = calloc(n, sizeof *e->was)))
+        return cl_seterr(CL_ENOMEM, "out of memory");
+    struct was_fill f = {e, n};
+    return cl_txn_fields(m->t, id, was_step, &f);
 }
 
 /* ----- companies by their name as people read it -----
@@ -451,7 +520,8 @@ int imp_company(imp *m, size_t line, const char *name, const cl_record_id *want,
     cl_assign a = {"name", name};
     if (want)
         *id = *want;
-    if ((rc = cl_record_put_in(m->t, CL_T_COMPANY, want, &a, 1, want ? NULL : id)))
+    if ((rc = cl_record_put_in(m->t, CL_T_COMPANY, want, &a, 1, want ? NULL : id)) ||
+        (rc = journal_touch(m, id, true)))
         return rc;
     m->res->companies++;
     if ((rc = idmap_add(m->labels[CL_T_COMPANY], name, id)))
@@ -618,7 +688,9 @@ int imp_put(imp *m, size_t line, uint8_t type, const cl_record_id *id, const cl_
     }
     uint64_t before, after;
     cl_record_id rid;
-    int rc = cl_txn_op_count(m->t, &before);
+    int rc = exists ? journal_touch(m, id, false) : CL_OK;
+    if (!rc)
+        rc = cl_txn_op_count(m->t, &before);
     if (!rc && !exists && type == CL_T_CONTACT)
         rc = dup_prepare(m);
     if (rc)
@@ -627,6 +699,8 @@ int imp_put(imp *m, size_t line, uint8_t type, const cl_record_id *id, const cl_
     if (rc)
         return imp_fail(m, line, rc);
     if ((rc = cl_txn_op_count(m->t, &after)))
+        return rc;
+    if (!exists && (rc = journal_touch(m, &rid, true)))
         return rc;
     if (!exists) {
         char text[CL_RECORD_ID_TEXT];

@@ -8,6 +8,21 @@
 
 typedef struct idmap idmap;
 
+/* What an import wrote to one record, for `undo-import` (undo.c): whether
+ * it created the record, else the record's fields as they were before. */
+typedef struct imp_field_was {
+    uint8_t field;
+    uint64_t hlc;          /* of the winning write then */
+    char *value;           /* owned */
+    uint32_t len;
+} imp_field_was;
+typedef struct imp_touched {
+    cl_record_id id;
+    bool created;
+    imp_field_was *was;    /* every field it had, when not created */
+    size_t nwas;
+} imp_touched;
+
 /* The state of one run of an import transaction. The transaction function may
  * run more than once (map growth), so imp_begin resets the result. */
 typedef struct imp {
@@ -20,6 +35,9 @@ typedef struct imp {
     idmap *fresh;                    /* record id text → id: created by this import */
     idmap *company_keys;             /* a company's name as people read it → id (import.c) */
     struct dup_keys *keys;           /* scratch of the duplicate check (20 KB: not one per row) */
+    idmap *touched;                  /* record id text → id: written by this import */
+    imp_touched *journal;            /* those records, in the order first written */
+    size_t njournal, capjournal;
     size_t last_pct;                 /* progress already reported, in ‰ */
 } imp;
 
@@ -97,6 +115,10 @@ int imp_same_name(imp *m, const char *name, cl_record_id *id);
  * gets its id. */
 int imp_put(imp *m, size_t line, uint8_t type, const cl_record_id *id, const cl_assign *a,
             size_t n, cl_record_id *out);
+
+/* At the end of an import that is kept: what it did, in the folder's meta
+ * table, so that `undo-import` can take it back (undo.c). */
+int imp_journal_save(imp *m);
 
 /* Store one card (vcard.c): the record its UID names, or the one it very
  * likely is (then only filling empty fields and adding new items), or a new

@@ -1136,6 +1136,8 @@ static int vcard_import_fn(cl_txn *t, void *arg)
         rc = imp_card(&m, &cards[i]);
         imp_progress(&m, i + 1, n);
     }
+    if (!rc)
+        rc = imp_journal_save(&m);
     cl_vcards_free(cards, n);
     imp_end(&m);
     return rc;

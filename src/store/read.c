@@ -452,6 +452,7 @@ int cl_txn_op_count(cl_txn *t, uint64_t *n)
 
 struct digest_ctx {
     cl_txn *t;
+    bool everything;       /* deleted records and cleared fields too */
     cl_sha256_ctx *h;
     uint64_t conflicted;   /* bit per field of the current record */
     int err;
@@ -460,12 +461,14 @@ struct digest_ctx {
 static int digest_field(void *arg, const cl_field_state *st)
 {
     struct digest_ctx *d = arg;
+    if (st->conflicted)
+        d->conflicted |= 1ull << st->field;
+    if (!d->everything && (st->field == CL_F_DELETED || !st->value_len))
+        return CL_OK; /* what the book shows: a cleared field is no field */
     unsigned char hdr[5] = {st->field, (unsigned char)(st->value_len >> 24), (unsigned char)(st->value_len >> 16),
                             (unsigned char)(st->value_len >> 8), (unsigned char)st->value_len};
     cl_sha256_update(d->h, hdr, sizeof hdr);
     cl_sha256_update(d->h, st->value, st->value_len);
-    if (st->conflicted)
-        d->conflicted |= 1ull << st->field;
     return CL_OK;
 }
 
@@ -486,10 +489,16 @@ static int digest_record(void *arg, MDB_val *k, MDB_val *v)
         return d->err = cl_seterr(CL_ECORRUPT, "record table is damaged");
     cl_record_id id;
     memcpy(id.b, k->mv_data, CL_RECORD_ID_LEN);
+    cl_record_meta meta;
+    int rc = d->everything ? CL_OK : st_record_get(d->t, &id, &meta, NULL);
+    if (rc)
+        return d->err = rc;
+    if (!d->everything && meta.deleted)
+        return CL_OK;
     cl_sha256_update(d->h, id.b, CL_RECORD_ID_LEN);
     cl_sha256_update(d->h, v->mv_data, 1); /* type */
     d->conflicted = 0;
-    int rc = cl_txn_fields(d->t, &id, digest_field, d);
+    rc = cl_txn_fields(d->t, &id, digest_field, d);
     for (uint8_t f = 0; !rc && f <= CL_F_LIMIT; f++)
         if (d->conflicted & (1ull << f))
             rc = cl_txn_conflicts(d->t, &id, f, digest_conflict, d);
@@ -498,9 +507,9 @@ static int digest_record(void *arg, MDB_val *k, MDB_val *v)
     return rc;
 }
 
-int cl_txn_digest(cl_txn *t, unsigned char out[CL_SHA256_LEN])
+int cl_txn_digest(cl_txn *t, bool everything, unsigned char out[CL_SHA256_LEN])
 {
-    struct digest_ctx d = {t, NULL, 0, 0};
+    struct digest_ctx d = {t, everything, NULL, 0, 0};
     int rc = settle(t);
     if (rc || (rc = cl_sha256_begin(&d.h)))
         return rc;

@@ -76,7 +76,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (applied && applied % 7 == 0) {
             cl_txn *t;
             unsigned char d[CL_SHA256_LEN];
-            if (cl_store_read(s, &t) || cl_txn_digest(t, d))
+            if (cl_store_read(s, &t) || cl_txn_digest(t, true, d))
                 abort();
             cl_txn_end(t);
         }

@@ -105,10 +105,10 @@ pair() {
   cl "$b" peer add "$(cl "$a" id)" ${!pa:+--addr 127.0.0.1:${!pa}} >/dev/null
 }
 
-# same_digest A B… — every device holds the same data
+# same_digest A B… — every device holds the same data (deleted records too)
 same_digest() {
-  local first; first=$(cl "$1" digest)
-  for d in "$@"; do [ "$(cl "$d" digest)" = "$first" ] || fail "digest of $d differs from $1"; done
+  local first; first=$(cl "$1" digest --all)
+  for d in "$@"; do [ "$(cl "$d" digest --all)" = "$first" ] || fail "digest of $d differs from $1"; done
 }
 
 # is_paired A B — B is among A's paired devices (not merely pending)

@@ -570,6 +570,39 @@ static void test_csv_export(void **state)
     sweep("cl_csv_export", run_export, &in);
 }
 
+/* undo-import: an import (not swept) taken back with allocations failing;
+ * a failed undo leaves the store as it was, and a second one then works. */
+static int run_undo(void *ctx)
+{
+    cl_store *s = ctx;
+    const char *csv = "name,company,phone,phone 2\nA,Acme,+40 700 000 001,+40 700 000 002\n";
+    cl_import_opts o = {.name = "u.csv"};
+    cl_import_result res = {0};
+    char before[65], after[65];
+    if (cl_csv_import(s, csv, strlen(csv), &o, &res))
+        fail_msg("undo: the import failed: %s", cl_errmsg());
+    cl_import_result_free(&res);
+    tu_digest(s, before);
+    cl_undo_result u;
+    int rc;
+    OOM_CALL(rc = cl_import_undo(s, &u));
+    if (rc) {
+        tu_digest(s, after);
+        if (strcmp(before, after))
+            fail_msg("a failed undo changed the store (%s)", cl_errmsg());
+        if (cl_import_undo(s, &u))
+            fail_msg("the undo after a failed one failed too: %s", cl_errmsg());
+    }
+    return rc;
+}
+
+static void test_undo_import(void **state)
+{
+    tu_fixture *f = *state;
+    fill(f->s);
+    sweep("cl_import_undo", run_undo, f->s);
+}
+
 /* ----- JSON ----- */
 
 static int run_json_record(void *ctx)
@@ -917,6 +950,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_csv_reimport, store_setup, tu_store_teardown),
         cmocka_unit_test_setup_teardown(test_csv_foreign_import, store_setup, tu_store_teardown),
         cmocka_unit_test_setup_teardown(test_csv_skip_bad, store_setup, tu_store_teardown),
+        cmocka_unit_test_setup_teardown(test_undo_import, store_setup, tu_store_teardown),
         cmocka_unit_test_setup_teardown(test_csv_export, store_setup, tu_store_teardown),
         cmocka_unit_test_setup(test_json_record, disarm),
         cmocka_unit_test_setup(test_json_change, disarm),

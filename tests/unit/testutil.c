@@ -120,7 +120,7 @@ void tu_digest(cl_store *s, char out[65])
     cl_txn *t;
     unsigned char d[CL_SHA256_LEN];
     assert_int_equal(cl_store_read(s, &t), CL_OK);
-    assert_int_equal(cl_txn_digest(t, d), CL_OK);
+    assert_int_equal(cl_txn_digest(t, true, d), CL_OK);
     cl_txn_end(t);
     for (int i = 0; i < CL_SHA256_LEN; i++)
         sprintf(out + 2 * i, "%02x", d[i]);

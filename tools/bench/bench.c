@@ -402,7 +402,7 @@ static int child_verify(const char *dir, long n, uint64_t base)
         }
     }
     unsigned char d[CL_SHA256_LEN];
-    if (cl_txn_digest(t, d))
+    if (cl_txn_digest(t, false, d))
         return die_cl("digest");
     cl_txn_end(t);
     printf("checked=%ld wrong=%ld conflicts=%ld digest=", checked, wrong, conflicts);
