@@ -13,7 +13,10 @@
  *     else: n (u8), n × { field (u8), hlc of the import's write (be64),
  *           had a value (u8), length (be32), value }.
  * A field the import changed counts as untouched since when its winning
- * write still has the hlc the import gave it. */
+ * write still has the hlc the import gave it and no concurrent write stands
+ * beside it (an undo would hide that write: a conflict is shown, not
+ * swallowed); a record it created, when its last write is still the
+ * import's and none of its fields is in conflict. */
 #include "codec/import.h"
 
 #include <stdlib.h>
@@ -186,7 +189,7 @@ static int undo_created(cl_txn *t, const cl_record_id *id, uint64_t updated, cl_
         return CL_OK; /* gone already */
     if (rc)
         return rc;
-    if (meta.updated != updated) {
+    if (meta.updated != updated || meta.nconflicts) {
         res->kept++;
         return CL_OK;
     }
@@ -208,7 +211,7 @@ static int undo_field(cl_txn *t, const cl_record_id *id, uint8_t type, reader *r
         return damaged();
     cl_field_state st;
     int rc = cl_txn_field(t, id, field, &st);
-    if (rc == CL_ENOTFOUND || (!rc && st.hlc != hlc)) {
+    if (rc == CL_ENOTFOUND || (!rc && (st.hlc != hlc || st.conflicted))) {
         res->kept++;
         return CL_OK;
     }
