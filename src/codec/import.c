@@ -383,22 +383,42 @@ static int was_step(void *arg, const cl_field_state *st)
     return CL_OK;
 }
 
-/* Before the import first writes to record id (created: it has just made
- * it): remember it, and for a record that was here its fields. */
-static int journal_touch(imp *m, const cl_record_id *id, bool created)
+static int journal_add(imp *m, const cl_record_id *id, bool created, imp_touched **out)
+{
+    int rc = cl_reserve((void **)&m->journal, &m->capjournal, m->njournal + 1, sizeof *m->journal);
+    if (rc)
+        return rc;
+    *out = &m->journal[m->njournal++];
+    **out = (imp_touched){*id, created, NULL, 0};
+    return CL_OK;
+}
+
+/* A record this import has just made: in m->fresh (which the name matching
+ * reads too) and in the journal. */
+static int journal_created(imp *m, const cl_record_id *id)
+{
+    char key[CL_RECORD_ID_TEXT];
+    imp_touched *e;
+    cl_record_id_format(id, key);
+    int rc = m->fresh ? CL_OK : idmap_new(&m->fresh);
+    if (!rc)
+        rc = idmap_add(m->fresh, key, id);
+    return rc ? rc : journal_add(m, id, true, &e);
+}
+
+/* Before the import first writes to a record that was here before it: the
+ * record's fields as they are (its second write finds it in m->touched, and
+ * one it created in m->fresh). */
+static int journal_touch(imp *m, const cl_record_id *id)
 {
     char key[CL_RECORD_ID_TEXT];
     cl_record_id_format(id, key);
-    int rc = m->touched ? CL_OK : idmap_new(&m->touched);
-    if (rc || idmap_get(m->touched, key))
-        return rc;
-    if ((rc = idmap_add(m->touched, key, id)) ||
-        (rc = cl_reserve((void **)&m->journal, &m->capjournal, m->njournal + 1, sizeof *m->journal)))
-        return rc;
-    imp_touched *e = &m->journal[m->njournal++];
-    *e = (imp_touched){*id, created, NULL, 0};
-    if (created)
+    if ((m->fresh && idmap_get(m->fresh, key)) || (m->touched && idmap_get(m->touched, key)))
         return CL_OK;
+    imp_touched *e;
+    int rc = m->touched ? CL_OK : idmap_new(&m->touched);
+    if (rc || (rc = idmap_add(m->touched, key, id)) || (rc = journal_add(m, id, false, &e)))
+        return rc;
     size_t n = 0;
     if ((rc = cl_txn_fields(m->t, id, count_step, &n)) || !n)
         return rc;
@@ -521,7 +541,7 @@ int imp_company(imp *m, size_t line, const char *name, const cl_record_id *want,
     if (want)
         *id = *want;
     if ((rc = cl_record_put_in(m->t, CL_T_COMPANY, want, &a, 1, want ? NULL : id)) ||
-        (rc = journal_touch(m, id, true)))
+        (rc = journal_created(m, id)))
         return rc;
     m->res->companies++;
     if ((rc = idmap_add(m->labels[CL_T_COMPANY], name, id)))
@@ -688,7 +708,7 @@ int imp_put(imp *m, size_t line, uint8_t type, const cl_record_id *id, const cl_
     }
     uint64_t before, after;
     cl_record_id rid;
-    int rc = exists ? journal_touch(m, id, false) : CL_OK;
+    int rc = exists ? journal_touch(m, id) : CL_OK;
     if (!rc)
         rc = cl_txn_op_count(m->t, &before);
     if (!rc && !exists && type == CL_T_CONTACT)
@@ -700,12 +720,8 @@ int imp_put(imp *m, size_t line, uint8_t type, const cl_record_id *id, const cl_
         return imp_fail(m, line, rc);
     if ((rc = cl_txn_op_count(m->t, &after)))
         return rc;
-    if (!exists && (rc = journal_touch(m, &rid, true)))
-        return rc;
     if (!exists) {
-        char text[CL_RECORD_ID_TEXT];
-        cl_record_id_format(&rid, text);
-        if ((!m->fresh && (rc = idmap_new(&m->fresh))) || (rc = idmap_add(m->fresh, text, &rid)))
+        if ((rc = journal_created(m, &rid)))
             return rc;
         m->res->created++;
     }

@@ -32,11 +32,11 @@ typedef struct imp {
     cl_import_result *res;
     idmap *dups;                     /* "e:email" / "p:digits" → contact id */
     idmap *labels[CL_T_MAX + 1];     /* exact label → record id, built on first use */
-    idmap *fresh;                    /* record id text → id: created by this import */
+    idmap *fresh;                    /* record id text → id: created by this import (companies too) */
     idmap *company_keys;             /* a company's name as people read it → id (import.c) */
     struct dup_keys *keys;           /* scratch of the duplicate check (20 KB: not one per row) */
-    idmap *touched;                  /* record id text → id: written by this import */
-    imp_touched *journal;            /* those records, in the order first written */
+    idmap *touched;                  /* record id text → id: here before, written by this import */
+    imp_touched *journal;            /* those and the fresh ones, in the order first written */
     size_t njournal, capjournal;
     size_t last_pct;                 /* progress already reported, in ‰ */
 } imp;
