@@ -306,8 +306,10 @@ static unsigned item_number(char *base)
     if (!sp || !isdigit((unsigned char)sp[1]) || strlen(sp + 1) > 2)
         return 0;
     unsigned n = (unsigned)atoi(sp + 1);
+    if (n < 2 || n > CL_ITEMS_MAX)
+        return 0;
     *sp = 0;
-    return n >= 2 && n <= CL_ITEMS_MAX ? n : 0;
+    return n;
 }
 
 /* The field named exactly base (not by its list's name). */

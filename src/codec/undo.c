@@ -130,8 +130,13 @@ int imp_journal_save(imp *m)
     cl_buf_put_be64(&b, cl_now_ms());
     cl_buf_put_u8(&b, (uint8_t)name_len);
     cl_buf_put(&b, m->name, name_len);
+    size_t head = b.len;
     for (size_t i = 0; !rc && i < m->njournal; i++)
         rc = put_record(m->t, &m->journal[i], &b);
+    if (!rc && !b.err && b.len == head) { /* it changed nothing: the last real import stays the one to undo */
+        cl_buf_free(&b);
+        return CL_OK;
+    }
     unsigned char key[JOURNAL_KEY_LEN];
     journal_key(key, j.n ? j.newest + 1 : 1);
     if (!rc && !(rc = b.err))

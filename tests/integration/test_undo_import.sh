@@ -27,6 +27,8 @@ expect_exit 0 cl a import "$WORK/book.csv" --dry-run
 expect_exit 1 cl a undo-import          # a dry run leaves nothing to undo
 cl a import "$WORK/book.csv" >/dev/null
 [ "$(cl a digest)" != "$before" ] || fail "the import changed nothing"
+cl a export --format csv >"$WORK/same.csv"
+cl a import "$WORK/same.csv" | grep -q " 0 new, 0 updated" || fail "re-importing the export changed something"
 cl a list contact | grep -q "Dan Ilie" || fail "the import did not create Dan"
 expect_exit 0 cl a undo-import
 grep -q "undid the import of book.csv (.*): 2 records deleted" <<<"$OUT" || fail "undo-import said: $OUT"
