@@ -45,7 +45,7 @@ struct csv_map {
 static const char *cell(const cl_csv *c, size_t r, size_t j)
 {
     const char *v = cl_csv_cell(c, r, j);
-    return !strcmp(v, "0/0/00") || !strcmp(v, "0/0/0000") ? "" : v;
+    return v[0] == '0' && (!strcmp(v, "0/0/00") || !strcmp(v, "0/0/0000")) ? "" : v;
 }
 
 /* ----- reading a header ----- */
@@ -698,7 +698,7 @@ static int row_name(const csv_map *m, const cl_csv *c, size_t r, cl_vcard *card,
 
 static int row_items(const csv_map *m, const cl_csv *c, size_t r, cl_vcard *card, cl_buf *notes)
 {
-    slot_acc *s = calloc(m->ncols ? m->ncols : 1, sizeof *s);
+    slot_acc *s = malloc((m->ncols ? m->ncols : 1) * sizeof *s); /* slot_for clears what it takes */
     size_t ns = 0;
     int rc = s ? CL_OK : cl_seterr(CL_ENOMEM, "out of memory");
     for (size_t j = 0; !rc && j < m->ncols; j++) {
