@@ -18,7 +18,9 @@ typedef enum role {
     R_SKIP,      /* known to carry nothing (Outlook's "E-mail Type": SMTP) */
     R_FIELD,     /* one of the contact's own fields, as it is */
     R_NAME, R_GIVEN, R_MIDDLE, R_FAMILY, R_SUFFIX,
-    R_COMPANY, R_TAGS, R_BIRTHDAY, R_BYEAR, R_BMONTH, R_BDAY,
+    R_COMPANY, R_TAGS,
+    R_DATE,      /* a date field (birthday, anniversary) in a local form */
+    R_BYEAR, R_BMONTH, R_BDAY,
     R_VALUE,     /* an item's value (email, phone, formatted address) */
     R_LABEL,     /* an item's label ("E-mail 1 - Type") */
     R_PART,      /* a part of an address (street, city, …) */
@@ -129,8 +131,13 @@ static const struct {
     {"organization 1 type", R_SKIP, 0}, {"organization 1 yomi name", R_SKIP, 0},
     {"title", R_FIELD, CL_F_TITLE}, {"notes", R_FIELD, CL_F_NOTES},  {"note", R_FIELD, CL_F_NOTES},
     {"description", R_FIELD, CL_F_NOTES}, {"comments", R_FIELD, CL_F_NOTES},
-    {"birthday", R_BIRTHDAY, 0},   {"birth date", R_BIRTHDAY, 0},    {"birthdate", R_BIRTHDAY, 0},
-    {"date of birth", R_BIRTHDAY, 0}, {"birth year", R_BYEAR, 0},    {"birth month", R_BMONTH, 0},
+    {"birthday", R_DATE, CL_F_BIRTHDAY}, {"birth date", R_DATE, CL_F_BIRTHDAY},
+    {"birthdate", R_DATE, CL_F_BIRTHDAY}, {"date of birth", R_DATE, CL_F_BIRTHDAY},
+    {"anniversary", R_DATE, CL_F_ANNIVERSARY}, {"wedding anniversary", R_DATE, CL_F_ANNIVERSARY},
+    {"nickname", R_FIELD, CL_F_NICKNAME}, {"nick name", R_FIELD, CL_F_NICKNAME},
+    {"department", R_FIELD, CL_F_DEPARTMENT}, {"organization department", R_FIELD, CL_F_DEPARTMENT},
+    {"organization 1 department", R_FIELD, CL_F_DEPARTMENT},
+    {"birth year", R_BYEAR, 0},    {"birth month", R_BMONTH, 0},
     {"birth day", R_BDAY, 0},      {"labels", R_TAGS, 0},            {"categories", R_TAGS, 0},
     {"group membership", R_TAGS, 0}, {"tags", R_TAGS, 0},            {"groups", R_TAGS, 0},
     {"city", R_PART, CL_F_ADDRESS}, /* placed by part_of below */
@@ -179,12 +186,14 @@ static bool part_of(const char *w, enum part *p)
     return false;
 }
 
-/* Email, phone and address columns: "E-mail 2 Address", "E-mail 1 - Type",
- * "Business Phone 2", "Mobile Number", "Phone 1 - Value", "Home Street",
- * "Address 1 - Postal Code", "Mailing Zip/Postal Code", "Home Address 2". */
+/* Email, phone, address and web columns: "E-mail 2 Address", "E-mail 1 -
+ * Type", "Business Phone 2", "Mobile Number", "Phone 1 - Value", "Home
+ * Street", "Address 1 - Postal Code", "Mailing Zip/Postal Code", "Home
+ * Address 2", "Website 1 - Value", "Web Page", LinkedIn's "URL". */
 static bool item_column(const words *ws, col *c)
 {
-    bool email = has(ws, "email"), phone = false, addr = false, label = false, formatted = false;
+    bool email = has(ws, "email"), url = has(ws, "website") || has(ws, "url"), phone = false, addr = false,
+         label = false, formatted = false;
     const char *qual = NULL, *num = NULL;
     enum part part = P_STREET;
     size_t nparts = 0;
@@ -211,20 +220,20 @@ static bool item_column(const words *ws, col *c)
                 num = w;
         } else if (!strcmp(w, "formatted")) {
             formatted = addr = true;
-        } else if (!email && part_of(w, &p)) {
+        } else if (!email && !url && part_of(w, &p)) {
             addr = true;
             /* "address" only names the street when no other part word does
              * ("Street Address", "State/Region", "Zip/Postal Code") */
             if (strcmp(w, "address") && (!nparts++ || p == P_POSTCODE || part == P_STREET))
                 part = p;
         } else if (strcmp(w, "value") && strcmp(w, "number") && strcmp(w, "address") && strcmp(w, "email") &&
-                   strcmp(w, "line") && strcmp(w, "person")) {
+                   strcmp(w, "line") && strcmp(w, "person") && strcmp(w, "website") && strcmp(w, "url")) {
             return false; /* a word no item column has */
         }
     }
-    if (email + phone + addr != 1)
+    if (email + phone + addr + url != 1)
         return false;
-    c->field = email ? CL_F_EMAIL : phone ? CL_F_PHONE : CL_F_ADDRESS;
+    c->field = email ? CL_F_EMAIL : phone ? CL_F_PHONE : url ? CL_F_PROFILE : CL_F_ADDRESS;
     c->role = label ? R_LABEL : addr && !formatted ? R_PART : R_VALUE;
     c->part = part;
     c->label = qual && *qual ? qual : NULL;
@@ -298,7 +307,7 @@ static int apply_user_map(csv_map *m, const cl_csv *c, const char *spec)
         if (is(&tw, "ignore") || is(&tw, "skip")) {
             memset(to, 0, sizeof *to);
             to->role = R_SKIP;
-        } else if (f && f->kind != CL_K_REF && f->id != CL_F_NAME && !f->multi && f->id != CL_F_BIRTHDAY &&
+        } else if (f && f->kind != CL_K_REF && f->id != CL_F_NAME && !f->multi && f->kind != CL_K_DATE &&
                    f->id != CL_F_TAGS) {
             memset(to, 0, sizeof *to);
             to->role = R_FIELD, to->field = f->id;
@@ -307,8 +316,9 @@ static int apply_user_map(csv_map *m, const cl_csv *c, const char *spec)
             map_column(target, false, &guess);
             if (guess.role == R_NOTE || guess.role == R_SKIP)
                 return cl_seterr(CL_EINVAL, "--map: '%s' is not a field a column can fill (name, first name, last "
-                                            "name, company, title, email, phone, address, city, birthday, tags, "
-                                            "notes, ignore; email/phone may say work, home, mobile)", target);
+                                            "name, nickname, company, title, department, email, phone, address, "
+                                            "city, website, birthday, anniversary, tags, notes, ignore; "
+                                            "email/phone may say work, home, mobile)", target);
             if (guess.slot[0]) /* each mapped column its own item */
                 snprintf(guess.slot + strlen(guess.slot), sizeof guess.slot - strlen(guess.slot), "#%zu", j);
             *to = guess;
@@ -364,9 +374,9 @@ static bool parse_ymd(const char *v, int *y, int *mo, int *d, char order, bool *
     return false;
 }
 
-/* A birthday as the date field wants it (YYYY-MM-DD), or v as it is (the
+/* A date as the date fields want it (YYYY-MM-DD), or v as it is (the
  * importer then keeps it in notes, saying why). */
-static char *birthday(const csv_map *m, const char *v)
+static char *date_value(const csv_map *m, const char *v)
 {
     int y, mo, d;
     bool amb;
@@ -386,7 +396,7 @@ static char date_order(const csv_map *m, const cl_csv *c, char said, bool *guess
     bool ambiguous = false;
     *guessed = false;
     for (size_t j = 0; j < m->ncols; j++) {
-        if (m->cols[j].role != R_BIRTHDAY)
+        if (m->cols[j].role != R_DATE)
             continue;
         for (size_t r = 1; r < c->nrows; r++) {
             int a, b, y;
@@ -449,8 +459,8 @@ static const char *target_name(const col *c)
     case R_NAME: case R_GIVEN: case R_MIDDLE: case R_FAMILY: case R_SUFFIX: return "name";
     case R_COMPANY: return "company";
     case R_TAGS: return "tags";
-    case R_BIRTHDAY: case R_BYEAR: case R_BMONTH: case R_BDAY: return "birthday";
-    case R_FIELD: return cl_field_by_id(CL_T_CONTACT, c->field)->name;
+    case R_BYEAR: case R_BMONTH: case R_BDAY: return "birthday";
+    case R_FIELD: case R_DATE: return cl_field_by_id(CL_T_CONTACT, c->field)->name;
     case R_VALUE: case R_LABEL: case R_PART: return cl_field_by_id(CL_T_CONTACT, c->field)->list;
     case R_NOTE: return "kept in notes";
     case R_SKIP: break;
@@ -467,8 +477,9 @@ static bool column_used(const cl_csv *c, size_t j)
 }
 
 /* The summary's lines, in this order: one target each. */
-static const char *const TARGETS[] = {"name",  "company", "title", "emails", "phones",       "addresses",
-                                      "city",  "birthday", "tags", "notes",  "kept in notes"};
+static const char *const TARGETS[] = {"name",     "nickname", "company",     "title", "department",
+                                      "emails",   "phones",   "addresses",   "city",  "profiles",
+                                      "birthday", "anniversary", "tags",     "notes", "kept in notes"};
 
 int csv_map_describe(const csv_map *m, const cl_csv *c, size_t i, const char **target, cl_buf *out)
 {
@@ -668,6 +679,25 @@ static int tags_text(const char *v, cl_buf *b)
     return b->err ? cl_seterr(CL_ENOMEM, "out of memory") : CL_OK;
 }
 
+/* The given and family names as the columns give them (a middle name kept
+ * with the given ones, as people write them). */
+static int name_parts(const csv_map *m, const cl_csv *c, size_t r, cl_vcard *card)
+{
+    cl_buf given = {0}, family = {0};
+    for (size_t j = 0; j < m->ncols; j++)
+        if (m->cols[j].role == R_GIVEN || m->cols[j].role == R_MIDDLE)
+            join(&given, " ", cell(c, r, j));
+        else if (m->cols[j].role == R_FAMILY)
+            join(&family, " ", cell(c, r, j));
+    int rc = given.err || family.err ? cl_seterr(CL_ENOMEM, "out of memory") : CL_OK;
+    if (!rc && given.len)
+        rc = set_value(&card->values[CL_F_GIVEN_NAME], (const char *)given.data);
+    if (!rc && family.len)
+        rc = set_value(&card->values[CL_F_FAMILY_NAME], (const char *)family.data);
+    cl_buf_free(&given), cl_buf_free(&family);
+    return rc;
+}
+
 static int row_name(const csv_map *m, const cl_csv *c, size_t r, cl_vcard *card, cl_buf *name)
 {
     /* the name as the program showed it, else built from its parts */
@@ -682,6 +712,9 @@ static int row_name(const csv_map *m, const cl_csv *c, size_t r, cl_vcard *card,
                 join(name, " ", cell(c, r, j));
     if (name->err)
         return cl_seterr(CL_ENOMEM, "out of memory");
+    int rc = name_parts(m, c, r, card);
+    if (rc)
+        return rc;
     /* a nameless entry (Android's, an Evolution card) is named after what it has */
     const char *stand_in = card->company && *card->company ? card->company
                          : card->items[CL_F_EMAIL].n       ? card->items[CL_F_EMAIL].v[0].value
@@ -738,16 +771,17 @@ static int row_items(const csv_map *m, const cl_csv *c, size_t r, cl_vcard *card
     return rc;
 }
 
-static int row_birthday(const csv_map *m, const cl_csv *c, size_t r, cl_vcard *card)
+static int row_dates(const csv_map *m, const cl_csv *c, size_t r, cl_vcard *card)
 {
     const char *y = NULL, *mo = NULL, *d = NULL;
     int rc = CL_OK;
     for (size_t j = 0; !rc && j < m->ncols; j++) {
         const char *v = cell(c, r, j);
         role k = m->cols[j].role;
-        if (k == R_BIRTHDAY && *v) {
-            free(card->values[CL_F_BIRTHDAY]);
-            if (!(card->values[CL_F_BIRTHDAY] = birthday(m, v)))
+        uint8_t f = m->cols[j].field;
+        if (k == R_DATE && *v) {
+            free(card->values[f]);
+            if (!(card->values[f] = date_value(m, v)))
                 rc = cl_seterr(CL_ENOMEM, "out of memory");
         }
         y = k == R_BYEAR && *v ? v : y, mo = k == R_BMONTH && *v ? v : mo, d = k == R_BDAY && *v ? v : d;
@@ -786,7 +820,7 @@ int csv_map_row(const csv_map *m, const cl_csv *c, size_t r, cl_vcard *card)
     if (!rc)
         rc = row_items(m, c, r, card, &extra);
     if (!rc)
-        rc = row_birthday(m, c, r, card);
+        rc = row_dates(m, c, r, card);
     if (!rc)
         rc = row_name(m, c, r, card, &name);
     if (!rc && tags.len)

@@ -334,6 +334,7 @@ typedef struct vcard_acc {
     struct { char group[32]; char label[64]; } labels[MAX_ENTRIES];
     size_t nlabels;
     bool has_n_parts;
+    bool photo_told;
 } vcard_acc;
 
 static int set_once(char **dst, const char *v)
@@ -362,6 +363,15 @@ static int card_warn(cl_vcard *c, const char *fmt, ...)
 }
 
 /* Given Middle Family with prefix and suffix, from N's components. */
+/* The parts N gets from a name alone: the last word the family name, the
+ * words before it the given names. */
+static void split_name(const char *name, const char **family, size_t *given_len)
+{
+    const char *sp = strrchr(name, ' ');
+    *family = sp ? sp + 1 : name;
+    *given_len = sp ? (size_t)(sp - name) : 0;
+}
+
 static char *name_from_n(char **part, size_t n)
 {
     static const int order[] = {3, 1, 2, 0, 4}; /* prefix given additional family suffix */
@@ -392,6 +402,10 @@ static int add_entry(vcard_acc *a, const vprop *p, int kind, char *value, char *
     e->rank = pref ? atoi(pref) : has_type(p, "PREF") ? 1 : 1000;
     e->value = value, e->city = city, e->full = full;
     type_label(p, e->label, sizeof e->label);
+    const char *service = !strcmp(p->name, "X-SOCIALPROFILE") ? param(p, "TYPE") : NULL;
+    if (service && !e->label[0]) /* Apple's X-SOCIALPROFILE;TYPE=linkedin: the service is the label */
+        for (size_t i = 0; service[i] && i + 1 < sizeof e->label; i++)
+            e->label[i] = (char)tolower((unsigned char)service[i]), e->label[i + 1] = 0;
     snprintf(e->group, sizeof e->group, "%s", p->group ? p->group : "");
     a->ne++;
     return CL_OK;
@@ -445,22 +459,28 @@ static int read_adr(vcard_acc *a, const vprop *p, const char *text)
 }
 
 /* BDAY: 1985-04-12, 19850412, with or without a time; --0412 has no year. */
+/* A full date as YYYY-MM-DD in d; false when v has no year or is no date. */
+static bool full_date(const char *s, char d[11])
+{
+    if (isdigit((unsigned char)s[0]) && strlen(s) >= 8 && isdigit((unsigned char)s[4]) &&
+        (strlen(s) == 8 || s[8] == 'T' || s[8] == 't'))
+        snprintf(d, 11, "%.4s-%.2s-%.2s", s, s + 4, s + 6);
+    else if (isdigit((unsigned char)s[0]) && strlen(s) >= 10 && s[4] == '-' && s[7] == '-')
+        snprintf(d, 11, "%.10s", s);
+    else
+        return false;
+    return true;
+}
+
 static int read_bday(vcard_acc *a, const char *v)
 {
     char d[11];
-    const char *s = v;
-    if (isdigit((unsigned char)s[0]) && strlen(s) >= 8 && isdigit((unsigned char)s[4]) &&
-        (strlen(s) == 8 || s[8] == 'T' || s[8] == 't')) {
-        snprintf(d, sizeof d, "%.4s-%.2s-%.2s", s, s + 4, s + 6);
-    } else if (isdigit((unsigned char)s[0]) && strlen(s) >= 10 && s[4] == '-' && s[7] == '-') {
-        snprintf(d, sizeof d, "%.10s", s);
-    } else {
-        free(a->bday_note);
-        a->bday_note = strdup(v);
-        return a->bday_note ? card_warn(a->card, "birthday '%s' is not a full date: kept in notes", v)
-                            : cl_seterr(CL_ENOMEM, "out of memory");
-    }
-    return set_once(&a->card->values[CL_F_BIRTHDAY], d);
+    if (full_date(v, d))
+        return set_once(&a->card->values[CL_F_BIRTHDAY], d);
+    free(a->bday_note);
+    a->bday_note = strdup(v);
+    return a->bday_note ? card_warn(a->card, "birthday '%s' is not a full date: kept in notes", v)
+                        : cl_seterr(CL_ENOMEM, "out of memory");
 }
 
 static int read_categories(vcard_acc *a, const char *text)
@@ -567,6 +587,21 @@ static int on_label(vcard_acc *a, const vprop *p, const char *v)
     return read_label(a, p, v);
 }
 
+/* The parts of N as the card gives them: family; given; additional (kept
+ * with the given names, as people write them); the full name from all. */
+static int read_name_parts(vcard_acc *a, char **parts, size_t np)
+{
+    cl_buf given = {0};
+    join(&given, " ", np > 1 ? parts[1] : NULL);
+    join(&given, " ", np > 2 ? parts[2] : NULL);
+    int rc = given.err ? cl_seterr(CL_ENOMEM, "out of memory")
+                       : set_once(&a->card->values[CL_F_GIVEN_NAME], given.len ? (char *)given.data : "");
+    if (!rc && np)
+        rc = set_once(&a->card->values[CL_F_FAMILY_NAME], parts[0]);
+    cl_buf_free(&given);
+    return rc;
+}
+
 static int on_n(vcard_acc *a, const vprop *p, const char *v)
 {
     (void)p;
@@ -576,19 +611,57 @@ static int on_n(vcard_acc *a, const vprop *p, const char *v)
     for (size_t i = 0; i < np; i++)
         oom |= !parts[i];
     char *name = oom ? NULL : name_from_n(parts, np);
-    free_parts(parts, np);
     int rc = name ? set_once(&a->nname, name) : cl_seterr(CL_ENOMEM, "out of memory");
+    if (!rc)
+        rc = read_name_parts(a, parts, np);
+    free_parts(parts, np);
     free(name);
     return rc;
 }
 
+/* ORG: the organisation; its units (department, team) as one text. */
 static int on_org(vcard_acc *a, const vprop *p, const char *v)
 {
     (void)p;
-    char *parts[1];
-    size_t np = split(v, ';', parts, 1); /* the department is not kept */
-    int rc = np && parts[0] ? set_once(&a->card->company, parts[0]) : cl_seterr(CL_ENOMEM, "out of memory");
+    char *parts[4];
+    size_t np = split(v, ';', parts, 4);
+    cl_buf units = {0};
+    for (size_t i = 1; i < np; i++)
+        join(&units, ", ", parts[i]);
+    bool oom = !np || units.err;
+    for (size_t i = 0; i < np; i++)
+        oom |= !parts[i];
+    int rc = oom ? cl_seterr(CL_ENOMEM, "out of memory") : set_once(&a->card->company, parts[0]);
+    if (!rc && units.len)
+        rc = set_once(&a->card->values[CL_F_DEPARTMENT], (char *)units.data);
     free_parts(parts, np);
+    cl_buf_free(&units);
+    return rc;
+}
+
+static int on_nickname(vcard_acc *a, const vprop *p, const char *v)
+{
+    (void)p;
+    char *val = unescape(v, strlen(v));
+    int rc = val ? set_once(&a->card->values[CL_F_NICKNAME], val) : cl_seterr(CL_ENOMEM, "out of memory");
+    free(val);
+    return rc;
+}
+
+/* ANNIVERSARY (vCard 4), X-ANNIVERSARY and the like (3.0): a date without
+ * a year has no field to go to and is kept in notes, said so. */
+static int on_anniversary(vcard_acc *a, const vprop *p, const char *v)
+{
+    (void)p;
+    char d[11], *val = unescape(v, strlen(v));
+    if (!val)
+        return cl_seterr(CL_ENOMEM, "out of memory");
+    int rc = !*val ? CL_OK
+           : full_date(val, d) ? set_once(&a->card->values[CL_F_ANNIVERSARY], d)
+           : join(&a->notes, "\n\n", "Anniversary: ") || cl_buf_puts(&a->notes, val)
+               ? cl_seterr(CL_ENOMEM, "out of memory")
+               : card_warn(a->card, "anniversary '%s' is not a full date: kept in notes", val);
+    free(val);
     return rc;
 }
 
@@ -650,12 +723,20 @@ static const struct {
     {"ADR", on_adr}, {"TITLE", on_title}, {"BDAY", on_bday}, {"NOTE", on_note}, {"CATEGORIES", on_categories},
     {"UID", on_uid}, {"KIND", on_kind}, {"X-ABSHOWAS", on_show_as}, {"X-ABLABEL", on_label},
     {"X-CLIENTELE-REFERRED-BY", on_referrer}, {"X-CLIENTELE-INDUSTRY", on_industry},
+    {"NICKNAME", on_nickname}, {"ANNIVERSARY", on_anniversary}, {"X-ANNIVERSARY", on_anniversary},
+    {"X-EVOLUTION-ANNIVERSARY", on_anniversary}, {"X-MS-ANNIVERSARY", on_anniversary},
+    {"X-SOCIALPROFILE", on_multi},
 };
 
-/* One property of a card. Others (PHOTO, REV, GEO, X-…) are not ours to keep
- * and are not even decoded, so a broken PHOTO cannot refuse a file. */
+/* One property of a card. Others (REV, GEO, X-…) are not ours to keep and
+ * are not even decoded, so a broken one cannot refuse a file; a PHOTO is
+ * only said to be left (the book keeps no pictures). */
 static int read_prop(vcard_acc *a, const vprop *p, cl_buf *text)
 {
+    if (!strcmp(p->name, "PHOTO") && !a->photo_told) {
+        a->photo_told = true;
+        return card_warn(a->card, "its photo is not kept (clientele keeps no pictures)");
+    }
     for (size_t i = 0; i < sizeof HANDLERS / sizeof *HANDLERS; i++) {
         if (strcmp(HANDLERS[i].name, p->name))
             continue;
@@ -766,7 +847,7 @@ static int finish_card(vcard_acc *a, const char *fname)
     if (!rc)
         rc = pick(a, E_ADR, CL_F_ADDRESS, &extra, "Address");
     if (!rc)
-        rc = pick(a, E_URL, c->org ? CL_F_WEBSITE : 0, &extra, "Web");
+        rc = pick(a, E_URL, c->org ? CL_F_WEBSITE : CL_F_PROFILE, &extra, "Web");
     if (!rc)
         rc = finish_notes(a, &extra);
     cl_buf_free(&extra);
@@ -1085,6 +1166,23 @@ static int card_refs(imp *m, const cl_vcard *c, char company[CL_RECORD_ID_TEXT],
     return CL_OK;
 }
 
+/* Given and family names that are only the name split as an export would
+ * split it say nothing the name does not: they are not kept, so that an
+ * export (which writes that split into N) imports back unchanged. */
+static void drop_derived_parts(cl_vcard *c)
+{
+    const char *name = c->values[CL_F_NAME], *family, *g = c->values[CL_F_GIVEN_NAME], *fam = c->values[CL_F_FAMILY_NAME];
+    if (!name)
+        return;
+    size_t given_len;
+    split_name(name, &family, &given_len);
+    bool same_given = g ? strlen(g) == given_len && !strncmp(g, name, given_len) : given_len == 0;
+    bool same_family = fam ? !strcmp(fam, family) : false;
+    if (same_given && (same_family || (!fam && !g)))
+        free(c->values[CL_F_GIVEN_NAME]), free(c->values[CL_F_FAMILY_NAME]),
+            c->values[CL_F_GIVEN_NAME] = c->values[CL_F_FAMILY_NAME] = NULL;
+}
+
 int imp_card(imp *m, cl_vcard *c)
 {
     uint8_t type = c->org ? CL_T_COMPANY : CL_T_CONTACT;
@@ -1092,6 +1190,8 @@ int imp_card(imp *m, cl_vcard *c)
     bool fill_only;
     char company[CL_RECORD_ID_TEXT], referrer[CL_RECORD_ID_TEXT];
     int rc = card_target(m, c, type, &id, &idp, &fill_only);
+    if (type == CL_T_CONTACT)
+        drop_derived_parts(c);
     if (!rc)
         rc = card_notes(m, c, type);
     if (!rc && type == CL_T_CONTACT)
@@ -1196,13 +1296,27 @@ static int prop(FILE *out, cl_buf *b, const char *name, const char *v)
     return CL_OK;
 }
 
-/* N: family; given — the last word is taken for the family name. */
-static int prop_n(FILE *out, cl_buf *b, const char *name)
+/* Whether a kept name part still belongs to the name (it was not renamed
+ * since: the parts would then describe someone else). */
+static bool part_of_name(const char *name, const char *part)
 {
-    const char *sp = strrchr(name, ' ');
-    char *given = sp ? strndup(name, (size_t)(sp - name)) : strdup("");
+    return !part || !*part || strstr(name, part);
+}
+
+/* N: family; given — as the record keeps them while the name still holds
+ * them, else the last word of the name taken for the family name. */
+static int prop_n(FILE *out, cl_buf *b, const cl_record *r)
+{
+    const char *name = cl_record_label(r), *family = r->values[CL_F_FAMILY_NAME], *split;
+    const char *kept = r->values[CL_F_GIVEN_NAME];
+    bool parts = ((kept && *kept) || (family && *family)) && part_of_name(name, kept) && part_of_name(name, family);
+    size_t given_len;
+    split_name(name, &split, &given_len);
+    char *given = parts ? strdup(kept ? kept : "") : strndup(name, given_len);
+    if (!parts)
+        family = split;
     cl_buf_reset(b);
-    int rc = !given || cl_buf_puts(b, "N:") || put_text(b, sp ? sp + 1 : name) || cl_buf_put_u8(b, ';') ||
+    int rc = !given || cl_buf_puts(b, "N:") || put_text(b, family) || cl_buf_put_u8(b, ';') ||
              put_text(b, given) || cl_buf_puts(b, ";;;");
     free(given);
     if (rc)
@@ -1251,6 +1365,30 @@ static int put_item_label(FILE *out, cl_buf *b, const cl_item *it, int group)
         return cl_seterr(CL_ENOMEM, "out of memory");
     put_line(out, b);
     return CL_OK;
+}
+
+/* ORG: the organisation, then its unit (the contact's department). */
+static int prop_org(FILE *out, cl_buf *b, const char *org, const char *unit)
+{
+    if (!org || !*org)
+        org = unit && *unit ? "" : NULL;
+    if (!org)
+        return CL_OK;
+    cl_buf_reset(b);
+    if (cl_buf_puts(b, "ORG:") || put_text(b, org) ||
+        (unit && *unit && (cl_buf_put_u8(b, ';') || put_text(b, unit))))
+        return cl_seterr(CL_ENOMEM, "out of memory");
+    put_line(out, b);
+    return CL_OK;
+}
+
+/* A date field as vCard 4 writes it: 19850412. */
+static int prop_date(FILE *out, cl_buf *b, const char *name, const char *v)
+{
+    char d[9] = "";
+    if (v && strlen(v) == 10)
+        snprintf(d, sizeof d, "%.4s%.2s%.2s", v, v + 5, v + 8);
+    return prop(out, b, name, d);
 }
 
 /* One property per item of a field of several items (or none). */
@@ -1338,10 +1476,7 @@ typedef struct vcard_export {
 
 static int card_body(vcard_export *e, const cl_record *r)
 {
-    char *org = NULL, bday[9] = "", rev[17];
-    const char *b = r->values[CL_F_BIRTHDAY];
-    if (b && strlen(b) == 10)
-        snprintf(bday, sizeof bday, "%.4s%.2s%.2s", b, b + 5, b + 8);
+    char *org = NULL, rev[17];
     time_t secs = (time_t)(cl_hlc_ms(r->updated) / 1000);
     struct tm tm;
     gmtime_r(&secs, &tm);
@@ -1350,15 +1485,18 @@ static int card_body(vcard_export *e, const cl_record *r)
     int rc = co ? CL_OK : company_name(e->t, r->values[CL_F_COMPANY], &org);
     if (!rc) rc = co ? prop(e->out, &e->b, "KIND", "org") : CL_OK;
     if (!rc) rc = prop(e->out, &e->b, "FN", cl_record_label(r));
-    if (!rc) rc = co ? CL_OK : prop_n(e->out, &e->b, cl_record_label(r));
-    if (!rc) rc = prop(e->out, &e->b, "ORG", co ? cl_record_label(r) : org);
+    if (!rc) rc = co ? CL_OK : prop_n(e->out, &e->b, r);
+    if (!rc) rc = prop(e->out, &e->b, "NICKNAME", r->values[CL_F_NICKNAME]);
+    if (!rc) rc = prop_org(e->out, &e->b, co ? cl_record_label(r) : org, r->values[CL_F_DEPARTMENT]);
     if (!rc) rc = prop(e->out, &e->b, "TITLE", r->values[CL_F_TITLE]);
     int group = 0; /* itemN groups of the card's custom labels */
     if (!rc) rc = prop_items(e->out, &e->b, "EMAIL", ":", &r->items[CL_F_EMAIL], &group);
     if (!rc) rc = prop_items(e->out, &e->b, "TEL", ";VALUE=text:", &r->items[CL_F_PHONE], &group);
     if (!rc) rc = prop_adr(e->out, &e->b, r, &group);
     if (!rc) rc = prop(e->out, &e->b, "URL", r->values[CL_F_WEBSITE]);
-    if (!rc) rc = prop(e->out, &e->b, "BDAY", bday);
+    if (!rc) rc = prop_items(e->out, &e->b, "URL", ":", &r->items[CL_F_PROFILE], &group);
+    if (!rc) rc = prop_date(e->out, &e->b, "BDAY", r->values[CL_F_BIRTHDAY]);
+    if (!rc) rc = prop_date(e->out, &e->b, "ANNIVERSARY", r->values[CL_F_ANNIVERSARY]);
     if (!rc) rc = prop(e->out, &e->b, "NOTE", r->values[CL_F_NOTES]);
     if (!rc) rc = prop_tags(e->out, &e->b, r->values[CL_F_TAGS]);
     if (!rc) rc = prop(e->out, &e->b, "X-CLIENTELE-INDUSTRY", r->values[CL_F_INDUSTRY]);

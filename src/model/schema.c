@@ -40,6 +40,15 @@ static const cl_field_def CONTACT[] = {
     TEXT("notes", CL_F_NOTES, 20000, LONG),
     F("tags", CL_F_TAGS, CL_K_TAGS, 1000, SEARCH),
     REF("referred_by", CL_F_REFERRED_BY, CL_T_CONTACT),
+    /* what address books hold besides (after the contract's fields, so that a
+     * CSV export keeps its first columns): the name's parts as the source gave
+     * them (vCard N), and the web profiles (LinkedIn, a personal site) */
+    TEXT("nickname", CL_F_NICKNAME, 200, SEARCH),
+    TEXT("given_name", CL_F_GIVEN_NAME, 200),
+    TEXT("family_name", CL_F_FAMILY_NAME, 200),
+    TEXT("department", CL_F_DEPARTMENT, 200, SEARCH),
+    F("anniversary", CL_F_ANNIVERSARY, CL_K_DATE, 256),
+    F("profile", CL_F_PROFILE, CL_K_URL, 1000, ITEMS("profiles")),
 };
 
 static const cl_field_def INTERACTION[] = {

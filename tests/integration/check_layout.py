@@ -19,7 +19,7 @@ want = {
                phones={'+33 1 42 68 53 00'}, notes='Prefers email.'),
 }
 if layout == 'linkedin':
-    want[ANA].update(emails={'ana.popescu@acme.example'}, phones=set(), notes='linkedin.com/in/ana-popescu')
+    want[ANA].update(emails={'ana.popescu@acme.example'}, phones=set(), notes='Connected On: 14 Mar 2023')
     want[JEAN].update(emails=set(), phones=set(), notes='Connected On: 02 Sep 2024')
     del want[ANA]['birthday']
 if layout == 'hubspot':
@@ -55,5 +55,23 @@ if layout in ('google', 'outlook', 'thunderbird', 'hubspot', 'salesforce'):
 if layout in ('google', 'google-legacy', 'outlook', 'pipedrive'):
     if people.get(ANA, {}).get('tags') != 'Clients':
         problems.append('Ana tags: %r' % people.get(ANA, {}).get('tags'))
+# what address books hold beside the contract's fields (issue 16)
+for name, (given, family) in {ANA: ('Ana-Maria', 'Popescu'), JEAN: ('Jean', 'Dupont')}.items():
+    f = people.get(name, {})
+    if (f.get('given_name'), f.get('family_name')) != (given, family):
+        problems.append('%s given/family: %r %r' % (name, f.get('given_name'), f.get('family_name')))
+ana = people.get(ANA, {})
+extra = {'nickname': 'Ana', 'department': 'Export'} if layout in ('google', 'thunderbird') else \
+        {'department': 'Export'} if layout == 'outlook' else {}
+for k, v in extra.items():
+    if ana.get(k) != v:
+        problems.append('Ana %s: %r' % (k, ana.get(k)))
+profiles = {'google': {ANA: 'https://www.linkedin.com/in/ana-popescu-example'},
+            'linkedin': {ANA: 'https://www.linkedin.com/in/ana-popescu-example',
+                         JEAN: 'https://www.linkedin.com/in/jean-dupont-example'}}.get(layout, {})
+for name in want:
+    got = [i['value'] for i in people.get(name, {}).get('profiles', [])]
+    if got != ([profiles[name]] if name in profiles else []):
+        problems.append('%s profiles: %r' % (name, got))
 if problems:
     sys.exit(layout + ': ' + '; '.join(problems))

@@ -77,6 +77,49 @@ if (s(f.phones) !== s(want.phones) || s(f.emails) !== s(want.emails) || f.phone 
   { console.error(s(f)); process.exit(1); }' "$WORK/ana.json" || fail "the vCard round trip changed the phones or emails: $(cat "$WORK/ana.json")"
 pass "a contact with 3 phones and 2 emails survives a vCard round trip into another folder"
 
+# ----- what address books hold beside: name parts, nickname, department, anniversary, profiles -----
+printf '%s\r\n' 'BEGIN:VCARD' 'VERSION:3.0' 'FN:安藤 ロイド' 'N:安藤;ロイド;;;' 'NICKNAME:Roy' \
+  'ORG:Acme Inc.;Sales' 'X-ANNIVERSARY:2010-06-12' 'URL;TYPE=WORK:https://roy.example' \
+  'X-SOCIALPROFILE;TYPE=linkedin:https://www.linkedin.com/in/roy' 'PHOTO;ENCODING=b;TYPE=JPEG:AAAA' 'END:VCARD' \
+  'BEGIN:VCARD' 'VERSION:3.0' 'FN:Jane Smith' 'N:Smith;Jane;;;' 'END:VCARD' >"$WORK/book.vcf"
+cl ab init --name ab >/dev/null
+cl ab import "$WORK/book.vcf" 2>"$WORK/ab.err" >/dev/null || fail "the address book card was refused: $(cat "$WORK/ab.err")"
+grep -q "photo is not kept" "$WORK/ab.err" || fail "a dropped photo is not said: $(cat "$WORK/ab.err")"
+cl ab list contact --json >"$WORK/ab.json"
+ab_fields='
+const items = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).items;
+const by = (n) => items.find((r) => r.fields.name === n)?.fields ?? {};
+const roy = by("安藤 ロイド"), jane = by("Jane Smith");
+const got = JSON.stringify([roy.given_name, roy.family_name, roy.nickname, roy.department, roy.anniversary,
+  (roy.profiles ?? []).map((p) => [p.value, p.label ?? null]), jane.given_name ?? null, jane.family_name ?? null]);
+const want = JSON.stringify(["ロイド", "安藤", "Roy", "Sales", "2010-06-12",
+  [["https://roy.example", "work"], ["https://www.linkedin.com/in/roy", "linkedin"]], null, null]);
+if (got !== want) { console.error(got); process.exit(1); }'
+node -e "$ab_fields" "$WORK/ab.json" || fail "the card's name parts, nickname, department, anniversary or profiles are not its fields"
+cl ab export --format vcard >"$WORK/ab.vcf"
+if "$PY" -c 'import vobject' 2>/dev/null; then
+  "$PY" - "$WORK/ab.vcf" <<'EOF' || fail "vobject does not read the name parts, nickname, department, anniversary and profiles"
+import sys, vobject
+cards = {c.fn.value: c for c in vobject.readComponents(open(sys.argv[1], encoding='utf-8').read())}
+roy, jane = cards['安藤 ロイド'], cards['Jane Smith']
+assert (roy.n.value.family, roy.n.value.given) == ('安藤', 'ロイド'), roy.n.value
+assert roy.nickname.value == 'Roy' and roy.org.value == ['Acme Inc.', 'Sales'], (roy.nickname.value, roy.org.value)
+assert roy.anniversary.value == '20100612', roy.anniversary.value
+assert sorted(u.value for u in roy.contents['url']) == ['https://roy.example', 'https://www.linkedin.com/in/roy']
+assert (jane.n.value.family, jane.n.value.given) == ('Smith', 'Jane'), jane.n.value
+EOF
+  pass "name parts, nickname, department, anniversary and profiles exported as vCard, read by python3-vobject"
+fi
+for f in vcard csv; do
+  cl ab export --format $f >"$WORK/ab-out.$f"
+  cl ab import "$WORK/ab-out.$f" 2>/dev/null | grep -q " 0 new, 0 updated" || fail "re-importing the $f export changed the book"
+  cl ab-$f init --name ab-$f >/dev/null
+  expect_exit 0 cl ab-$f import "$WORK/ab-out.$f"
+  cl ab-$f list contact --json >"$WORK/ab-$f.json"
+  node -e "$ab_fields" "$WORK/ab-$f.json" || fail "the $f round trip lost a name part, nickname, department, anniversary or profile"
+done
+pass "the address book's other fields are fields: read from vCard, kept through vCard and CSV round trips"
+
 # ----- the same through CSV: every item with its label and the preferred one, the company by name -----
 CO=$(cl a put company name="Transilvania Trade SRL")
 cl a put contact "$ANA" company="$CO" >/dev/null
@@ -237,7 +280,7 @@ secs=$(awk "BEGIN{printf \"%.2f\", $end - $start}")
 echo "50,000-row CSV import took ${secs}s"
 [ "$(cl big list contact | wc -l)" -eq 50000 ] || fail "list does not show 50,000 contacts"
 cl big export --format csv >"$WORK/big-out.csv"
-[ "$(head -1 "$WORK/big-out.csv")" = $'id,name,title,company,email,phone,address,city,birthday,notes,tags,referred_by,company name,referred_by name\r' ] \
+[ "$(head -1 "$WORK/big-out.csv")" = $'id,name,title,company,email,phone,address,city,birthday,notes,tags,referred_by,nickname,given_name,family_name,department,anniversary,profile,company name,referred_by name\r' ] \
   || fail "csv header"
 expect_exit 0 cl big2 import "$WORK/big-out.csv"
 [ "$(cl big2 list contact | wc -l)" -eq 50000 ] || fail "csv round trip"

@@ -87,7 +87,8 @@ static void test_google(void **state)
     has(c[0].values[CL_F_NOTES], "Met at the Madrid fair.\nPrefers calls after 10.");
     has_item(&c[0].items[CL_F_EMAIL], "ana@globex.example", "work"); /* a second email is an item, not a note */
     has_item(&c[0].items[CL_F_PHONE], "+34 91 123 45 67", "work");
-    has(c[0].values[CL_F_NOTES], "Web: https://globex.example/ana");
+    has_item(&c[0].items[CL_F_PROFILE], "https://globex.example/ana", NULL); /* a contact's URL: a profile */
+    assert_null(strstr(c[0].values[CL_F_NOTES], "Web:"));
     assert_true(c[1].org); /* FN = ORG and no person's name */
     assert_string_equal(c[1].values[CL_F_NAME], "Globex");
     assert_string_equal(c[2].values[CL_F_NAME], "noname@example.org"); /* no name at all */
