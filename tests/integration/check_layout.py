@@ -55,11 +55,12 @@ if layout in ('google', 'outlook', 'thunderbird', 'hubspot', 'salesforce'):
 if layout in ('google', 'google-legacy', 'outlook', 'pipedrive'):
     if people.get(ANA, {}).get('tags') != 'Clients':
         problems.append('Ana tags: %r' % people.get(ANA, {}).get('tags'))
-# what address books hold beside the contract's fields (issue 16)
-for name, (given, family) in {ANA: ('Ana-Maria', 'Popescu'), JEAN: ('Jean', 'Dupont')}.items():
+# what address books hold beside the contract's fields (issue 16); first and
+# last names that are only the name split at its last space are not kept
+for name in want:
     f = people.get(name, {})
-    if (f.get('given_name'), f.get('family_name')) != (given, family):
-        problems.append('%s given/family: %r %r' % (name, f.get('given_name'), f.get('family_name')))
+    if f.get('given_name') or f.get('family_name'):
+        problems.append('%s given/family kept: %r %r' % (name, f.get('given_name'), f.get('family_name')))
 ana = people.get(ANA, {})
 extra = {'nickname': 'Ana', 'department': 'Export'} if layout in ('google', 'thunderbird') else \
         {'department': 'Export'} if layout == 'outlook' else {}

@@ -24,6 +24,11 @@ for layout in google google-legacy outlook linkedin thunderbird hubspot salesfor
   [ "$(cl "$d" list company | wc -l)" -eq 2 ] || fail "$layout: companies doubled"
 done
 grep -q "the 3 lines before the header skipped" "$WORK/linkedin.err" || fail "LinkedIn's preamble not named"
+# a family name of several words is kept as the columns give it (the name alone would say "Cruz")
+printf 'First Name,Middle Name,Last Name,E-mail Address\r\nMaría,José,de la Cruz,mj@cruz.example\r\n' >"$WORK/parts.csv"
+cl parts import "$WORK/parts.csv" >/dev/null 2>&1 || fail "the name parts file was refused"
+cl parts list contact --json | grep -q '"name":"María José de la Cruz".*"given_name":"María José","family_name":"de la Cruz"' ||
+  fail "the name parts are not kept: $(cl parts list contact --json)"
 pass "8 layouts (Google, Google legacy, Outlook, LinkedIn, Thunderbird, HubSpot, Salesforce, Pipedrive): fields right, mapping printed, a second import changes nothing"
 
 # ----- character sets: UTF-16 with a BOM (Excel's "Unicode text"), Windows-1252 and -1250
