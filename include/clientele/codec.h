@@ -120,6 +120,8 @@ int cl_import_undo(cl_store *s, cl_undo_result *res);
 /* One card, mapped onto clientele's fields but not yet stored. */
 typedef struct cl_vcard {
     size_t line;                 /* the line of its BEGIN:VCARD */
+    size_t at, len;              /* its text in the file: BEGIN:VCARD to END:VCARD's line end */
+    char *refused;               /* parsed with keep_bad: why the card cannot be read, or NULL */
     bool org;                    /* describes an organisation: becomes a company */
     char *uid;                   /* UID as written, or NULL */
     char *company;               /* ORG's organisation name, or NULL */
@@ -138,6 +140,11 @@ typedef struct cl_vcard {
  * messages. CL_EINVAL "NAME: line N: reason" for a malformed file. *cards
  * (n of them) belong to the caller: cl_vcards_free(). */
 int cl_vcard_parse(const char *data, size_t len, const char *name, cl_vcard **cards, size_t *n);
+/* The same, but a card whose content is wrong (a line that is not NAME:value,
+ * text that is not UTF-8, an unknown VERSION, no name at all) does not refuse
+ * the file: the card is returned with its message in refused. The file's
+ * structure (BEGIN/END) is still checked as a whole. */
+int cl_vcard_parse_keep_bad(const char *data, size_t len, const char *name, cl_vcard **cards, size_t *n);
 void cl_vcards_free(cl_vcard *cards, size_t n);
 
 /* Import the cards of a file as contacts (and companies: ORG finds a company

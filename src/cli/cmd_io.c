@@ -99,26 +99,26 @@ static void report(const char *what, const cl_import_result *r, bool dry)
 
 /* Where --skip-bad writes the refused rows: beside FILE, "NAME.refused.csv"
  * (the k-th try: "NAME.refused-K.csv"). */
-static void refused_path(const char *file, int k, char *out, size_t cap)
+static void refused_path(const char *file, const char *ext, int k, char *out, size_t cap)
 {
     const char *dot = strrchr(file, '.'), *slash = strrchr(file, '/');
     size_t stem = dot && (!slash || dot > slash) ? (size_t)(dot - file) : strlen(file);
     char nth[16] = "";
     if (k > 1)
         snprintf(nth, sizeof nth, "-%d", k);
-    snprintf(out, cap, "%.*s.refused%s.csv", (int)stem, file, nth);
+    snprintf(out, cap, "%.*s.refused%s.%s", (int)stem, file, nth, ext);
 }
 
-/* --dry-run / --skip-bad: every refused row (all of them, not the first 50),
- * and the file of them to fix. Exit 1 when a dry run found rows it would
- * refuse, so that a script can tell. */
-static int refusals(const char *file, bool dry, const cl_import_result *r)
+/* --dry-run / --skip-bad: every refused row or card (all of them, not the
+ * first 50), and the file of them to fix. Exit 1 when a dry run found rows it
+ * would refuse, so that a script can tell. */
+static int refusals(const char *file, bool vcard, bool dry, const cl_import_result *r)
 {
+    const char *one = vcard ? "card" : "row", *many = vcard ? "cards" : "rows";
     for (size_t i = 0; i < r->nproblems; i++)
         fprintf(stderr, "clientele: refused: %s\n", r->problems[i]);
     if (dry) {
-        printf("dry run: nothing was stored; %zu row%s would be refused\n", r->nproblems,
-               r->nproblems == 1 ? "" : "s");
+        printf("dry run: nothing was stored; %zu %s would be refused\n", r->nproblems, r->nproblems == 1 ? one : many);
         return r->nproblems ? EXIT_FAIL : EXIT_OK;
     }
     if (!r->nproblems || !r->refused)
@@ -127,18 +127,18 @@ static int refusals(const char *file, bool dry, const cl_import_result *r)
     FILE *f = NULL;
     errno = 0;
     for (int k = 1; !f && k < 100 && (k == 1 || errno == EEXIST); k++) { /* never over a file of the user's */
-        refused_path(file, k, path, sizeof path);
+        refused_path(file, vcard ? "vcf" : "csv", k, path, sizeof path);
         f = fopen(path, "wx");
     }
     if (!f || fwrite(r->refused, 1, r->refused_len, f) != r->refused_len || fclose(f)) {
         if (f)
             fclose(f);
-        fprintf(stderr, "clientele: %zu rows refused, but %s could not be written: %s\n", r->nproblems, path,
+        fprintf(stderr, "clientele: %zu %s refused, but %s could not be written: %s\n", r->nproblems, many, path,
                 strerror(errno));
         return EXIT_FAIL;
     }
-    printf("%zu row%s refused, written to %s: fix them and import that file\n", r->nproblems,
-           r->nproblems == 1 ? "" : "s", path);
+    printf("%zu %s refused, written to %s: fix them and import that file\n", r->nproblems,
+           r->nproblems == 1 ? one : many, path);
     return EXIT_OK;
 }
 
@@ -182,8 +182,8 @@ static int import_flags(const cli_cmd *cmd, enum io_format fmt, uint8_t type, co
         return cli_usage(cmd, "--date-order is dmy (14/03/1970) or mdy (03/14/1970)");
     if ((map_s || order_s) && (fmt != F_CSV || type != CL_T_CONTACT))
         return cli_usage(cmd, "--map and --date-order apply to CSV files of contacts");
-    if ((dry || skip) && fmt != F_CSV)
-        return cli_usage(cmd, "--dry-run and --skip-bad apply to CSV files");
+    if ((dry || skip) && fmt == F_JSON)
+        return cli_usage(cmd, "--dry-run and --skip-bad apply to CSV and vCard files");
     if (enc_s && fmt != F_CSV)
         return cli_usage(cmd, "--encoding applies to CSV files (a vCard says its CHARSET)");
     return EXIT_OK;
@@ -245,7 +245,7 @@ static int cmd_import(cli *c, int argc, char **argv)
     char what[32];
     snprintf(what, sizeof what, "%s records", cl_type_name(fmt == F_VCARD ? CL_T_CONTACT : type));
     report(fmt == F_JSON ? "ops" : fmt == F_VCARD ? "cards" : what, &r, dry);
-    rc = refusals(in ? "stdin.csv" : pos[0], dry, &r);
+    rc = refusals(in ? "stdin" : pos[0], fmt == F_VCARD, dry, &r);
     cl_import_result_free(&r);
     return rc;
 }

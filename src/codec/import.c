@@ -158,6 +158,16 @@ int imp_row_failed(imp *m, imp_rows *r, size_t i, int rc)
     return CL_OK;
 }
 
+int imp_row_refused(imp_rows *r, size_t i, const char *why)
+{
+    if (i >= r->n || r->bad[i])
+        return CL_OK;
+    if (!(r->why[i] = strdup(why)))
+        return cl_seterr(CL_ENOMEM, "out of memory");
+    r->bad[i] = true;
+    return CL_OK;
+}
+
 struct pass {
     int (*fn)(cl_txn *t, void *arg);
     int (*finish)(void *arg);

@@ -78,6 +78,9 @@ bool imp_collecting(const imp *m);
  * is the row's fault (CL_EINVAL: the row is marked, its message kept), else
  * rc. */
 int imp_row_failed(imp *m, imp_rows *r, size_t i, int rc);
+/* Row i refused before it wrote anything (a card the parser refused): marked
+ * with its message, and the pass need not be run again. */
+int imp_row_refused(imp_rows *r, size_t i, const char *why);
 /* Run fn in passes as above (plain imp_run when not collecting); the
  * refusals go to res->problems in row order, then finish(arg) (may be NULL)
  * adds what it needs (the refused rows' file) inside the last pass. */

@@ -874,7 +874,7 @@ static void acc_free(vcard_acc *a)
 
 void imp_card_clear(cl_vcard *c)
 {
-    free(c->uid), free(c->company), free(c->referred_by);
+    free(c->uid), free(c->company), free(c->referred_by), free(c->refused);
     for (int f = 0; f <= CL_F_MAX; f++)
         free(c->values[f]), cl_items_free(&c->items[f]);
     for (size_t w = 0; w < c->nwarnings; w++)
@@ -898,6 +898,9 @@ typedef struct vparser {
     vcard_acc acc;
     bool in_card;
     size_t card_line;
+    const char *data, *line_start; /* the file, and where the line being read starts */
+    bool keep_bad;                 /* a card's wrong content refuses the card, not the file */
+    bool skipping;                 /* the rest of a refused card */
 } vparser;
 
 static int perr(vparser *ps, size_t line, int rc)
@@ -915,6 +918,7 @@ static int begin_card(vparser *ps, size_t line)
     cl_vcard *c = &ps->cards[ps->n++];
     memset(c, 0, sizeof *c);
     c->line = line;
+    c->at = (size_t)(ps->line_start - ps->data);
     ps->acc.card = c;
     ps->in_card = true;
     ps->card_line = line;
@@ -928,6 +932,29 @@ static int check_version(vparser *ps, size_t line, const char *v)
     return cl_seterr(CL_EINVAL, "%s: line %zu: vCard version '%s' is not supported (2.1, 3.0, 4.0)", ps->name, line, v);
 }
 
+/* A problem with a card's content (rc, its message set): under keep_bad the
+ * card is refused with that message and the rest of it skipped; else rc. */
+static int card_problem(vparser *ps, cl_vcard *c, int rc)
+{
+    if (rc != CL_EINVAL || !ps->keep_bad)
+        return rc;
+    if (!c->refused && !(c->refused = strdup(cl_errmsg())))
+        return cl_seterr(CL_ENOMEM, "out of memory");
+    ps->skipping = ps->in_card;
+    return CL_OK;
+}
+
+static int end_card(vparser *ps)
+{
+    cl_vcard *c = ps->acc.card;
+    ps->in_card = false;
+    c->len = (size_t)(ps->r.p - ps->data) - c->at;
+    int rc = ps->skipping ? CL_OK : card_problem(ps, c, finish_card(&ps->acc, ps->name));
+    ps->skipping = false;
+    acc_free(&ps->acc);
+    return rc;
+}
+
 /* One logical line of the file. */
 static int parse_line(vparser *ps, char *line, size_t lineno, cl_buf *text)
 {
@@ -936,7 +963,7 @@ static int parse_line(vparser *ps, char *line, size_t lineno, cl_buf *text)
     vprop p;
     int rc = parse_prop(line, &p);
     if (rc)
-        return perr(ps, lineno, rc);
+        return ps->in_card ? card_problem(ps, ps->acc.card, perr(ps, lineno, rc)) : perr(ps, lineno, rc);
     if (!strcmp(p.name, "BEGIN")) {
         if (strcasecmp(p.value, "VCARD"))
             return ps->in_card ? cl_seterr(CL_EINVAL, "%s: line %zu: BEGIN:%s inside a card", ps->name, lineno, p.value)
@@ -948,15 +975,14 @@ static int parse_line(vparser *ps, char *line, size_t lineno, cl_buf *text)
     if (!strcmp(p.name, "END")) {
         if (strcasecmp(p.value, "VCARD"))
             return cl_seterr(CL_EINVAL, "%s: line %zu: END:%s where END:VCARD was expected", ps->name, lineno, p.value);
-        ps->in_card = false;
-        rc = finish_card(&ps->acc, ps->name);
-        acc_free(&ps->acc);
-        return rc;
+        return end_card(ps);
     }
+    if (ps->skipping)
+        return CL_OK;
     if (!strcmp(p.name, "VERSION"))
-        return check_version(ps, lineno, p.value);
+        return card_problem(ps, ps->acc.card, check_version(ps, lineno, p.value));
     rc = read_prop(&ps->acc, &p, text);
-    return rc ? perr(ps, lineno, rc) : CL_OK;
+    return rc ? card_problem(ps, ps->acc.card, perr(ps, lineno, rc)) : CL_OK;
 }
 
 static int parse_all(vparser *ps)
@@ -965,6 +991,7 @@ static int parse_all(vparser *ps)
     int rc = CL_OK;
     while (!rc && ps->r.p < ps->r.end) {
         size_t lineno;
+        ps->line_start = ps->r.p;
         if ((rc = logical_line(&ps->r, &line, &lineno)))
             break;
         rc = parse_line(ps, line.data ? (char *)line.data : (char *)"", lineno, &text);
@@ -979,9 +1006,9 @@ static int parse_all(vparser *ps)
     return rc == CL_ENOMEM ? cl_seterr(CL_ENOMEM, "out of memory") : rc;
 }
 
-int cl_vcard_parse(const char *data, size_t len, const char *name, cl_vcard **cards, size_t *n)
+static int parse_file(const char *data, size_t len, const char *name, bool keep_bad, cl_vcard **cards, size_t *n)
 {
-    vparser ps = {{data, data + len, 1}, name ? name : "input", NULL, 0, 0, {0}, false, 0};
+    vparser ps = {.r = {data, data + len, 1}, .name = name ? name : "input", .data = data, .keep_bad = keep_bad};
     *cards = NULL;
     *n = 0;
     const char *nul = memchr(data, 0, len);
@@ -1002,6 +1029,16 @@ int cl_vcard_parse(const char *data, size_t len, const char *name, cl_vcard **ca
     *cards = ps.cards;
     *n = ps.n;
     return CL_OK;
+}
+
+int cl_vcard_parse(const char *data, size_t len, const char *name, cl_vcard **cards, size_t *n)
+{
+    return parse_file(data, len, name, false, cards, n);
+}
+
+int cl_vcard_parse_keep_bad(const char *data, size_t len, const char *name, cl_vcard **cards, size_t *n)
+{
+    return parse_file(data, len, name, true, cards, n);
 }
 
 /* ----- importing ----- */
@@ -1221,21 +1258,59 @@ int imp_card(imp *m, cl_vcard *c)
     return rc;
 }
 
+typedef struct vcard_input {
+    imp_input in;
+    imp_rows cards;   /* dry_run / skip_bad: the cards refused */
+} vcard_input;
+
+/* Under dry_run / skip_bad, card i is imported unless it is refused: by the
+ * parser, or by the model (then the pass runs again without it). */
+static int card_or_refusal(imp *m, imp_rows *rows, cl_vcard *cards, size_t i)
+{
+    if (rows->bad[i])
+        return CL_OK;
+    if (cards[i].refused)
+        return imp_row_refused(rows, i, cards[i].refused);
+    return imp_row_failed(m, rows, i, imp_card(m, &cards[i]));
+}
+
+/* The refused cards as they are written in the file, to fix and import. */
+static int refused_cards(const vcard_input *vi, const cl_vcard *cards, size_t n)
+{
+    cl_buf b = {0};
+    for (size_t i = 0; i < n; i++)
+        if (vi->cards.bad[i])
+            cl_buf_put(&b, vi->in.data + cards[i].at, cards[i].len);
+    if (b.err) {
+        cl_buf_free(&b);
+        return cl_seterr(CL_ENOMEM, "out of memory");
+    }
+    vi->in.res->refused_len = b.len;
+    vi->in.res->refused = b.len ? (char *)cl_buf_steal(&b) : NULL;
+    cl_buf_free(&b);
+    return CL_OK;
+}
+
 /* The cards are parsed inside the transaction function: importing edits them
  * (values moved to notes), and a rerun after map growth must start afresh. */
 static int vcard_import_fn(cl_txn *t, void *arg)
 {
-    imp_input *vi = arg;
+    vcard_input *vi = arg;
     cl_vcard *cards = NULL;
     size_t n = 0;
     imp m;
-    int rc = imp_begin(&m, t, vi->o, vi->res);
+    int rc = imp_begin(&m, t, vi->in.o, vi->in.res);
+    bool collect = imp_collecting(&m);
     if (!rc)
-        rc = cl_vcard_parse(vi->data, vi->len, m.name, &cards, &n);
+        rc = (collect ? cl_vcard_parse_keep_bad : cl_vcard_parse)(vi->in.data, vi->in.len, m.name, &cards, &n);
+    if (!rc && collect && !vi->cards.bad) /* the first pass: now the cards are counted */
+        rc = imp_rows_init(&vi->cards, n);
     for (size_t i = 0; i < n && !rc; i++) {
-        rc = imp_card(&m, &cards[i]);
+        rc = collect ? card_or_refusal(&m, &vi->cards, cards, i) : imp_card(&m, &cards[i]);
         imp_progress(&m, i + 1, n);
     }
+    if (!rc && collect)
+        rc = refused_cards(vi, cards, n);
     if (!rc)
         rc = imp_journal_save(&m);
     cl_vcards_free(cards, n);
@@ -1246,9 +1321,11 @@ static int vcard_import_fn(cl_txn *t, void *arg)
 int cl_vcard_import(cl_store *s, const char *data, size_t len, const cl_import_opts *o,
                     cl_import_result *res)
 {
-    imp_input vi = {data, len, o, res};
+    vcard_input vi = {{data, len, o, res}, {0}};
     memset(res, 0, sizeof *res);
-    return imp_run(s, vcard_import_fn, &vi, res);
+    int rc = imp_run_rows(s, vcard_import_fn, NULL, &vi, &vi.cards, o, res);
+    imp_rows_free(&vi.cards);
+    return rc;
 }
 
 /* ----- exporting vCard 4.0 ----- */

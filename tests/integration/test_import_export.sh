@@ -120,6 +120,30 @@ for f in vcard csv; do
 done
 pass "the address book's other fields are fields: read from vCard, kept through vCard and CSV round trips"
 
+# ----- vCard under --dry-run and --skip-bad: every bad card named, the good ones kept -----
+printf '%s\r\n' 'BEGIN:VCARD' 'VERSION:3.0' 'FN:Good One' 'EMAIL:good@one.example' 'END:VCARD' \
+  'BEGIN:VCARD' 'VERSION:3.0' 'NOTE:nobody' 'END:VCARD' \
+  'BEGIN:VCARD' 'VERSION:9.9' 'FN:Future Card' 'END:VCARD' \
+  'BEGIN:VCARD' 'VERSION:3.0' 'FN:Good Two' 'a line without a colon' 'END:VCARD' \
+  'BEGIN:VCARD' 'VERSION:3.0' 'FN:Good Three' 'END:VCARD' >"$WORK/mixed.vcf"
+cl mx init --name mx >/dev/null
+before=$(cl mx digest)
+expect_exit 1 cl mx import "$WORK/mixed.vcf"   # without the flags: all or nothing
+expect_exit 1 cl mx import --dry-run "$WORK/mixed.vcf"   # a dry run that would refuse cards exits 1
+printf '%s\n' "$OUT" >"$WORK/mx.out"; printf '%s\n' "$ERR" >"$WORK/mx.err"
+[ "$(cl mx digest)" = "$before" ] || fail "a vCard dry run stored something"
+grep -q "nothing was stored; 3 cards would be refused" "$WORK/mx.out" || fail "dry run report: $(cat "$WORK/mx.out")"
+grep -q "would import 2 cards: 2 new" "$WORK/mx.out" || fail "dry run counts: $(cat "$WORK/mx.out")"
+for want in "line 6: a card without a name" "line 11: vCard version '9.9'" "line 17"; do
+  grep "^clientele: refused: mixed.vcf: " "$WORK/mx.err" | grep -q "$want" || fail "the dry run does not name '$want': $(cat "$WORK/mx.err")"
+done
+cl mx import --skip-bad "$WORK/mixed.vcf" >"$WORK/mx.out" 2>/dev/null || fail "--skip-bad: $(cat "$WORK/mx.out")"
+grep -q "3 cards refused, written to $WORK/mixed.refused.vcf" "$WORK/mx.out" || fail "skip-bad report: $(cat "$WORK/mx.out")"
+[ "$(cl mx list contact | awk '{print $2, $3}' | sort | tr '\n' ,)" = "Good One,Good Three," ] || fail "the good cards: $(cl mx list contact)"
+[ "$(grep -c '^BEGIN:VCARD' "$WORK/mixed.refused.vcf")" -eq 3 ] && grep -q '^FN:Good Two' "$WORK/mixed.refused.vcf" &&
+  grep -q '^a line without a colon' "$WORK/mixed.refused.vcf" || fail "the refused cards are not written as they were: $(cat "$WORK/mixed.refused.vcf")"
+pass "vCard --dry-run names every bad card (no name, unknown version, a broken line) and stores nothing; --skip-bad keeps the good ones and writes the bad ones to NAME.refused.vcf"
+
 # ----- the same through CSV: every item with its label and the preferred one, the company by name -----
 CO=$(cl a put company name="Transilvania Trade SRL")
 cl a put contact "$ANA" company="$CO" >/dev/null

@@ -433,6 +433,17 @@ static void test_vcard_import_null_in_notes(void **state)
     check_store(f->s, CL_T_CONTACT);
 }
 
+/* --skip-bad of a vCard file: one card without a name is refused, written
+ * out as it is; the other stored. */
+static void test_vcard_import_skip_bad(void **state)
+{
+    tu_fixture *f = *state;
+    store_in in = {f->s, "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Ann\r\nEMAIL:a@x.example\r\nEND:VCARD\r\n"
+                         "BEGIN:VCARD\r\nVERSION:3.0\r\nNOTE:nobody\r\nEND:VCARD\r\n", 0, cl_vcard_import, "", true};
+    sweep("cl_vcard_import --skip-bad", run_import, &in);
+    check_store(f->s, CL_T_CONTACT);
+}
+
 typedef struct export_in {
     cl_store *s;
     uint8_t type;
@@ -944,6 +955,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_vcard_import, store_setup, tu_store_teardown),
         cmocka_unit_test_setup_teardown(test_vcard_reimport, store_setup, tu_store_teardown),
         cmocka_unit_test_setup_teardown(test_vcard_import_null_in_notes, store_setup, tu_store_teardown),
+        cmocka_unit_test_setup_teardown(test_vcard_import_skip_bad, store_setup, tu_store_teardown),
         cmocka_unit_test_setup_teardown(test_vcard_export, store_setup, tu_store_teardown),
         cmocka_unit_test_setup(test_csv_parse, disarm),
         cmocka_unit_test_setup_teardown(test_csv_import, store_setup, tu_store_teardown),
