@@ -42,6 +42,11 @@ async function render({ keepScroll = false } = {}) {
   if (keepScroll && busy()) { pending = true; return; }
   // Same data, same page: leave the DOM (and the pointer, focus, selection) alone.
   if (keepScroll && main.firstElementChild?.isEqualNode(node)) return;
+  // Someone typing outside the view (the search box, the Log dialog) keeps the
+  // focus: taking it would turn the rest of their letters into shortcuts.
+  const active = document.activeElement;
+  const typingElsewhere = !!active && !main.contains(active) &&
+    (!!active.closest('dialog[open]') || active.matches('input, textarea, select, [contenteditable]'));
   main.replaceChildren(node);
   for (const a of document.querySelectorAll('[data-nav]')) {
     if (a.dataset.nav === name) a.setAttribute('aria-current', 'page');
@@ -51,7 +56,7 @@ async function render({ keepScroll = false } = {}) {
   if (keepScroll) scrollTo(0, y);
   const f = focusId && document.getElementById(focusId);
   if (f && keepScroll) { f.focus(); try { f.setSelectionRange(sel[0], sel[1]); } catch { /* not text */ } }
-  else if (!keepScroll) main.focus({ preventScroll: true });
+  else if (!keepScroll && !typingElsewhere) main.focus({ preventScroll: true });
   main.dataset.ready = name;
 }
 

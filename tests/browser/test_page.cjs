@@ -226,6 +226,25 @@ async function main() {
   await shot(page, 'search');
   ok('search ignores case and diacritics (dragos finds Dragoș), list filter and global search');
 
+  // ----- typing into the search while the page still loads: its first render used to take the
+  // focus, and the letters after it became shortcuts (an `l` opened Log, Enter saved a junk record)
+  const interactions = async () => (await api(page, 'GET', '/api/records?type=interaction')).items.length;
+  const logged = await interactions();
+  await page.route('**/api/due', async (r) => { await new Promise((f) => setTimeout(f, 400)); await r.continue(); });
+  const scriptUp = page.waitForRequest((r) => r.url().endsWith('/api/schema'), { timeout: WAIT }); // its keys are listened to
+  await page.goto(url, { waitUntil: 'commit' });
+  await scriptUp;
+  await page.keyboard.press('/');
+  await page.keyboard.type('marcel lupu ella', { delay: 60 }); // goes on past the first render
+  await ready(page, 'search');
+  check(await page.evaluate(() => document.activeElement.id) === 'search', `the search keeps the focus (it is on ${await page.evaluate(() => document.activeElement.id || document.activeElement.tagName)})`);
+  check(await page.inputValue('#search') === 'marcel lupu ella', `every letter went into the search: ${await page.inputValue('#search')}`);
+  check(await page.locator('#log-dialog[open]').count() === 0, 'no letter opened the Log dialog');
+  check(await interactions() === logged, 'nothing was saved');
+  await page.unroute('**/api/due');
+  await page.fill('#search', '');
+  ok('typing / and a search while the page loads: every letter goes into the search, no shortcut fires');
+
   // ----- edit a field in place: Enter saves, Esc cancels, an error keeps the text
   await page.fill('#search', '');
   const recordAsks = [];
