@@ -110,10 +110,22 @@ search.addEventListener('input', debounce(() => {
 }, 120));
 search.dataset.keep = '1';
 
+// Arrow keys walk the search's hits (down from the box to the first, up from
+// the first back to the box); Enter on a hit opens it, as links do.
+function moveHit(t, ev) {
+  const hits = [...main.querySelectorAll('#search-results li > .grow > a')];
+  if (!hits.length) return;
+  ev.preventDefault();
+  const at = hits.indexOf(t);
+  const next = ev.key === 'ArrowDown' ? hits[Math.min(at + 1, hits.length - 1)] : at <= 0 ? search : hits[at - 1];
+  next.focus();
+}
+
 document.addEventListener('keydown', (ev) => {
   const t = ev.target, typing = t.closest?.('input, textarea, select, [contenteditable]');
   if (ev.key === 'Escape' && t === search) { search.value = ''; search.blur(); location.hash = '#/today'; return; }
   if (ev.key === 'Enter' && t === search) { main.querySelector('#search-results a')?.click(); return; } // open the first hit
+  if ((ev.key === 'ArrowDown' || ev.key === 'ArrowUp') && (t === search || t.closest?.('#search-results'))) { moveHit(t, ev); return; }
   if (typing || ev.ctrlKey || ev.metaKey || ev.altKey) return;
   if (ev.key === '/') { ev.preventDefault(); search.focus(); search.select(); }
   else if (ev.key === 'l' || ev.key === 'L') { ev.preventDefault(); openLog(); }

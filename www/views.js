@@ -512,15 +512,24 @@ export async function devices() {
 
 // ------------------------------------------------------------------ search
 
+// A hit's second line: what tells it apart (title, stage, date…) and the
+// company it belongs to, by name.
+async function hitMeta(r) {
+  const company = r.fields.company ? await record(r.fields.company) : null;
+  return [r.fields.title, r.fields.industry, r.fields.email, r.fields.stage, r.fields.kind, sayDate(r.fields.date || r.fields.due),
+    company && label(company)].filter((x) => x && x !== label(r)).join(' · ');
+}
+
 export async function search(params) {
   const q = params.get('q') || '';
-  const types = [['company', 'Companies'], ['contact', 'Contacts'], ['deal', 'Deals'], ['interaction', 'Interactions']];
+  const types = [['company', 'Companies'], ['contact', 'Contacts'], ['deal', 'Deals'], ['task', 'Tasks'], ['interaction', 'Interactions']];
   const results = await Promise.all(types.map(([t]) => get(`/api/records?type=${t}&limit=10&q=${enc(q)}`)));
-  const blocks = types.map(([, title], i) => results[i].items.length
-    ? [el('h2', {}, title), el('ul', { class: 'list' }, results[i].items.map((r) => el('li', {}, el('span', { class: 'grow' }, link(r)),
-      el('span', { class: 'meta' }, [r.fields.title, r.fields.industry, r.fields.email, r.fields.stage, r.fields.kind, sayDate(r.fields.date)].filter((x) => x && x !== label(r)).join(' · ')))))] : null).filter(Boolean);
+  const blocks = await Promise.all(types.map(async ([, title], i) => results[i].items.length
+    ? [el('h2', {}, title), el('ul', { class: 'list' }, await Promise.all(results[i].items.map(async (r) => el('li', {},
+      el('span', { class: 'grow' }, link(r)), el('span', { class: 'meta' }, await hitMeta(r))))))] : null));
+  const found = blocks.filter(Boolean);
   return el('section', { id: 'search-results' }, el('h1', {}, `Search: “${q}”`),
-    blocks.length ? blocks : el('p', { class: 'empty' }, 'Nothing matches. Search ignores case and accents: “dragos” finds “Dragoș”.'));
+    found.length ? found : el('p', { class: 'empty' }, 'Nothing matches. Search ignores case and accents: “dragos” finds “Dragoș”; a phone is found however it is spaced.'));
 }
 
 export { KINDS };

@@ -1,6 +1,7 @@
 /* Lists, search, due tasks and history. */
 #include "model/internal.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,8 @@ typedef struct list_ctx {
     cl_txn *t;
     char **words;          /* folded query words */
     size_t nwords;
+    char number[64];       /* a query that is a phone number: its digits ("" if not) */
+    bool international;    /* … written with + or 00: its country code may be left out */
     size_t limit, count;
     bool more;
     int (*fn)(void *ctx, const cl_record_id *id);
@@ -19,6 +22,73 @@ typedef struct list_ctx {
 static bool contains(const char *hay, size_t n, const char *needle)
 {
     return memmem(hay, n, needle, strlen(needle)) != NULL;
+}
+
+/* ----- phone numbers, however they are spaced ----- */
+
+/* A number needs this many digits to be looked for as one (fewer are
+ * ordinary words: "+33", "2024"). */
+#define NUMBER_DIGITS 6
+
+static bool phone_mark(char ch)
+{
+    return ch == ' ' || ch == '+' || ch == '-' || ch == '.' || ch == '(' || ch == ')' || ch == '/';
+}
+
+/* A query that is a phone number as people type it ("0753 624 162",
+ * "+40 753-624-162"): its digits without the leading zeros of a trunk or
+ * international prefix. */
+static void number_query(const char *q, list_ctx *c)
+{
+    char d[sizeof c->number];
+    size_t n = 0;
+    q += strspn(q, " ");
+    for (const char *p = q; *p; p++) {
+        if (!isdigit((unsigned char)*p) && !phone_mark(*p))
+            return;
+        if (isdigit((unsigned char)*p) && (n || *p != '0')) {
+            if (n + 1 == sizeof d)
+                return;
+            d[n++] = *p;
+        }
+    }
+    if (n < NUMBER_DIGITS)
+        return;
+    memcpy(c->number, d, n);
+    c->number[n] = 0;
+    c->international = *q == '+' || !strncmp(q, "00", 2);
+}
+
+/* Whether some number written in text (a run of digits and the marks phones
+ * are written with) holds the digits d. */
+static bool holds_digits(const char *text, size_t len, const char *d)
+{
+    char run[128];
+    size_t n = 0;
+    for (size_t i = 0; i <= len; i++) {
+        if (i < len && isdigit((unsigned char)text[i])) {
+            run[n] = text[i];
+            n += n + 1 < sizeof run;
+        } else if (i == len || !phone_mark(text[i])) {
+            run[n] = 0;
+            if (n && strstr(run, d))
+                return true;
+            n = 0;
+        }
+    }
+    return false;
+}
+
+/* The query's number in the text: "753624162" is in "+40 753 624 162"; an
+ * international one (+40 753 624 162) also without its country code of one
+ * to three digits, as the book may hold it nationally (0753 624 162). */
+static bool holds_number(const list_ctx *c, const char *text, size_t len)
+{
+    size_t n = strlen(c->number), most = c->international ? 3 : 0;
+    for (size_t drop = 0; drop <= most && n - drop >= NUMBER_DIGITS; drop++)
+        if (holds_digits(text, len, c->number + drop))
+            return true;
+    return false;
 }
 
 /* Every word must occur in the record's text or in the name of the company
@@ -43,6 +113,8 @@ static int matches(list_ctx *c, const cl_record_id *id, bool *ok)
     *ok = true;
     for (size_t i = 0; i < c->nwords && *ok; i++)
         *ok = contains(text, len, c->words[i]) || (company.len && contains((char *)company.data, company.len, c->words[i]));
+    if (!*ok && c->number[0])
+        *ok = holds_number(c, text, len);
     cl_buf_free(&company);
     return CL_OK;
 }
@@ -94,6 +166,8 @@ int cl_query_list(cl_txn *t, uint8_t type, const char *query, const cl_record_id
 {
     list_ctx c = {.t = t, .limit = limit, .fn = fn, .ctx = ctx};
     int rc = query && *query ? split_words(query, &c) : CL_OK;
+    if (query)
+        number_query(query, &c);
     if (!rc)
         rc = cl_txn_records(t, type, after, list_step, &c);
     if (rc == CL_STOP && c.more)

@@ -224,7 +224,15 @@ async function main() {
   await page.keyboard.type('dragos');
   await page.waitForFunction(() => document.getElementById('search-results')?.textContent.includes('Dragoș Ionescu'), null, { timeout: WAIT });
   await shot(page, 'search');
-  ok('search ignores case and diacritics (dragos finds Dragoș), list filter and global search');
+  check((await page.textContent('#search-results li')).includes('Acme Ltd'), 'a contact hit names its company');
+  await page.keyboard.press('ArrowDown');
+  check(await page.evaluate(() => document.activeElement.textContent) === 'Dragoș Ionescu', 'ArrowDown goes from the box to the first hit');
+  await page.keyboard.press('ArrowUp');
+  check(await page.evaluate(() => document.activeElement.id) === 'search', 'ArrowUp from the first hit goes back to the box');
+  await page.fill('#search', 'discount');
+  await page.waitForFunction(() => document.getElementById('search-results')?.textContent.includes('Call back about the discount'), null, { timeout: WAIT });
+  check((await page.textContent('#search-results')).includes('Tasks'), 'tasks are searched');
+  ok('search ignores case and diacritics (dragos finds Dragoș), list filter and global search; hits name their company, arrows walk them, tasks are found');
 
   // ----- typing into the search while the page still loads: its first render used to take the
   // focus, and the letters after it became shortcuts (an `l` opened Log, Enter saved a junk record)

@@ -133,6 +133,27 @@ static void search_ignores_case_and_accents_and_finds_by_company(void **state)
     assert_int_equal(search(f->s[0], CL_T_COMPANY, "societe"), 1);
 }
 
+/* A phone number found however it is typed: spaces, dashes, the trunk 0,
+ * the country code or not (issue 17). */
+static void search_finds_phone_numbers_however_spaced(void **state)
+{
+    tu_stores *f = *state;
+    cl_assign a[] = {{"name", "Ioana Radu"}, {"phones", "[{\"value\":\"+40 753 624 162\",\"label\":\"mobile\"},"
+                                                      "{\"value\":\"021 300 4000\",\"label\":\"work\"}]"}};
+    put(f->s[0], CL_T_CONTACT, a, 2);
+    cl_assign b[] = {{"name", "Paul Ene"}, {"phone", "0264 555 123"}};
+    put(f->s[0], CL_T_CONTACT, b, 2);
+    const char *ioana[] = {"0753 624 162", "0753624162", "753624162", "+40 753-624-162", "+40753624162",
+                           "0040 753 624 162", "(021) 300-4000", "+40 21 300 4000"};
+    for (size_t i = 0; i < sizeof ioana / sizeof *ioana; i++)
+        if (search(f->s[0], CL_T_CONTACT, ioana[i]) != 1)
+            fail_msg("'%s' does not find +40 753 624 162 / 021 300 4000", ioana[i]);
+    assert_int_equal(search(f->s[0], CL_T_CONTACT, "0753 624 163"), 0);
+    assert_int_equal(search(f->s[0], CL_T_CONTACT, "162021300"), 0); /* not across two phones */
+    assert_int_equal(search(f->s[0], CL_T_CONTACT, "+40 264 555 123"), 1); /* held nationally */
+    assert_int_equal(search(f->s[0], CL_T_CONTACT, "0264555123"), 1);
+}
+
 static int list_ids(void *ctx, const cl_record_id *id)
 {
     cl_record_id **p = ctx;
@@ -465,6 +486,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(bad_values_are_refused_with_their_reason, tu_stores_setup, tu_stores_teardown),
         cmocka_unit_test_setup_teardown(values_are_normalised, tu_stores_setup, tu_stores_teardown),
         cmocka_unit_test_setup_teardown(search_ignores_case_and_accents_and_finds_by_company, tu_stores_setup, tu_stores_teardown),
+        cmocka_unit_test_setup_teardown(search_finds_phone_numbers_however_spaced, tu_stores_setup, tu_stores_teardown),
         cmocka_unit_test_setup_teardown(due_lists_open_tasks_up_to_today_oldest_first, tu_stores_setup, tu_stores_teardown),
         cmocka_unit_test_setup_teardown(history_keeps_every_change_and_marks_concurrent_ones, tu_stores_setup, tu_stores_teardown),
         cmocka_unit_test_setup_teardown(related_follows_every_reference_change_on_every_replica, tu_stores_setup, tu_stores_teardown),
