@@ -588,7 +588,7 @@ static int on_label(vcard_acc *a, const vprop *p, const char *v)
 }
 
 /* The parts of N as the card gives them: family; given; additional (kept
- * with the given names, as people write them); the full name from all. */
+ * with the given names, as people write them). */
 static int read_name_parts(vcard_acc *a, char **parts, size_t np)
 {
     cl_buf given = {0};
@@ -656,11 +656,13 @@ static int on_anniversary(vcard_acc *a, const vprop *p, const char *v)
     char d[11], *val = unescape(v, strlen(v));
     if (!val)
         return cl_seterr(CL_ENOMEM, "out of memory");
-    int rc = !*val ? CL_OK
-           : full_date(val, d) ? set_once(&a->card->values[CL_F_ANNIVERSARY], d)
-           : join(&a->notes, "\n\n", "Anniversary: ") || cl_buf_puts(&a->notes, val)
-               ? cl_seterr(CL_ENOMEM, "out of memory")
-               : card_warn(a->card, "anniversary '%s' is not a full date: kept in notes", val);
+    int rc = CL_OK;
+    if (*val && full_date(val, d))
+        rc = set_once(&a->card->values[CL_F_ANNIVERSARY], d);
+    else if (*val && (join(&a->notes, "\n\n", "Anniversary: ") || cl_buf_puts(&a->notes, val)))
+        rc = cl_seterr(CL_ENOMEM, "out of memory");
+    else if (*val)
+        rc = card_warn(a->card, "anniversary '%s' is not a full date: kept in notes", val);
     free(val);
     return rc;
 }
@@ -1213,9 +1215,8 @@ static void drop_derived_parts(cl_vcard *c)
         return;
     size_t given_len;
     split_name(name, &family, &given_len);
-    bool same_given = g ? strlen(g) == given_len && !strncmp(g, name, given_len) : given_len == 0;
-    bool same_family = fam ? !strcmp(fam, family) : false;
-    if (same_given && (same_family || (!fam && !g)))
+    bool given_derived = g ? strlen(g) == given_len && !strncmp(g, name, given_len) : given_len == 0;
+    if (given_derived && fam && !strcmp(fam, family))
         free(c->values[CL_F_GIVEN_NAME]), free(c->values[CL_F_FAMILY_NAME]),
             c->values[CL_F_GIVEN_NAME] = c->values[CL_F_FAMILY_NAME] = NULL;
 }
@@ -1447,13 +1448,11 @@ static int put_item_label(FILE *out, cl_buf *b, const cl_item *it, int group)
 /* ORG: the organisation, then its unit (the contact's department). */
 static int prop_org(FILE *out, cl_buf *b, const char *org, const char *unit)
 {
-    if (!org || !*org)
-        org = unit && *unit ? "" : NULL;
-    if (!org)
+    bool has_unit = unit && *unit;
+    if (!(org && *org) && !has_unit)
         return CL_OK;
     cl_buf_reset(b);
-    if (cl_buf_puts(b, "ORG:") || put_text(b, org) ||
-        (unit && *unit && (cl_buf_put_u8(b, ';') || put_text(b, unit))))
+    if (cl_buf_puts(b, "ORG:") || put_text(b, org) || (has_unit && (cl_buf_put_u8(b, ';') || put_text(b, unit))))
         return cl_seterr(CL_ENOMEM, "out of memory");
     put_line(out, b);
     return CL_OK;
