@@ -21,11 +21,11 @@ function parseHash() {
   return { name: ROUTES[name] ? name : 'today', params };
 }
 
-// Typing in progress: an open in-place editor, or a form field with unsaved
-// text (filters excepted: they are restored from the address).
+// Typing in progress: an open (or opening) in-place editor, or a form field
+// with unsaved text (filters excepted: they are restored from the address).
 function busy() {
   if (document.getElementById('log-dialog').open) return true;
-  if (main.querySelector('.editor')) return true;
+  if (main.querySelector('.editor, [data-opening]')) return true;
   return [...main.querySelectorAll('input, textarea')].some((i) => !i.dataset.keep && i.type !== 'checkbox' && i.value !== i.defaultValue);
 }
 

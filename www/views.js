@@ -215,6 +215,9 @@ function editable(r, name, kind, dd) {
       name === 'email' ? 'write →' : name === 'phone' ? 'call →' : 'visit →'));
   };
   const edit = async () => {
+    // Until the editor is in place the page counts as busy: a live re-render
+    // while a picker loads would otherwise drop the editor before it appears.
+    dd.dataset.opening = '1';
     // a reference: the typeahead picker (its text input takes the keys below)
     const pick = kind.startsWith('ref:') ? picker({ type: kind.slice(4), name, id: `edit-${name}`, value: r.fields[name] ?? '' }) : null;
     if (pick) await pick.ready;
@@ -251,6 +254,7 @@ function editable(r, name, kind, dd) {
       else if (ev.key === 'Enter' && !(input.tagName === 'TEXTAREA' && ev.shiftKey)) { ev.preventDefault(); save(); }
     });
     dd.replaceChildren(wrap);
+    delete dd.dataset.opening;
     input.focus();
     input.select?.();
   };

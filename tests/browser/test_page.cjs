@@ -323,6 +323,32 @@ async function main() {
   }
   ok(`every field of every type (${schema.types.map((t) => `${t.name} ${t.fields.length}`).join(', ')}), filled, is shown and opens its editor`);
 
+  // ----- a live re-render while a reference's editor is opening keeps the editor:
+  // a refresh is held in flight (its answers for the deal's history and for the
+  // contact's name held back), the contact is clicked meanwhile, the refresh ends
+  // first and the picker (waiting on the same name) after it
+  await go(page, `#/r/${made.deal}`, 'r');
+  await page.waitForFunction((id) => !['', '…'].includes(document.querySelector(`main section[data-record="${id}"] button[data-field=contact]`)?.textContent.trim() ?? ''),
+    made.deal, { timeout: WAIT });
+  const within = (p, what) => Promise.race([p, new Promise((_, no) => setTimeout(() => no(new Error(`timed out: ${what}`)), WAIT))]);
+  const holder = () => { const h = {}; h.seen = new Promise((r) => { h.arrived = r; }); h.go = new Promise((r) => { h.release = r; }); return h; };
+  const hist = holder(), name = holder();
+  const isHist = (u) => u.pathname === `/api/records/${made.deal}/history`;
+  const isName = (u) => u.pathname === `/api/records/${made.contact}`;
+  await page.route(isHist, async (r) => { hist.arrived(); await hist.go; await r.continue(); });
+  await page.route(isName, async (r) => { name.arrived(); await name.go; await r.continue(); });
+  cli('put', 'company', 'name=Refresh Trigger SRL');
+  await within(Promise.all([hist.seen, name.seen]), 'the refresh asks for the history and the name');
+  await page.click('main button[data-field=contact]'); // the view still shown: the refresh is not done
+  hist.release();
+  await new Promise((r) => setTimeout(r, 300)); // the refresh has had its chance to replace the view
+  name.release();
+  await page.waitForSelector('main #edit-contact', { state: 'visible', timeout: WAIT });
+  await page.unroute(isHist); await page.unroute(isName);
+  await page.press('#edit-contact', 'Escape');
+  await page.waitForSelector('main button[data-field=contact]', { timeout: WAIT });
+  ok('a live update while a reference editor opens does not drop the editor');
+
   // ----- a change by another process appears without reload
   await page.evaluate(() => { window.__noReload = true; });
   await go(page, '#/companies', 'companies');
