@@ -18,3 +18,6 @@ set_tests_properties(http.hardening PROPERTIES LABELS "http;api" TIMEOUT 300 ENV
 
 add_test(NAME http.events COMMAND bash ${CMAKE_SOURCE_DIR}/tests/http/test_events.sh)
 set_tests_properties(http.events PROPERTIES LABELS "http;api" TIMEOUT 300 ENVIRONMENT "${HTTP_TEST_ENV}")
+
+add_test(NAME http.today COMMAND bash ${CMAKE_SOURCE_DIR}/tests/http/test_today.sh)
+set_tests_properties(http.today PROPERTIES LABELS "http;api" TIMEOUT 300 ENVIRONMENT "${HTTP_TEST_ENV}")

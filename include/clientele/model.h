@@ -30,8 +30,8 @@ enum cl_field {
     CL_F_CONTACT, CL_F_DEAL, CL_F_DUE, CL_F_DONE, CL_F_STAGE,
     CL_F_AMOUNT, CL_F_CURRENCY, CL_F_CLOSE_DATE, CL_F_PROMISED_BY, CL_F_CITY,
     CL_F_NICKNAME, CL_F_GIVEN_NAME, CL_F_FAMILY_NAME, CL_F_DEPARTMENT, CL_F_ANNIVERSARY,
-    CL_F_PROFILE,
-    CL_F_MAX = CL_F_PROFILE,
+    CL_F_PROFILE, CL_F_CADENCE,
+    CL_F_MAX = CL_F_CADENCE,
 };
 
 enum cl_kind {
@@ -47,7 +47,9 @@ enum cl_kind {
     CL_K_EMAIL,
     CL_K_URL,
     CL_K_PHONE,
+    CL_K_DAYS,      /* a whole number of days, 1 … CL_DAYS_MAX ("30") */
 };
+#define CL_DAYS_MAX 3650
 
 /* One field of one type: everything any layer needs to know of it. The
  * schema table (src/model/schema.c) is the only place fields are described;
@@ -208,6 +210,48 @@ int cl_query_recent(cl_txn *t, size_t limit, int (*fn)(void *ctx, const cl_recor
  * 0: today only), soonest first, with the days until it. */
 int cl_query_birthdays(cl_txn *t, int days, int (*fn)(void *ctx, const cl_record_id *id, int in_days),
                        void *ctx);
+
+/* ----- the today view's questions (src/model/agenda.c) ----- */
+
+/* Deals that have not moved for this many days are "stuck" (the today view). */
+#define CL_STUCK_DAYS 30
+/* Today (local date) plus days, as YYYY-MM-DD. */
+void cl_day_offset(int days, char out[11]);
+/* Open tasks due from `from` to `to`, both included (YYYY-MM-DD; NULL: no
+ * bound), earliest first. */
+int cl_query_tasks_due(cl_txn *t, const char *from, const char *to,
+                       int (*fn)(void *ctx, const cl_record_id *id), void *ctx);
+/* Deals neither won nor lost whose promised_by is on or before `by`,
+ * earliest first: promises at risk. */
+int cl_query_promises(cl_txn *t, const char *by, int (*fn)(void *ctx, const cl_record_id *id), void *ctx);
+/* Deals neither won nor lost whose stage was last set `days` or more days
+ * ago (by the stamp of the write that set it), with those days. */
+int cl_query_stuck(cl_txn *t, int days, int (*fn)(void *ctx, const cl_record_id *id, int days_in_stage),
+                   void *ctx);
+
+/* A contact or company whose cadence has passed since it was last in touch. */
+typedef struct cl_touch {
+    cl_record_id id;
+    int cadence;            /* days */
+    char last[11];          /* date of the latest interaction with it; "" none */
+    int days_since;         /* since that interaction, or (none) since it was added */
+} cl_touch;
+/* People to get back to: contacts and companies with a cadence whose latest
+ * interaction (an interaction referring to them; logging one clears the
+ * reminder) is cadence or more days old, longest past due first. Costs the
+ * records with a cadence and their interactions, not the book. */
+int cl_query_keep_in_touch(cl_txn *t, int (*fn)(void *ctx, const cl_touch *tc), void *ctx);
+
+/* A contact's birthday or anniversary to come. */
+typedef struct cl_occasion {
+    cl_record_id id;
+    uint8_t field;          /* CL_F_BIRTHDAY or CL_F_ANNIVERSARY */
+    int in_days;            /* 0: today */
+    int years;              /* the age or the years it marks then; 0 unknown */
+} cl_occasion;
+/* Birthdays and anniversaries within `days` of today, soonest first. */
+int cl_query_occasions(cl_txn *t, int days, int (*fn)(void *ctx, const cl_occasion *o), void *ctx);
+
 /* Live records with conflicts to show (concurrent heads of fields of several
  * items merge and are not conflicts), from the store's index of them. */
 int cl_query_conflicted(cl_txn *t, int (*fn)(void *ctx, const cl_record_id *id), void *ctx);

@@ -81,8 +81,9 @@ typedef struct cl_txn cl_txn;
  * (another version of the model) is re-indexed when it is opened. */
 
 #define CL_INDEX_TYPES 16       /* record types a spec can describe: 1 … 15 */
-#define CL_ORDER_MAX 8          /* ordered indexes in one spec */
+#define CL_ORDER_MAX 12         /* ordered indexes in one spec */
 #define CL_ORDER_KEY_MAX 16     /* bytes of one ordered key */
+#define CL_ORDER_UNLESS_MAX 3   /* values that leave a record out of an order */
 
 /* Records of one type, not deleted, in the order of a key made from one of
  * their fields (the due date of a task, the date of an interaction, the
@@ -91,7 +92,9 @@ typedef struct cl_order_spec {
     uint8_t type;
     uint8_t field;
     uint8_t unless_field;       /* 0: none; else a record whose unless_field … */
-    const char *unless_value;   /* … holds exactly this value is left out (a done task) */
+    const char *unless_values[CL_ORDER_UNLESS_MAX]; /* … holds exactly one of these
+                                 * values is left out (a done task, a won or lost
+                                 * deal); unused places NULL */
     uint8_t key_len;            /* bytes of every key: 1 … CL_ORDER_KEY_MAX */
     /* The key of a value, or false to leave the record out. NULL: the value's
      * first key_len bytes (a shorter value is left out). Must be pure: the

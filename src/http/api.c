@@ -462,6 +462,8 @@ int http_api(struct mg_connection *conn, cl_http *h, const char *method, const c
         return record_route(conn, h, method, p + 9, query, body, len);
     if (!strcmp(p, "/schema"))
         return get ? send_schema(conn) : wrong_method(conn, "GET");
+    if (!strcmp(p, "/today"))
+        return get ? http_api_today(conn, h, query) : wrong_method(conn, "GET");
     if (!strcmp(p, "/due"))
         return get ? http_api_due(conn, h) : wrong_method(conn, "GET");
     if (!strcmp(p, "/recent"))

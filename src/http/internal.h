@@ -93,6 +93,7 @@ int http_count_conflicts(cl_txn *t, cJSON *items, size_t *count);
 int http_api_due(struct mg_connection *conn, cl_http *h);
 int http_api_recent(struct mg_connection *conn, cl_http *h, const char *query);
 int http_api_birthdays(struct mg_connection *conn, cl_http *h, const char *query);
+int http_api_today(struct mg_connection *conn, cl_http *h, const char *query); /* api_today.c */
 int http_api_conflicts(struct mg_connection *conn, cl_http *h);
 int http_api_status(struct mg_connection *conn, cl_http *h);
 int http_api_peers_get(struct mg_connection *conn, cl_http *h);
@@ -100,9 +101,6 @@ int http_api_peers_post(struct mg_connection *conn, cl_http *h, const char *body
 int http_api_device_delete(struct mg_connection *conn, cl_http *h, const char *idtext, bool pending);
 int http_api_pending_clear(struct mg_connection *conn, cl_http *h);
 int http_api_sync_now(struct mg_connection *conn, cl_http *h);
-
-/* The `limit` interactions with the newest date, newest first. *out holds
- * *n records owned by the caller (cl_record_free each, then free(*out)). */
 
 /* ----- the today view rendered on the server (today.c) ----- */
 

@@ -56,6 +56,15 @@ static bool month_day_key(const char *v, size_t len, unsigned char *out)
     return true;
 }
 
+/* Every record with the field set, in id order (open deals, records with a
+ * cadence): the index is the set. */
+static bool any_key(const char *v, size_t len, unsigned char *out)
+{
+    (void)v, (void)len;
+    out[0] = 0;
+    return true;
+}
+
 static cl_index_spec SPEC;
 
 static void spec_build(void)
@@ -72,9 +81,14 @@ static void spec_build(void)
                 SPEC.refs[t] |= 1ull << f[i].id;
         }
     }
-    SPEC.orders[ORDER_DUE] = (cl_order_spec){CL_T_TASK, CL_F_DUE, CL_F_DONE, "true", 10, NULL};
-    SPEC.orders[ORDER_INTERACTIONS] = (cl_order_spec){CL_T_INTERACTION, CL_F_DATE, 0, NULL, 8, utc_key};
-    SPEC.orders[ORDER_BIRTHDAYS] = (cl_order_spec){CL_T_CONTACT, CL_F_BIRTHDAY, 0, NULL, 5, month_day_key};
+    SPEC.orders[ORDER_DUE] = (cl_order_spec){CL_T_TASK, CL_F_DUE, CL_F_DONE, {"true"}, 10, NULL};
+    SPEC.orders[ORDER_INTERACTIONS] = (cl_order_spec){CL_T_INTERACTION, CL_F_DATE, 0, {NULL}, 8, utc_key};
+    SPEC.orders[ORDER_BIRTHDAYS] = (cl_order_spec){CL_T_CONTACT, CL_F_BIRTHDAY, 0, {NULL}, 5, month_day_key};
+    SPEC.orders[ORDER_ANNIVERSARIES] = (cl_order_spec){CL_T_CONTACT, CL_F_ANNIVERSARY, 0, {NULL}, 5, month_day_key};
+    SPEC.orders[ORDER_PROMISES] = (cl_order_spec){CL_T_DEAL, CL_F_PROMISED_BY, CL_F_STAGE, {"won", "lost"}, 10, NULL};
+    SPEC.orders[ORDER_OPEN_DEALS] = (cl_order_spec){CL_T_DEAL, CL_F_STAGE, CL_F_STAGE, {"won", "lost"}, 1, any_key};
+    SPEC.orders[ORDER_CADENCE_CONTACTS] = (cl_order_spec){CL_T_CONTACT, CL_F_CADENCE, 0, {NULL}, 1, any_key};
+    SPEC.orders[ORDER_CADENCE_COMPANIES] = (cl_order_spec){CL_T_COMPANY, CL_F_CADENCE, 0, {NULL}, 1, any_key};
     SPEC.norders = ORDER_COUNT;
 }
 

@@ -180,7 +180,7 @@ int cl_query_list(cl_txn *t, uint8_t type, const char *query, const cl_record_id
     return rc;
 }
 
-/* ----- the ordered indexes: due tasks, interactions, birthdays ----- */
+/* ----- the ordered indexes: due tasks, interactions (the rest: agenda.c) ----- */
 
 struct order_ctx {
     int (*fn)(void *ctx, const cl_record_id *id);
@@ -215,61 +215,6 @@ int cl_query_recent(cl_txn *t, size_t limit, int (*fn)(void *ctx, const cl_recor
 {
     struct order_ctx c = {fn, ctx, limit ? limit : SIZE_MAX};
     return stopped(cl_txn_ordered(t, ORDER_INTERACTIONS, NULL, NULL, true, order_step, &c));
-}
-
-struct bday_ctx {
-    int (*fn)(void *ctx, const cl_record_id *id, int in_days);
-    void *ctx;
-    struct tm today;
-};
-
-/* Days from today to the next MM-DD (Feb 29 falls on Mar 1 in other years:
- * mktime normalises it). */
-static int days_until(const struct tm *today, const unsigned char md[5])
-{
-    int m = (md[0] - '0') * 10 + (md[1] - '0'), d = (md[3] - '0') * 10 + (md[4] - '0');
-    struct tm t0 = *today, t1 = {.tm_year = today->tm_year, .tm_mon = m - 1, .tm_mday = d, .tm_hour = 12, .tm_isdst = -1};
-    t0.tm_hour = 12, t0.tm_min = 0, t0.tm_sec = 0, t0.tm_isdst = -1;
-    time_t a = mktime(&t0), b = mktime(&t1);
-    if (b < a) {
-        t1 = (struct tm){.tm_year = today->tm_year + 1, .tm_mon = m - 1, .tm_mday = d, .tm_hour = 12, .tm_isdst = -1};
-        b = mktime(&t1);
-    }
-    return (int)((b - a + 43200) / 86400);
-}
-
-static int bday_step(void *arg, const cl_record_id *id, const unsigned char *key)
-{
-    struct bday_ctx *c = arg;
-    return c->fn(c->ctx, id, days_until(&c->today, key));
-}
-
-static void month_day(const struct tm *tm, unsigned char out[5])
-{
-    out[0] = (unsigned char)('0' + (tm->tm_mon + 1) / 10), out[1] = (unsigned char)('0' + (tm->tm_mon + 1) % 10);
-    out[2] = '-';
-    out[3] = (unsigned char)('0' + tm->tm_mday / 10), out[4] = (unsigned char)('0' + tm->tm_mday % 10);
-}
-
-int cl_query_birthdays(cl_txn *t, int days, int (*fn)(void *ctx, const cl_record_id *id, int in_days),
-                       void *ctx)
-{
-    struct bday_ctx c = {fn, ctx, {0}};
-    time_t now = (time_t)(cl_now_ms() / 1000);
-    localtime_r(&now, &c.today);
-    /* a whole year or more: every birthday once, the last the day before today */
-    struct tm last = c.today;
-    last.tm_mday += days < 0 ? 0 : days >= 365 ? -1 : days;
-    last.tm_hour = 12, last.tm_isdst = -1;
-    mktime(&last);
-    unsigned char from[5], to[5];
-    month_day(&c.today, from);
-    month_day(&last, to);
-    bool wraps = memcmp(to, from, 5) < 0;
-    int rc = cl_txn_ordered(t, ORDER_BIRTHDAYS, from, wraps ? NULL : to, false, bday_step, &c);
-    if (!rc && wraps) /* into next year: January up to the last day */
-        rc = cl_txn_ordered(t, ORDER_BIRTHDAYS, NULL, to, false, bday_step, &c);
-    return rc;
 }
 
 /* ----- references ----- */

@@ -26,6 +26,8 @@ static const cl_field_def COMPANY[] = {
     TEXT("city", CL_F_CITY, 200, SEARCH),
     TEXT("notes", CL_F_NOTES, 20000, LONG),
     F("tags", CL_F_TAGS, CL_K_TAGS, 1000, SEARCH),
+    /* keep in touch at least every so many days (the today view's reminder) */
+    F("cadence", CL_F_CADENCE, CL_K_DAYS, 16),
 };
 
 static const cl_field_def CONTACT[] = {
@@ -49,6 +51,7 @@ static const cl_field_def CONTACT[] = {
     TEXT("department", CL_F_DEPARTMENT, 200, SEARCH),
     F("anniversary", CL_F_ANNIVERSARY, CL_K_DATE, 256),
     F("profile", CL_F_PROFILE, CL_K_URL, 1000, ITEMS("profiles")),
+    F("cadence", CL_F_CADENCE, CL_K_DAYS, 16),
 };
 
 static const cl_field_def INTERACTION[] = {
@@ -102,7 +105,7 @@ _Static_assert((int)CL_F_MAX < (int)CL_F_LIMIT, "field numbers must stay below t
 static const char *const KIND_NAMES[] = {
     [CL_K_TEXT] = "text", [CL_K_DATE] = "date", [CL_K_DATETIME] = "datetime", [CL_K_BOOL] = "bool",
     [CL_K_ENUM] = "enum", [CL_K_REF] = "ref", [CL_K_DECIMAL] = "decimal", [CL_K_CURRENCY] = "currency",
-    [CL_K_TAGS] = "tags", [CL_K_EMAIL] = "email", [CL_K_URL] = "url", [CL_K_PHONE] = "phone",
+    [CL_K_TAGS] = "tags", [CL_K_EMAIL] = "email", [CL_K_URL] = "url", [CL_K_PHONE] = "phone", [CL_K_DAYS] = "days",
 };
 
 const char *cl_kind_name(uint8_t kind)

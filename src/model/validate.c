@@ -99,6 +99,13 @@ static bool valid_phone(const char *s)
     return nd >= 3;
 }
 
+/* "30": digits only, no leading zero (one stored form per number). */
+static bool valid_days(const char *v)
+{
+    size_t n = strspn(v, "0123456789");
+    return n && n <= 4 && !v[n] && v[0] != '0' && atoi(v) <= CL_DAYS_MAX;
+}
+
 /* Trimmed copy of s. */
 static char *trimmed(const char *s)
 {
@@ -183,6 +190,8 @@ static int check_kind(cl_txn *t, const cl_field_def *f, char *v)
         return valid_email(v) ? CL_OK : cl_seterr(CL_EINVAL, "not an email address: '%s'", v);
     case CL_K_PHONE:
         return valid_phone(v) ? CL_OK : cl_seterr(CL_EINVAL, "not a phone number: '%s'", v);
+    case CL_K_DAYS:
+        return valid_days(v) ? CL_OK : cl_seterr(CL_EINVAL, "not a number of days from 1 to %d: '%s'", CL_DAYS_MAX, v);
     case CL_K_URL:
         for (const char *p = v; *p; p++)
             if (isspace((unsigned char)*p))

@@ -160,8 +160,9 @@ static int order_key(cl_txn *t, const cl_record_id *id, const cl_order_spec *o, 
     cl_field_state st;
     int rc = CL_OK;
     *in = !t->rec.meta.deleted;
-    if (*in && o->unless_field && !(rc = cl_txn_field(t, id, o->unless_field, &st)) && o->unless_value)
-        *in = !(st.value_len == strlen(o->unless_value) && !memcmp(st.value, o->unless_value, st.value_len));
+    if (*in && o->unless_field && !(rc = cl_txn_field(t, id, o->unless_field, &st)))
+        for (size_t i = 0; *in && i < CL_ORDER_UNLESS_MAX && o->unless_values[i]; i++)
+            *in = !(st.value_len == strlen(o->unless_values[i]) && !memcmp(st.value, o->unless_values[i], st.value_len));
     if (rc && rc != CL_ENOTFOUND)
         return rc;
     rc = *in ? cl_txn_field(t, id, o->field, &st) : CL_ENOTFOUND;
@@ -315,10 +316,12 @@ static int spec_print(const cl_index_spec *sp, unsigned char out[CL_SHA256_LEN])
             rc = cl_buf_put_be64(&b, sp->refs[i]);
     for (size_t i = 0; !rc && i < sp->norders; i++) {
         const cl_order_spec *o = &sp->orders[i];
-        const char *unless = o->unless_value ? o->unless_value : "";
         unsigned char fixed[5] = {o->type, o->field, o->unless_field, o->key_len, o->key != NULL};
-        if (!(rc = cl_buf_put(&b, fixed, sizeof fixed)))
+        rc = cl_buf_put(&b, fixed, sizeof fixed);
+        for (size_t k = 0; !rc && k < CL_ORDER_UNLESS_MAX; k++) {
+            const char *unless = o->unless_values[k] ? o->unless_values[k] : "";
             rc = cl_buf_put(&b, unless, strlen(unless) + 1);
+        }
     }
     if (!rc)
         cl_sha256(b.data, b.len, out);

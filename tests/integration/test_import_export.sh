@@ -304,7 +304,7 @@ secs=$(awk "BEGIN{printf \"%.2f\", $end - $start}")
 echo "50,000-row CSV import took ${secs}s"
 [ "$(cl big list contact | wc -l)" -eq 50000 ] || fail "list does not show 50,000 contacts"
 cl big export --format csv >"$WORK/big-out.csv"
-[ "$(head -1 "$WORK/big-out.csv")" = $'id,name,title,company,email,phone,address,city,birthday,notes,tags,referred_by,nickname,given_name,family_name,department,anniversary,profile,company name,referred_by name\r' ] \
+[ "$(head -1 "$WORK/big-out.csv")" = $'id,name,title,company,email,phone,address,city,birthday,notes,tags,referred_by,nickname,given_name,family_name,department,anniversary,profile,cadence,company name,referred_by name\r' ] \
   || fail "csv header"
 expect_exit 0 cl big2 import "$WORK/big-out.csv"
 [ "$(cl big2 list contact | wc -l)" -eq 50000 ] || fail "csv round trip"

@@ -251,7 +251,7 @@ static void test_export_shape_and_round_trip(void **state)
     cl_import_result_free(&r);
     char *csv = export(f->s, CL_T_CONTACT);
     const char *head = "id,name,title,company,email,phone,address,city,birthday,notes,tags,referred_by,"
-                       "nickname,given_name,family_name,department,anniversary,profile,"
+                       "nickname,given_name,family_name,department,anniversary,profile,cadence,"
                        "company name,referred_by name\r\n";
     assert_memory_equal(csv, head, strlen(head));
     assert_non_null(strstr(csv, ",\"Acme; Sons\",\r\n")); /* the company's name beside its id */
