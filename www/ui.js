@@ -25,7 +25,7 @@ export const FIELDS = {};
 const LABELS = {};
 
 const editorKind = (f) => f.kind === 'ref' ? `ref:${f.ref}` : f.kind === 'enum' ? `enum:${f.choices.join(',')}`
-  : f.kind === 'bool' || f.kind === 'date' ? f.kind : f.multiline ? 'long' : 'text';
+  : ['bool', 'date', 'days'].includes(f.kind) ? f.kind : f.multiline ? 'long' : 'text';
 
 export function setSchema(schema) {
   for (const t of schema.types) {

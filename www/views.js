@@ -56,7 +56,18 @@ function fieldsFrom(data, names) {
 
 // ------------------------------------------------------------------ today
 
-async function taskItem(t) {
+// GET /api/today names what the rows refer to: a link from that, no request.
+function nameLink(id, names) {
+  const n = id && names[id];
+  if (!n) return id ? el('span', { class: 'muted' }, '(deleted record)') : null;
+  return el('a', { href: `#/r/${id}` }, n.label);
+}
+const money = (d) => d && d.amount ? fromUnits(toUnits(d.amount), d.currency) : '';
+const plural = (n, one, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+// A task's row: check-off with Undo, what it is about (contact or company,
+// the deal with its value), when it is due.
+function taskItem(t, names = {}) {
   const done = t.fields.done === true;
   const due = t.fields.due, today = localDate();
   const box = el('input', { type: 'checkbox', checked: done, 'aria-label': `Done: ${t.fields.title}` });
@@ -68,10 +79,12 @@ async function taskItem(t) {
       refresh();
     } catch (e) { box.checked = !box.checked; toast(e.message, { bad: true }); }
   });
-  const about = t.fields.contact || t.fields.company || t.fields.deal;
+  const who = t.fields.contact || t.fields.company, deal = t.fields.deal && names[t.fields.deal];
+  const company = t.fields.contact && names[t.fields.contact]?.company;
   return el('li', { class: done ? 'done' : '', dataset: { id: t.id } }, box,
     el('span', { class: 'grow' }, el('a', { class: 'title', href: `#/r/${t.id}` }, t.fields.title),
-      about ? el('span', { class: 'meta' }, ' · ', await refLink(about)) : null),
+      who ? el('span', { class: 'meta' }, ' · ', nameLink(who, names), company ? [' at ', nameLink(company, names)] : null) : null,
+      deal ? el('span', { class: 'meta' }, ' · ', nameLink(t.fields.deal, names), money(deal) ? ` (${money(deal)})` : null) : null),
     due ? el('span', { class: due < today && !done ? 'overdue' : 'meta' }, due < today ? `overdue · ${sayDate(due)}` : sayDate(due)) : null);
 }
 
@@ -84,17 +97,64 @@ function nextBirthday(b) {
   return { date: d, days: Math.round((d - today) / 86400000) };
 }
 
-async function interactionItem(i) {
+function interactionItem(i, names = {}) {
   const who = i.fields.contact || i.fields.company;
   return el('li', {}, el('span', { class: 'kind' }, i.fields.kind),
     el('span', { class: 'grow' }, el('a', { href: `#/r/${i.id}` }, i.fields.summary),
-      who ? el('span', { class: 'meta' }, ' · ', await refLink(who)) : null),
+      who ? el('span', { class: 'meta' }, ' · ', nameLink(who, names)) : null),
     el('span', { class: 'meta' }, sayDate(i.fields.date)));
 }
 
+// A deal's row on Today: company, value, and why it is listed.
+function dealItem(d, names, why, late) {
+  return el('li', { dataset: { id: d.id } },
+    el('span', { class: 'grow' }, el('a', { class: 'title', href: `#/r/${d.id}` }, d.fields.title),
+      d.fields.company ? el('span', { class: 'meta' }, ' · ', nameLink(d.fields.company, names)) : null,
+      money(d.fields) ? el('span', { class: 'meta' }, ` · ${money(d.fields)}`) : null),
+    el('span', { class: late ? 'overdue' : 'meta' }, why));
+}
+
+function promiseWhy(d) {
+  const by = d.fields.promised_by, today = localDate();
+  return by < today ? `promised ${sayDate(by)} · late` : by === today ? 'promised today' : `promised by ${sayDate(by)}`;
+}
+
+// Someone to get back to: how long it has been, and a Log button that clears it.
+function touchItem(r, names) {
+  const since = r.last_contact ? `last contact ${sayDate(r.last_contact)}` : 'never contacted';
+  return el('li', { dataset: { id: r.id } },
+    el('span', { class: 'grow' }, link(r),
+      r.type === 'contact' && r.fields.company ? el('span', { class: 'meta' }, ' · ', nameLink(r.fields.company, names)) : null),
+    el('span', { class: 'overdue' }, `${since} · every ${plural(+r.fields.cadence, 'day')}`),
+    el('button', { type: 'button', onclick: () => openLog({ [r.type]: r.id, company: r.type === 'contact' ? r.fields.company : undefined }) }, 'Log'));
+}
+
+function occasionItem(o) {
+  const when = o.in_days === 0 ? 'today 🎂' : o.in_days === 1 ? 'tomorrow' : `in ${o.in_days} days`;
+  const years = o.years ? (o.occasion === 'birthday' ? ` · turns ${o.years}` : ` · ${plural(o.years, 'year')}`) : '';
+  return el('li', {}, el('span', { class: 'grow' }, link(o), el('span', { class: 'meta' }, ` · ${o.occasion}`)),
+    el('span', { class: 'meta' }, `${when}${years}`));
+}
+
+// One section of Today: a heading with the count, the first rows, the rest
+// folded (so that the next section stays in sight), a note when the API
+// holds more than it sent; nothing at all when empty unless `empty` says
+// what to do.
+const SECTION_ROWS = 10;
+function todaySection(id, title, sec, item, empty, rows = SECTION_ROWS) {
+  if (!sec.count && !empty) return null;
+  const unsent = sec.count - sec.items.length, folded = sec.items.slice(rows);
+  return [el('h2', { id: `h-${id}` }, title, el('span', { class: 'count' }, String(sec.count))),
+    sec.count ? el('ul', { class: 'list', id, 'aria-labelledby': `h-${id}` }, sec.items.slice(0, rows).map(item),
+      folded.length ? el('li', { class: 'fold' }, el('details', {}, el('summary', {}, `${folded.length} more`),
+        el('ul', { class: 'list' }, folded.map(item)))) : null,
+      unsent > 0 ? el('li', { class: 'muted' }, `and ${unsent} more not shown`) : null)
+      : el('p', { class: 'empty', id }, empty)];
+}
+
 export async function today() {
-  const [due, recent, bdays] = await Promise.all([get('/api/due'), get('/api/recent?limit=10'), get('/api/birthdays?days=30')]);
-  const birthdays = bdays.items.map((c) => ({ c, n: nextBirthday(c.fields.birthday) })).filter((x) => x.n);
+  const t = await get('/api/today');
+  const n = t.names;
   const addTask = submitForm(el('form', { class: 'inline', 'aria-label': 'Add a task' },
     el('label', {}, 'New task', el('input', { name: 'title', required: true, placeholder: 'Send the proposal to…', size: 34 })),
     el('label', {}, 'Due', el('input', { name: 'due', type: 'date', value: localDate() })),
@@ -102,18 +162,25 @@ export async function today() {
     await api('POST', '/api/records', { type: 'task', fields: fieldsFrom(d, ['title', 'due']) });
     refresh();
   });
+  const counts = [[t.due_today.count, 'due today'], [t.overdue.count, 'overdue'], [t.promises.count, 'promise at risk', 'promises at risk'],
+    [t.get_back_to.count, 'person to get back to', 'people to get back to']].filter(([c]) => c).map(([c, one, many]) => plural(c, one, many ?? one));
+  const due = t.due_today.count + t.overdue.count;
   return el('section', { 'aria-labelledby': 'h-today' },
     el('h1', { id: 'h-today' }, 'Today', el('span', { class: 'meta' }, new Date().toLocaleDateString('en-GB', { weekday: 'long', day: 'numeric', month: 'long' }))),
-    el('h2', {}, 'Due and overdue'),
-    due.items.length ? el('ul', { class: 'list', id: 'due-list' }, await Promise.all(due.items.map(taskItem)))
+    el('p', { class: 'summary', id: 'today-summary' }, counts.length ? counts.join(' · ') : 'Nothing due, nothing late: a good day to call someone.'),
+    due ? el('div', { id: 'due-list' },
+      todaySection('due-today', 'Due today', t.due_today, (x) => taskItem(x, n)),
+      todaySection('overdue-list', 'Overdue', t.overdue, (x) => taskItem(x, n)))
       : el('p', { class: 'empty', id: 'due-list' }, 'Nothing due. Add a follow-up below, or from a contact\'s page.'),
     addTask,
-    el('h2', {}, 'Birthdays in the next 30 days'),
-    birthdays.length ? el('ul', { class: 'list' }, birthdays.map(({ c, n }) => el('li', {},
-      el('span', { class: 'grow' }, link(c)), el('span', { class: 'meta' }, n.days === 0 ? 'today 🎂' : sayDate(localDate(n.date))))))
-      : el('p', { class: 'empty' }, 'No birthdays soon. Add a birthday on a contact\'s page to be reminded.'),
+    todaySection('promises-list', 'Promises at risk', t.promises, (d) => dealItem(d, n, promiseWhy(d), d.fields.promised_by < localDate())),
+    todaySection('stuck-list', 'Stuck deals', t.stuck, (d) => dealItem(d, n, `${plural(d.days_in_stage, 'day')} in ${d.fields.stage}`, false)),
+    todaySection('touch-list', 'People to get back to', t.get_back_to, (r) => touchItem(r, n)),
+    todaySection('week-list', 'This week', t.this_week, (x) => taskItem(x, n)),
+    todaySection('occasions-list', 'Birthdays and anniversaries', t.occasions, occasionItem,
+      'No birthdays or anniversaries in the next 30 days. Add them on a contact\'s page to be reminded.', 5),
     el('h2', {}, 'Recent interactions'),
-    recent.items.length ? el('ul', { class: 'list', id: 'recent-list' }, await Promise.all(recent.items.map(interactionItem)))
+    t.recent.items.length ? el('ul', { class: 'list', id: 'recent-list' }, t.recent.items.map((i) => interactionItem(i, n)))
       : el('p', { class: 'empty', id: 'recent-list' }, 'Nothing logged yet. Press L to log a call, meeting or lunch.'));
 }
 
@@ -183,6 +250,7 @@ function displayValue(r, name, kind) {
     return `${born.toLocaleDateString('en-GB', { day: 'numeric', month: 'long', year: 'numeric' })} · next ${when}`;
   }
   if (kind === 'date') return `${sayDate(v)}  (${v})`;
+  if (kind === 'days') return `every ${plural(+v, 'day')}`;
   return String(v);
 }
 
@@ -192,6 +260,7 @@ async function editorInput(name, kind, value) {
     kind.slice(5).split(',').map((c) => el('option', { value: c, selected: c === value }, c)));
   if (kind === 'bool') return el('select', { id, name }, el('option', { value: 'false' }, 'no'), el('option', { value: 'true', selected: value === true }, 'yes'));
   if (kind === 'long') return el('textarea', { id, name, rows: 3 }, value ?? '');
+  if (kind === 'days') return el('input', { id, name, type: 'number', min: 1, max: 3650, step: 1, value: value ?? '', placeholder: 'days, like 30' });
   return el('input', { id, name, type: kind === 'date' ? 'date' : 'text', value: value ?? '' });
 }
 

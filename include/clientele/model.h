@@ -213,8 +213,12 @@ int cl_query_birthdays(cl_txn *t, int days, int (*fn)(void *ctx, const cl_record
 
 /* ----- the today view's questions (src/model/agenda.c) ----- */
 
-/* Deals that have not moved for this many days are "stuck" (the today view). */
+/* The today view's spans: deals that have not moved for CL_STUCK_DAYS are
+ * stuck, a promise due within CL_PROMISE_DAYS is at risk, "this week" is the
+ * CL_WEEK_DAYS after today. */
 #define CL_STUCK_DAYS 30
+#define CL_PROMISE_DAYS 2
+#define CL_WEEK_DAYS 7
 /* Today (local date) plus days, as YYYY-MM-DD. */
 void cl_day_offset(int days, char out[11]);
 /* Open tasks due from `from` to `to`, both included (YYYY-MM-DD; NULL: no

@@ -174,6 +174,8 @@ typedef struct list_out {
     cJSON *items;
     cl_buf *text;   /* NULL: lines go to stdout */
     size_t n;       /* records listed */
+    const char *note;   /* said at the end of the next line; NULL: nothing */
+    cJSON *last;        /* --json: the record just added, for more about it */
 } list_out;
 
 static int list_one(void *arg, const cl_record_id *id)
@@ -185,7 +187,8 @@ static int list_one(void *arg, const cl_record_id *id)
         return rc;
     if (o->json) {
         cJSON *j = cl_json_record(r);
-        rc = j && cJSON_AddItemToArray(o->items, j) ? CL_OK : cl_seterr(CL_ENOMEM, "out of memory");
+        o->last = j && cJSON_AddItemToArray(o->items, j) ? j : (cJSON_Delete(j), NULL);
+        rc = o->last ? CL_OK : cl_seterr(CL_ENOMEM, "out of memory");
     } else {
         char text[CL_RECORD_ID_TEXT];
         cl_record_id_format(id, text);
@@ -193,10 +196,12 @@ static int list_one(void *arg, const cl_record_id *id)
                           : r->values[CL_F_DUE]   ? r->values[CL_F_DUE]
                           : r->values[CL_F_STAGE] ? r->values[CL_F_STAGE]
                           : r->values[CL_F_DATE]  ? r->values[CL_F_DATE] : "";
+        const char *note = o->note ? o->note : "";
         if (o->text)
-            rc = cl_buf_printf(o->text, "  %s  %s%s%s\n", text, cl_record_label(r), *extra ? "  " : "", extra);
+            rc = cl_buf_printf(o->text, "  %s  %s%s%s%s%s\n", text, cl_record_label(r), *extra ? "  " : "", extra,
+                               *note ? "  " : "", note);
         else
-            printf("%s  %s%s%s\n", text, cl_record_label(r), *extra ? "  " : "", extra);
+            printf("%s  %s%s%s%s%s\n", text, cl_record_label(r), *extra ? "  " : "", extra, *note ? "  " : "", note);
     }
     cl_record_free(r);
     o->n++;
@@ -373,11 +378,184 @@ static int cmd_recent(cli *c, int argc, char **argv)
     return finish_items(rc, json, o.items);
 }
 
-/* today: what the Today page shows, as three sections of one snapshot. */
+/* today: what the Today page shows, the sections of GET /api/today
+ * (api_today.c) from one snapshot, each with its count and every row (a
+ * terminal has no "show more"). */
+#define TODAY_RECENT 10
+
 typedef struct today_out {
     list_out list;
-    cJSON *birthdays;      /* --json: [{"in_days","record"}] */
+    cJSON *birthdays;      /* --json "birthdays": [{"in_days","record"}] */
+    char note[128];        /* what the next row says beside its record */
 } today_out;
+
+static const char *plural(int n)
+{
+    return n == 1 ? "" : "s";
+}
+
+/* A record's field as text, cut to fit out ("" when it has none). */
+static int field_text(cl_txn *t, const cl_record_id *id, uint8_t field, char *out, size_t size)
+{
+    cl_field_state st;
+    int rc = cl_txn_field(t, id, field, &st);
+    *out = 0;
+    if (rc)
+        return rc == CL_ENOTFOUND ? CL_OK : rc;
+    size_t n = st.value_len < size - 1 ? st.value_len : size - 1;
+    memcpy(out, st.value, n);
+    out[n] = 0;
+    return CL_OK;
+}
+
+/* A row with o->note at the end of its line (text) and, under --json, the
+ * record in o->list.last for the numbers that note_* add. */
+static int today_row(today_out *o, const cl_record_id *id)
+{
+    o->list.note = o->note;
+    o->list.last = NULL;
+    int rc = list_one(&o->list, id);
+    o->list.note = NULL;
+    return rc;
+}
+
+static int note_number(today_out *o, const char *name, double v)
+{
+    return !o->list.last || cJSON_AddNumberToObject(o->list.last, name, v) ? CL_OK
+                                                                           : cl_seterr(CL_ENOMEM, "out of memory");
+}
+
+static int note_string(today_out *o, const char *name, const char *v)
+{
+    return !o->list.last || cJSON_AddStringToObject(o->list.last, name, v) ? CL_OK
+                                                                           : cl_seterr(CL_ENOMEM, "out of memory");
+}
+
+/* A promise at risk says by when (--json has promised_by among the fields). */
+static int promise_one(void *arg, const cl_record_id *id)
+{
+    today_out *o = arg;
+    char by[16];
+    int rc = field_text(o->list.t, id, CL_F_PROMISED_BY, by, sizeof by);
+    if (rc)
+        return rc;
+    snprintf(o->note, sizeof o->note, "promised by %s", by);
+    return today_row(o, id);
+}
+
+static int stuck_one(void *arg, const cl_record_id *id, int days)
+{
+    today_out *o = arg;
+    char stage[64];
+    int rc = field_text(o->list.t, id, CL_F_STAGE, stage, sizeof stage);
+    if (rc)
+        return rc;
+    snprintf(o->note, sizeof o->note, "%d day%s in %s", days, plural(days), stage);
+    rc = today_row(o, id);
+    return rc ? rc : note_number(o, "days_in_stage", days);
+}
+
+/* "every 30 days · last contact 2024-05-02"; --json: last_contact (absent
+ * when never), days_since (then since the record was added). */
+static int touch_one(void *arg, const cl_touch *tc)
+{
+    today_out *o = arg;
+    snprintf(o->note, sizeof o->note, "every %d day%s · %s%s", tc->cadence, plural(tc->cadence),
+             *tc->last ? "last contact " : "never contacted", tc->last);
+    int rc = today_row(o, &tc->id);
+    if (!rc && *tc->last)
+        rc = note_string(o, "last_contact", tc->last);
+    return rc ? rc : note_number(o, "days_since", tc->days_since);
+}
+
+/* "birthday in 3 days · turns 51", "anniversary today · 8 years": the years
+ * only when the date's year is known (not 1604, not after the occasion). */
+static int occasion_one(void *arg, const cl_occasion *oc)
+{
+    today_out *o = arg;
+    const char *what = oc->field == CL_F_BIRTHDAY ? "birthday" : "anniversary";
+    char when[32], years[32] = "";
+    snprintf(when, sizeof when, oc->in_days ? "in %d day%s" : "today", oc->in_days, plural(oc->in_days));
+    if (oc->years && oc->field == CL_F_BIRTHDAY)
+        snprintf(years, sizeof years, " · turns %d", oc->years);
+    else if (oc->years)
+        snprintf(years, sizeof years, " · %d year%s", oc->years, plural(oc->years));
+    snprintf(o->note, sizeof o->note, "%s %s%s", what, when, years);
+    int rc = today_row(o, &oc->id);
+    if (!rc)
+        rc = note_string(o, "occasion", what);
+    if (!rc)
+        rc = note_number(o, "in_days", oc->in_days);
+    if (!rc && oc->years)
+        rc = note_number(o, "years", oc->years);
+    return rc;
+}
+
+/* top[key] = *arr, which top then owns; *arr gets a fresh array. */
+static int hand_over(cJSON *top, const char *key, cJSON **arr)
+{
+    bool ok = *arr && cJSON_AddItemToObject(top, key, *arr);
+    if (!ok)
+        cJSON_Delete(*arr);
+    *arr = cJSON_CreateArray();
+    return ok ? CL_OK : cl_seterr(CL_ENOMEM, "out of memory");
+}
+
+/* One section, once its query (rc) has listed its rows: "TITLE (N)" and its
+ * lines, or top[key] = {"count":N,"items":[…]}. */
+static int today_section(today_out *o, cJSON *top, const char *key, const char *title, int rc)
+{
+    list_out *l = &o->list;
+    if (rc)
+        return rc;
+    if (l->json) {
+        cJSON *s = cJSON_AddObjectToObject(top, key);
+        rc = s && cJSON_AddNumberToObject(s, "count", (double)l->n) ? hand_over(s, "items", &l->items)
+                                                                    : cl_seterr(CL_ENOMEM, "out of memory");
+    } else {
+        printf("%s (%zu)\n%s", title, l->n, l->n ? (char *)l->text->data : "  nothing\n");
+        cl_buf_reset(l->text);
+    }
+    l->n = 0;
+    return rc;
+}
+
+/* The sections in the order of the page; occasions within `days`. */
+static int today_sections(today_out *o, cJSON *top, int days)
+{
+    char today[11], yesterday[11], tomorrow[11], week[11], promised[11];
+    cl_today(today);
+    cl_day_offset(-1, yesterday);
+    cl_day_offset(1, tomorrow);
+    cl_day_offset(CL_WEEK_DAYS, week);
+    cl_day_offset(CL_PROMISE_DAYS, promised);
+    list_out *l = &o->list;
+    int rc = today_section(o, top, "due_today", "Due today", cl_query_tasks_due(l->t, today, today, list_one, l));
+    if (!rc)
+        rc = today_section(o, top, "overdue", "Overdue", cl_query_tasks_due(l->t, NULL, yesterday, list_one, l));
+    if (!rc)
+        rc = today_section(o, top, "this_week", "This week", cl_query_tasks_due(l->t, tomorrow, week, list_one, l));
+    if (!rc)
+        rc = today_section(o, top, "promises", "Promises at risk", cl_query_promises(l->t, promised, promise_one, o));
+    if (!rc)
+        rc = today_section(o, top, "stuck", "Stuck deals", cl_query_stuck(l->t, CL_STUCK_DAYS, stuck_one, o));
+    if (!rc)
+        rc = today_section(o, top, "get_back_to", "People to get back to",
+                           cl_query_keep_in_touch(l->t, touch_one, o));
+    if (!rc)
+        rc = today_section(o, top, "occasions", "Birthdays and anniversaries",
+                           cl_query_occasions(l->t, days, occasion_one, o));
+    if (!rc)
+        rc = cl_query_recent(l->t, TODAY_RECENT, list_one, l);
+    if (rc)
+        return rc;
+    /* the recent interactions keep their shape of before the sections (a bare
+     * array under --json: scripts read it) */
+    if (l->json)
+        return hand_over(top, "recent", &l->items);
+    printf("Recent interactions (%zu)\n%s", l->n, l->n ? (char *)l->text->data : "  nothing\n");
+    return CL_OK;
+}
 
 static int birthday_json(today_out *o, const cl_record *r, int in_days)
 {
@@ -399,40 +577,25 @@ static int birthday_one(void *arg, const cl_record_id *id, int in_days)
     int rc = cl_record_load(o->list.t, id, &r);
     if (rc)
         return rc;
-    if (o->list.json) {
-        rc = birthday_json(o, r, in_days);
-    } else {
-        char text[CL_RECORD_ID_TEXT], when[32];
-        cl_record_id_format(id, text);
-        snprintf(when, sizeof when, in_days ? "in %d day%s" : "today", in_days, in_days == 1 ? "" : "s");
-        rc = cl_buf_printf(o->list.text, "  %s  %s  %s  %s\n", text, cl_record_label(r),
-                           r->values[CL_F_BIRTHDAY] ? r->values[CL_F_BIRTHDAY] : "", when);
-    }
+    rc = birthday_json(o, r, in_days);
     cl_record_free(r);
-    o->list.n++;
     return rc;
 }
 
-/* One section: "TITLE (N)" and its lines, or the JSON array under key. */
-static int today_section(today_out *o, cJSON *top, const char *key, const char *title, int rc)
+/* --json also keeps the keys of the three sections of earlier versions that
+ * scripts read: "due" (due today and overdue, oldest first) and "birthdays"
+ * ([{"in_days","record"}] within `days`), bare arrays from the same
+ * snapshot ("recent" is one already, see today_sections). */
+static int today_old_keys(today_out *o, cJSON *top, int days)
 {
-    cJSON *items = !strcmp(key, "birthdays") ? o->birthdays : o->list.items;
-    if (o->list.json) {
-        if (rc || !cJSON_AddItemToObject(top, key, items)) {
-            cJSON_Delete(items);
-            rc = rc ? rc : cl_seterr(CL_ENOMEM, "out of memory");
-        }
-    } else if (!rc) {
-        printf("%s (%zu)\n%s", title, o->list.n, o->list.n ? (char *)o->list.text->data : "  nothing\n");
-    }
-    cl_buf_reset(o->list.text);
-    o->list.n = 0;
-    /* The section's array now belongs to top (or is gone); give it a fresh one. */
-    cJSON *fresh = o->list.json ? cJSON_CreateArray() : NULL;
-    if (items == o->birthdays)
-        o->birthdays = fresh;
-    else
-        o->list.items = fresh;
+    list_out *l = &o->list;
+    int rc = cl_query_due(l->t, list_one, l);
+    if (!rc)
+        rc = hand_over(top, "due", &l->items);
+    if (!rc)
+        rc = cl_query_birthdays(l->t, days, birthday_one, o);
+    if (!rc)
+        rc = hand_over(top, "birthdays", &o->birthdays);
     return rc;
 }
 
@@ -455,17 +618,10 @@ static int cmd_today(cli *c, int argc, char **argv)
     today_out o = {.list = {.json = json, .text = &text, .items = json ? cJSON_CreateArray() : NULL},
                    .birthdays = json ? cJSON_CreateArray() : NULL};
     cJSON *top = json ? cJSON_CreateObject() : NULL;
-    char title[64];
-    snprintf(title, sizeof title, "Birthdays within %zu days", days);
-    if ((rc = cl_store_read(c->store, &o.list.t)) == CL_OK) {
-        rc = today_section(&o, top, "due", "Due and overdue", cl_query_due(o.list.t, list_one, &o.list));
-        if (!rc)
-            rc = today_section(&o, top, "birthdays", title,
-                               cl_query_birthdays(o.list.t, (int)days, birthday_one, &o));
-        if (!rc)
-            rc = today_section(&o, top, "recent", "Recent interactions",
-                               cl_query_recent(o.list.t, 10, list_one, &o.list));
-    }
+    if ((rc = cl_store_read(c->store, &o.list.t)) == CL_OK)
+        rc = today_sections(&o, top, (int)days);
+    if (!rc && json)
+        rc = today_old_keys(&o, top, (int)days);
     cl_txn_end(o.list.t);
     cJSON_Delete(o.list.items);
     cJSON_Delete(o.birthdays);
@@ -522,8 +678,11 @@ const cli_cmd cli_record_cmds[] = {
     {"recent", "recent [--limit N] [--json]", "Interactions, newest date first (10 unless --limit says).",
      cmd_recent, true},
     {"today", "today [--days N] [--json]",
-     "What the Today page shows: open tasks due today or overdue, birthdays within N days (7\n"
-     "unless --days says), the 10 most recent interactions; each section with its count.",
+     "What the Today page shows, each section with its count: open tasks due today, overdue\n"
+     "and due this week; promises at risk (promised_by past or within 2 days, neither won nor\n"
+     "lost); deals stuck in a stage for 30 days; people to get back to (a cadence passed since\n"
+     "the last interaction); birthdays and anniversaries within N days (7 unless --days says);\n"
+     "the 10 most recent interactions. --json: the sections of GET /api/today.",
      cmd_today, true},
     {"digest", "digest [--all]",
      "A hash of the data (records, fields, deletions, open conflicts): equal on two devices\n"

@@ -11,8 +11,6 @@
 
 #define TODAY_LIMIT 50          /* records per section unless ?limit= says */
 #define TODAY_LIMIT_MAX 500
-#define PROMISE_DAYS 2          /* promised within this many days: at risk */
-#define WEEK_DAYS 7
 #define OCCASION_DAYS 30
 #define RECENT 10
 
@@ -138,8 +136,8 @@ static int fill(cJSON *top, cl_txn *t, size_t limit)
     cl_today(today);
     cl_day_offset(-1, yesterday);
     cl_day_offset(1, tomorrow);
-    cl_day_offset(WEEK_DAYS, week);
-    cl_day_offset(PROMISE_DAYS, promised);
+    cl_day_offset(CL_WEEK_DAYS, week);
+    cl_day_offset(CL_PROMISE_DAYS, promised);
     cJSON *names = cJSON_CreateObject();
     if (!names || !cJSON_AddStringToObject(top, "date", today))
         return (cJSON_Delete(names), http_oom());

@@ -238,7 +238,7 @@ async function main() {
   // focus, and the letters after it became shortcuts (an `l` opened Log, Enter saved a junk record)
   const interactions = async () => (await api(page, 'GET', '/api/records?type=interaction')).items.length;
   const logged = await interactions();
-  await page.route('**/api/due', async (r) => { await new Promise((f) => setTimeout(f, 400)); await r.continue(); });
+  await page.route('**/api/today', async (r) => { await new Promise((f) => setTimeout(f, 400)); await r.continue(); });
   const scriptUp = page.waitForRequest((r) => r.url().endsWith('/api/schema'), { timeout: WAIT }); // its keys are listened to
   await page.goto(url, { waitUntil: 'commit' });
   await scriptUp;
@@ -249,7 +249,7 @@ async function main() {
   check(await page.inputValue('#search') === 'marcel lupu ella', `every letter went into the search: ${await page.inputValue('#search')}`);
   check(await page.locator('#log-dialog[open]').count() === 0, 'no letter opened the Log dialog');
   check(await interactions() === logged, 'nothing was saved');
-  await page.unroute('**/api/due');
+  await page.unroute('**/api/today');
   await page.fill('#search', '');
   ok('typing / and a search while the page loads: every letter goes into the search, no shortcut fires');
 
@@ -287,7 +287,7 @@ async function main() {
   // GET /api/schema, so a field added to the schema table is covered here too
   const schema = await api(page, 'GET', '/api/schema');
   const sample = { text: 'Sample text', date: '2024-05-06', datetime: '2024-05-06T10:00:00Z', bool: true, decimal: '1234.50',
-    currency: 'EUR', tags: 'alpha, beta', email: 'someone@example.com', url: 'https://example.com', phone: '+40 721 000 111' };
+    currency: 'EUR', tags: 'alpha, beta', email: 'someone@example.com', url: 'https://example.com', phone: '+40 721 000 111', days: '30' };
   const made = {};
   // referenced types first; a type that refers to itself comes twice, the second refers to the first
   const refersToItself = (t) => t.fields.some((f) => f.kind === 'ref' && f.ref === t.name);
@@ -535,6 +535,44 @@ async function main() {
   await page.waitForFunction(() => [...document.querySelectorAll('h2')].find((h) => h.textContent.startsWith('Birthdays'))
     ?.nextElementSibling?.textContent.includes('Dragoș Ionescu'), null, { timeout: WAIT });
   ok('an upcoming birthday shows on Today');
+
+  // ----- Today as a triage: a promise at risk, someone to get back to, counts,
+  // and one request for the whole view however many tasks there are
+  const dayStr = (n) => { const d = new Date(Date.now() + n * 86400000); return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`; };
+  const late = await api(page, 'POST', '/api/records', { type: 'deal', fields: { title: 'Forklift lease', company: acme, stage: 'proposal', amount: '12500', currency: 'EUR', promised_by: dayStr(-1) } });
+  const quiet = await api(page, 'POST', '/api/records', { type: 'contact', fields: { name: 'Radu Quiet', company: acme, cadence: '30' } });
+  await api(page, 'POST', '/api/records', { type: 'interaction', fields: { kind: 'call', summary: 'Last spoke', date: dayStr(-31), contact: quiet.id } });
+  for (let i = 0; i < 40; i++)
+    await api(page, 'POST', '/api/records', { type: 'task', fields: { title: `Follow-up ${i}`, due: dayStr(0), contact: i % 2 ? dragos : quiet.id, deal: late.id } });
+  const todayAsks = [];
+  const noteToday = (r) => { const u = new URL(r.url()); if (u.pathname.startsWith('/api/')) todayAsks.push(u.pathname + u.search); };
+  await go(page, '#/companies', 'companies');
+  page.on('request', noteToday);
+  await go(page, '#/today', 'today');
+  await page.waitForSelector('#promises-list', { timeout: WAIT });
+  page.off('request', noteToday);
+  // (a live refresh for the tasks just added may ask once more)
+  check(!todayAsks.some((u) => u.startsWith('/api/records')) && todayAsks.length <= 4,
+    `Today with 40 tasks due asks the API a bounded number of times (asked: ${todayAsks.join(' ')})`);
+  const promiseRow = await page.textContent(`#promises-list li[data-id="${late.id}"]`);
+  check(promiseRow.includes('Forklift lease') && promiseRow.includes('Acme Ltd') && /12\s?500/.test(promiseRow) && promiseRow.includes('late'),
+    `the promise of yesterday is at risk, with its company and value (${promiseRow})`);
+  const touchRow = await page.textContent(`#touch-list li[data-id="${quiet.id}"]`);
+  check(touchRow.includes('Radu Quiet') && touchRow.includes('every 30 days'), `Radu (30-day cadence, last call 31 days ago) is to get back to (${touchRow})`);
+  const dueRow = await page.locator('#due-today li', { hasText: 'Follow-up 2' }).first().textContent();
+  check(/Acme Ltd/.test(dueRow) && dueRow.includes('Forklift lease') && /12\s?500/.test(dueRow), `a due task names the company and the deal with its value (${dueRow})`);
+  const dueCount = (await api(page, 'GET', '/api/today')).due_today.count;
+  check(dueCount >= 40 && (await page.textContent('#h-due-today .count')) === String(dueCount), `Due today has its count (${dueCount})`);
+  check(/\d+ promises? at risk/.test(await page.textContent('#today-summary')), 'the summary line counts the promises');
+  await shot(page, 'today-triage');
+  await page.click(`#touch-list li[data-id="${quiet.id}"] button:has-text("Log")`);
+  await page.waitForSelector('#log-dialog[open] #log-summary', { timeout: WAIT });
+  await page.waitForFunction(() => document.getElementById('log-contact').value === 'Radu Quiet', null, { timeout: WAIT });
+  await page.fill('#log-summary', 'Caught up about the lease');
+  await page.press('#log-summary', 'Enter');
+  await page.waitForSelector('#log-dialog:not([open])', { state: 'attached', timeout: WAIT });
+  await page.waitForFunction((id) => document.querySelector('main[data-ready="today"]') && !document.querySelector(`#touch-list li[data-id="${id}"]`), quiet.id, { timeout: WAIT });
+  ok('Today triages: a promise of yesterday at risk, a 30-day cadence passed (logging a call clears it), rows with company and deal value, one request');
   const spare = (await api(page, 'GET', '/api/records?type=deal&q=spare')).items[0].id;
   await go(page, `#/r/${spare}`, 'r');
   await page.click('main button.danger');
