@@ -27,10 +27,15 @@ const LABELS = {};
 const editorKind = (f) => f.kind === 'ref' ? `ref:${f.ref}` : f.kind === 'enum' ? `enum:${f.choices.join(',')}`
   : ['bool', 'date', 'days'].includes(f.kind) ? f.kind : f.multiline ? 'long' : 'text';
 
+const KIND_OF = {};
+// A field's kind as the schema names it ("decimal", "date", "ref", …).
+export const fieldKind = (type, name) => KIND_OF[type]?.[name] ?? 'text';
+
 export function setSchema(schema) {
   for (const t of schema.types) {
     TYPES.push(t.name);
     LABELS[t.name] = t.label;
+    KIND_OF[t.name] = Object.fromEntries(t.fields.flatMap((f) => [[f.name, f.kind], ...(f.list ? [[f.list, f.kind]] : [])]));
     FIELDS[t.name] = t.fields.map((f) => [f.name, editorKind(f)]);
   }
   const choices = (type, field) => schema.types.find((t) => t.name === type)?.fields.find((f) => f.name === field)?.choices ?? [];

@@ -1,7 +1,7 @@
 // The views of the main pane. Each takes the route's params and returns a
 // node; app.js swaps it in and re-renders it when the data changes.
 import { api, get, listAll, LIST_MAX, record } from './api.js';
-import { el, FIELDS, KINDS, STAGES, label, labelField, localDate, sayDate, monthYear, toUnits, fromUnits, toast, debounce } from './ui.js';
+import { el, FIELDS, KINDS, STAGES, fieldKind, label, labelField, localDate, sayDate, monthYear, toUnits, fromUnits, toast, debounce } from './ui.js';
 import { openLog } from './log.js';
 import { picker, pickerField } from './picker.js';
 
@@ -382,18 +382,53 @@ async function employerHistory(hist) {
   return parts.length > 1 ? el('p', { class: 'employer meta', id: 'employers' }, 'Employers: ' + parts.join(', ')) : null;
 }
 
+// A value of a change as the page shows it elsewhere: names for references,
+// amounts grouped, dates said, booleans as yes/no.
+function sayValue(type, c, v, name) {
+  if (v === '') return null;
+  const kind = fieldKind(type, c.field);
+  if (kind === 'ref') return name || v;
+  if (kind === 'decimal') return fromUnits(toUnits(v));
+  if (kind === 'date' || kind === 'datetime') return sayDate(v);
+  if (kind === 'bool') return v === 'true' ? 'yes' : 'no';
+  if (kind === 'days') return `every ${plural(+v, 'day')}`;
+  return v;
+}
+
+// One change: "amount: 45,000 → 41,000", "title set to “Buyer”", "company: Acme → Globex".
+function sayChange(type, c) {
+  if (c.field === 'deleted') return c.to === '1' ? 'deleted' : 'restored';
+  const field = c.field.replace(/_/g, ' '), from = sayValue(type, c, c.from, c.from_name), to = sayValue(type, c, c.to, c.to_name);
+  return from === null ? `${field} set to “${to}”` : to === null ? `${field} cleared (was “${from}”)` : `${field}: “${from}” → “${to}”`;
+}
+
+// The changes written together (a record created with its fields, an
+// import's row) as one entry: the first one's time and device, the fields
+// folded under it.
+function historyEntries(type, changes) {
+  const groups = [];
+  for (const c of changes) {
+    const g = groups.at(-1);
+    if (g && g[0].group === c.group) g.push(c); else groups.push([c]);
+  }
+  return groups.map((g, i) => {
+    const c = g[0], meta = el('div', { class: 'meta' }, `${sayDate(c.at)} · ${shortDev(c.device)}${g.some((x) => x.concurrent) ? ' · concurrent edit' : ''}`);
+    if (g.length === 1) return { at: c.at, node: el('li', { class: 'change' }, sayChange(type, c), meta) };
+    const created = i === 0 && g.every((x) => x.from === '');
+    return { at: c.at, node: el('li', { class: 'change' },
+      el('details', {}, el('summary', {}, created ? `created with ${plural(g.length, 'field')}` : `${plural(g.length, 'field')} changed together`),
+        el('ul', {}, g.map((x) => el('li', {}, sayChange(type, x))))), meta) };
+  });
+}
+
 // hist: the record's changes; related(type): the records of type that refer to it.
-function timeline(hist, related) {
+function timeline(hist, related, type) {
   const [interactions, tasks, deals] = ['interaction', 'task', 'deal'].map(related);
   const items = [];
   for (const i of interactions) items.push({ at: i.fields.date || i.created, node: el('li', {}, el('span', { class: 'kind' }, i.fields.kind), ' ', link(i), el('div', { class: 'meta' }, sayDate(i.fields.date))) });
   for (const t of tasks) items.push({ at: t.created, node: el('li', {}, t.fields.done ? '✓ ' : '○ ', link(t), el('div', { class: 'meta' }, t.fields.due ? `task due ${sayDate(t.fields.due)}` : 'task')) });
   for (const d of deals) items.push({ at: d.updated, node: el('li', {}, 'Deal ', link(d), el('div', { class: 'meta' }, [d.fields.stage, d.fields.amount && fromUnits(toUnits(d.fields.amount), d.fields.currency)].filter(Boolean).join(' · '))) });
-  for (const c of hist.items) {
-    const what = c.field === 'deleted' ? (c.to === '1' ? 'deleted' : 'restored')
-      : c.from ? `${c.field}: “${c.from}” → “${c.to}”` : `${c.field} set to “${c.to}”`;
-    items.push({ at: c.at, node: el('li', { class: 'change' }, what, el('div', { class: 'meta' }, `${sayDate(c.at)} · ${shortDev(c.device)}${c.concurrent ? ' · concurrent edit' : ''}`)) });
-  }
+  items.push(...historyEntries(type, hist.items));
   items.sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0));
   return el('ol', { class: 'timeline', id: 'timeline' }, items.map((x) => x.node));
 }
@@ -477,7 +512,7 @@ export async function recordPage(params) {
     lifeConflicts,
     el('h2', {}, 'Details'), el('div', { class: 'card' }, dl),
     related, addTaskForm(r),
-    el('h2', {}, 'Timeline'), timeline(hist, refs));
+    el('h2', {}, 'Timeline'), timeline(hist, refs, r.type));
 }
 
 // ------------------------------------------------------------------ deals

@@ -16,7 +16,8 @@
  * preferred item's value ("phone"), under its list's name every item
  * ("phones": [{"value","label"?,"pref"?}]). */
 cJSON *cl_json_record(const cl_record *r);
-/* {"field","from","to","device","at","seq","concurrent"} */
+/* {"field","from","to","device","at","seq","concurrent","group"}, and for a
+ * reference "from_name","to_name" */
 cJSON *cl_json_change(const cl_change *c);
 /* The schema table: {"types":[{"name","label","fields":[{"name","id","kind",
  * "required","searchable","multiline","multi","max_len","ref"?,"list"?,

@@ -272,9 +272,16 @@ typedef struct cl_change {
     cl_device_id origin;
     uint64_t seq, hlc;
     bool concurrent;           /* made without seeing the value it replaced */
+    /* a reference's change: the names of the records (borrowed; "" for none,
+     * "(unknown record)" for one not here); NULL for other fields */
+    const char *from_name, *to_name;
+    uint32_t group;            /* changes written together (a record created with
+                                * its fields, an import) share it: 1, 2, … */
 } cl_change;
 
-/* Every change of a record, oldest first. */
+/* Every change of a record, oldest first. `from` is the value its author
+ * replaced — the one that author had seen, which after concurrent edits is
+ * not always the value the previous change in this order wrote. */
 int cl_history(cl_txn *t, const cl_record_id *id,
                int (*fn)(void *ctx, const cl_change *c), void *ctx);
 

@@ -257,10 +257,44 @@ static int cmd_rm(cli *c, int argc, char **argv)
     return cl_record_delete(c->store, &id) ? cli_fail() : EXIT_OK;
 }
 
+/* history: one line per change; the changes written together (a record
+ * created with its fields, an import) under one line that says how many;
+ * a reference's records by name beside their ids. */
 typedef struct hist_out {
     bool json;
     cJSON *items;
+    uint32_t group;        /* of the lines held in `lines` */
+    size_t n;              /* changes in it */
+    char head[96];         /* "AT  DEVICE" of its first change */
+    cl_buf lines;
 } hist_out;
+
+static int change_line(const cl_change *ch, cl_buf *out)
+{
+    if (ch->field == CL_F_DELETED)
+        return cl_buf_printf(out, "%s%s", !strcmp(ch->to, "1") ? "deleted" : "restored", ch->concurrent ? "  (concurrent)" : "");
+    int rc = cl_buf_printf(out, "%s: ", ch->field_name);
+    if (!rc && ch->from_name)
+        rc = cl_buf_printf(out, "'%s'%s%s%s -> '%s'%s%s%s", ch->from_name, *ch->from ? " (" : "", ch->from,
+                           *ch->from ? ")" : "", ch->to_name, *ch->to ? " (" : "", ch->to, *ch->to ? ")" : "");
+    else if (!rc)
+        rc = cl_buf_printf(out, "'%s' -> '%s'", ch->from, ch->to);
+    return rc ? rc : cl_buf_puts(out, ch->concurrent ? "  (concurrent)" : "");
+}
+
+/* Print the group held: one change on its line, several under a head. */
+static int history_flush(hist_out *o)
+{
+    if (o->n && cl_buf_put_u8(&o->lines, 0))
+        return cl_seterr(CL_ENOMEM, "out of memory");
+    if (o->n == 1)
+        printf("%s  %s", o->head, (char *)o->lines.data + 4); /* without the indent */
+    else if (o->n)
+        printf("%s  %zu changes together:\n%s", o->head, o->n, (char *)o->lines.data);
+    cl_buf_reset(&o->lines);
+    o->n = 0;
+    return CL_OK;
+}
 
 static int history_one(void *arg, const cl_change *ch)
 {
@@ -269,16 +303,23 @@ static int history_one(void *arg, const cl_change *ch)
         cJSON *j = cl_json_change(ch);
         return j && cJSON_AddItemToArray(o->items, j) ? CL_OK : cl_seterr(CL_ENOMEM, "out of memory");
     }
-    char at[32], dev[CL_DEVICE_ID_TEXT];
-    cl_format_iso(cl_hlc_ms(ch->hlc), at);
-    cl_device_id_format(&ch->origin, dev);
-    if (ch->field == CL_F_DELETED)
-        printf("%s  %.11s  %s%s\n", at, dev, !strcmp(ch->to, "1") ? "deleted" : "restored",
-               ch->concurrent ? "  (concurrent)" : "");
-    else
-        printf("%s  %.11s  %s: '%s' -> '%s'%s\n", at, dev, ch->field_name, ch->from, ch->to,
-               ch->concurrent ? "  (concurrent)" : "");
-    return CL_OK;
+    if (ch->group != o->group) {
+        int rc = history_flush(o);
+        if (rc)
+            return rc;
+        char at[32], dev[CL_DEVICE_ID_TEXT];
+        cl_format_iso(cl_hlc_ms(ch->hlc), at);
+        cl_device_id_format(&ch->origin, dev);
+        snprintf(o->head, sizeof o->head, "%s  %.11s", at, dev);
+        o->group = ch->group;
+    }
+    int rc = cl_buf_puts(&o->lines, "    ");
+    if (!rc)
+        rc = change_line(ch, &o->lines);
+    if (!rc)
+        rc = cl_buf_puts(&o->lines, "\n");
+    o->n++;
+    return rc ? cl_seterr(CL_ENOMEM, "out of memory") : CL_OK;
 }
 
 static int cmd_history(cli *c, int argc, char **argv)
@@ -290,11 +331,14 @@ static int cmd_history(cli *c, int argc, char **argv)
         return rc;
     if (!json)
         cli_text_stdout();
-    hist_out o = {json, json ? cJSON_CreateArray() : NULL};
+    hist_out o = {.json = json, .items = json ? cJSON_CreateArray() : NULL};
     cl_txn *t = NULL;
     if ((rc = cl_store_read(c->store, &t)) == CL_OK)
         rc = cl_history(t, &id, history_one, &o);
     cl_txn_end(t);
+    if (!rc && !json)
+        rc = history_flush(&o);
+    cl_buf_free(&o.lines);
     return finish_items(rc, json, o.items);
 }
 

@@ -158,7 +158,10 @@ cJSON *cl_json_change(const cl_change *c)
     bool ok = o && cJSON_AddStringToObject(o, "field", c->field_name) && cJSON_AddStringToObject(o, "from", c->from) &&
               cJSON_AddStringToObject(o, "to", c->to) && add_device(o, "device", &c->origin) &&
               add_time(o, "at", c->hlc) && cJSON_AddNumberToObject(o, "seq", (double)c->seq) &&
-              cJSON_AddBoolToObject(o, "concurrent", c->concurrent);
+              cJSON_AddBoolToObject(o, "concurrent", c->concurrent) &&
+              cJSON_AddNumberToObject(o, "group", c->group) &&
+              (!c->from_name || (cJSON_AddStringToObject(o, "from_name", c->from_name) &&
+                                 cJSON_AddStringToObject(o, "to_name", c->to_name)));
     if (!ok) {
         cJSON_Delete(o);
         return NULL;

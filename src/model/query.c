@@ -1,4 +1,5 @@
 /* Lists, search, due tasks and history. */
+#include "clientele/hlc.h"
 #include "model/internal.h"
 
 #include <ctype.h>
@@ -244,6 +245,14 @@ int cl_query_related(cl_txn *t, const cl_record_id *id,
 
 /* ----- history ----- */
 
+/* A field's write seen so far: what a later write's author may have seen. */
+typedef struct past_write {
+    cl_op_id id;
+    uint8_t field;
+    const char *value;         /* borrowed from the read transaction */
+    uint32_t len;
+} past_write;
+
 typedef struct hist_ctx {
     cl_txn *t;
     int (*fn)(void *ctx, const cl_change *c);
@@ -253,8 +262,92 @@ typedef struct hist_ctx {
     cl_op_id last[CL_F_MAX + 1];
     const char *value[CL_F_MAX + 1];
     uint32_t len[CL_F_MAX + 1];
+    past_write *past;          /* every write so far, in LWW order */
+    size_t npast, cap;
+    cl_op_id prev;             /* the previous write, for the groups */
+    uint64_t prev_ms;
+    uint8_t prev_field;
+    uint32_t group;
     cl_buf scratch;
 } hist_ctx;
+
+/* Writes made together (a record created with its fields, an import's row,
+ * a merge): one writer's consecutive seqs, in the order one write stores its
+ * fields (cl_record_put_in: the label first, the others by number, a restore
+ * last; the next write starts again), within a second. No op says which
+ * transaction wrote it: this is the sign of one. */
+#define HIST_GROUP_MS 1000
+
+static int write_rank(uint8_t type, uint8_t field)
+{
+    return field == cl_type_label_field(type) ? 0 : field == CL_F_DELETED ? CL_F_MAX + 1 : field;
+}
+
+static bool same_group(const hist_ctx *h, const cl_op *op)
+{
+    uint64_t ms = cl_hlc_ms(op->hlc);
+    return h->group && !memcmp(&op->origin, &h->prev.origin, sizeof op->origin) && op->seq == h->prev.seq + 1 &&
+           write_rank(op->type, op->field) > write_rank(op->type, h->prev_field) && ms - h->prev_ms <= HIST_GROUP_MS;
+}
+
+/* The value the author of op replaced: of the latest write among the heads
+ * it had seen (not merely the winner so far: a concurrent write saw another
+ * value); "" when it saw none. */
+static const past_write *replaced(const hist_ctx *h, const cl_op *op)
+{
+    for (size_t i = h->npast; i-- > 0;) {
+        const past_write *w = &h->past[i];
+        if (w->field != op->field)
+            continue;
+        for (unsigned k = 0; k < op->nseen; k++)
+            if (!memcmp(&op->seen[k].origin, &w->id.origin, sizeof w->id.origin) && op->seen[k].seq == w->id.seq)
+                return w;
+    }
+    return NULL;
+}
+
+static int remember(hist_ctx *h, const cl_op *op)
+{
+    if (h->npast == h->cap) {
+        size_t cap = h->cap ? h->cap * 2 : 32;
+        past_write *p = realloc(h->past, cap * sizeof *p);
+        if (!p)
+            return cl_seterr(CL_ENOMEM, "out of memory");
+        h->past = p, h->cap = cap;
+    }
+    h->past[h->npast++] = (past_write){{op->origin, op->seq}, op->field, op->value, op->value_len};
+    return CL_OK;
+}
+
+/* Appends to out the name of the record a reference holds ("" when it is
+ * empty; "(unknown record)" when it has not arrived). */
+static int put_ref_name(cl_txn *t, const char *text, size_t len, cl_buf *out)
+{
+    char s[CL_RECORD_ID_TEXT];
+    cl_record_id id;
+    cl_record_meta m;
+    cl_field_state st;
+    if (!len)
+        return CL_OK;
+    if (len >= sizeof s)
+        return cl_buf_puts(out, "(unknown record)");
+    memcpy(s, text, len);
+    s[len] = 0;
+    int rc = cl_record_id_parse(s, &id) ? CL_ENOTFOUND : cl_txn_record(t, &id, &m);
+    if (!rc && !(rc = cl_txn_field(t, &id, cl_type_label_field(m.type), &st)))
+        rc = st.value_len ? cl_buf_put(out, st.value, st.value_len) : cl_buf_puts(out, "(unnamed)");
+    if (rc == CL_ENOTFOUND)
+        return cl_buf_puts(out, "(unknown record)");
+    return !rc && m.deleted ? cl_buf_puts(out, " (deleted)") : rc;
+}
+
+/* One value as people read it into the scratch buffer, NUL-terminated: a
+ * list of items as "value (label); …". */
+static int put_value(hist_ctx *h, const cl_field_def *f, const char *v, size_t len)
+{
+    int rc = f && f->multi ? cl_items_readable(v, len, &h->scratch) : cl_buf_put(&h->scratch, v, len);
+    return rc ? rc : cl_buf_put_u8(&h->scratch, 0);
+}
 
 static int hist_step(void *arg, const cl_op *op)
 {
@@ -266,29 +359,44 @@ static int hist_step(void *arg, const cl_op *op)
     bool saw = !h->have[i];
     for (unsigned k = 0; k < op->nseen && !saw; k++)
         saw = !memcmp(&op->seen[k].origin, &h->last[i].origin, sizeof op->origin) && op->seen[k].seq == h->last[i].seq;
-    /* from/to must be NUL-terminated: copy both into one scratch buffer (a
-     * list of items as people read it) */
+    const past_write *was = op->nseen ? replaced(h, op) : NULL;
+    if (op->nseen && !was && h->have[i]) /* a head this history does not hold: the winner then */
+        was = &(past_write){h->last[i], i, h->value[i], h->len[i]};
+    /* from, to and (references) their names, each NUL-terminated, in one
+     * scratch buffer */
+    size_t at[4];
     cl_buf_reset(&h->scratch);
-    bool items = f && f->multi;
-    const char *was = h->have[i] ? h->value[i] : "";
-    size_t was_len = h->have[i] ? h->len[i] : 0;
-    int rc = items ? cl_items_readable(was, was_len, &h->scratch) : cl_buf_put(&h->scratch, was, was_len);
-    size_t split = h->scratch.len;
-    if (!rc) rc = cl_buf_put_u8(&h->scratch, 0);
-    if (!rc) rc = items ? cl_items_readable(op->value, op->value_len, &h->scratch)
-                        : cl_buf_put(&h->scratch, op->value, op->value_len);
+    int rc = put_value(h, f, was ? was->value : "", was ? was->len : 0);
+    at[0] = 0, at[1] = h->scratch.len;
+    if (!rc) rc = put_value(h, f, op->value, op->value_len);
+    bool ref = f && f->kind == CL_K_REF;
+    at[2] = h->scratch.len;
+    if (!rc && ref && !(rc = put_ref_name(h->t, was ? was->value : "", was ? was->len : 0, &h->scratch)))
+        rc = cl_buf_put_u8(&h->scratch, 0);
+    at[3] = h->scratch.len;
+    if (!rc && ref && !(rc = put_ref_name(h->t, op->value, op->value_len, &h->scratch)))
+        rc = cl_buf_put_u8(&h->scratch, 0);
+    if (!rc)
+        rc = remember(h, op);
     if (rc)
         return rc;
+    if (!same_group(h, op))
+        h->group++;
+    const char *base = (const char *)h->scratch.data;
     cl_change c = {
         .field = i, .field_name = i == CL_F_DELETED ? "deleted" : f ? f->name : "?",
-        .from = (const char *)h->scratch.data, .to = (const char *)h->scratch.data + split + 1,
+        .from = base + at[0], .to = base + at[1],
         .origin = op->origin, .seq = op->seq, .hlc = op->hlc, .concurrent = !saw,
+        .from_name = ref ? base + at[2] : NULL, .to_name = ref ? base + at[3] : NULL, .group = h->group,
     };
     cl_txn_writer_device(h->t, &op->origin, &c.origin); /* people know devices, not writers */
     h->have[i] = true;
     h->last[i] = (cl_op_id){op->origin, op->seq};
     h->value[i] = op->value; /* borrowed from the read transaction */
     h->len[i] = op->value_len;
+    h->prev = h->last[i];
+    h->prev_ms = cl_hlc_ms(op->hlc);
+    h->prev_field = i;
     return h->fn(h->ctx, &c);
 }
 
@@ -305,6 +413,7 @@ int cl_history(cl_txn *t, const cl_record_id *id, int (*fn)(void *ctx, const cl_
     if (!rc)
         rc = cl_txn_history(t, id, hist_step, h);
     cl_buf_free(&h->scratch);
+    free(h->past);
     free(h);
     return rc;
 }

@@ -383,6 +383,19 @@ async function main() {
   check(after.conflicts.length === 0 && after.fields.title === 'Head of purchasing', 'conflict resolved to the kept value');
   ok('a conflict made by two writers shows both values; one click keeps one');
 
+  // ----- the history reads in names and true values
+  await go(page, `#/r/${dragos}`, 'r');
+  await page.waitForSelector(`main section[data-record="${dragos}"] #timeline`, { timeout: WAIT });
+  const changes = await page.$$eval('#timeline li.change', (ls) => ls.map((l) => l.textContent));
+  check(changes.some((t) => t.startsWith('company: “Acme Ltd” → “Globex Corporation”')), `the employer change by name (${changes.join(' | ')})`);
+  check(!changes.some((t) => /[a-z0-9]{26}/.test(t)), 'no raw record id in the history');
+  check(changes.some((t) => /^created with \d+ fields/.test(t)), 'the fields the record was created with are one entry');
+  const concurrent = changes.filter((t) => t.startsWith('title') && t.includes('concurrent edit'));
+  check(concurrent.length >= 1 && concurrent.every((t) => !(t.includes('Buyer') && t.includes('Head of purchasing'))),
+    `a concurrent edit says what its own device replaced, not the other device's value (${concurrent.join(' | ')})`);
+  ok('history: references by name, the creation folded, a concurrent edit with its true "from"');
+  await go(page, '#/conflicts', 'conflicts');
+
   // delete on one device, delete-and-restore on another: keep the record
   execFileSync(MAKE_CONFLICT, [data, acme, 'deleted', 'Acme Ltd', '']);
   await page.waitForSelector('.conflict[data-field=deleted]', { timeout: WAIT });

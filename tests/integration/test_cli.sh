@@ -35,8 +35,11 @@ for i in 1 2 3; do cl a put company name="Co $i" >/dev/null; done
 [ "$(cl a list company --limit 2 | wc -l)" = 2 ] || fail "--limit"
 G=$(cl a put company name="Globex")
 cl a put contact "$P" company="$G"
-cl a history "$P" | grep -q "company: '$C' -> '$G'" || fail "history shows the employer change"
-cl a history "$P" --json | grep -q '"field":"company"' || fail "history --json"
+cl a history "$P" >"$WORK/hist"
+grep -q "  company: '.*' ($C) -> 'Globex' ($G)$" "$WORK/hist" || fail "history shows the employer change by name: $(cat "$WORK/hist")"
+grep -q "^[0-9T:.Z-]*  [A-Z0-9-]*  5 changes together:$" "$WORK/hist" && grep -q "^    name: '' -> 'Dragoș Popescu'$" "$WORK/hist" ||
+  fail "history folds the fields written together into one entry: $(cat "$WORK/hist")"
+cl a history "$P" --json | grep -q '"field":"company","from":"'$C'","to":"'$G'".*"to_name":"Globex"' || fail "history --json"
 T1=$(cl a put task title="Send the proposal" due=2020-01-01 contact="$P")
 T2=$(cl a put task title="Call back next year" due=2999-01-01)
 cl a due | grep -q "Send the proposal" || fail "overdue task not due"

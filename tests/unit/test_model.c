@@ -221,9 +221,74 @@ static void history_keeps_every_change_and_marks_concurrent_ones(void **state)
     cl_txn_end(t);
     assert_int_equal(ch.n, 3);
     assert_string_equal(ch.text[0], "name:>Ana");
-    /* the second phone write did not see the first */
-    assert_true((!strcmp(ch.text[1], "phone:>111") && !strcmp(ch.text[2], "phone:111>222!")) ||
-                (!strcmp(ch.text[1], "phone:>222") && !strcmp(ch.text[2], "phone:222>111!")));
+    /* the second phone write did not see the first: it replaced nothing */
+    assert_true((!strcmp(ch.text[1], "phone:>111") && !strcmp(ch.text[2], "phone:>222!")) ||
+                (!strcmp(ch.text[1], "phone:>222") && !strcmp(ch.text[2], "phone:>111!")));
+}
+
+/* Each change as "field:from>to" ("!" when concurrent), a reference's with
+ * " (FROM NAME>TO NAME)", and "#group". */
+static int note_change_fully(void *ctx, const cl_change *c)
+{
+    changes *ch = ctx;
+    if (ch->n < 16) {
+        char names[80] = "";
+        if (c->from_name)
+            snprintf(names, sizeof names, " (%s>%s)", c->from_name, c->to_name);
+        snprintf(ch->text[ch->n++], 128, "%s:%s>%s%s%s#%u", c->field_name, c->from, c->to, c->concurrent ? "!" : "",
+                 names, c->group);
+    }
+    return 0;
+}
+
+/* After concurrent edits each change says the value its own device replaced
+ * (45000 → 42500 here, 45000 → 41000 there), not the one the previous change
+ * in history order wrote; a reference's change names the records; what one
+ * write made together is one group. */
+static void history_tells_each_devices_own_from_and_names_references(void **state)
+{
+    tu_stores *f = *state;
+    cl_assign acme[] = {{"name", "Acme"}}, globex[] = {{"name", "Globex"}};
+    cl_record_id co1 = put(f->s[0], CL_T_COMPANY, acme, 1), co2 = put(f->s[0], CL_T_COMPANY, globex, 1);
+    char id1[CL_RECORD_ID_TEXT], id2[CL_RECORD_ID_TEXT];
+    cl_record_id_format(&co1, id1);
+    cl_record_id_format(&co2, id2);
+    cl_assign d[] = {{"title", "Fleet"}, {"amount", "45000"}, {"company", id1}};
+    cl_record_id id = put(f->s[0], CL_T_DEAL, d, 3);
+    push_all(f->s[0], f->s[1]);
+    cl_assign x[] = {{"amount", "42500"}}, y[] = {{"amount", "41000"}}, z[] = {{"company", id2}};
+    assert_int_equal(cl_record_put(f->s[0], CL_T_DEAL, &id, x, 1, NULL), CL_OK);
+    assert_int_equal(cl_record_put(f->s[1], CL_T_DEAL, &id, y, 1, NULL), CL_OK);
+    assert_int_equal(cl_record_put(f->s[1], CL_T_DEAL, &id, z, 1, NULL), CL_OK);
+    push_all(f->s[0], f->s[1]);
+    push_all(f->s[1], f->s[0]);
+    char want_company[128];
+    snprintf(want_company, sizeof want_company, "company:%s>%s (Acme>Globex)", id1, id2);
+    for (int i = 0; i < 2; i++) { /* the same history on both devices */
+        changes ch = {0};
+        cl_txn *t;
+        assert_int_equal(cl_store_read(f->s[i], &t), CL_OK);
+        assert_int_equal(cl_history(t, &id, note_change_fully, &ch), CL_OK);
+        cl_txn_end(t);
+        assert_int_equal(ch.n, 6);
+        /* created with three fields: one group */
+        char created[400];
+        snprintf(created, sizeof created, "%s|%s|%s", ch.text[0], ch.text[1], ch.text[2]);
+        assert_non_null(strstr(created, "title:>Fleet#1"));
+        assert_non_null(strstr(created, "amount:>45000#1"));
+        assert_non_null(strstr(created, " (>Acme)#1"));
+        int a = -1, b = -1, c = -1;
+        for (int k = 3; k < 6; k++) {
+            if (strstr(ch.text[k], "amount:45000>42500"))
+                a = k;
+            if (strstr(ch.text[k], "amount:45000>41000"))
+                b = k;
+            if (!strncmp(ch.text[k], want_company, strlen(want_company)))
+                c = k;
+        }
+        assert_true(a > 0 && b > 0 && c > 0); /* each from what its own device replaced */
+        assert_true(strchr(ch.text[a], '!') || strchr(ch.text[b], '!')); /* the later one is concurrent */
+    }
 }
 
 /* ----- the model's queries over the store's indexes (issue 14) ----- */
@@ -489,6 +554,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(search_finds_phone_numbers_however_spaced, tu_stores_setup, tu_stores_teardown),
         cmocka_unit_test_setup_teardown(due_lists_open_tasks_up_to_today_oldest_first, tu_stores_setup, tu_stores_teardown),
         cmocka_unit_test_setup_teardown(history_keeps_every_change_and_marks_concurrent_ones, tu_stores_setup, tu_stores_teardown),
+        cmocka_unit_test_setup_teardown(history_tells_each_devices_own_from_and_names_references, tu_stores_setup, tu_stores_teardown),
         cmocka_unit_test_setup_teardown(related_follows_every_reference_change_on_every_replica, tu_stores_setup, tu_stores_teardown),
         cmocka_unit_test_setup_teardown(phone_sets_the_preferred_item_and_phones_the_whole_list, tu_stores_setup, tu_stores_teardown),
         cmocka_unit_test_setup_teardown(two_devices_adding_a_phone_offline_both_keep_theirs, tu_stores_setup, tu_stores_teardown),

@@ -663,7 +663,7 @@ static int run_json_change(void *ctx)
 static void test_json_change(void **state)
 {
     (void)state;
-    cl_change c = {CL_F_NAME, "name", "old", "new", tu_device(1), 3, 12345, true};
+    cl_change c = {CL_F_COMPANY, "company", "old", "new", tu_device(1), 3, 12345, true, "Acme", "Globex", 2};
     sweep("cl_json_change", run_json_change, &c);
 }
 
