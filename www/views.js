@@ -491,11 +491,22 @@ export async function recordPage(params) {
   // one query each for the changes and for every record that refers to this one
   const [hist, rel] = await Promise.all([get(`/api/records/${r.id}/history`), get(`/api/records/${r.id}/related`)]);
   const refs = (type) => rel.items.filter((e) => e.record.type === type).map((e) => e.record);
+  const by = (field, list = rel.items) => list.filter((e) => e.fields.includes(field)).map((e) => e.record);
   const related = [];
+  if (r.type === 'contact') {
+    const referred = by('referred_by');
+    if (referred.length) related.push(el('h2', { id: 'h-referred' }, 'Referred', el('span', { class: 'count' }, String(referred.length))),
+      el('ul', { class: 'list', id: 'referred-list', 'aria-labelledby': 'h-referred' }, referred.map((p) => el('li', {}, el('span', { class: 'grow' }, link(p)),
+        el('span', { class: 'meta' }, p.fields.title || '')))));
+  }
   if (r.type === 'company') {
     const people = refs('contact');
     related.push(el('h2', {}, 'People'), people.length ? el('ul', { class: 'list' }, people.map((p) => el('li', {}, el('span', { class: 'grow' }, link(p)), el('span', { class: 'meta' }, p.fields.title || ''))))
       : el('p', { class: 'empty' }, 'No contacts at this company yet: add one under Contacts.'));
+    const former = by('company', rel.former ?? []).filter((p) => p.type === 'contact');
+    if (former.length) related.push(el('h2', { id: 'h-former' }, 'Former people', el('span', { class: 'count' }, String(former.length))),
+      el('ul', { class: 'list', id: 'former-list', 'aria-labelledby': 'h-former' }, former.map((p) => el('li', {}, el('span', { class: 'grow' }, link(p)),
+        el('span', { class: 'meta' }, p.fields.company ? 'now elsewhere' : 'left')))));
     const ds = refs('deal');
     related.push(el('h2', {}, 'Deals'), ds.length ? el('ul', { class: 'list' }, ds.map((d) => el('li', {}, el('span', { class: 'grow' }, link(d)),
       el('span', { class: 'meta' }, [d.fields.stage, d.fields.amount && fromUnits(toUnits(d.fields.amount), d.fields.currency)].filter(Boolean).join(' · ')))))

@@ -263,6 +263,11 @@ int cl_query_conflicted(cl_txn *t, int (*fn)(void *ctx, const cl_record_id *id),
  * record order: costs what is related, not the size of the book. */
 int cl_query_related(cl_txn *t, const cl_record_id *id,
                      int (*fn)(void *ctx, const cl_record_id *rec, uint8_t field), void *ctx);
+/* Records that referred to id once and no longer do (not deleted), with the
+ * field: a company's former people. The same on every device that holds the
+ * same ops. */
+int cl_query_formerly_related(cl_txn *t, const cl_record_id *id,
+                              int (*fn)(void *ctx, const cl_record_id *rec, uint8_t field), void *ctx);
 
 typedef struct cl_change {
     uint8_t field;             /* CL_F_DELETED for delete / restore */

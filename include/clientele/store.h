@@ -258,6 +258,10 @@ int cl_txn_ordered(cl_txn *t, size_t order, const unsigned char *from, const uns
  * included, in record order: costs what refers to target, not the book. */
 int cl_txn_referrers(cl_txn *t, const cl_record_id *target,
                      int (*fn)(void *ctx, const cl_record_id *id, uint8_t field), void *ctx);
+/* Every (record, field) where an op wrote target's id and whose winning
+ * value is another now (deleted records included), in record order. */
+int cl_txn_former_referrers(cl_txn *t, const cl_record_id *target,
+                            int (*fn)(void *ctx, const cl_record_id *id, uint8_t field), void *ctx);
 /* Every op of a record, ordered by (hlc, origin). */
 int cl_txn_history(cl_txn *t, const cl_record_id *id,
                    int (*fn)(void *ctx, const cl_op *op), void *ctx);

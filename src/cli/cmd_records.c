@@ -152,20 +152,33 @@ static int cmd_get(cli *c, int argc, char **argv)
 }
 
 /* End of a listing command: with --json print {"items":[…]}; takes items. */
-static int finish_items(int rc, bool json, cJSON *items)
+/* --json: {"items":[…]}, and "former":[…] when former is not NULL. Takes
+ * both arrays. */
+static int finish_lists(int rc, bool json, cJSON *items, cJSON *former)
 {
     if (!rc && json) {
         cJSON *top = cJSON_CreateObject();
         if (top && cJSON_AddItemToObject(top, "items", items)) {
             items = NULL;
-            rc = cl_json_print(top);
+            if (former && !cJSON_AddItemToObject(top, "former", former))
+                rc = cl_seterr(CL_ENOMEM, "out of memory");
+            else
+                former = NULL;
+            if (!rc)
+                rc = cl_json_print(top);
         } else {
             rc = cl_seterr(CL_ENOMEM, "out of memory");
         }
         cJSON_Delete(top);
     }
     cJSON_Delete(items);
+    cJSON_Delete(former);
     return rc ? cli_fail() : EXIT_OK;
+}
+
+static int finish_items(int rc, bool json, cJSON *items)
+{
+    return finish_lists(rc, json, items, NULL);
 }
 
 typedef struct list_out {
@@ -393,11 +406,19 @@ static int cmd_related(cli *c, int argc, char **argv)
     if (!json)
         cli_text_stdout();
     related_out o = {.list = {.json = json, .items = json ? cJSON_CreateArray() : NULL}};
+    cJSON *now = o.list.items, *former = json ? cJSON_CreateArray() : NULL;
     cl_record_meta m;
     if ((rc = cl_store_read(c->store, &o.list.t)) == CL_OK && (rc = cl_txn_record(o.list.t, &id, &m)) == CL_OK)
         rc = cl_query_related(o.list.t, &id, related_one, &o);
+    /* then the records that referred to it once (a contact who moved to
+     * another company): "(former)" on their line, "former" under --json */
+    o.any = false;
+    o.list.items = former;
+    o.list.note = "(former)";
+    if (!rc)
+        rc = cl_query_formerly_related(o.list.t, &id, related_one, &o);
     cl_txn_end(o.list.t);
-    return finish_items(rc, json, o.list.items);
+    return finish_lists(rc, json, now, former);
 }
 
 static int cmd_recent(cli *c, int argc, char **argv)

@@ -355,8 +355,10 @@ static int record_history(struct mg_connection *conn, cl_http *h, const cl_recor
 }
 
 /* GET /api/records/ID/related: every record that refers to ID, once each,
- * with the fields that do: {"items":[{"fields":["company"],"record":{…}}]}
- * (the record page's people, deals, tasks and interactions in one query). */
+ * with the fields that do: {"items":[{"fields":["company"],"record":{…}}],
+ * "former":[the same, for records that referred to ID once and no longer
+ * do: a company's former people]} (the record page's people, deals, tasks
+ * and interactions in one query). */
 typedef struct referrers_ctx {
     cl_txn *t;
     cJSON *items, *last_fields;
@@ -402,6 +404,11 @@ static int record_related(struct mg_connection *conn, cl_http *h, const cl_recor
         rc = cl_txn_record(c.t, id, &m);
     if (!rc)
         rc = cl_query_related(c.t, id, referrer_step, &c);
+    if (!rc && !(c.items = cJSON_AddArrayToObject(top, "former")))
+        rc = http_oom();
+    c.last_fields = NULL;
+    if (!rc)
+        rc = cl_query_formerly_related(c.t, id, referrer_step, &c);
     cl_txn_end(c.t);
     return http_send_result(conn, rc, top);
 }

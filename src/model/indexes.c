@@ -69,7 +69,7 @@ static cl_index_spec SPEC;
 
 static void spec_build(void)
 {
-    SPEC.name = "clientele model 1";
+    SPEC.name = "clientele model 2"; /* 2: the reference index also holds references of once */
     SPEC.max_type = CL_T_MAX;
     for (uint8_t t = 1; t <= CL_T_MAX; t++) {
         size_t n;

@@ -243,6 +243,13 @@ int cl_query_related(cl_txn *t, const cl_record_id *id,
     return cl_txn_referrers(t, id, related_step, &c);
 }
 
+int cl_query_formerly_related(cl_txn *t, const cl_record_id *id,
+                              int (*fn)(void *ctx, const cl_record_id *rec, uint8_t field), void *ctx)
+{
+    struct related_ctx c = {t, fn, ctx};
+    return cl_txn_former_referrers(t, id, related_step, &c);
+}
+
 /* ----- history ----- */
 
 /* A field's write seen so far: what a later write's author may have seen. */

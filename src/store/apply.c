@@ -359,6 +359,8 @@ static int apply_op(cl_txn *t, const cl_op *op, const field_snapshot *snap, bool
     if (changed && (rc = idx_ref_moved(t, &op->record, op->type, op->field, was_ref, strlen(was_ref),
                                        shown->value, shown->value_len)))
         return rc;
+    if ((rc = idx_ref_written(t, &op->record, op->type, op->field, op->value, op->value_len)))
+        return rc;
     /* vv_slot may have moved the array: look the entry up again */
     if ((rc = vv_slot(t, &op->origin, &vv)))
         return rc;

@@ -223,7 +223,14 @@ static int rebuild_orders(cl_txn *t, const cl_record_id *id)
     return CL_OK;
 }
 
-/* ----- the reference index: key target(16) referrer(16) field(1) ----- */
+/* ----- the reference index: key target(16) referrer(16) field(1) -----
+ * The value says which: REF_NOW (empty), the field's winner is target's id;
+ * REF_ONCE, an op wrote target's id there and the field holds another value
+ * now (a contact who moved to another company). Both follow from the set of
+ * ops and the winner, so every device that holds the same ops has the same
+ * index, whatever the order the ops came in. */
+#define REF_ONCE "f"
+
 
 static void refs_key(unsigned char k[REFS_KEY_LEN], const cl_record_id *target, const cl_record_id *rec,
                      uint8_t field)
@@ -255,13 +262,26 @@ int idx_ref_moved(cl_txn *t, const cl_record_id *rec, uint8_t type, uint8_t fiel
     int rc = CL_OK;
     if (ref_target(from, from_len, &target)) {
         refs_key(k, &target, rec, field);
-        rc = st_del(t, DB_REFS, k, sizeof k, NULL, 0);
+        rc = st_put(t, DB_REFS, k, sizeof k, REF_ONCE, 1, 0);
     }
     if (!rc && ref_target(to, to_len, &target)) {
         refs_key(k, &target, rec, field);
         rc = st_put(t, DB_REFS, k, sizeof k, "", 0, 0);
     }
     return rc;
+}
+
+int idx_ref_written(cl_txn *t, const cl_record_id *rec, uint8_t type, uint8_t field, const char *value,
+                    size_t len)
+{
+    unsigned char k[REFS_KEY_LEN];
+    cl_record_id target;
+    MDB_val v;
+    if (!idx_is_ref(t, type, field) || !ref_target(value, len, &target))
+        return CL_OK;
+    refs_key(k, &target, rec, field);
+    int rc = st_get(t, DB_REFS, k, sizeof k, &v);
+    return rc == CL_ENOTFOUND ? st_put(t, DB_REFS, k, sizeof k, REF_ONCE, 1, 0) : rc;
 }
 
 int idx_flush(cl_txn *t)
@@ -373,6 +393,13 @@ static int index_ref(void *arg, const cl_field_state *st)
     return idx_ref_moved(c->t, c->id, c->type, st->field, "", 0, st->value, st->value_len);
 }
 
+/* After the winners: the values the record's ops ever wrote. */
+static int index_ref_once(void *arg, const cl_op *op)
+{
+    struct refs_ctx *c = arg;
+    return idx_ref_written(c->t, c->id, c->type, op->field, op->value, op->value_len);
+}
+
 int idx_rebuild(cl_txn *t)
 {
     static const int derived[] = {DB_SEARCH, DB_ORDERS, DB_REFS};
@@ -385,7 +412,8 @@ int idx_rebuild(cl_txn *t)
     size_t n = 0;
     while (!rc && !(rc = next_record(t, n ? &id : NULL, &id, &m))) {
         struct refs_ctx c = {t, &id, m.type};
-        if ((rc = cl_txn_fields(t, &id, index_ref, &c)))
+        if ((rc = cl_txn_fields(t, &id, index_ref, &c)) ||
+            (t->s->spec.refs[m.type < CL_INDEX_TYPES ? m.type : 0] && (rc = cl_txn_history(t, &id, index_ref_once, &c))))
             break;
         record_cache *r = &t->rec;
         memset(r, 0, sizeof *r);

@@ -163,6 +163,10 @@ bool idx_is_ref(const cl_txn *t, uint8_t type, uint8_t field);
 /* An op's winner of a reference field moves from one value to another. */
 int idx_ref_moved(cl_txn *t, const cl_record_id *rec, uint8_t type, uint8_t field,
                   const char *from, size_t from_len, const char *to, size_t to_len);
+/* An op wrote value into a reference field (winning or not): the record
+ * referred to it once. */
+int idx_ref_written(cl_txn *t, const cl_record_id *rec, uint8_t type, uint8_t field, const char *value,
+                    size_t len);
 /* Whether the folder is indexed under this store's spec; rebuild every
  * index from the state when it is not (upgrades, a changed model). */
 int idx_check(cl_txn *t, bool *current);

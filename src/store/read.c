@@ -248,14 +248,16 @@ int cl_txn_ordered(cl_txn *t, size_t order, const unsigned char *from, const uns
 struct refs_ctx {
     int (*fn)(void *ctx, const cl_record_id *id, uint8_t field);
     void *ctx;
+    bool once;          /* the referrers of once (a value), not of now (none) */
 };
 
 static int referrer_step(void *arg, MDB_val *k, MDB_val *v)
 {
-    (void)v;
     struct refs_ctx *c = arg;
     if (k->mv_size != REFS_KEY_LEN)
         return cl_seterr(CL_ECORRUPT, "the reference index is damaged");
+    if ((v->mv_size != 0) != c->once)
+        return CL_OK;
     cl_record_id id;
     memcpy(id.b, (unsigned char *)k->mv_data + CL_RECORD_ID_LEN, CL_RECORD_ID_LEN);
     return c->fn(c->ctx, &id, ((unsigned char *)k->mv_data)[2 * CL_RECORD_ID_LEN]);
@@ -265,7 +267,15 @@ int cl_txn_referrers(cl_txn *t, const cl_record_id *target,
                      int (*fn)(void *ctx, const cl_record_id *id, uint8_t field), void *ctx)
 {
     int rc = settle(t);
-    struct refs_ctx c = {fn, ctx};
+    struct refs_ctx c = {fn, ctx, false};
+    return rc ? rc : scan_prefix(t, DB_REFS, target->b, CL_RECORD_ID_LEN, NULL, 0, referrer_step, &c);
+}
+
+int cl_txn_former_referrers(cl_txn *t, const cl_record_id *target,
+                            int (*fn)(void *ctx, const cl_record_id *id, uint8_t field), void *ctx)
+{
+    int rc = settle(t);
+    struct refs_ctx c = {fn, ctx, true};
     return rc ? rc : scan_prefix(t, DB_REFS, target->b, CL_RECORD_ID_LEN, NULL, 0, referrer_step, &c);
 }
 

@@ -371,6 +371,18 @@ async function main() {
   await shot(page, 'contact');
   ok('a contact\'s employer history comes from the history of its company field');
 
+  // ----- relationships both ways: the company keeps Dragoș as a former person,
+  // Dragoș's page lists whom he referred
+  const referred = await api(page, 'POST', '/api/records', { type: 'contact', fields: { name: 'Irina Referred', referred_by: dragos } });
+  await go(page, `#/r/${acme}`, 'r');
+  await page.waitForFunction(() => document.getElementById('former-list')?.textContent.includes('Dragoș Ionescu'), null, { timeout: WAIT });
+  check(!(await page.textContent('main')).match(/People[\s\S]*Dragoș Ionescu[\s\S]*Former people/), 'Dragoș is no longer among Acme\'s people');
+  await go(page, `#/r/${dragos}`, 'r');
+  await page.waitForFunction(() => document.getElementById('referred-list')?.textContent.includes('Irina Referred') &&
+    document.getElementById('h-referred')?.textContent.includes('1'), null, { timeout: WAIT });
+  ok('a company lists a contact who moved as a former person; a referrer\'s page lists whom they referred');
+  await api(page, 'DELETE', `/api/records/${referred.id}`);
+
   // ----- a conflict from two devices, resolved with one click
   execFileSync(MAKE_CONFLICT, [data, dragos, 'title', 'Buyer', 'Head of purchasing']);
   await page.waitForSelector('.conflict[data-field=title]', { timeout: WAIT });

@@ -35,6 +35,8 @@ for i in 1 2 3; do cl a put company name="Co $i" >/dev/null; done
 [ "$(cl a list company --limit 2 | wc -l)" = 2 ] || fail "--limit"
 G=$(cl a put company name="Globex")
 cl a put contact "$P" company="$G"
+cl a related "$C" | grep -q "^contact *company *$P  Dragoș Popescu.*(former)$" || fail "related: a contact who moved is the company's former: $(cl a related "$C")"
+cl a related "$C" --json | grep -q '"former":\[{.*"id":"'$P'"' || fail "related --json: former"
 cl a history "$P" >"$WORK/hist"
 grep -q "  company: '.*' ($C) -> 'Globex' ($G)$" "$WORK/hist" || fail "history shows the employer change by name: $(cat "$WORK/hist")"
 grep -q "^[0-9T:.Z-]*  [A-Z0-9-]*  5 changes together:$" "$WORK/hist" && grep -q "^    name: '' -> 'Dragoș Popescu'$" "$WORK/hist" ||

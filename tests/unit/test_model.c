@@ -319,6 +319,16 @@ static refs_seen related(cl_store *s, const cl_record_id *id)
     return r;
 }
 
+static refs_seen formerly(cl_store *s, const cl_record_id *id)
+{
+    refs_seen r = {0};
+    cl_txn *t;
+    assert_int_equal(cl_store_read(s, &t), CL_OK);
+    assert_int_equal(cl_query_formerly_related(t, id, note_ref, &r), CL_OK);
+    cl_txn_end(t);
+    return r;
+}
+
 static void related_follows_every_reference_change_on_every_replica(void **state)
 {
     tu_stores *f = *state;
@@ -347,6 +357,12 @@ static void related_follows_every_reference_change_on_every_replica(void **state
     assert_int_equal(r.n, 1);
     assert_memory_equal(r.id[0].b, ia.b, CL_RECORD_ID_LEN);
     assert_int_equal(related(f->s[0], &g).n, 1);
+    /* Bob is one of Acme's former people, Ana is not; nobody is Globex's */
+    r = formerly(f->s[0], &a);
+    assert_int_equal(r.n, 1);
+    assert_memory_equal(r.id[0].b, ib.b, CL_RECORD_ID_LEN);
+    assert_int_equal(r.field[0], CL_F_COMPANY);
+    assert_int_equal(formerly(f->s[0], &g).n, 0);
     /* a replica that receives the ops indexes them alike; concurrent moves
      * leave the reference where the winner points, on both */
     push_all(f->s[0], f->s[1]);
@@ -366,7 +382,24 @@ static void related_follows_every_reference_change_on_every_replica(void **state
     for (int i = 0; i < 2; i++) {
         assert_int_equal(related(f->s[i], &a).n, want);
         assert_int_equal(related(f->s[i], &g).n, 0);
+        /* once at Globex, whatever order each replica saw the moves in */
+        r = formerly(f->s[i], &g);
+        assert_int_equal(r.n, 1);
+        assert_memory_equal(r.id[0].b, ib.b, CL_RECORD_ID_LEN);
+        assert_int_equal(formerly(f->s[i], &a).n, want == 2 ? 0 : 1);
     }
+    /* re-indexing (an upgrade, a changed model) finds the same from the ops:
+     * opened once under another spec, then under the model's again */
+    cl_store_close(f->s[1]);
+    cl_index_spec other = *cl_model_indexes();
+    other.name = "another version of the model";
+    cl_device_id self = tu_device(2);
+    assert_int_equal(cl_store_open(f->dir[1], &self, &other, &f->s[1]), CL_OK);
+    cl_store_close(f->s[1]);
+    f->s[1] = tu_store(f->dir[1], 2);
+    assert_int_equal(formerly(f->s[1], &g).n, 1);
+    assert_int_equal(formerly(f->s[1], &a).n, want == 2 ? 0 : 1);
+    assert_int_equal(related(f->s[1], &a).n, want);
 }
 
 static int count_ids(void *ctx, const cl_record_id *id)
