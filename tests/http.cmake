@@ -21,3 +21,7 @@ set_tests_properties(http.events PROPERTIES LABELS "http;api" TIMEOUT 300 ENVIRO
 
 add_test(NAME http.today COMMAND bash ${CMAKE_SOURCE_DIR}/tests/http/test_today.sh)
 set_tests_properties(http.today PROPERTIES LABELS "http;api" TIMEOUT 300 ENVIRONMENT "${HTTP_TEST_ENV}")
+
+add_test(NAME http.browser_pairing COMMAND bash ${CMAKE_SOURCE_DIR}/tests/browser/run.sh test_pairing.cjs)
+set_tests_properties(http.browser_pairing PROPERTIES LABELS "http;browser" TIMEOUT 300 ENVIRONMENT "${HTTP_TEST_ENV}"
+  SKIP_RETURN_CODE 77)

@@ -584,6 +584,55 @@ export async function conflicts() {
 
 function when(iso) { return iso ? sayDate(iso) : 'never'; }
 
+// An invitation made here stays shown (until it expires) when the view is
+// drawn again for a live update.
+let invitation = null;
+
+function inviteBlock(st) {
+  const shown = invitation && Date.parse(invitation.expires) > Date.now() ? invitation : null;
+  const make = async () => {
+    try { invitation = await api('POST', '/api/invitations', {}); refresh(); } catch (e) { toast(e.message, { bad: true }); }
+  };
+  const copy = async () => {
+    try { await navigator.clipboard.writeText(shown.invitation); toast('Invitation copied'); }
+    catch { document.getElementById('invitation').select(); toast('Selected: press Ctrl+C to copy'); }
+  };
+  const until = shown && new Date(shown.expires).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' });
+  return [el('h3', {}, 'Invite a device'),
+    !st.addresses?.length ? el('p', { class: 'meta' }, 'This process does not listen for peers: run “clientele serve” to invite.')
+      : shown ? el('div', {}, el('div', { class: 'row' },
+        el('input', { id: 'invitation', readonly: true, value: shown.invitation, size: 60, 'aria-label': 'Invitation', dataset: { keep: '1' } }),
+        el('button', { type: 'button', onclick: copy }, 'Copy')),
+        el('p', { class: 'meta', id: 'invitation-note' }, `Valid once, until ${until}. On the other device: Devices → Join with an invitation, and paste it.`))
+        : el('p', {}, el('button', { type: 'button', class: 'primary', id: 'invite', onclick: make }, 'Invite a device'),
+          el('span', { class: 'meta' }, ' a one-line invitation to paste on the other device (valid 10 minutes, once)'))];
+}
+
+// Paste, see whom it pairs with, confirm.
+function joinBlock() {
+  const input = el('input', { id: 'join-text', name: 'invitation', size: 60, placeholder: 'clientele://…', 'aria-label': 'Invitation to join' });
+  const preview = el('div', { id: 'join-preview', 'aria-live': 'polite' });
+  const pair = async (text, btn) => {
+    btn.disabled = true;
+    try {
+      const r = await api('POST', '/api/join', { invitation: text, pair: true });
+      toast(`Paired with ${r.name || r.device_id}`);
+      input.value = '';
+      refresh();
+    } catch (e) { preview.replaceChildren(errorBox(e)); } finally { btn.disabled = false; }
+  };
+  const check = submitForm(el('form', { class: 'inline', 'aria-label': 'Join with an invitation' },
+    el('label', {}, 'Invitation', input), el('button', { type: 'submit' }, 'Check')), async () => {
+    const text = input.value.trim();
+    const r = await api('POST', '/api/join', { invitation: text });
+    const go = el('button', { type: 'button', class: 'primary', id: 'join-confirm' }, 'Pair');
+    go.addEventListener('click', () => pair(text, go));
+    preview.replaceChildren(el('p', {}, 'This pairs with device ', el('code', { class: 'mono', id: 'join-device' }, r.device_id),
+      ` at ${r.addresses.join(', ')}. Both devices then sync with each other.`), go);
+  });
+  return [el('h3', {}, 'Join with an invitation'), check, preview];
+}
+
 export async function devices() {
   const st = await get('/api/status');
   const copy = async () => {
@@ -611,6 +660,7 @@ export async function devices() {
     el('div', { class: 'row' }, el('code', { class: 'devid', id: 'device-id' }, st.device_id),
       el('button', { type: 'button', onclick: copy }, 'Copy'), el('span', { class: 'spacer' }),
       el('span', { class: 'meta' }, `${st.op_count} changes stored`), syncBtn),
+    el('p', { class: 'meta', id: 'device-addresses' }, st.addresses?.length ? `Other devices reach this one at ${st.addresses.join(', ')}` : 'Not listening for other devices.'),
     st.can_sync ? null : el('p', { class: 'meta' }, 'This server does not sync: run “clientele serve” with peer sync to sync from here.'),
     st.notice ? el('p', { class: 'notice', id: 'folder-notice', role: 'status' }, st.notice) : null,
     el('h2', {}, 'Paired devices'),
@@ -618,8 +668,9 @@ export async function devices() {
       el('tbody', {}, st.peers.map((p) => el('tr', {}, el('td', {}, p.name || '—'), el('td', { class: 'mono' }, p.id), el('td', {}, p.addr || '—'),
         el('td', {}, when(p.last_sync)), el('td', { class: p.last_error ? 'late' : 'meta' }, p.last_error || '—'),
         el('td', {}, el('button', { type: 'button', class: 'link danger', onclick: () => unpair(p) }, 'Unpair'))))))
-      : el('p', { class: 'empty' }, 'No paired devices. Pair by entering the other device’s id below (and this id there).'),
-    add,
+      : el('p', { class: 'empty' }, 'No paired devices yet: invite one below (or pair by device id, entering this id there too).'),
+    inviteBlock(st), joinBlock(),
+    el('h3', {}, 'Pair by device id'), add,
     el('h2', {}, 'Requests from unknown devices'),
     st.pending.length > 1 ? el('button', { type: 'button', class: 'danger', id: 'refuse-all', onclick: refuseAll }, `Refuse all ${st.pending.length}`) : null,
     st.pending.length ? el('ul', { class: 'list' }, st.pending.map((p) => el('li', {},

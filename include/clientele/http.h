@@ -12,6 +12,9 @@ typedef struct cl_http_config {
     cl_store *store;                 /* borrowed; outlives the server */
     const cl_identity *ident;        /* borrowed */
     const char *listen;              /* "127.0.0.1:8080" */
+    const char *peer_listen;         /* serve's peer listener ("0.0.0.0:7701"): the
+                                      * addresses the Devices page shows and
+                                      * invitations name; NULL when it has none */
     /* Ask for a sync with every paired peer now (POST /api/sync); NULL when
      * the process does not sync (the API answers 503 then). */
     void (*sync_now)(void *ctx);

@@ -99,6 +99,13 @@ int cl_sync_once(cl_store *s, const cl_identity *me, const char *addr,
  *   clientele://DEVICEID/SECRET@HOST:PORT,HOST:PORT                       */
 int cl_invite_create(cl_store *s, const cl_device_id *self, const char *addrs, unsigned ttl_s,
                      char text[CL_INVITE_TEXT]);
+/* The addresses peers reach this device at, for an invitation: "HOST:PORT",
+ * or for a wildcard host ("0.0.0.0", "" or NULL) every local IPv4 address
+ * with the port, comma-separated. */
+void cl_invite_addresses(const char *host, unsigned port, char *out, size_t cap);
+/* Read an invitation without redeeming it: whom it pairs with and where
+ * (what the page shows before the user confirms). CL_EINVAL with the reason. */
+int cl_invite_read(const char *text, cl_device_id *inviter, char *addrs, size_t cap);
 /* Redeem an invitation: connect to its addresses in turn, prove the secret
  * inside TLS pinned to the inviter's id, pair both ways. *peer gets the
  * inviter's id. CL_EDENIED when the secret is refused. */

@@ -81,7 +81,7 @@ static int start_services(cli *c, const serve_opts *o, services *sv)
         rc = cl_discovery_start(cl_identity_device(c->ident), (uint16_t)o->discovery_port,
                                 cl_sync_server_port(sv->peers), loopback_only, ANNOUNCE_EVERY_MS, heard, sv,
                                 &sv->discovery);
-    cl_http_config hc = {.store = c->store, .ident = c->ident, .listen = o->ui,
+    cl_http_config hc = {.store = c->store, .ident = c->ident, .listen = o->ui, .peer_listen = o->listen,
                          .sync_now = cl_scheduler_sync_now, .sync_ctx = sv->scheduler};
     return rc ? rc : cl_http_start(&hc, &sv->http);
 }

@@ -196,17 +196,7 @@ static void invite_addresses(cli *c, const char *addr, char *out, size_t cap)
             port = p;
         cl_txn_end(t);
     }
-    char ips[512];
-    cl_local_addresses(ips, sizeof ips);
-    size_t len = 0;
-    out[0] = 0;
-    char *save = NULL;
-    for (char *ip = strtok_r(ips, ",", &save); ip; ip = strtok_r(NULL, ",", &save)) {
-        int k = snprintf(out + len, cap - len, "%s%s:%u", len ? "," : "", ip, port);
-        if (k < 0 || (size_t)k >= cap - len)
-            break;
-        len += (size_t)k;
-    }
+    cl_invite_addresses(NULL, port, out, cap);
 }
 
 static int peer_invite(cli *c, const cli_cmd *cmd, int argc, char **argv)

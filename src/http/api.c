@@ -489,6 +489,10 @@ int http_api(struct mg_connection *conn, cl_http *h, const char *method, const c
         return !strcmp(method, "DELETE") ? http_api_pending_clear(conn, h) : wrong_method(conn, "DELETE");
     if (!strncmp(p, "/pending/", 9))
         return !strcmp(method, "DELETE") ? http_api_device_delete(conn, h, p + 9, true) : wrong_method(conn, "DELETE");
+    if (!strcmp(p, "/invitations"))
+        return post ? http_api_invite(conn, h, body, len) : wrong_method(conn, "POST");
+    if (!strcmp(p, "/join"))
+        return post ? http_api_join(conn, h, body, len) : wrong_method(conn, "POST");
     if (!strcmp(p, "/sync"))
         return post ? http_api_sync_now(conn, h) : wrong_method(conn, "POST");
     if (!strcmp(p, "/merge"))

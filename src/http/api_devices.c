@@ -1,5 +1,7 @@
-/* The API's devices: this device's status, paired peers, pending requests,
- * "sync now". The http layer uses sync for status only (DESIGN §2). */
+/* The API's devices: this device's status and addresses, paired peers,
+ * pending requests, invitations, "sync now". The http layer pairs through
+ * the sync layer's peer table and invitations; it never syncs itself (the
+ * scheduler does, on sync_now). */
 #include "clientele/sync.h"
 #include "http/internal.h"
 
@@ -33,6 +35,37 @@ static int add_peers(cJSON *o, cl_store *s)
     return rc;
 }
 
+/* This device's addresses for peers: the host serve's listener is bound to
+ * (every local address for a wildcard) with the port it bound; "" when this
+ * process has no listener. */
+static void peer_addresses(cl_http *h, char *out, size_t cap)
+{
+    out[0] = 0;
+    const char *l = h->cfg.peer_listen, *colon = l ? strrchr(l, ':') : NULL;
+    uint16_t port = 0;
+    cl_txn *t;
+    if (!colon || cl_store_read(h->cfg.store, &t))
+        return;
+    bool known = !cl_txn_setting_port(t, &port);
+    cl_txn_end(t);
+    char host[128];
+    snprintf(host, sizeof host, "%.*s", (int)(colon - l), l);
+    if (known)
+        cl_invite_addresses(host, port, out, cap);
+}
+
+/* o[key] = the comma-separated list as an array of strings. */
+static bool add_list(cJSON *o, const char *key, const char *list)
+{
+    cJSON *a = cJSON_AddArrayToObject(o, key);
+    char copy[CL_INVITE_TEXT], *save = NULL;
+    snprintf(copy, sizeof copy, "%s", list);
+    for (char *x = strtok_r(copy, ",", &save); a && x; x = strtok_r(NULL, ",", &save))
+        if (!cJSON_AddItemToArray(a, cJSON_CreateString(x)))
+            return false;
+    return a != NULL;
+}
+
 static int status_fill(cJSON *o, cl_http *h)
 {
     char id[CL_DEVICE_ID_TEXT];
@@ -55,10 +88,12 @@ static int status_fill(cJSON *o, cl_http *h)
     cl_txn_end(t);
     if (rc)
         return rc;
+    char addrs[CL_INVITE_TEXT];
+    peer_addresses(h, addrs, sizeof addrs);
     bool ok = cJSON_AddStringToObject(o, "device_id", id) && cJSON_AddStringToObject(o, "name", name) &&
               cJSON_AddNumberToObject(o, "op_count", (double)ops) &&
               cJSON_AddNumberToObject(o, "conflicts", (double)nconf) &&
-              cJSON_AddBoolToObject(o, "can_sync", h->cfg.sync_now != NULL) &&
+              cJSON_AddBoolToObject(o, "can_sync", h->cfg.sync_now != NULL) && add_list(o, "addresses", addrs) &&
               (!notice[0] || cJSON_AddStringToObject(o, "notice", notice));
     return ok ? add_peers(o, h->cfg.store) : http_oom();
 }
@@ -147,6 +182,80 @@ int http_api_pending_clear(struct mg_connection *conn, cl_http *h)
 {
     int rc = cl_pending_dismiss_all(h->cfg.store, NULL);
     return rc ? http_send_cl_error(conn, rc) : http_send_empty(conn, 204);
+}
+
+/* POST /api/invitations {"ttl"?: seconds} → 201 {"invitation","expires",
+ * "addresses"}: what `clientele peer invite` prints, for this device's
+ * listener. */
+int http_api_invite(struct mg_connection *conn, cl_http *h, const char *body, size_t len)
+{
+    static const char *const keys[] = {"ttl", NULL};
+    cJSON *o;
+    int rc = http_parse_object(body, len, &o);
+    const cJSON *jt = rc ? NULL : cJSON_GetObjectItemCaseSensitive(o, "ttl");
+    double ttl = CL_INVITE_TTL_S;
+    if (!rc)
+        rc = http_only_keys(o, keys);
+    if (!rc && jt && (!cJSON_IsNumber(jt) || jt->valuedouble < 60 || jt->valuedouble > 86400 || jt->valuedouble != (int)jt->valuedouble))
+        rc = cl_seterr(CL_EINVAL, "\"ttl\" must be whole seconds from 60 to 86400");
+    if (!rc && jt)
+        ttl = jt->valuedouble;
+    cJSON_Delete(o);
+    char addrs[CL_INVITE_TEXT], text[CL_INVITE_TEXT], expires[32];
+    peer_addresses(h, addrs, sizeof addrs);
+    if (!rc && !*addrs)
+        return http_send_error(conn, 503, "unavailable", "this process does not listen for peers: run clientele serve");
+    if (!rc)
+        rc = cl_invite_create(h->cfg.store, cl_store_self(h->cfg.store), addrs, (unsigned)ttl, text);
+    if (rc)
+        return http_send_cl_error(conn, rc);
+    cl_format_iso(cl_now_ms() + (uint64_t)ttl * 1000, expires);
+    cJSON *j = cJSON_CreateObject();
+    bool ok = j && cJSON_AddStringToObject(j, "invitation", text) && cJSON_AddStringToObject(j, "expires", expires) &&
+              add_list(j, "addresses", addrs);
+    int st = ok ? http_send_json(conn, 201, j) : http_send_cl_error(conn, http_oom());
+    cJSON_Delete(j);
+    return st;
+}
+
+/* POST /api/join {"invitation", "pair"?: bool} → {"device_id","addresses",
+ * "paired"} (and "name" once paired): without "pair" the invitation is only
+ * read, so that the page shows whom it pairs with before the user confirms. */
+int http_api_join(struct mg_connection *conn, cl_http *h, const char *body, size_t len)
+{
+    static const char *const keys[] = {"invitation", "pair", NULL};
+    cJSON *o;
+    int rc = http_parse_object(body, len, &o);
+    const cJSON *ji = rc ? NULL : cJSON_GetObjectItemCaseSensitive(o, "invitation");
+    const cJSON *jp = rc ? NULL : cJSON_GetObjectItemCaseSensitive(o, "pair");
+    if (!rc)
+        rc = http_only_keys(o, keys);
+    if (!rc && (!cJSON_IsString(ji) || strlen(ji->valuestring) >= CL_INVITE_TEXT))
+        rc = cl_seterr(CL_EINVAL, "\"invitation\" must be the one line `clientele peer invite` or the other device's page gave");
+    if (!rc && jp && !cJSON_IsBool(jp))
+        rc = cl_seterr(CL_EINVAL, "\"pair\" must be true or false");
+    cl_device_id inviter;
+    char addrs[CL_INVITE_TEXT], name[CL_NAME_MAX + 1] = "", id[CL_DEVICE_ID_TEXT];
+    bool pair = !rc && cJSON_IsTrue(jp);
+    if (!rc)
+        rc = cl_invite_read(ji->valuestring, &inviter, addrs, sizeof addrs);
+    if (!rc && !memcmp(&inviter, cl_store_self(h->cfg.store), sizeof inviter))
+        rc = cl_seterr(CL_EINVAL, "this invitation was made by this very device");
+    if (!rc && pair)
+        rc = cl_invite_join(h->cfg.store, h->cfg.ident, ji->valuestring, &inviter, name, sizeof name);
+    cJSON_Delete(o);
+    /* the other device unreachable, or gone wrong on the way: the gateway's fault */
+    if (rc == CL_EIO || rc == CL_ETLS || rc == CL_ETIMEOUT || rc == CL_EPROTO || rc == CL_EVERSION)
+        return http_send_error(conn, 502, cl_errname(rc), "could not pair with the other device: %s", cl_errmsg());
+    if (rc)
+        return http_send_cl_error(conn, rc);
+    cl_device_id_format(&inviter, id);
+    cJSON *j = cJSON_CreateObject();
+    bool ok = j && cJSON_AddStringToObject(j, "device_id", id) && add_list(j, "addresses", addrs) &&
+              cJSON_AddBoolToObject(j, "paired", pair) && (!*name || cJSON_AddStringToObject(j, "name", name));
+    int st = ok ? http_send_json(conn, 200, j) : http_send_cl_error(conn, http_oom());
+    cJSON_Delete(j);
+    return st;
 }
 
 int http_api_sync_now(struct mg_connection *conn, cl_http *h)

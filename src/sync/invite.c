@@ -86,6 +86,31 @@ static int invite_parse(const char *text, cl_device_id *id, unsigned char secret
     return CL_OK;
 }
 
+int cl_invite_read(const char *text, cl_device_id *inviter, char *addrs, size_t cap)
+{
+    unsigned char secret[CL_INVITE_SECRET];
+    return invite_parse(text, inviter, secret, addrs, cap);
+}
+
+void cl_invite_addresses(const char *host, unsigned port, char *out, size_t cap)
+{
+    out[0] = 0;
+    if (host && *host && strcmp(host, "0.0.0.0")) {
+        snprintf(out, cap, "%s:%u", host, port);
+        return;
+    }
+    char ips[512];
+    cl_local_addresses(ips, sizeof ips);
+    size_t len = 0;
+    char *save = NULL;
+    for (char *ip = strtok_r(ips, ",", &save); ip; ip = strtok_r(NULL, ",", &save)) {
+        int k = snprintf(out + len, cap - len, "%s%s:%u", len ? "," : "", ip, port);
+        if (k < 0 || (size_t)k >= cap - len)
+            break;
+        len += (size_t)k;
+    }
+}
+
 /* Wrong guesses at an invitation secret: INVITE_GUESSES a minute in this
  * process (a token bucket, refilled smoothly). Beyond, every redemption is
  * refused unchecked until the bucket refills, so guessing cannot go on at the

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Browser tests: installs playwright-core (pinned in package-lock.json) into the
+# Browser tests (the script named, test_page.cjs unless told): installs playwright-core (pinned in package-lock.json) into the
 # build folder with `npm ci`, then drives the real page in Debian's headless
 # Chromium (/usr/bin/chromium; a browser is never downloaded).
 set -euo pipefail
@@ -17,4 +17,4 @@ if ! cmp -s "$here/package-lock.json" "$dir/package-lock.json" || [ ! -d "$dir/n
   # never download a browser: playwright-core has no install step, and we say so
   (cd "$dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 timeout 300 npm ci --no-audit --no-fund --loglevel=error)
 fi
-NODE_PATH="$dir/node_modules" exec timeout 500 node "$here/test_page.cjs"
+NODE_PATH="$dir/node_modules" exec timeout 500 node "$here/${1:-test_page.cjs}"

@@ -227,6 +227,25 @@ req GET /api/records/$DRAGOS
 expect 200 "b.conflicts.length===1 && b.conflicts[0].field==='title' && ['Buyer','Head of purchasing'].includes(b.conflicts[0].value) && b.conflicts[0].winner.value!==b.conflicts[0].value && !!b.conflicts[0].device && !!b.conflicts[0].at" "a conflict shows in the record"
 req GET /api/conflicts; expect 200 "b.items.length===1 && b.items[0].id==='$DRAGOS'" "GET /api/conflicts"
 req GET /api/status; expect 200 "b.conflicts===1" "status counts conflicts"
+expect 200 "b.addresses.join()==='127.0.0.1:$LPORT'" "status names where peers reach this device (serve's listener)"
+
+# ----- pairing from the page: an invitation, read before it is redeemed
+req POST /api/invitations '{}'
+expect 201 "b.invitation.startsWith('clientele://') && b.invitation.endsWith('@127.0.0.1:$LPORT') && b.addresses.join()==='127.0.0.1:$LPORT' && Date.parse(b.expires) > Date.now() + 9*60000" \
+  "POST /api/invitations: a 10-minute invitation naming the listener"
+INV=$(js b.invitation)
+req POST /api/invitations '{"ttl":30}'; expect 400 "b.error.code==='invalid'" "a ttl under a minute is refused"
+req POST /api/invitations '{"ttl":600,"x":1}'; expect 400 "" "an unknown key is refused"
+NOTOKEN=1 req POST /api/invitations '{}'; expect 403 "" "no invitation without the page's token"
+req POST /api/join "{\"invitation\":\"$INV\"}"; expect 400 "/this very device/.test(b.error.message)" "its own invitation is refused"
+req POST /api/join '{"invitation":"clientele://nope"}'; expect 400 "/invitation/.test(b.error.message)" "a broken invitation is named"
+req POST /api/join '{"invitation":7}'; expect 400 "" "an invitation must be a string"
+OTHER=$(NAME=x cl b init --name other >/dev/null; cl b peer invite --addr 127.0.0.1:1 2>/dev/null)
+req POST /api/join "{\"invitation\":\"$OTHER\"}"
+expect 200 "b.device_id==='$(cl b id | head -1)' && b.addresses.join()==='127.0.0.1:1' && b.paired===false" "reading an invitation names the device and its addresses, pairs nothing"
+req POST /api/join "{\"invitation\":\"$OTHER\",\"pair\":true}"
+expect 502 "/could not pair/.test(b.error.message)" "an invitation whose device cannot be reached: 502 with the reason"
+req GET /api/peers; expect 200 "b.items.length===0" "…and nothing paired"
 req PATCH /api/records/$DRAGOS '{"fields":{"title":"Head of purchasing"}}'; expect 200 "b.conflicts.length===0 && b.fields.title==='Head of purchasing'" "resolving = PATCH the kept value"
 # a field of several items merges instead: both phones typed on two devices are kept
 "$MAKE_CONFLICT" "$WORK/a" "$DRAGOS" phone "+40 1" "+40 2" || fail "make_conflict (phone) failed"
