@@ -131,6 +131,11 @@ document.addEventListener('keydown', (ev) => {
   else if (ev.key === 'l' || ev.key === 'L') { ev.preventDefault(); openLog(); }
 });
 document.getElementById('log-open').addEventListener('click', () => openLog());
+// On a phone the rail is a menu: the button opens it, choosing a section closes it.
+const rail = document.getElementById('rail'), menuBtn = document.getElementById('menu-btn');
+const setMenu = (open) => { rail.classList.toggle('open', open); menuBtn.setAttribute('aria-expanded', String(open)); };
+menuBtn.addEventListener('click', () => setMenu(!rail.classList.contains('open')));
+rail.addEventListener('click', (ev) => { if (ev.target.closest('a, #log-open')) setMenu(false); });
 document.getElementById('log-dialog').addEventListener('close', () => { if (pending) refresh(); });
 window.addEventListener('hashchange', () => render());
 window.addEventListener('clientele:refresh', () => { pending = false; render({ keepScroll: true }); status(); });

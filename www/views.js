@@ -665,8 +665,9 @@ export async function devices() {
     st.notice ? el('p', { class: 'notice', id: 'folder-notice', role: 'status' }, st.notice) : null,
     el('h2', {}, 'Paired devices'),
     st.peers.length ? el('table', {}, el('thead', {}, el('tr', {}, ['Name', 'Device id', 'Address', 'Last sync', 'Last error', ''].map((h) => el('th', {}, h)))),
-      el('tbody', {}, st.peers.map((p) => el('tr', {}, el('td', {}, p.name || '—'), el('td', { class: 'mono' }, p.id), el('td', {}, p.addr || '—'),
-        el('td', {}, when(p.last_sync)), el('td', { class: p.last_error ? 'late' : 'meta' }, p.last_error || '—'),
+      el('tbody', {}, st.peers.map((p) => el('tr', {}, el('td', { 'data-label': 'Name' }, p.name || '—'), el('td', { class: 'mono', 'data-label': 'Device id' }, p.id),
+        el('td', { 'data-label': 'Address' }, p.addr || '—'),
+        el('td', { 'data-label': 'Last sync' }, when(p.last_sync)), el('td', { class: p.last_error ? 'late' : 'meta', 'data-label': 'Last error' }, p.last_error || '—'),
         el('td', {}, el('button', { type: 'button', class: 'link danger', onclick: () => unpair(p) }, 'Unpair'))))))
       : el('p', { class: 'empty' }, 'No paired devices yet: invite one below (or pair by device id, entering this id there too).'),
     inviteBlock(st), joinBlock(),

@@ -635,13 +635,35 @@ async function main() {
     ok('sync now asks the server to sync');
   }
 
-  // ----- a small laptop screen: 900 px wide, nothing cut off sideways
-  await page.setViewportSize({ width: 900, height: 700 });
-  for (const [hash, view] of [['#/today', 'today'], [`#/r/${dragos}`, 'r'], ['#/devices', 'devices']]) {
-    await go(page, hash, view);
-    const wide = await page.evaluate(() => document.documentElement.scrollWidth);
-    check(wide <= 900, `${view} fits 900 px (scroll width ${wide})`);
+  // ----- a phone, a tablet, a small laptop, a desktop: every view usable, nothing cut off sideways
+  const someDeal = (await api(page, 'GET', '/api/records?type=deal&limit=1')).items[0].id;
+  const views = [['#/today', 'today'], ['#/companies', 'companies'], ['#/contacts', 'contacts'], [`#/r/${dragos}`, 'r'],
+    [`#/r/${acme}`, 'r'], [`#/r/${someDeal}`, 'r'], ['#/deals', 'deals'], ['#/conflicts', 'conflicts'], ['#/devices', 'devices'],
+    ['#/search?q=acme', 'search']];
+  for (const width of [360, 768, 900, 1280]) {
+    await page.setViewportSize({ width, height: 760 });
+    for (const [hash, view] of views) {
+      await go(page, '#/today', 'today');
+      await go(page, hash, view);
+      const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+      check(wide <= width, `${hash} fits ${width} px (scroll width ${wide})`);
+    }
+    if (width === 360) {
+      await go(page, `#/r/${dragos}`, 'r');
+      await shot(page, 'phone-contact');
+      await go(page, '#/today', 'today');
+      await shot(page, 'phone-today');
+      // the rail is a menu: closed, it hides the sections; a section chosen closes it
+      check(await page.isHidden('.rail a[data-nav=deals]'), 'at 360 px the sections are behind the menu');
+      await page.click('#menu-btn');
+      check(await page.getAttribute('#menu-btn', 'aria-expanded') === 'true', 'the menu says it is open');
+      await page.click('.rail a[data-nav=deals]');
+      await ready(page, 'deals');
+      check(await page.isHidden('.rail a[data-nav=today]') && await page.getAttribute('#menu-btn', 'aria-expanded') === 'false', 'choosing a section closes the menu');
+      await shot(page, 'phone-deals');
+    }
   }
+  await page.setViewportSize({ width: 900, height: 700 });
   await go(page, `#/r/${dragos}`, 'r');
   await page.click('button[data-field=company]');
   await page.fill('#edit-company', 'a');
@@ -653,7 +675,7 @@ async function main() {
   await page.waitForSelector('button[data-field=company]', { timeout: WAIT });
   await shot(page, 'narrow');
   await page.setViewportSize({ width: 1280, height: 800 });
-  ok('works at 900 px wide');
+  ok('every view fits 360, 768, 900 and 1280 px without scrolling sideways; at 360 px the rail is a menu');
 
   // ----- the page works under its Content-Security-Policy (no inline script or style, no eval)
   const strict = await browser.newContext({ viewport: { width: 1280, height: 800 } });
