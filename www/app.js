@@ -1,5 +1,5 @@
 // The page: routes (#/today, #/companies, #/contacts, #/r/ID, #/deals,
-// #/conflicts, #/devices, #/search?q=), keyboard, live updates.
+// #/reports, #/conflicts, #/devices, #/search?q=), keyboard, live updates.
 import { clearCache, get } from './api.js';
 import { el, debounce, setSchema, toast } from './ui.js';
 import * as views from './views.js';
@@ -7,7 +7,7 @@ import { openLog } from './log.js';
 
 const ROUTES = {
   today: views.today, companies: views.companies, contacts: views.contacts, r: views.recordPage,
-  deals: views.deals, conflicts: views.conflicts, devices: views.devices, search: views.search,
+  deals: views.deals, reports: views.reports, conflicts: views.conflicts, devices: views.devices, search: views.search,
 };
 const main = document.getElementById('main');
 let pending = false;   // data changed while the user was typing
@@ -54,7 +54,10 @@ async function render({ keepScroll = false } = {}) {
   }
   document.title = `${node.querySelector('h1')?.textContent ?? 'clientele'} — clientele`;
   if (keepScroll) scrollTo(0, y);
-  const f = focusId && document.getElementById(focusId);
+  // a view may name what the user acted on last (a deal just moved): it keeps the focus
+  const mark = main.querySelector('[data-focus]');
+  mark?.removeAttribute('data-focus');
+  const f = (mark && !typingElsewhere) ? mark : focusId && document.getElementById(focusId);
   if (f && keepScroll) { f.focus(); try { f.setSelectionRange(sel[0], sel[1]); } catch { /* not text */ } }
   else if (!keepScroll && !typingElsewhere) main.focus({ preventScroll: true });
   main.dataset.ready = name;

@@ -188,7 +188,7 @@ export async function today() {
 
 const LISTS = {
   companies: { type: 'company', title: 'Companies', one: 'company', extra: (r) => [r.fields.industry, r.fields.phone] },
-  contacts: { type: 'contact', title: 'Contacts', one: 'contact', extra: (r, names) => [r.fields.title, names.get(r.fields.company), r.fields.email] },
+  contacts: { type: 'contact', title: 'Contacts', one: 'contact', extra: (r, names) => [r.fields.title, names[r.fields.company]?.label, r.fields.email] },
 };
 
 function newRecordForm(spec) {
@@ -204,23 +204,37 @@ function newRecordForm(spec) {
   });
 }
 
-// A big book is not listed whole: say so rather than show a part as the whole.
-const tooMany = (what) => el('p', { class: 'note', id: 'too-many' },
-  `Showing the first ${LIST_MAX.toLocaleString('en')} ${what}: type in the filter to find the others.`);
+// Lists come a page at a time in name order (the server's name index and
+// cursor: a book of 100,000 contacts opens as fast as one of 100, and pages
+// to its end); each page names the companies its rows refer to.
+const LIST_PAGE = 200;
 
 async function listView(spec, params) {
   const q = params.get('q') || '';
-  // company names shown beside contacts
-  const names = spec.type === 'contact' ? new Map((await listAll('company')).map((c) => [c.id, label(c)])) : new Map();
   const results = el('div', { id: 'results' });
+  let asked = 0; // a filter typed on: only the latest answer is shown
   const fill = async (text) => {
-    const found = await listAll(spec.type, { q: text });
-    const items = [...found].sort((a, b) => label(a).localeCompare(label(b)));
-    results.replaceChildren(items.length
-      ? el('ul', { class: 'list' }, items.map((r) => el('li', {}, el('span', { class: 'grow' }, link(r)),
-        el('span', { class: 'meta' }, spec.extra(r, names).filter(Boolean).join(' · ')))))
-      : el('p', { class: 'empty' }, text ? `No ${spec.title.toLowerCase()} match “${text}”.` : `No ${spec.title.toLowerCase()} yet: add the first one above.`),
-      found.more ? tooMany(spec.title.toLowerCase()) : '');
+    const mine = ++asked;
+    const ul = el('ul', { class: 'list' }), more = el('button', { type: 'button', id: 'show-more' }, 'Show more');
+    const count = el('p', { class: 'meta', id: 'list-count' });
+    let cursor = null, shown = 0;
+    const page = async () => {
+      const qs = new URLSearchParams({ type: spec.type, sort: 'name', names: '1', limit: String(LIST_PAGE) });
+      if (text) qs.set('q', text);
+      if (cursor) qs.set('cursor', cursor);
+      const got = await get(`/api/records?${qs}`);
+      ul.append(...got.items.map((r) => el('li', {}, el('span', { class: 'grow' }, link(r)),
+        el('span', { class: 'meta' }, spec.extra(r, got.names).filter(Boolean).join(' · ')))));
+      shown += got.items.length;
+      cursor = got.next;
+      more.hidden = !cursor;
+      count.textContent = cursor ? `the first ${shown.toLocaleString('en')}, by name` : `${shown.toLocaleString('en')} ${shown === 1 ? spec.one : spec.title.toLowerCase()}`;
+    };
+    more.addEventListener('click', () => page().catch((e) => toast(e.message, { bad: true })));
+    await page();
+    if (mine !== asked) return;
+    results.replaceChildren(...(shown ? [count, ul, more]
+      : [el('p', { class: 'empty' }, text ? `No ${spec.title.toLowerCase()} match “${text}”.` : `No ${spec.title.toLowerCase()} yet: add the first one above.`)]));
   };
   const filter = el('input', { id: `filter-${spec.type}`, type: 'search', value: q, 'data-keep': true, placeholder: 'Filter (ignores case and accents)', size: 34 });
   filter.addEventListener('input', debounce(() => {
@@ -490,6 +504,10 @@ export async function recordPage(params) {
   }
   // one query each for the changes and for every record that refers to this one
   const [hist, rel] = await Promise.all([get(`/api/records/${r.id}/history`), get(`/api/records/${r.id}/related`)]);
+  if (r.type === 'deal') {
+    if (r.fields.company) sub.push(await refLink(r.fields.company));
+    sub.push(...dealFacts(r, hist));
+  }
   const refs = (type) => rel.items.filter((e) => e.record.type === type).map((e) => e.record);
   const by = (field, list = rel.items) => list.filter((e) => e.fields.includes(field)).map((e) => e.record);
   const related = [];
@@ -528,6 +546,19 @@ export async function recordPage(params) {
 
 // ------------------------------------------------------------------ deals
 
+// A deal page's header: stage and how long it has been there (from its
+// history), the value, the company, a late badge.
+function dealFacts(d, hist) {
+  const facts = [], stage = d.fields.stage;
+  const since = hist.items.filter((c) => c.field === 'stage').at(-1)?.at ?? d.created;
+  const days = Math.max(0, Math.floor((Date.now() - Date.parse(since)) / 86400000));
+  if (stage) facts.push(el('span', { id: 'deal-stage' }, `${stage} · ${days === 0 ? 'since today' : `${plural(days, 'day')} in stage`}`));
+  if (d.fields.amount) facts.push(fromUnits(toUnits(d.fields.amount), d.fields.currency));
+  const late = d.fields.promised_by && d.fields.promised_by < localDate() && !['won', 'lost'].includes(stage);
+  if (late) facts.push(el('span', { class: 'late-badge' }, `late · promised ${sayDate(d.fields.promised_by)}`));
+  return facts;
+}
+
 function totals(deals) {
   const by = new Map();
   for (const d of deals) {
@@ -535,6 +566,22 @@ function totals(deals) {
     by.set(cur, (by.get(cur) ?? 0n) + toUnits(d.fields.amount));
   }
   return [...by].filter(([, v]) => v !== 0n).map(([c, v]) => fromUnits(v, c)).join(' + ') || 'no amounts';
+}
+
+const DEAL_DRAG = 'application/x-clientele-deal';
+
+// A deal to another stage (a drag, or Alt+arrows on its card), with Undo; the
+// card keeps the focus in the pipeline drawn next (data-focus).
+let movedDeal = null;
+async function moveDeal(d, stage) {
+  const was = d.fields.stage || '';
+  movedDeal = { id: d.id, stage };
+  try {
+    await api('PATCH', `/api/records/${d.id}`, { fields: { stage } });
+    toast(`Moved ${label(d)} to ${stage}`, { action: 'Undo', onAction: () =>
+      api('PATCH', `/api/records/${d.id}`, { fields: { stage: was } }).then(refresh, (e) => toast(e.message, { bad: true })) });
+    refresh();
+  } catch (e) { toast(e.message, { bad: true }); }
 }
 
 export async function deals() {
@@ -558,15 +605,89 @@ export async function deals() {
   });
   const col = (stage) => {
     const ds = all.filter((d) => (d.fields.stage || 'lead') === stage);
-    return el('div', { class: 'stage', dataset: { stage } }, el('h2', {}, stage, el('span', { class: 'meta' }, ` ${ds.length}`)),
+    const column = el('div', { class: 'stage', dataset: { stage } }, el('h2', {}, stage, el('span', { class: 'meta' }, ` ${ds.length}`)),
       el('div', { class: 'totals' }, totals(ds)),
-      ds.map((d) => el('a', { class: 'deal' + (late(d) ? ' is-late' : ''), href: `#/r/${d.id}` }, el('div', {}, label(d)),
+      ds.map((d) => el('a', { class: 'deal' + (late(d) ? ' is-late' : ''), href: `#/r/${d.id}`, id: `deal-${d.id}`, draggable: 'true',
+        dataset: movedDeal?.id === d.id && (d.fields.stage || 'lead') === movedDeal.stage ? { focus: '1' } : {},
+        title: 'Drag to another stage, or Alt+← / Alt+→', ondragstart: (ev) => ev.dataTransfer.setData(DEAL_DRAG, d.id),
+        onkeydown: (ev) => {
+          if (!ev.altKey || (ev.key !== 'ArrowLeft' && ev.key !== 'ArrowRight')) return;
+          ev.preventDefault();
+          const to = STAGES[STAGES.indexOf(d.fields.stage || 'lead') + (ev.key === 'ArrowRight' ? 1 : -1)];
+          if (to) moveDeal(d, to);
+        } }, el('div', {}, label(d)),
         el('div', { class: 'meta' }, [names.get(d.fields.company), d.fields.amount && fromUnits(toUnits(d.fields.amount), d.fields.currency)].filter(Boolean).join(' · ')),
         d.fields.promised_by ? el('div', { class: late(d) ? 'late' : 'meta' }, `${late(d) ? 'late: promised ' : 'promised '}${sayDate(d.fields.promised_by)}`) : null)));
+    column.addEventListener('dragover', (ev) => { if (ev.dataTransfer.types.includes(DEAL_DRAG)) ev.preventDefault(); });
+    column.addEventListener('drop', (ev) => {
+      const d = all.find((x) => x.id === ev.dataTransfer.getData(DEAL_DRAG));
+      if (!d) return;
+      ev.preventDefault();
+      if ((d.fields.stage || 'lead') !== stage) moveDeal(d, stage);
+    });
+    return column;
   };
+  if (all.some((d) => movedDeal?.id === d.id && (d.fields.stage || 'lead') === movedDeal.stage)) movedDeal = null; // focused once
   return el('section', {}, el('h1', {}, 'Deals'), form,
     all.more ? el('p', { class: 'note', id: 'too-many' }, `The pipeline and its totals show the first ${LIST_MAX.toLocaleString('en')} deals only.`) : null,
     all.length ? el('div', { class: 'pipeline' }, STAGES.map(col)) : el('p', { class: 'empty' }, 'No deals yet. Add the proposal you are working on above.'));
+}
+
+// ------------------------------------------------------------------ reports
+
+const SVG = 'http://www.w3.org/2000/svg';
+function svgEl(tag, attrs = {}, ...children) {
+  const n = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) n.setAttribute(k, v);
+  for (const c of children.flat()) if (c !== null && c !== undefined) n.append(c);
+  return n;
+}
+
+// Horizontal bars, one per row ({label, value, note}), scaled to the largest
+// value; each bar says its numbers to a screen reader and on hover.
+function bars(id, title, rows) {
+  const max = Math.max(1, ...rows.map((r) => r.value)), h = 26, width = 640, labelW = 120, barW = width - labelW - 190;
+  return svgEl('svg', { id, class: 'chart', viewBox: `0 0 ${width} ${rows.length * h + 4}`, role: 'img', 'aria-label': title },
+    rows.map((r, i) => svgEl('g', { transform: `translate(0 ${i * h + 2})` },
+      svgEl('title', {}, `${r.label}: ${r.value}${r.note ? ` · ${r.note}` : ''}`),
+      svgEl('text', { x: labelW - 8, y: 17, 'text-anchor': 'end', class: 'chart-label' }, r.label),
+      svgEl('rect', { x: labelW, y: 4, height: 18, width: Math.max(r.value ? 2 : 0, (r.value / max) * barW), rx: 3, class: r.cls || 'chart-bar' }),
+      svgEl('text', { x: labelW + (r.value / max) * barW + 6, y: 17, class: 'chart-value' }, `${r.value}${r.note ? ` · ${r.note}` : ''}`))));
+}
+
+const sumText = (t) => t.sums.length ? t.sums.map((x) => fromUnits(toUnits(x.amount), x.currency)).join(' + ') + (t.overflow ? ' (partial)' : '') : '';
+
+// The numbers under a chart, one click away.
+function numbers(head, rows) {
+  return el('details', { class: 'numbers' }, el('summary', {}, 'The numbers'),
+    el('table', {}, el('thead', {}, el('tr', {}, head.map((x) => el('th', {}, x)))),
+      el('tbody', {}, rows.map((r) => el('tr', {}, r.map((x, i) => el('td', { 'data-label': head[i] }, String(x))))))));
+}
+
+const monthName = (m) => new Date(`${m}-01T12:00:00`).toLocaleDateString('en-GB', { month: 'short', year: 'numeric' });
+
+export async function reports() {
+  const r = await get('/api/reports');
+  const lastYear = (rows) => rows.slice(-12);
+  const pipe = r.pipeline.map((s) => ({ label: s.stage, value: s.count, note: sumText(s), cls: `chart-bar stage-${s.stage}` }));
+  const closing = r.closing.map((m) => ({ label: monthName(m.month), value: m.count, note: sumText(m) }));
+  const outcomes = lastYear(r.outcomes).flatMap((m) => [
+    { label: `${monthName(m.month)} won`, value: m.won.count, note: sumText(m.won), cls: 'chart-bar won' },
+    { label: 'lost', value: m.lost.count, note: sumText(m.lost), cls: 'chart-bar lost' }]);
+  const talks = lastYear(r.interactions).map((m) => ({ label: monthName(m.month), value: m.count }));
+  const section = (id, title, rows, table, empty) => [el('h2', { id: `h-${id}` }, title),
+    rows.length ? [bars(id, title, rows), table] : el('p', { class: 'empty' }, empty)];
+  return el('section', { 'aria-labelledby': 'h-reports' }, el('h1', { id: 'h-reports' }, 'Reports'),
+    el('p', { class: 'meta' }, 'Summed exactly by the server for every deal and interaction of the book, per currency.'),
+    section('report-pipeline', 'Pipeline by stage', pipe,
+      numbers(['Stage', 'Deals', 'Value'], r.pipeline.map((s) => [s.stage, s.count, sumText(s) || '—'])), 'No deals yet.'),
+    section('report-closing', 'Expected closings per month (open deals)', closing,
+      numbers(['Month', 'Deals', 'Value'], r.closing.map((m) => [m.month, m.count, sumText(m) || '—'])), 'No open deal has a close date.'),
+    section('report-outcomes', 'Won and lost per month', outcomes,
+      numbers(['Month', 'Won', 'Won value', 'Lost', 'Lost value'], r.outcomes.map((m) => [m.month, m.won.count, sumText(m.won) || '—', m.lost.count, sumText(m.lost) || '—'])),
+      'No deal won or lost yet.'),
+    section('report-interactions', 'Interactions per month', talks,
+      numbers(['Month', 'Interactions'], r.interactions.map((m) => [m.month, m.count])), 'Nothing logged yet.'));
 }
 
 // ------------------------------------------------------------------ conflicts

@@ -201,6 +201,20 @@ const char *cl_record_label(const cl_record *r);
 int cl_query_list(cl_txn *t, uint8_t type, const char *query, const cl_record_id *after,
                   size_t limit, int (*fn)(void *ctx, const cl_record_id *id), void *ctx,
                   bool *more);
+/* The name order of the lists of companies and contacts: the first
+ * CL_NAME_KEY bytes of the folded name, then the id. A position in it is a
+ * page's cursor. */
+#define CL_NAME_KEY 16
+typedef struct cl_list_pos {
+    unsigned char key[CL_NAME_KEY];
+    cl_record_id id;
+} cl_list_pos;
+/* As cl_query_list, in name order (companies and contacts; CL_EINVAL for the
+ * other types), after the position `after` (NULL: from the first); *last
+ * (may be NULL) gets the position of the last record fn took (fn returning
+ * non-zero has not taken it: a full page). */
+int cl_query_list_by_name(cl_txn *t, uint8_t type, const char *query, const cl_list_pos *after, size_t limit,
+                          int (*fn)(void *ctx, const cl_record_id *id), void *ctx, bool *more, cl_list_pos *last);
 /* Open tasks due on or before today (local date), oldest first. */
 int cl_query_due(cl_txn *t, int (*fn)(void *ctx, const cl_record_id *id), void *ctx);
 /* Interactions, newest date first, at most limit (0: all); those without a
@@ -255,6 +269,49 @@ typedef struct cl_occasion {
 } cl_occasion;
 /* Birthdays and anniversaries within `days` of today, soonest first. */
 int cl_query_occasions(cl_txn *t, int days, int (*fn)(void *ctx, const cl_occasion *o), void *ctx);
+
+/* ----- the Reports view's numbers (src/model/reports.c) ----- */
+
+#define CL_REPORT_STAGES 5          /* lead, proposal, negotiation, won, lost */
+#define CL_REPORT_CURRENCIES 8      /* sums kept per tally; more sets overflow */
+#define CL_REPORT_SCALE 10000       /* amounts are summed in 1/10,000 … */
+#define CL_REPORT_SCALE_DIGITS 4    /* … further decimals cut (as the page's sums) */
+
+typedef struct cl_sum {
+    char currency[4];               /* "" for amounts without a currency */
+    int64_t units;
+} cl_sum;
+/* Deals counted, and their amounts summed per currency. */
+typedef struct cl_tally {
+    uint32_t count;
+    size_t nsums;
+    cl_sum sums[CL_REPORT_CURRENCIES];
+    bool overflow;                  /* a sum did not fit, or too many currencies */
+} cl_tally;
+typedef struct cl_report_month {
+    char month[8];                  /* "2026-12" */
+    cl_tally tally;
+} cl_report_month;
+typedef struct cl_report_outcome {
+    char month[8];
+    cl_tally won, lost;
+} cl_report_outcome;
+typedef struct cl_report_count {
+    char month[8];
+    uint32_t count;
+} cl_report_count;
+typedef struct cl_report {
+    cl_tally stages[CL_REPORT_STAGES];   /* every live deal by stage (none: lead) */
+    cl_report_month *closing;            /* open deals by the month of close_date */
+    size_t nclosing;
+    cl_report_outcome *outcomes;         /* won and lost deals by the month their stage was set */
+    size_t noutcomes;
+    cl_report_count *interactions;       /* interactions by the (UTC) month of their date */
+    size_t ninteractions;
+} cl_report;                             /* months ascending; arrays owned */
+int cl_report_build(cl_txn *t, cl_report *out);
+void cl_report_free(cl_report *r);
+const char *cl_report_stage(size_t i);   /* "lead" … "lost" */
 
 /* Live records with conflicts to show (concurrent heads of fields of several
  * items merge and are not conflicts), from the store's index of them. */

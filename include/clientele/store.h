@@ -96,10 +96,11 @@ typedef struct cl_order_spec {
                                  * values is left out (a done task, a won or lost
                                  * deal); unused places NULL */
     uint8_t key_len;            /* bytes of every key: 1 … CL_ORDER_KEY_MAX */
-    /* The key of a value, or false to leave the record out. NULL: the value's
+    /* The key of a value: 1, or 0 to leave the record out, or an error
+     * (CL_ENOMEM, set with cl_seterr) that fails the write. NULL: the value's
      * first key_len bytes (a shorter value is left out). Must be pure: the
      * same value always gives the same key. */
-    bool (*key)(const char *value, size_t len, unsigned char *out);
+    int (*key)(const char *value, size_t len, unsigned char *out);
 } cl_order_spec;
 
 typedef struct cl_index_spec {

@@ -7,6 +7,7 @@
 #include "clientele/codec.h"
 #include "http/internal.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,8 +119,10 @@ typedef struct list_ctx {
     cl_txn *t;
     cJSON *items;
     size_t limit, count;
-    bool has_ref, more;
+    bool has_ref, more, by_name;
     cl_record_id ref, last;
+    cl_list_pos pos;            /* by name: the cursor given */
+    cJSON *names;               /* ?names=1: what the records refer to, named */
 } list_ctx;
 
 static int list_step(void *arg, const cl_record_id *id)
@@ -135,16 +138,46 @@ static int list_step(void *arg, const cl_record_id *id)
         return CL_STOP;
     }
     cJSON *j = cl_json_record(r);
+    size_t n;
+    const cl_field_def *f = cl_type_fields(r->type, &n);
+    for (size_t i = 0; !rc && c->names && i < n; i++)
+        if (f[i].kind == CL_K_REF && r->values[f[i].id])
+            rc = http_add_name(c->t, c->names, r->values[f[i].id]);
     cl_record_free(r);
     if (!j || !cJSON_AddItemToArray(c->items, j))
-        return http_oom();
+        return (cJSON_Delete(j), http_oom());
     c->count++;
     c->last = *id;
-    return CL_OK;
+    return rc;
+}
+
+/* A cursor in name order: "n", the name key in hex, the id. */
+#define NAME_CURSOR_LEN (1 + 2 * CL_NAME_KEY + CL_RECORD_ID_TEXT - 1)
+
+static void name_cursor_format(const cl_list_pos *p, char out[NAME_CURSOR_LEN + 1])
+{
+    out[0] = 'n';
+    for (size_t i = 0; i < CL_NAME_KEY; i++)
+        snprintf(out + 1 + 2 * i, 3, "%02x", p->key[i]);
+    cl_record_id_format(&p->id, out + 1 + 2 * CL_NAME_KEY);
+}
+
+static int name_cursor_parse(const char *s, cl_list_pos *p)
+{
+    if (strlen(s) != NAME_CURSOR_LEN || s[0] != 'n')
+        return cl_seterr(CL_EINVAL, "cursor: not one of a list by name (give the \"next\" of the page before)");
+    for (size_t i = 0; i < CL_NAME_KEY; i++) {
+        unsigned v;
+        if (sscanf(s + 1 + 2 * i, "%2x", &v) != 1 || !isxdigit((unsigned char)s[2 + 2 * i]))
+            return cl_seterr(CL_EINVAL, "cursor: damaged");
+        p->key[i] = (unsigned char)v;
+    }
+    return cl_wraperr(cl_record_id_parse(s + 1 + 2 * CL_NAME_KEY, &p->id), "cursor");
 }
 
 /* Parameters of GET /api/records: type (required), q, limit, cursor, and
- * ref (an addition: records referencing the record ref). */
+ * the additions ref (records referencing the record ref) and sort=name
+ * (companies and contacts in name order; its cursors are positions in it). */
 static int list_params(const char *query, uint8_t *type, char *q, size_t qn, list_ctx *c, cl_record_id *cursor,
                        bool *has_cursor)
 {
@@ -165,12 +198,21 @@ static int list_params(const char *query, uint8_t *type, char *q, size_t qn, lis
             return cl_seterr(CL_EINVAL, "limit must be a positive number, not '%s'", buf);
         c->limit = v > LIST_MAX ? LIST_MAX : (size_t)v; /* more pages follow through "next" */
     }
+    if (http_query_var(query, "sort", buf, sizeof buf) && strcmp(buf, "id")) {
+        if (strcmp(buf, "name"))
+            return cl_seterr(CL_EINVAL, "sort must be name or id, not '%s'", buf);
+        if (*type != CL_T_COMPANY && *type != CL_T_CONTACT)
+            return cl_seterr(CL_EINVAL, "only companies and contacts are listed by name");
+        c->by_name = true;
+    }
     *has_cursor = http_query_var(query, "cursor", buf, sizeof buf) && buf[0];
-    if (*has_cursor && (rc = cl_record_id_parse(buf, cursor)))
-        return cl_wraperr(rc, "cursor");
+    if (*has_cursor && (rc = c->by_name ? name_cursor_parse(buf, &c->pos) : cl_record_id_parse(buf, cursor)))
+        return c->by_name ? rc : cl_wraperr(rc, "cursor");
     c->has_ref = http_query_var(query, "ref", buf, sizeof buf) && buf[0];
     if (c->has_ref && (rc = cl_record_id_parse(buf, &c->ref)))
         return cl_wraperr(rc, "ref");
+    if (c->has_ref && c->by_name)
+        return cl_seterr(CL_EINVAL, "?ref= and ?sort=name do not go together");
     return CL_OK;
 }
 
@@ -218,16 +260,25 @@ static int list_records(struct mg_connection *conn, cl_http *h, const char *quer
     if (rc)
         return http_send_cl_error(conn, rc);
     cJSON *top = http_items_object(&c.items);
+    char flag[8];
+    if (top && http_query_var(query, "names", flag, sizeof flag) && !strcmp(flag, "1") &&
+        !(c.names = cJSON_AddObjectToObject(top, "names")))
+        cJSON_Delete(top), top = NULL;
     if (!top)
         return http_send_cl_error(conn, http_oom());
+    cl_list_pos last;
     if ((rc = cl_store_read(h->cfg.store, &c.t)) == CL_OK)
-        rc = c.has_ref ? related_list(&c, type, q, has_cursor ? &cursor : NULL)
-                       : cl_query_list(c.t, type, q, has_cursor ? &cursor : NULL, 0, list_step, &c, NULL);
+        rc = c.has_ref   ? related_list(&c, type, q, has_cursor ? &cursor : NULL)
+             : c.by_name ? cl_query_list_by_name(c.t, type, q, has_cursor ? &c.pos : NULL, 0, list_step, &c, NULL, &last)
+                         : cl_query_list(c.t, type, q, has_cursor ? &cursor : NULL, 0, list_step, &c, NULL);
     cl_txn_end(c.t);
     if (rc == CL_STOP)
         rc = CL_OK;
-    char next[CL_RECORD_ID_TEXT];
-    cl_record_id_format(&c.last, next);
+    char next[NAME_CURSOR_LEN + 1];
+    if (c.by_name)
+        name_cursor_format(&last, next);
+    else
+        cl_record_id_format(&c.last, next);
     if (!rc && !(c.more ? cJSON_AddStringToObject(top, "next", next) : cJSON_AddNullToObject(top, "next")))
         rc = http_oom();
     return http_send_result(conn, rc, top);
@@ -469,6 +520,8 @@ int http_api(struct mg_connection *conn, cl_http *h, const char *method, const c
         return record_route(conn, h, method, p + 9, query, body, len);
     if (!strcmp(p, "/schema"))
         return get ? send_schema(conn) : wrong_method(conn, "GET");
+    if (!strcmp(p, "/reports"))
+        return get ? http_api_reports(conn, h) : wrong_method(conn, "GET");
     if (!strcmp(p, "/today"))
         return get ? http_api_today(conn, h, query) : wrong_method(conn, "GET");
     if (!strcmp(p, "/due"))

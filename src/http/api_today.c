@@ -24,7 +24,7 @@ typedef struct section {
 
 /* names[id] = {"type","label"} — for a deal also its stage and value, for a
  * contact its company (named too): what a row shows beside a reference. */
-static int add_name(cl_txn *t, cJSON *names, const char *id)
+int http_add_name(cl_txn *t, cJSON *names, const char *id)
 {
     cl_record_id rid;
     cl_record *r;
@@ -47,7 +47,7 @@ static int add_name(cl_txn *t, cJSON *names, const char *id)
     }
     cl_record_free(r);
     rc = ok ? CL_OK : http_oom();
-    return !rc && *company ? add_name(t, names, company) : rc;
+    return !rc && *company ? http_add_name(t, names, company) : rc;
 }
 
 /* Count the record; while under the limit, add it and the names of what it
@@ -70,7 +70,7 @@ static int section_add(section *s, const cl_record_id *id)
     const cl_field_def *f = cl_type_fields(r->type, &n);
     for (size_t i = 0; !rc && i < n; i++)
         if (f[i].kind == CL_K_REF && r->values[f[i].id])
-            rc = add_name(s->t, s->names, r->values[f[i].id]);
+            rc = http_add_name(s->t, s->names, r->values[f[i].id]);
     cl_record_free(r);
     return rc;
 }

@@ -84,6 +84,10 @@ int http_only_keys(const cJSON *o, const char *const *allowed);
 bool http_query_var(const char *query, const char *name, char *out, size_t n);
 /* {"items":[]} with *items pointing at the (borrowed) array; NULL on OOM. */
 cJSON *http_items_object(cJSON **items);
+/* names[id] = {"type","label"} of the record id names (a deal also with its
+ * stage and value, a contact with its company, named too): what a row shows
+ * beside a reference (api_today.c). Nothing for an id not here. */
+int http_add_name(cl_txn *t, cJSON *names, const char *id);
 /* Load a record and append its JSON to arr. */
 int http_add_record(cl_txn *t, const cl_record_id *id, cJSON *arr);
 /* Count (and, when items is not NULL, list) the records with conflicts. */
@@ -94,6 +98,7 @@ int http_api_due(struct mg_connection *conn, cl_http *h);
 int http_api_recent(struct mg_connection *conn, cl_http *h, const char *query);
 int http_api_birthdays(struct mg_connection *conn, cl_http *h, const char *query);
 int http_api_today(struct mg_connection *conn, cl_http *h, const char *query); /* api_today.c */
+int http_api_reports(struct mg_connection *conn, cl_http *h); /* api_reports.c */
 int http_api_conflicts(struct mg_connection *conn, cl_http *h);
 int http_api_status(struct mg_connection *conn, cl_http *h);
 int http_api_peers_get(struct mg_connection *conn, cl_http *h);

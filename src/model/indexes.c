@@ -9,27 +9,29 @@
 #include <string.h>
 #include <time.h>
 
-/* A due date is YYYY-MM-DD: its 10 bytes order it (the store's default key). */
+/* A due date is YYYY-MM-DD: its 10 bytes order it (the store's default key).
+ * The key functions below give 1 (the key is in out), 0 (no key: left out
+ * of the order) or an error. */
 
 /* An interaction's date: the UTC second it names, so that "10:00+02:00"
  * sorts before "09:30Z"; a date alone is its midnight UTC. */
-static bool utc_key(const char *v, size_t len, unsigned char *out)
+static int utc_key(const char *v, size_t len, unsigned char *out)
 {
     char s[64];
     if (len < 10 || len >= sizeof s)
-        return false;
+        return 0;
     memcpy(s, v, len);
     s[len] = 0;
     struct tm tm = {0};
     int off_h = 0, off_m = 0, n = 0;
     char sign = 0;
     if (sscanf(s, "%4d-%2d-%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &n) != 3)
-        return false;
+        return 0;
     const char *p = s + n;
     if (*p == 'T' || *p == 't' || *p == ' ') {
         int k = 0;
         if (sscanf(p + 1, "%2d:%2d%n", &tm.tm_hour, &tm.tm_min, &k) != 2)
-            return false;
+            return 0;
         p += 1 + k;
         if (*p == ':' && sscanf(p + 1, "%2d%n", &tm.tm_sec, &k) == 1)
             p += 1 + k;
@@ -44,25 +46,41 @@ static bool utc_key(const char *v, size_t len, unsigned char *out)
     int64_t off = (int64_t)(off_h * 3600 + off_m * 60);
     t += sign == '+' ? -off : sign == '-' ? off : 0;
     cl_be64_put(out, (uint64_t)t ^ (1ull << 63)); /* before 1970 sorts first too */
-    return true;
+    return 1;
 }
 
 /* A birthday's month and day ("03-14" of "1980-03-14"): the order of the year. */
-static bool month_day_key(const char *v, size_t len, unsigned char *out)
+static int month_day_key(const char *v, size_t len, unsigned char *out)
 {
     if (len < 10 || v[4] != '-' || v[7] != '-')
-        return false;
+        return 0;
     memcpy(out, v + 5, 5);
-    return true;
+    return 1;
 }
 
 /* Every record with the field set, in id order (open deals, records with a
  * cadence): the index is the set. */
-static bool any_key(const char *v, size_t len, unsigned char *out)
+static int any_key(const char *v, size_t len, unsigned char *out)
 {
     (void)v, (void)len;
     out[0] = 0;
-    return true;
+    return 1;
+}
+
+/* A name's place in the lists: its folded text's first CL_NAME_KEY bytes
+ * ("Ångström" files under "angstrom"), a shorter one padded with zeros so
+ * that "ana" comes before "ana maria". */
+static int name_key(const char *v, size_t len, unsigned char *out)
+{
+    cl_buf f = {0};
+    int rc = cl_fold(&f, v, len);
+    if (rc) {
+        cl_buf_free(&f);
+        return cl_seterr(rc, "out of memory");
+    }
+    memcpy(out, f.data, f.len < CL_NAME_KEY ? f.len : CL_NAME_KEY);
+    cl_buf_free(&f);
+    return 1;
 }
 
 static cl_index_spec SPEC;
@@ -89,6 +107,8 @@ static void spec_build(void)
     SPEC.orders[ORDER_OPEN_DEALS] = (cl_order_spec){CL_T_DEAL, CL_F_STAGE, CL_F_STAGE, {"won", "lost"}, 1, any_key};
     SPEC.orders[ORDER_CADENCE_CONTACTS] = (cl_order_spec){CL_T_CONTACT, CL_F_CADENCE, 0, {NULL}, 1, any_key};
     SPEC.orders[ORDER_CADENCE_COMPANIES] = (cl_order_spec){CL_T_COMPANY, CL_F_CADENCE, 0, {NULL}, 1, any_key};
+    SPEC.orders[ORDER_COMPANY_NAMES] = (cl_order_spec){CL_T_COMPANY, CL_F_NAME, 0, {NULL}, CL_NAME_KEY, name_key};
+    SPEC.orders[ORDER_CONTACT_NAMES] = (cl_order_spec){CL_T_CONTACT, CL_F_NAME, 0, {NULL}, CL_NAME_KEY, name_key};
     SPEC.norders = ORDER_COUNT;
 }
 

@@ -12,7 +12,8 @@ int model_load_items(cl_txn *t, cl_record *r, const cl_field_def *f, const cl_op
 /* The ordered indexes of the model's spec (indexes.c), by position. */
 enum {
     ORDER_DUE, ORDER_INTERACTIONS, ORDER_BIRTHDAYS, ORDER_ANNIVERSARIES, ORDER_PROMISES,
-    ORDER_OPEN_DEALS, ORDER_CADENCE_CONTACTS, ORDER_CADENCE_COMPANIES, ORDER_COUNT
+    ORDER_OPEN_DEALS, ORDER_CADENCE_CONTACTS, ORDER_CADENCE_COMPANIES, ORDER_COMPANY_NAMES, ORDER_CONTACT_NAMES,
+    ORDER_COUNT
 };
 
 #endif

@@ -18,6 +18,9 @@ typedef struct list_ctx {
     bool more;
     int (*fn)(void *ctx, const cl_record_id *id);
     void *ctx;
+    const cl_record_id *after_id; /* id order: where the page starts */
+    const cl_list_pos *after;  /* name order: where the page starts */
+    cl_list_pos last;          /* … and the last record it gave */
 } list_ctx;
 
 static bool contains(const char *hay, size_t n, const char *needle)
@@ -162,23 +165,71 @@ static int split_words(const char *query, list_ctx *c)
     return rc;
 }
 
+/* Name order: the records after the cursor's position, listed as by id. */
+static int name_step(void *arg, const cl_record_id *id, const unsigned char *key)
+{
+    list_ctx *c = arg;
+    if (c->after) {
+        int k = memcmp(key, c->after->key, CL_NAME_KEY);
+        if (k < 0 || (k == 0 && memcmp(id->b, c->after->id.b, CL_RECORD_ID_LEN) <= 0))
+            return CL_OK;
+    }
+    size_t before = c->count;
+    int rc = list_step(c, id);
+    if (c->count != before && !rc) { /* given (fn stopping refused it: the next page starts there) */
+        memcpy(c->last.key, key, CL_NAME_KEY);
+        c->last.id = *id;
+    }
+    return rc;
+}
+
+/* The query's words and number into c, the walk, and the words freed. */
+static int list_run(list_ctx *c, const char *query, int (*walk)(list_ctx *c, const void *arg), const void *arg,
+                    bool *more)
+{
+    int rc = query && *query ? split_words(query, c) : CL_OK;
+    if (query)
+        number_query(query, c);
+    if (!rc)
+        rc = walk(c, arg);
+    if (rc == CL_STOP && c->more)
+        rc = CL_OK;
+    for (size_t i = 0; i < c->nwords; i++)
+        free(c->words[i]);
+    free(c->words);
+    if (more)
+        *more = c->more;
+    return rc;
+}
+
+static int walk_by_name(list_ctx *c, const void *order)
+{
+    return cl_txn_ordered(c->t, *(const size_t *)order, c->after ? c->after->key : NULL, NULL, false, name_step, c);
+}
+
+static int walk_by_id(list_ctx *c, const void *type)
+{
+    return cl_txn_records(c->t, *(const uint8_t *)type, c->after_id, list_step, c);
+}
+
+int cl_query_list_by_name(cl_txn *t, uint8_t type, const char *query, const cl_list_pos *after, size_t limit,
+                          int (*fn)(void *ctx, const cl_record_id *id), void *ctx, bool *more, cl_list_pos *last)
+{
+    size_t order = type == CL_T_COMPANY ? ORDER_COMPANY_NAMES : type == CL_T_CONTACT ? ORDER_CONTACT_NAMES : ORDER_COUNT;
+    if (order == ORDER_COUNT)
+        return cl_seterr(CL_EINVAL, "only companies and contacts are listed by name");
+    list_ctx c = {.t = t, .limit = limit, .fn = fn, .ctx = ctx, .after = after};
+    int rc = list_run(&c, query, walk_by_name, &order, more);
+    if (last)
+        *last = c.last;
+    return rc;
+}
+
 int cl_query_list(cl_txn *t, uint8_t type, const char *query, const cl_record_id *after,
                   size_t limit, int (*fn)(void *ctx, const cl_record_id *id), void *ctx, bool *more)
 {
-    list_ctx c = {.t = t, .limit = limit, .fn = fn, .ctx = ctx};
-    int rc = query && *query ? split_words(query, &c) : CL_OK;
-    if (query)
-        number_query(query, &c);
-    if (!rc)
-        rc = cl_txn_records(t, type, after, list_step, &c);
-    if (rc == CL_STOP && c.more)
-        rc = CL_OK;
-    for (size_t i = 0; i < c.nwords; i++)
-        free(c.words[i]);
-    free(c.words);
-    if (more)
-        *more = c.more;
-    return rc;
+    list_ctx c = {.t = t, .limit = limit, .fn = fn, .ctx = ctx, .after_id = after};
+    return list_run(&c, query, walk_by_id, &type, more);
 }
 
 /* ----- the ordered indexes: due tasks, interactions (the rest: agenda.c) ----- */

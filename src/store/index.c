@@ -173,9 +173,12 @@ static int order_key(cl_txn *t, const cl_record_id *id, const cl_order_spec *o, 
     if (rc)
         return rc;
     memset(key, 0, o->key_len);
-    if (o->key)
-        *in = o->key(st.value, st.value_len, key);
-    else if ((*in = st.value_len >= o->key_len))
+    if (o->key) {
+        int k = o->key(st.value, st.value_len, key);
+        if (k < 0)
+            return k;
+        *in = k > 0;
+    } else if ((*in = st.value_len >= o->key_len))
         memcpy(key, st.value, o->key_len);
     return CL_OK;
 }

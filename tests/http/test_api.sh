@@ -170,6 +170,27 @@ done
 [ "$(tr ' ' '\n' <<<"$seen" | grep -c .)" = 5 ] || fail "pagination returned: $seen"
 [ "$(tr ' ' '\n' <<<"$seen" | grep . | sort -u | wc -l)" = 5 ] || fail "pagination repeated records"
 pass "pagination with cursor visits every company once"
+# by name: folded (case and accents), a page at a time, every record once, names of what they refer to
+for n in "Zed Zimmer" "émile Roux" "Ana Pop" "bob Dinu" "Ana Pop"; do
+  req POST /api/records "{\"type\":\"contact\",\"fields\":{\"name\":\"$n\",\"company\":\"$ACME\"}}"
+done
+names=""; cursor=""; pages=0
+while :; do
+  req GET "/api/records?type=contact&sort=name&names=1&limit=2${cursor:+&cursor=$cursor}"
+  expect 200 "b.items.length<=2 && b.items.every(r=>!r.fields.company || b.names[r.fields.company].label)" "by name, page $pages, with the companies named"
+  names+=$(js "b.items.map(r=>r.fields.name.replace(/ /g,'_')).join(' ')")" "; cursor=$(js "b.next===null?'':b.next"); pages=$((pages+1))
+  [ -n "$cursor" ] || break
+  [ $pages -lt 20 ] || fail "pagination by name does not end"
+done
+want=$(cl a list contact --json | node -e "const b=JSON.parse(require('fs').readFileSync(0,'utf8'));
+  const f=(s)=>s.normalize('NFD').replace(/[\u0300-\u036f]/g,'').toLowerCase();
+  console.log(b.items.map(r=>r.fields.name).sort((x,y)=>f(x)<f(y)?-1:f(x)>f(y)?1:0).map(n=>n.replace(/ /g,'_')).join(' '))")
+[ "$(echo $names)" = "$want" ] || fail "by name: '$(echo $names)', expected '$want'"
+pass "?sort=name lists contacts in folded name order, a page at a time, every one once (two named alike too)"
+req GET "/api/records?type=deal&sort=name"; expect 400 "/only companies and contacts/.test(b.error.message)" "sort=name of deals is refused"
+req GET "/api/records?type=contact&sort=size"; expect 400 "" "an unknown sort is refused"
+req GET "/api/records?type=contact&sort=name&cursor=$DRAGOS"; expect 400 "/cursor/.test(b.error.message)" "an id is no cursor of a list by name"
+req GET "/api/records?type=contact&sort=name&ref=$ACME"; expect 400 "" "sort=name and ref do not go together"
 
 # ----- update, history, delete
 req PATCH /api/records/$DRAGOS '{"fields":{"phone":"+40 721 000 000","title":"Buyer"}}'

@@ -122,3 +122,10 @@ expect 200 "b.occasions.items.map(r=>r.id).join()==='$AN,$BD,$NOY' && b.occasion
 
 req /api/today
 expect 200 "b.recent.items.length===3 && b.recent.items[0].fields.summary==='Caught up'" "recent interactions, newest first"
+
+# ----- the Reports view's numbers, summed exactly per currency
+req /api/reports
+expect 200 "b.pipeline.map(s=>s.stage).join()==='lead,proposal,negotiation,won,lost' && b.pipeline[1].count===3 && b.pipeline[1].sums.find(x=>x.currency==='EUR').amount==='48000' && b.pipeline[4].count===2" \
+  "GET /api/reports: the pipeline by stage with counts and exact sums"
+expect 200 "b.outcomes.some(m=>m.month==='$(date +%Y-%m)' && m.won.count===1) && b.interactions.reduce((a,m)=>a+m.count,0)===3 && b.interactions.every((m,i,a)=>!i || a[i-1].month<m.month)" \
+  "won deals by the month their stage was set; interactions per month, ascending"

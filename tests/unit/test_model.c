@@ -291,6 +291,46 @@ static void history_tells_each_devices_own_from_and_names_references(void **stat
     }
 }
 
+/* The Reports view's sums: exact per currency (0.1 + 0.2 is 0.3, not a
+ * float's 0.30000000000000004), by stage, a sum that cannot fit flagged. */
+static void report_sums_exactly_per_currency_and_stage(void **state)
+{
+    tu_stores *f = *state;
+    cl_assign a[] = {{"title", "A"}, {"stage", "proposal"}, {"amount", "0.1"}, {"currency", "EUR"}};
+    cl_assign b[] = {{"title", "B"}, {"stage", "proposal"}, {"amount", "0.2"}, {"currency", "EUR"}};
+    cl_assign c[] = {{"title", "C"}, {"stage", "proposal"}, {"amount", "-1200.5"}, {"currency", "USD"}};
+    cl_assign d[] = {{"title", "D"}, {"stage", "won"}, {"amount", "99999999999999999999"}, {"currency", "EUR"}};
+    cl_assign e[] = {{"title", "E"}, {"close_date", "2027-03-14"}, {"amount", "5"}};
+    put(f->s[0], CL_T_DEAL, a, 4);
+    put(f->s[0], CL_T_DEAL, b, 4);
+    put(f->s[0], CL_T_DEAL, c, 4);
+    put(f->s[0], CL_T_DEAL, d, 4);
+    put(f->s[0], CL_T_DEAL, e, 3);
+    cl_txn *t;
+    cl_report r;
+    assert_int_equal(cl_store_read(f->s[0], &t), CL_OK);
+    assert_int_equal(cl_report_build(t, &r), CL_OK);
+    cl_txn_end(t);
+    const cl_tally *p = &r.stages[1], *w = &r.stages[3], *l = &r.stages[0];
+    assert_string_equal(cl_report_stage(1), "proposal");
+    assert_int_equal(p->count, 3);
+    assert_int_equal(p->nsums, 2);
+    assert_string_equal(p->sums[0].currency, "EUR");
+    assert_true(p->sums[0].units == 3000); /* 0.3 in 1/10,000 */
+    assert_string_equal(p->sums[1].currency, "USD");
+    assert_true(p->sums[1].units == -12005000);
+    assert_false(p->overflow);
+    assert_int_equal(w->count, 1);
+    assert_true(w->overflow && w->nsums == 0); /* too big to sum: said, not wrapped */
+    assert_int_equal(l->count, 1);             /* no stage: a lead */
+    assert_int_equal(r.nclosing, 1);
+    assert_string_equal(r.closing[0].month, "2027-03");
+    assert_true(r.closing[0].tally.sums[0].units == 50000 && !r.closing[0].tally.sums[0].currency[0]);
+    assert_int_equal(r.noutcomes, 1);
+    assert_int_equal(r.outcomes[0].won.count, 1);
+    cl_report_free(&r);
+}
+
 /* ----- the model's queries over the store's indexes (issue 14) ----- */
 
 typedef struct refs_seen {
@@ -588,6 +628,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(due_lists_open_tasks_up_to_today_oldest_first, tu_stores_setup, tu_stores_teardown),
         cmocka_unit_test_setup_teardown(history_keeps_every_change_and_marks_concurrent_ones, tu_stores_setup, tu_stores_teardown),
         cmocka_unit_test_setup_teardown(history_tells_each_devices_own_from_and_names_references, tu_stores_setup, tu_stores_teardown),
+        cmocka_unit_test_setup_teardown(report_sums_exactly_per_currency_and_stage, tu_stores_setup, tu_stores_teardown),
         cmocka_unit_test_setup_teardown(related_follows_every_reference_change_on_every_replica, tu_stores_setup, tu_stores_teardown),
         cmocka_unit_test_setup_teardown(phone_sets_the_preferred_item_and_phones_the_whole_list, tu_stores_setup, tu_stores_teardown),
         cmocka_unit_test_setup_teardown(two_devices_adding_a_phone_offline_both_keep_theirs, tu_stores_setup, tu_stores_teardown),
