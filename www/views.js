@@ -208,6 +208,9 @@ function newRecordForm(spec) {
 // cursor: a book of 100,000 contacts opens as fast as one of 100, and pages
 // to its end); each page names the companies its rows refer to.
 const LIST_PAGE = 200;
+// How far each list was shown, so that a live update redraws as much of it
+// (not the first page only, under the reader's eyes).
+const listShown = new Map();
 
 async function listView(spec, params) {
   const q = params.get('q') || '';
@@ -218,8 +221,9 @@ async function listView(spec, params) {
     const ul = el('ul', { class: 'list' }), more = el('button', { type: 'button', id: 'show-more' }, 'Show more');
     const count = el('p', { class: 'meta', id: 'list-count' });
     let cursor = null, shown = 0;
-    const page = async () => {
-      const qs = new URLSearchParams({ type: spec.type, sort: 'name', names: '1', limit: String(LIST_PAGE) });
+    const memo = `${spec.type}?${text}`;
+    const page = async (limit = LIST_PAGE) => {
+      const qs = new URLSearchParams({ type: spec.type, sort: 'name', names: '1', limit: String(limit) });
       if (text) qs.set('q', text);
       if (cursor) qs.set('cursor', cursor);
       const got = await get(`/api/records?${qs}`);
@@ -227,11 +231,16 @@ async function listView(spec, params) {
         el('span', { class: 'meta' }, spec.extra(r, got.names).filter(Boolean).join(' · ')))));
       shown += got.items.length;
       cursor = got.next;
+      listShown.set(memo, Math.max(shown, listShown.get(memo) ?? 0));
       more.hidden = !cursor;
       count.textContent = cursor ? `the first ${shown.toLocaleString('en')}, by name` : `${shown.toLocaleString('en')} ${shown === 1 ? spec.one : spec.title.toLowerCase()}`;
     };
-    more.addEventListener('click', () => page().catch((e) => toast(e.message, { bad: true })));
-    await page();
+    more.addEventListener('click', () => {
+      listShown.set(memo, shown + LIST_PAGE); // a redraw meanwhile shows as much
+      page().catch((e) => toast(e.message, { bad: true }));
+    });
+    const before = listShown.get(memo) ?? LIST_PAGE;
+    do await page(Math.min(1000, Math.max(LIST_PAGE, before - shown))); while (cursor && shown < before && mine === asked);
     if (mine !== asked) return;
     results.replaceChildren(...(shown ? [count, ul, more]
       : [el('p', { class: 'empty' }, text ? `No ${spec.title.toLowerCase()} match “${text}”.` : `No ${spec.title.toLowerCase()} yet: add the first one above.`)]));

@@ -201,12 +201,23 @@ static int rebuild_orders(cl_txn *t, const cl_record_id *id)
         const cl_order_spec *o = order_of(t, i);
         if (o->type != r->meta.type)
             continue;
+        const unsigned char *was = keys_find(&r->keys, i);
+        /* none of the fields it is made of written since the record was
+         * loaded: its key stands (a contact's name written, its birthday's
+         * order is not asked about) */
+        uint64_t deps = 1ull << o->field | 1ull << o->unless_field | 1ull << CL_F_DELETED;
+        if (!(r->written & deps)) {
+            if (was) {
+                now.order[now.n] = i;
+                memcpy(now.key[now.n++], was, o->key_len);
+            }
+            continue;
+        }
         unsigned char key[CL_ORDER_KEY_MAX], k[1 + CL_ORDER_KEY_MAX + CL_RECORD_ID_LEN];
         bool in;
         int rc = order_key(t, id, o, key, &in);
         if (rc)
             return rc;
-        const unsigned char *was = keys_find(&r->keys, i);
         if (was && in && !memcmp(was, key, o->key_len)) {
             now.order[now.n] = i;
             memcpy(now.key[now.n++], key, o->key_len);
@@ -425,6 +436,7 @@ int idx_rebuild(cl_txn *t)
         r->meta = m;
         r->nconflicts_loaded = m.nconflicts;
         r->loaded = r->dirty = r->search_dirty = r->orders_dirty = true;
+        r->written = ~0ull; /* every order asked anew */
         rc = idx_flush(t);
         n++;
     }
