@@ -737,6 +737,12 @@ async function main() {
       const wide = await page.evaluate(() => document.documentElement.scrollWidth);
       check(wide <= width, `${hash} fits ${width} px (scroll width ${wide})`);
     }
+    if (width === 768) {
+      await go(page, '#/today', 'today');
+      await shot(page, 'tablet-today');
+      await go(page, '#/deals', 'deals');
+      await shot(page, 'tablet-deals');
+    }
     if (width === 360) {
       await go(page, `#/r/${dragos}`, 'r');
       await shot(page, 'phone-contact');
