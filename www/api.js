@@ -33,25 +33,6 @@ export async function api(method, path, body) {
 
 export const get = (path) => api('GET', path);
 
-// Every record of a type matching q, following the cursor, up to max; the
-// array's `more` says that the book holds more than were fetched.
-export const LIST_MAX = 5000;
-export async function listAll(type, { q = '', ref = '', max = LIST_MAX } = {}) {
-  const out = [];
-  let cursor = '';
-  do {
-    const params = new URLSearchParams({ type, limit: '1000' });
-    if (q) params.set('q', q);
-    if (ref) params.set('ref', ref);
-    if (cursor) params.set('cursor', cursor);
-    const page = await get(`/api/records?${params}`);
-    out.push(...page.items);
-    cursor = page.next;
-  } while (cursor && out.length < max);
-  out.more = Boolean(cursor);
-  return out;
-}
-
 // Records by id, fetched once per page view (labels of references).
 const cache = new Map();
 export function clearCache() { cache.clear(); }

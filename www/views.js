@@ -1,6 +1,6 @@
 // The views of the main pane. Each takes the route's params and returns a
 // node; app.js swaps it in and re-renders it when the data changes.
-import { api, get, listAll, LIST_MAX, record } from './api.js';
+import { api, get, record } from './api.js';
 import { el, FIELDS, KINDS, STAGES, fieldKind, label, labelField, localDate, sayDate, monthYear, toUnits, fromUnits, toast, debounce } from './ui.js';
 import { openLog } from './log.js';
 import { picker, pickerField } from './picker.js';
@@ -568,15 +568,6 @@ function dealFacts(d, hist) {
   return facts;
 }
 
-function totals(deals) {
-  const by = new Map();
-  for (const d of deals) {
-    const cur = d.fields.currency || '';
-    by.set(cur, (by.get(cur) ?? 0n) + toUnits(d.fields.amount));
-  }
-  return [...by].filter(([, v]) => v !== 0n).map(([c, v]) => fromUnits(v, c)).join(' + ') || 'no amounts';
-}
-
 const DEAL_DRAG = 'application/x-clientele-deal';
 
 // A deal to another stage (a drag, or Alt+arrows on its card), with Undo; the
@@ -593,12 +584,22 @@ async function moveDeal(d, stage) {
   } catch (e) { toast(e.message, { bad: true }); }
 }
 
+// The pipeline: each stage's count and value from the model's sums (the
+// reports), its cards a page at a time (GET /api/records?stage=), so a book of
+// any size shows whole totals; a column keeps what was shown through a redraw.
+const STAGE_PAGE = 50;
+const stageShown = new Map();
+function stagePage(stage, limit, cursor) {
+  const p = new URLSearchParams({ type: 'deal', stage, limit: String(limit), names: '1' });
+  if (cursor) p.set('cursor', cursor);
+  return get(`/api/records?${p}`);
+}
+
 export async function deals() {
-  const all = await listAll('deal');
+  const [report, ...pages] = await Promise.all([get('/api/reports'),
+    ...STAGES.map((s) => stagePage(s, Math.min(1000, stageShown.get(s) ?? STAGE_PAGE)))]);
   const today = localDate();
   const late = (d) => d.fields.promised_by && d.fields.promised_by < today && !['won', 'lost'].includes(d.fields.stage);
-  // company names shown on the deal cards
-  const names = new Map((await listAll('company')).map((c) => [c.id, label(c)]));
   const form = submitForm(el('form', { class: 'inline', 'aria-label': 'New deal' },
     el('label', {}, 'Title', el('input', { name: 'title', required: true, size: 24 })),
     pickerField('Company', { type: 'company', name: 'company', id: 'new-deal-company' }).field,
@@ -612,34 +613,50 @@ export async function deals() {
     await api('POST', '/api/records', { type: 'deal', fields: f });
     refresh();
   });
-  const col = (stage) => {
-    const ds = all.filter((d) => (d.fields.stage || 'lead') === stage);
-    const column = el('div', { class: 'stage', dataset: { stage } }, el('h2', {}, stage, el('span', { class: 'meta' }, ` ${ds.length}`)),
-      el('div', { class: 'totals' }, totals(ds)),
-      ds.map((d) => el('a', { class: 'deal' + (late(d) ? ' is-late' : ''), href: `#/r/${d.id}`, id: `deal-${d.id}`, draggable: 'true',
-        dataset: movedDeal?.id === d.id && (d.fields.stage || 'lead') === movedDeal.stage ? { focus: '1' } : {},
-        title: 'Drag to another stage, or Alt+← / Alt+→', ondragstart: (ev) => ev.dataTransfer.setData(DEAL_DRAG, d.id),
-        onkeydown: (ev) => {
-          if (!ev.altKey || (ev.key !== 'ArrowLeft' && ev.key !== 'ArrowRight')) return;
-          ev.preventDefault();
-          const to = STAGES[STAGES.indexOf(d.fields.stage || 'lead') + (ev.key === 'ArrowRight' ? 1 : -1)];
-          if (to) moveDeal(d, to);
-        } }, el('div', {}, label(d)),
-        el('div', { class: 'meta' }, [names.get(d.fields.company), d.fields.amount && fromUnits(toUnits(d.fields.amount), d.fields.currency)].filter(Boolean).join(' · ')),
-        d.fields.promised_by ? el('div', { class: late(d) ? 'late' : 'meta' }, `${late(d) ? 'late: promised ' : 'promised '}${sayDate(d.fields.promised_by)}`) : null)));
+  const shown = new Map(); // id → deal, every card drawn (what a drop names)
+  const card = (d, names) => {
+    shown.set(d.id, d);
+    return el('a', { class: 'deal' + (late(d) ? ' is-late' : ''), href: `#/r/${d.id}`, id: `deal-${d.id}`, draggable: 'true',
+      dataset: movedDeal?.id === d.id && (d.fields.stage || 'lead') === movedDeal.stage ? { focus: '1' } : {},
+      title: 'Drag to another stage, or Alt+← / Alt+→', ondragstart: (ev) => ev.dataTransfer.setData(DEAL_DRAG, d.id),
+      onkeydown: (ev) => {
+        if (!ev.altKey || (ev.key !== 'ArrowLeft' && ev.key !== 'ArrowRight')) return;
+        ev.preventDefault();
+        const to = STAGES[STAGES.indexOf(d.fields.stage || 'lead') + (ev.key === 'ArrowRight' ? 1 : -1)];
+        if (to) moveDeal(d, to);
+      } }, el('div', {}, label(d)),
+      el('div', { class: 'meta' }, [names[d.fields.company]?.label, d.fields.amount && fromUnits(toUnits(d.fields.amount), d.fields.currency)].filter(Boolean).join(' · ')),
+      d.fields.promised_by ? el('div', { class: late(d) ? 'late' : 'meta' }, `${late(d) ? 'late: promised ' : 'promised '}${sayDate(d.fields.promised_by)}`) : null);
+  };
+  const col = (stage, i) => {
+    const sum = report.pipeline.find((x) => x.stage === stage) ?? { count: 0, sums: [] };
+    let page = pages[i], count = page.items.length;
+    const cards = el('div', { class: 'cards' }, page.items.map((d) => card(d, page.names)));
+    const more = el('button', { type: 'button', class: 'more', hidden: !page.next, onclick: async () => {
+      try {
+        page = await stagePage(stage, STAGE_PAGE, page.next);
+        cards.append(...page.items.map((d) => card(d, page.names)));
+        count += page.items.length;
+        stageShown.set(stage, count);
+        more.hidden = !page.next;
+        more.textContent = `Show more (${(sum.count - count).toLocaleString('en')} left)`;
+      } catch (e) { toast(e.message, { bad: true }); }
+    } }, `Show more (${(sum.count - count).toLocaleString('en')} left)`);
+    const column = el('div', { class: 'stage', dataset: { stage } }, el('h2', {}, stage, el('span', { class: 'meta' }, ` ${sum.count.toLocaleString('en')}`)),
+      el('div', { class: 'totals' }, sumText(sum) || 'no amounts'), cards, more);
     column.addEventListener('dragover', (ev) => { if (ev.dataTransfer.types.includes(DEAL_DRAG)) ev.preventDefault(); });
     column.addEventListener('drop', (ev) => {
-      const d = all.find((x) => x.id === ev.dataTransfer.getData(DEAL_DRAG));
+      const d = shown.get(ev.dataTransfer.getData(DEAL_DRAG));
       if (!d) return;
       ev.preventDefault();
       if ((d.fields.stage || 'lead') !== stage) moveDeal(d, stage);
     });
     return column;
   };
-  if (all.some((d) => movedDeal?.id === d.id && (d.fields.stage || 'lead') === movedDeal.stage)) movedDeal = null; // focused once
+  const columns = STAGES.map(col);
+  if ([...shown.values()].some((d) => movedDeal?.id === d.id && (d.fields.stage || 'lead') === movedDeal.stage)) movedDeal = null; // focused once
   return el('section', {}, el('h1', {}, 'Deals'), form,
-    all.more ? el('p', { class: 'note', id: 'too-many' }, `The pipeline and its totals show the first ${LIST_MAX.toLocaleString('en')} deals only.`) : null,
-    all.length ? el('div', { class: 'pipeline' }, STAGES.map(col)) : el('p', { class: 'empty' }, 'No deals yet. Add the proposal you are working on above.'));
+    report.pipeline.some((x) => x.count) ? el('div', { class: 'pipeline' }, columns) : el('p', { class: 'empty' }, 'No deals yet. Add the proposal you are working on above.'));
 }
 
 // ------------------------------------------------------------------ reports

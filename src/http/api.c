@@ -122,6 +122,7 @@ typedef struct list_ctx {
     bool has_ref, more, by_name;
     cl_record_id ref, last;
     cl_list_pos pos;            /* by name: the cursor given */
+    char stage[16];             /* ?stage= of deals: only those ("" all) */
     cJSON *names;               /* ?names=1: what the records refer to, named */
 } list_ctx;
 
@@ -132,6 +133,9 @@ static int list_step(void *arg, const cl_record_id *id)
     int rc = cl_record_load(c->t, id, &r);
     if (rc)
         return rc;
+    /* a deal without a stage is a lead, as the pipeline and the reports say */
+    if (c->stage[0] && strcmp(r->values[CL_F_STAGE] ? r->values[CL_F_STAGE] : "lead", c->stage))
+        return cl_record_free(r), CL_OK;
     if (c->count == c->limit) {
         cl_record_free(r);
         c->more = true;
@@ -176,8 +180,9 @@ static int name_cursor_parse(const char *s, cl_list_pos *p)
 }
 
 /* Parameters of GET /api/records: type (required), q, limit, cursor, and
- * the additions ref (records referencing the record ref) and sort=name
- * (companies and contacts in name order; its cursors are positions in it). */
+ * the additions ref (records referencing the record ref), sort=name
+ * (companies and contacts in name order; its cursors are positions in it)
+ * and stage (deals in one stage: the pipeline's columns, a page each). */
 static int list_params(const char *query, uint8_t *type, char *q, size_t qn, list_ctx *c, cl_record_id *cursor,
                        bool *has_cursor)
 {
@@ -213,6 +218,15 @@ static int list_params(const char *query, uint8_t *type, char *q, size_t qn, lis
         return cl_wraperr(rc, "ref");
     if (c->has_ref && c->by_name)
         return cl_seterr(CL_EINVAL, "?ref= and ?sort=name do not go together");
+    if (http_query_var(query, "stage", c->stage, sizeof c->stage) && c->stage[0]) {
+        if (*type != CL_T_DEAL)
+            return cl_seterr(CL_EINVAL, "only deals have a stage");
+        const char *const *k = cl_field_by_id(CL_T_DEAL, CL_F_STAGE)->choices;
+        while (*k && strcmp(*k, c->stage))
+            k++;
+        if (!*k)
+            return cl_seterr(CL_EINVAL, "stage must be lead, proposal, negotiation, won or lost, not '%s'", c->stage);
+    }
     return CL_OK;
 }
 

@@ -472,6 +472,25 @@ async function main() {
     `the deal's header: stage with its days, value, company, late badge (${header})`);
   ok('deals move between stages by drag or Alt+arrows, with Undo; a deal\'s header says stage, days in it, value, company, late');
 
+  // ----- a stage of many deals: the column's count and value are the whole stage's, its cards come a page at a time
+  for (let i = 0; i < 60; i++)
+    await api(page, 'POST', '/api/records', { type: 'deal', fields: { title: `Old loss ${i}`, stage: 'lost', amount: '10', currency: 'EUR' } });
+  await go(page, '#/deals', 'deals');
+  const lost = '.stage[data-stage=lost]';
+  const lostCards = () => page.locator(`${lost} .deal`).count();
+  check(await lostCards() === 50, `the lost column shows its first 50 cards (${await lostCards()})`);
+  check((await page.textContent(`${lost} h2`)).trim().endsWith('60') && (await page.textContent(`${lost} .totals`)).replace(/\s/g, '') === '600EUR',
+    `the lost column counts and sums all 60 deals (${await page.textContent(`${lost} h2`)}, ${await page.textContent(`${lost} .totals`)})`);
+  await page.click(`${lost} button.more:has-text("10 left")`);
+  await page.waitForFunction((sel) => document.querySelectorAll(`${sel} .deal`).length === 60, lost, { timeout: WAIT });
+  check(await page.isHidden(`${lost} button.more`), 'with every card shown, Show more is gone');
+  const lostIds = await page.$$eval(`${lost} .deal`, (as) => as.map((a) => a.id));
+  check(new Set(lostIds).size === 60, 'no card shown twice');
+  await api(page, 'POST', '/api/records', { type: 'deal', fields: { title: 'One more loss', stage: 'lost' } });
+  await page.waitForFunction((sel) => document.querySelector(`${sel} h2`)?.textContent.trim().endsWith('61'), lost, { timeout: WAIT });
+  check(await lostCards() === 60, `a live redraw keeps the cards shown (${await lostCards()})`);
+  ok('a stage of 60 deals: whole count and value, 50 cards then Show more, a live redraw keeps them');
+
   // ----- reports: drawn from the server's sums, which are the book's
   await go(page, '#/reports', 'reports');
   await page.waitForSelector('#report-pipeline rect', { timeout: WAIT });

@@ -191,6 +191,23 @@ req GET "/api/records?type=deal&sort=name"; expect 400 "/only companies and cont
 req GET "/api/records?type=contact&sort=size"; expect 400 "" "an unknown sort is refused"
 req GET "/api/records?type=contact&sort=name&cursor=$DRAGOS"; expect 400 "/cursor/.test(b.error.message)" "an id is no cursor of a list by name"
 req GET "/api/records?type=contact&sort=name&ref=$ACME"; expect 400 "" "sort=name and ref do not go together"
+# ?stage=: the pipeline's columns, a page at a time (a deal without a stage is a lead)
+for st in won won lost won ""; do
+  req POST /api/records "{\"type\":\"deal\",\"fields\":{\"title\":\"Stage ${st:-none}\",\"company\":\"$ACME\"${st:+,\"stage\":\"$st\"}}}"
+done
+ids=""; cursor=""; pages=0
+while :; do
+  req GET "/api/records?type=deal&stage=won&limit=2&names=1${cursor:+&cursor=$cursor}"
+  expect 200 "b.items.length<=2 && b.items.every(r=>r.fields.stage==='won' && b.names[r.fields.company].label)" "stage=won, page $pages"
+  ids+=$(js "b.items.map(r=>r.id).join(' ')")" "; cursor=$(js "b.next===null?'':b.next"); pages=$((pages+1))
+  [ -n "$cursor" ] || break
+  [ $pages -lt 10 ] || fail "pagination by stage does not end"
+done
+[ "$(tr ' ' '\n' <<<"$ids" | grep . | sort -u | wc -l)" = 3 ] || fail "stage=won listed: $ids"
+req GET "/api/records?type=deal&stage=lead"; expect 200 "b.items.some(r=>r.fields.title==='Stage none') && b.items.every(r=>!r.fields.stage || r.fields.stage==='lead')" "stage=lead includes deals without a stage"
+pass "?stage= lists one stage's deals, a page at a time, each once"
+req GET "/api/records?type=deal&stage=closed"; expect 400 "/stage must be/.test(b.error.message)" "an unknown stage is refused"
+req GET "/api/records?type=contact&stage=won"; expect 400 "/only deals/.test(b.error.message)" "a stage of contacts is refused"
 
 # ----- update, history, delete
 req PATCH /api/records/$DRAGOS '{"fields":{"phone":"+40 721 000 000","title":"Buyer"}}'
