@@ -25,3 +25,7 @@ set_tests_properties(http.today PROPERTIES LABELS "http;api" TIMEOUT 300 ENVIRON
 add_test(NAME http.browser_pairing COMMAND bash ${CMAKE_SOURCE_DIR}/tests/browser/run.sh test_pairing.cjs)
 set_tests_properties(http.browser_pairing PROPERTIES LABELS "http;browser" TIMEOUT 300 ENVIRONMENT "${HTTP_TEST_ENV}"
   SKIP_RETURN_CODE 77)
+
+add_test(NAME http.dav COMMAND bash ${CMAKE_SOURCE_DIR}/tests/http/test_dav.sh)
+set_tests_properties(http.dav PROPERTIES LABELS "http;dav" TIMEOUT 300 ENVIRONMENT "${HTTP_TEST_ENV}"
+  SKIP_RETURN_CODE 77)

@@ -6,9 +6,10 @@
 set -euo pipefail
 what=${1:-build}
 pkgs=(ca-certificates gcc libc6-dev make cmake pkg-config
-      liblmdb-dev libmbedtls-dev libcjson-dev libcivetweb-dev)
+      liblmdb-dev libmbedtls-dev libcjson-dev libcivetweb-dev libexpat1-dev)
 if [ "$what" = test ]; then
   pkgs+=(libcmocka-dev lmdb-utils curl procps chromium fonts-dejavu-core nodejs npm python3 python3-vobject python3-cryptography)
+  pkgs+=(vdirsyncer python3-caldav)   # real CardDAV/CalDAV clients (tests/http/test_dav.sh)
   pkgs+=(man-db groff-base)   # the man page test renders docs/clientele.1
 fi
 missing=()

@@ -75,8 +75,9 @@ set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION TRUE)
 #   libc.so.6 -> libc6          liblmdb.so.0 -> liblmdb0      libcjson.so.1 -> libcjson1
 #   libmbedtls.so.14 -> libmbedtls14    libmbedx509.so.1 -> libmbedx509-1
 #   libmbedcrypto.so.7 -> libmbedcrypto7    libcivetweb.so.1 -> libcivetweb1
+#   libexpat.so.1 -> libexpat1
 set(CPACK_DEBIAN_PACKAGE_DEPENDS
-  "libc6 (>= 2.34), liblmdb0 (>= 0.9.24), libmbedtls14 (>= 2.28.0), libmbedx509-1 (>= 2.28.0), libmbedcrypto7 (>= 2.28.0), libcjson1 (>= 1.7.15), libcivetweb1 (>= 1.15)")
+  "libc6 (>= 2.34), liblmdb0 (>= 0.9.24), libmbedtls14 (>= 2.28.0), libmbedx509-1 (>= 2.28.0), libmbedcrypto7 (>= 2.28.0), libcjson1 (>= 1.7.15), libcivetweb1 (>= 1.15), libexpat1 (>= 2.5.0)")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "bash-completion")
 
 # `make package_source`: the sources without build trees or git metadata.

@@ -162,6 +162,24 @@ int cl_vcard_import(cl_store *s, const char *data, size_t len, const cl_import_o
  * vCard 4.0, UID = record id. *count (may be NULL) gets the number of cards. */
 int cl_vcard_export(cl_txn *t, uint8_t type, FILE *out, size_t *count);
 
+/* ----- one card at a time: the DAV address book (http/dav.c) ----- */
+
+/* The record (a contact or company) as the card cl_vcard_export writes for
+ * it, its UID uid (NULL: the record id). *out (*len bytes, NUL-terminated)
+ * is the caller's to free. */
+int cl_vcard_card(cl_txn *t, const cl_record *r, const char *uid, char **out, size_t *len);
+/* Store one card (data, len) as the whole of record id, created with that id
+ * when it is not here: every field a card says takes the card's value, and is
+ * cleared when the card has none (industry and referred_by, X-CLIENTELE-
+ * properties that address books drop, are left as they are); a field whose
+ * value does not change writes nothing, so an address book's edit of one
+ * field merges with another device's edit of another. ORG finds or creates
+ * the company as an import does. *type gets the card's type (an organisation
+ * card is a company; it must be the record's), *uid (caller frees; NULL when
+ * it is the record id) the card's UID. CL_EINVAL for a body that is not one
+ * card, or a value its field refuses (nothing is stored then). */
+int cl_vcard_put(cl_txn *t, const cl_record_id *id, const char *data, size_t len, uint8_t *type, char **uid);
+
 /* ----- character sets ----- */
 
 /* Bytes in charset (any name iconv knows; ISO-8859-1 read as Windows-1252)

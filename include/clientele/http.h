@@ -34,4 +34,21 @@ void cl_http_stop(cl_http *h);
  * on, else 127.0.0.1:8080. */
 int cl_http_login_url(cl_store *s, char *url, size_t cap);
 
+/* ----- the DAV server's clients (http/dav_auth.c, docs/dav.md) ----- */
+
+#define CL_DAV_NAME_MAX 64
+#define CL_DAV_PASSWORD_LEN 32
+typedef struct cl_dav_client {
+    char name[CL_DAV_NAME_MAX + 1];
+    uint64_t added_ms;
+} cl_dav_client;
+/* A new client allowed in with password (random, shown once; the folder
+ * keeps its hash). CL_EEXIST when the name is taken, CL_EINVAL for a name
+ * that cannot be a user name. */
+int cl_dav_client_add(cl_store *s, const char *name, char password[CL_DAV_PASSWORD_LEN + 1]);
+/* Refused from its next request on. CL_ENOTFOUND when there is none. */
+int cl_dav_client_rm(cl_store *s, const char *name);
+/* Every client, in name order; *out (n of them) is the caller's to free. */
+int cl_dav_clients(cl_store *s, cl_dav_client **out, size_t *n);
+
 #endif

@@ -162,6 +162,7 @@ int cl_field_check(cl_txn *t, uint8_t type, const cl_field_def *f, const char *v
 int cl_op_check_remote(const cl_op *op);
 /* Delete a record (an ordinary write of its hidden deleted field). */
 int cl_record_delete(cl_store *s, const cl_record_id *id);
+int cl_record_delete_in(cl_txn *t, const cl_record_id *id); /* inside a caller's write transaction */
 
 /* ----- reading ----- */
 

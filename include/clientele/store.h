@@ -310,9 +310,10 @@ int cl_txn_setting_put_text(cl_txn *t, enum cl_setting key, const char *s);
 int cl_txn_setting_port(cl_txn *t, uint16_t *port); /* CL_ENOTFOUND, CL_ECORRUPT */
 int cl_txn_setting_put_port(cl_txn *t, uint16_t port);
 
-/* ----- small key/value tables: meta (settings above, invitations, logins), peers, pending ----- */
+/* ----- small key/value tables: meta (settings above, invitations, logins), peers, pending,
+ * and dav: what DAV clients named and gave that the book does not model (http/dav_names.c) ----- */
 
-enum cl_table { CL_TAB_META, CL_TAB_PEERS, CL_TAB_PENDING };
+enum cl_table { CL_TAB_META, CL_TAB_PEERS, CL_TAB_PENDING, CL_TAB_DAV };
 int cl_txn_kv_get(cl_txn *t, enum cl_table tab, const void *key, size_t klen,
                   const void **val, size_t *vlen); /* CL_ENOTFOUND */
 int cl_txn_kv_put(cl_txn *t, enum cl_table tab, const void *key, size_t klen,

@@ -196,6 +196,53 @@ static int cmd_open(cli *c, int argc, char **argv)
     return EXIT_OK;
 }
 
+/* dav add NAME | dav list | dav rm NAME: the DAV server's clients. */
+static int cmd_dav(cli *c, int argc, char **argv)
+{
+    const cli_cmd *cmd = cli_find("dav");
+    const char *pos[2];
+    int npos, rc = cli_parse(cmd, argc, argv, NULL, pos, 2, &npos);
+    if (rc)
+        return rc;
+    if (!npos)
+        return cli_usage(cmd, "missing sub-command (add, list or rm)");
+    const char *sub = pos[0];
+    bool named = !strcmp(sub, "add") || !strcmp(sub, "rm");
+    if (!named && strcmp(sub, "list"))
+        return cli_usage(cmd, "unknown sub-command '%s'", sub);
+    if (npos != (named ? 2 : 1))
+        return cli_usage(cmd, named ? "%s needs the client's name" : "%s takes no name", sub);
+    cli_text_stdout(); /* clients' names */
+    if (!strcmp(sub, "add")) {
+        char password[CL_DAV_PASSWORD_LEN + 1];
+        if (cl_dav_client_add(c->store, pos[1], password))
+            return cli_fail();
+        printf("DAV client '%s' added. It logs in with\n  user name: %s\n  password:  %s\n"
+               "(shown only now; 'clientele dav rm %s' shuts it out). Address: the page's, path /dav/.\n",
+               pos[1], pos[1], password, pos[1]);
+        return EXIT_OK;
+    }
+    if (!strcmp(sub, "rm")) {
+        if (cl_dav_client_rm(c->store, pos[1]))
+            return cli_fail();
+        printf("DAV client '%s' removed: its next request is refused\n", pos[1]);
+        return EXIT_OK;
+    }
+    cl_dav_client *v;
+    size_t n;
+    if (cl_dav_clients(c->store, &v, &n))
+        return cli_fail();
+    for (size_t i = 0; i < n; i++) {
+        char when[32];
+        cl_format_iso(v[i].added_ms, when);
+        printf("%s\tadded %.10s\n", v[i].name, when);
+    }
+    if (!n)
+        puts("no DAV client (add one with: clientele dav add NAME)");
+    free(v);
+    return EXIT_OK;
+}
+
 const cli_cmd cli_serve_cmds[] = {
     {"serve", "serve [--ui HOST:PORT] [--listen HOST:PORT] [--sync-interval SEC] [--no-discovery] [--discovery-port PORT]",
      "Run until SIGINT/SIGTERM: the web UI on --ui (default 127.0.0.1:8080); the peer listener\n"
@@ -209,5 +256,11 @@ const cli_cmd cli_serve_cmds[] = {
      "works once, for 2 minutes, and sets a session cookie (the page is its owner's alone:\n"
      "other accounts on this computer cannot get one). --print-url prints the link instead.",
      cmd_open, true},
+    {"dav", "dav add NAME | dav list | dav rm NAME",
+     "The clients of serve's DAV server (address books, phones, calendars: docs/dav.md). add\n"
+     "makes a client's password, shown once (the folder keeps its hash); list names them; rm\n"
+     "shuts one out from its next request. A client logs in with NAME and that password at\n"
+     "http://HOST:PORT/dav/ on the page's address.",
+     cmd_dav, true},
     {0},
 };

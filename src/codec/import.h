@@ -39,6 +39,7 @@ typedef struct imp {
     imp_touched *journal;            /* those and the fresh ones, in the order first written */
     size_t njournal, capjournal;
     size_t last_pct;                 /* progress already reported, in ‰ */
+    const cl_record_id *whole;       /* cl_vcard_put: the card is the whole of this record */
 } imp;
 
 /* What an import reads and where its result goes: the argument of the

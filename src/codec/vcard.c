@@ -1158,6 +1158,10 @@ static int keep_or_note(imp *m, cl_vcard *c, uint8_t type, uint8_t field, cl_buf
     free(norm);
     if (rc != CL_EINVAL)
         return rc;
+    /* a client's card comes back as the client keeps it: a value moved to
+     * notes would be added to them again at each of its writes */
+    if (m->whole)
+        return def ? cl_wraperr(rc, "%s", def->name) : CL_OK;
     if (def && (rc = imp_notice(m, c->line, "%s: %s '%s' is not valid here: kept in notes", c->values[CL_F_NAME],
                                 def->name, v)))
         return rc;
@@ -1221,13 +1225,27 @@ static void drop_derived_parts(cl_vcard *c)
             c->values[CL_F_GIVEN_NAME] = c->values[CL_F_FAMILY_NAME] = NULL;
 }
 
+/* The fields a card says all of: a whole card without one clears it. The
+ * X-CLIENTELE- ones (industry, referred_by) are not among them: address
+ * books drop the properties they do not know. */
+static bool card_says(uint8_t field)
+{
+    static const uint8_t said[] = {CL_F_NAME, CL_F_GIVEN_NAME, CL_F_FAMILY_NAME, CL_F_NICKNAME, CL_F_COMPANY,
+                                   CL_F_DEPARTMENT, CL_F_TITLE, CL_F_EMAIL, CL_F_PHONE, CL_F_ADDRESS, CL_F_CITY,
+                                   CL_F_WEBSITE, CL_F_PROFILE, CL_F_BIRTHDAY, CL_F_ANNIVERSARY, CL_F_NOTES,
+                                   CL_F_TAGS};
+    return memchr(said, field, sizeof said) != NULL;
+}
+
 int imp_card(imp *m, cl_vcard *c)
 {
     uint8_t type = c->org ? CL_T_COMPANY : CL_T_CONTACT;
     cl_record_id id, *idp;
-    bool fill_only;
+    bool fill_only = false;
     char company[CL_RECORD_ID_TEXT], referrer[CL_RECORD_ID_TEXT];
-    int rc = card_target(m, c, type, &id, &idp, &fill_only);
+    int rc = m->whole ? CL_OK : card_target(m, c, type, &id, &idp, &fill_only);
+    if (m->whole)
+        id = *m->whole, idp = &id;
     if (type == CL_T_CONTACT)
         drop_derived_parts(c);
     if (!rc)
@@ -1247,6 +1265,8 @@ int imp_card(imp *m, cl_vcard *c)
             rc = card_list(m, c, idp, fill_only, &defs[i], &lists[defs[i].id]), v = lists[defs[i].id];
         if (!rc && v && *v)
             a[n].name = defs[i].multi ? defs[i].list : defs[i].name, a[n++].value = v;
+        else if (!rc && m->whole && card_says(defs[i].id))
+            a[n].name = defs[i].multi ? defs[i].list : defs[i].name, a[n++].value = "";
     }
     if (!rc && fill_only)
         rc = only_empty(m, idp, a, &n);
@@ -1582,22 +1602,31 @@ static int card_body(vcard_export *e, const cl_record *r)
     return rc;
 }
 
+/* One card; uid NULL: the record id. */
+static int write_card(vcard_export *e, const cl_record *r, const char *uid)
+{
+    char own[CL_RECORD_ID_TEXT];
+    cl_record_id_format(&r->id, own);
+    fputs("BEGIN:VCARD\r\nVERSION:4.0\r\n", e->out);
+    int rc = prop(e->out, &e->b, "UID", uid ? uid : own);
+    if (!rc)
+        rc = card_body(e, r);
+    fputs("END:VCARD\r\n", e->out);
+    e->count++;
+    if (!rc && ferror(e->out))
+        rc = cl_seterr(CL_EIO, "cannot write the export");
+    return rc;
+}
+
 static int export_card(void *arg, const cl_record_id *id)
 {
     vcard_export *e = arg;
     cl_record *r;
-    char uid[CL_RECORD_ID_TEXT];
     int rc = cl_record_load(e->t, id, &r);
     if (rc)
         return rc;
-    cl_record_id_format(id, uid);
-    fprintf(e->out, "BEGIN:VCARD\r\nVERSION:4.0\r\nUID:%s\r\n", uid);
-    rc = card_body(e, r);
-    fputs("END:VCARD\r\n", e->out);
+    rc = write_card(e, r, NULL);
     cl_record_free(r);
-    e->count++;
-    if (!rc && ferror(e->out))
-        rc = cl_seterr(CL_EIO, "cannot write the export");
     return rc;
 }
 
@@ -1613,5 +1642,73 @@ int cl_vcard_export(cl_txn *t, uint8_t type, FILE *out, size_t *count)
         rc = cl_seterr(CL_EIO, "cannot write the export");
     if (count)
         *count = e.count;
+    return rc;
+}
+
+/* ----- one card, for DAV clients ----- */
+
+int cl_vcard_card(cl_txn *t, const cl_record *r, const char *uid, char **out, size_t *len)
+{
+    *out = NULL;
+    if (r->type != CL_T_CONTACT && r->type != CL_T_COMPANY)
+        return cl_seterr(CL_EINVAL, "vCard holds contacts and companies");
+    FILE *f = open_memstream(out, len);
+    if (!f)
+        return cl_seterr(CL_ENOMEM, "out of memory");
+    vcard_export e = {t, f, 0, {0}};
+    int rc = write_card(&e, r, uid);
+    cl_buf_free(&e.b);
+    if (fclose(f) && !rc)
+        rc = cl_seterr(CL_ENOMEM, "out of memory");
+    if (rc)
+        free(*out), *out = NULL;
+    return rc;
+}
+
+/* The card's UID unless it is the record's own id (then nothing to keep). */
+static int foreign_uid(const cl_vcard *c, const cl_record_id *id, char **uid)
+{
+    char own[CL_RECORD_ID_TEXT];
+    cl_record_id_format(id, own);
+    *uid = NULL;
+    if (!c->uid || !*c->uid || !strcmp(c->uid, own))
+        return CL_OK;
+    *uid = strdup(c->uid);
+    return *uid ? CL_OK : cl_seterr(CL_ENOMEM, "out of memory");
+}
+
+int cl_vcard_put(cl_txn *t, const cl_record_id *id, const char *data, size_t len, uint8_t *type, char **uid)
+{
+    cl_vcard *cards;
+    size_t n;
+    *uid = NULL;
+    int rc = cl_vcard_parse(data, len, "card", &cards, &n);
+    if (rc)
+        return rc;
+    if (n != 1) {
+        cl_vcards_free(cards, n);
+        return cl_seterr(CL_EINVAL, "a resource holds one card, not %zu", n);
+    }
+    *type = cards->org ? CL_T_COMPANY : CL_T_CONTACT;
+    cl_record_meta meta;
+    rc = cl_txn_record(t, id, &meta);
+    if (!rc && meta.type != *type)
+        rc = cl_seterr(CL_EINVAL, "this card describes a %s, and the record is a %s", cl_type_name(*type),
+                       cl_type_name(meta.type));
+    else if (rc == CL_ENOTFOUND)
+        rc = CL_OK;
+    cl_import_opts o = {.name = "card"};
+    cl_import_result res;
+    memset(&res, 0, sizeof res);
+    imp m;
+    if (!rc && !(rc = imp_begin(&m, t, &o, &res))) {
+        m.whole = id;
+        rc = imp_card(&m, cards);
+        imp_end(&m);
+    }
+    if (!rc)
+        rc = foreign_uid(cards, id, uid);
+    cl_import_result_free(&res);
+    cl_vcards_free(cards, n);
     return rc;
 }

@@ -42,7 +42,12 @@ struct cl_http {
     bool stopping, watching;
 };
 
-/* ----- responses (server.c) ----- */
+/* ----- requests and responses (server.c) ----- */
+
+/* Read the whole body into a malloc'd NUL-terminated buffer, refusing more
+ * than HTTP_MAX_BODY before reading it when the length is announced. Returns
+ * 0 or the HTTP status it sent. */
+int http_read_body(struct mg_connection *conn, char **out, size_t *len);
 
 /* Send j (not consumed) with the status; returns status. */
 int http_send_json(struct mg_connection *conn, int status, const cJSON *j);
@@ -108,6 +113,13 @@ int http_api_pending_clear(struct mg_connection *conn, cl_http *h);
 int http_api_sync_now(struct mg_connection *conn, cl_http *h);
 int http_api_invite(struct mg_connection *conn, cl_http *h, const char *body, size_t len);
 int http_api_join(struct mg_connection *conn, cl_http *h, const char *body, size_t len);
+
+/* ----- the DAV server (dav.c) ----- */
+
+/* Whether a path is the DAV server's (/dav/…, /.well-known/carddav|caldav). */
+bool http_dav_path(const char *path);
+/* Answer a DAV request (its own login: app passwords, not the page's). */
+int http_dav(struct mg_connection *conn, cl_http *h, const char *method, const char *path);
 
 /* ----- the today view rendered on the server (today.c) ----- */
 

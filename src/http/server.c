@@ -178,10 +178,7 @@ static int too_large(struct mg_connection *conn, bool started)
     return http_send_error(conn, 413, "too_large", "request body over %d bytes", HTTP_MAX_BODY);
 }
 
-/* Read the whole body into a malloc'd NUL-terminated buffer, refusing more
- * than HTTP_MAX_BODY before reading it when the length is announced. Returns
- * 0 or the HTTP status it sent. */
-static int read_body(struct mg_connection *conn, char **out, size_t *len)
+int http_read_body(struct mg_connection *conn, char **out, size_t *len)
 {
     const struct mg_request_info *ri = mg_get_request_info(conn);
     *out = NULL;
@@ -336,6 +333,8 @@ static int handle(struct mg_connection *conn, void *arg)
     const char *method = ri->request_method, *path = ri->local_uri ? ri->local_uri : "/";
     if (!host_ok(h, mg_get_header(conn, "Host")))
         return http_send_error(conn, 403, "denied", "this server answers only to http://%s:%d", h->host, h->port);
+    if (http_dav_path(path))
+        return http_dav(conn, h, method, path);
     bool api = !strncmp(path, "/api/", 5) || !strcmp(path, "/api");
     bool page = !strcmp(path, "/") || !strcmp(path, "/index.html");
     if (!api && !is_safe_method(method))
@@ -352,7 +351,7 @@ static int handle(struct mg_connection *conn, void *arg)
         return http_send_error(conn, 403, "denied", "missing or wrong X-Clientele-Token header");
     char *body = NULL;
     size_t len = 0;
-    int st = is_safe_method(method) ? 0 : read_body(conn, &body, &len);
+    int st = is_safe_method(method) ? 0 : http_read_body(conn, &body, &len);
     if (!st)
         st = http_api(conn, h, method, path, ri->query_string, body, len);
     free(body);

@@ -210,6 +210,11 @@ int cl_record_delete(cl_store *s, const cl_record_id *id)
     return cl_store_update(s, delete_fn, (void *)id);
 }
 
+int cl_record_delete_in(cl_txn *t, const cl_record_id *id)
+{
+    return delete_fn(t, (void *)id);
+}
+
 /* ----- loading ----- */
 
 struct load_ctx {

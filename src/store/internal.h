@@ -12,7 +12,7 @@
 enum {
     DB_META, DB_OPS, DB_VV, DB_STATE, DB_HEADS, DB_SUPERSEDED, DB_RECORDS,
     DB_BYTYPE, DB_SEARCH, DB_ORDERS, DB_PEERS, DB_PENDING, DB_CONFLICTED, DB_ORIGINS, DB_CHECKPOINTS,
-    DB_WRITERS, DB_REFS, DB_COUNT
+    DB_WRITERS, DB_REFS, DB_DAV, DB_COUNT
 };
 /* Databases of older schemas, opened only to upgrade them ("ops", "state", "due"). */
 #define DB_RETIRED 3

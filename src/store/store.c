@@ -16,7 +16,7 @@
 static const char *const DB_NAMES[DB_COUNT] = {
     "meta", "log", "vv", "fields", "heads", "superseded", "records",
     "bytype", "search", "orders", "peers", "pending", "conflicted", "origins", "checkpoints", "writers",
-    "refs",
+    "refs", "dav",
 };
 
 /* The map is address space, not memory or disk: LMDB (without MDB_WRITEMAP)
@@ -490,7 +490,7 @@ int cl_store_update(cl_store *s, int (*fn)(cl_txn *t, void *arg), void *arg)
 
 static int table_db(enum cl_table tab)
 {
-    return tab == CL_TAB_META ? DB_META : tab == CL_TAB_PEERS ? DB_PEERS : DB_PENDING;
+    return tab == CL_TAB_META ? DB_META : tab == CL_TAB_PEERS ? DB_PEERS : tab == CL_TAB_DAV ? DB_DAV : DB_PENDING;
 }
 
 int cl_txn_kv_get(cl_txn *t, enum cl_table tab, const void *key, size_t klen,

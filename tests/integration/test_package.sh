@@ -49,7 +49,7 @@ fi
 dpkg-deb -I "$DEB" >"$WORK/info" || fail "dpkg-deb -I failed"
 depends=$(field Depends)
 # the package names of the Debian 12 runtime libraries (dpkg -S on their .so files)
-for p in libc6 liblmdb0 libmbedtls14 libmbedx509-1 libmbedcrypto7 libcjson1 libcivetweb1; do
+for p in libc6 liblmdb0 libmbedtls14 libmbedx509-1 libmbedcrypto7 libcjson1 libcivetweb1 libexpat1; do
   grep -Eq "(^|, )$p( \(|,|$)" <<<"$depends" || fail "Depends lacks $p: $depends"
 done
 dep_names=$(tr ',' '\n' <<<"$depends" | sed -E 's/^ +//; s/ .*//')
