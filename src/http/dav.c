@@ -30,10 +30,7 @@
 #include <string.h>
 #include <strings.h>
 
-#define NS_DAV "DAV:"
-#define NS_CARD "urn:ietf:params:xml:ns:carddav"
-#define NS_CAL "urn:ietf:params:xml:ns:caldav"
-#define NS_CS "http://calendarserver.org/ns/"
+#define NS_CS "http://calendarserver.org/ns/"  /* getctag */
 #define NAME_MAX_LEN 255          /* a resource's name, bytes */
 #define ETAG_LEN (2 + 32)         /* "…" around 16 bytes of SHA-256 in hex */
 
@@ -75,8 +72,7 @@ static int send_msg(struct mg_connection *conn, int status, const char *fmt, ...
 
 static int send_cl_error(struct mg_connection *conn, int rc)
 {
-    int status = rc == CL_EINVAL ? 400 : rc == CL_ENOTFOUND ? 404 : rc == CL_EDENIED ? 403 : 500;
-    return send_msg(conn, status, "%s", *cl_errmsg() ? cl_errmsg() : cl_errname(rc));
+    return send_msg(conn, http_status_of(rc), "%s", *cl_errmsg() ? cl_errmsg() : cl_errname(rc));
 }
 
 /* A precondition the request broke, in the body RFC 4918 §16 names. */
@@ -89,18 +85,13 @@ static int send_condition(struct mg_connection *conn, int status, const char *ns
     return send_text(conn, status, "application/xml; charset=utf-8", NULL, body, (size_t)n);
 }
 
-static int oom(void)
-{
-    return cl_seterr(CL_ENOMEM, "out of memory");
-}
-
 /* Text for XML: & < > " escaped. */
 static int put_xml(cl_buf *b, const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         const char *e = s[i] == '&' ? "&amp;" : s[i] == '<' ? "&lt;" : s[i] == '>' ? "&gt;" : s[i] == '"' ? "&quot;" : NULL;
         if (e ? cl_buf_puts(b, e) : cl_buf_put_u8(b, (uint8_t)s[i]))
-            return oom();
+            return http_oom();
     }
     return CL_OK;
 }
@@ -113,7 +104,7 @@ static int put_segment(cl_buf *b, const char *s)
         unsigned char c = (unsigned char)*s;
         bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || strchr("-._~@+", c);
         if (plain ? cl_buf_put_u8(b, c) : cl_buf_printf(b, "%%%02X", c))
-            return oom();
+            return http_oom();
     }
     return CL_OK;
 }
@@ -232,7 +223,7 @@ typedef struct prop_ctx {
 
 static const char *prefix_of(const char *ns)
 {
-    return !strcmp(ns, NS_DAV) ? "d" : !strcmp(ns, NS_CARD) ? "card" : !strcmp(ns, NS_CAL) ? "cal"
+    return !strcmp(ns, DAV_NS) ? "d" : !strcmp(ns, DAV_NS_CARDDAV) ? "card" : !strcmp(ns, DAV_NS_CALDAV) ? "cal"
          : !strcmp(ns, NS_CS)  ? "cs" : NULL;
 }
 
@@ -243,13 +234,13 @@ static int open_prop(cl_buf *b, const dav_prop *p, bool empty)
     int rc = px ? cl_buf_printf(b, "<%s:%s", px, p->name) : cl_buf_printf(b, "<x:%s xmlns:x=\"", p->name);
     if (!rc && !px)
         rc = put_xml(b, p->ns, strlen(p->ns)) || cl_buf_put_u8(b, '"');
-    return rc || cl_buf_puts(b, empty ? "/>" : ">") ? oom() : CL_OK;
+    return rc || cl_buf_puts(b, empty ? "/>" : ">") ? http_oom() : CL_OK;
 }
 
 static int close_prop(cl_buf *b, const dav_prop *p)
 {
     const char *px = prefix_of(p->ns);
-    return cl_buf_printf(b, "</%s:%s>", px ? px : "x", p->name) ? oom() : CL_OK;
+    return cl_buf_printf(b, "</%s:%s>", px ? px : "x", p->name) ? http_oom() : CL_OK;
 }
 
 static int card_needed(prop_ctx *c)
@@ -263,7 +254,7 @@ static int prop_value(prop_ctx *c, enum dav_kind_of kind, const dav_prop *p)
 {
     cl_buf *b = c->b;
     const char *n = p->name;
-    bool dav = !strcmp(p->ns, NS_DAV), cardns = !strcmp(p->ns, NS_CARD), cs = !strcmp(p->ns, NS_CS);
+    bool dav = !strcmp(p->ns, DAV_NS), cardns = !strcmp(p->ns, DAV_NS_CARDDAV), cs = !strcmp(p->ns, NS_CS);
     const char *v = NULL;  /* inner XML, written as it is */
     char tmp[160];
     int rc;
@@ -313,14 +304,14 @@ static int prop_value(prop_ctx *c, enum dav_kind_of kind, const dav_prop *p)
         return open_prop(b, p, true);
     if ((rc = open_prop(b, p, false)))
         return rc;
-    return cl_buf_puts(b, v) ? oom() : close_prop(b, p);
+    return cl_buf_puts(b, v) ? http_oom() : close_prop(b, p);
 }
 
 /* What allprop answers (RFC 4918 §9.1: the live properties; the card's
  * data only when asked). */
 static const dav_prop ALLPROP[] = {
-    {NS_DAV, "resourcetype"}, {NS_DAV, "displayname"}, {NS_DAV, "getetag"}, {NS_DAV, "getcontenttype"},
-    {NS_DAV, "getcontentlength"}, {NS_DAV, "sync-token"}, {NS_CS, "getctag"},
+    {DAV_NS, "resourcetype"}, {DAV_NS, "displayname"}, {DAV_NS, "getetag"}, {DAV_NS, "getcontenttype"},
+    {DAV_NS, "getcontentlength"}, {DAV_NS, "sync-token"}, {NS_CS, "getctag"},
 };
 
 /* One <d:response>: href, the properties found (200) and those not (404). */
@@ -333,10 +324,10 @@ static int response(prop_ctx *c, enum dav_kind_of kind, const char *href_dir, co
     size_t n = all || names_only ? sizeof ALLPROP / sizeof *ALLPROP : q->nprops;
     if (cl_buf_printf(b, "<d:response><d:href>%s", href_dir) || (name && put_segment(b, name)) ||
         cl_buf_puts(b, "</d:href><d:propstat><d:prop>"))
-        return oom();
+        return http_oom();
     bool *missing = n ? calloc(n, sizeof *missing) : NULL;
     size_t nmissing = 0;
-    int rc = n && !missing ? oom() : CL_OK;
+    int rc = n && !missing ? http_oom() : CL_OK;
     for (size_t i = 0; !rc && i < n; i++) {
         size_t mark = b->len;
         rc = prop_value(c, kind, &props[i]);
@@ -349,24 +340,26 @@ static int response(prop_ctx *c, enum dav_kind_of kind, const char *href_dir, co
         }
     }
     if (!rc && cl_buf_puts(b, "</d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat>"))
-        rc = oom();
+        rc = http_oom();
     if (!rc && nmissing) {
-        rc = cl_buf_puts(b, "<d:propstat><d:prop>") ? oom() : CL_OK;
+        rc = cl_buf_puts(b, "<d:propstat><d:prop>") ? http_oom() : CL_OK;
         for (size_t i = 0; !rc && i < n; i++)
             if (missing[i])
                 rc = open_prop(b, &props[i], true);
         if (!rc && cl_buf_puts(b, "</d:prop><d:status>HTTP/1.1 404 Not Found</d:status></d:propstat>"))
-            rc = oom();
+            rc = http_oom();
     }
     free(missing);
-    return rc || cl_buf_puts(b, "</d:response>") ? (rc ? rc : oom()) : CL_OK;
+    if (!rc && cl_buf_puts(b, "</d:response>"))
+        rc = http_oom();
+    return rc;
 }
 
 static int gone(cl_buf *b, const char *name)
 {
     return cl_buf_puts(b, "<d:response><d:href>" DAV_BOOK) || put_segment(b, name) ||
                    cl_buf_puts(b, "</d:href><d:status>HTTP/1.1 404 Not Found</d:status></d:response>")
-               ? oom() : CL_OK;
+               ? http_oom() : CL_OK;
 }
 
 static int card_response(prop_ctx *c, const cl_record_id *id, const dav_request *q)
@@ -383,15 +376,15 @@ static int card_response(prop_ctx *c, const cl_record_id *id, const dav_request 
 
 static int ms_begin(cl_buf *b)
 {
-    return cl_buf_puts(b, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<d:multistatus xmlns:d=\"" NS_DAV
-                          "\" xmlns:card=\"" NS_CARD "\" xmlns:cal=\"" NS_CAL "\" xmlns:cs=\"" NS_CS "\">")
-               ? oom() : CL_OK;
+    return cl_buf_puts(b, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<d:multistatus xmlns:d=\"" DAV_NS
+                          "\" xmlns:card=\"" DAV_NS_CARDDAV "\" xmlns:cal=\"" DAV_NS_CALDAV "\" xmlns:cs=\"" NS_CS "\">")
+               ? http_oom() : CL_OK;
 }
 
 static int send_multistatus(struct mg_connection *conn, int rc, cl_buf *b)
 {
     if (!rc && cl_buf_puts(b, "</d:multistatus>\n"))
-        rc = oom();
+        rc = http_oom();
     int st = rc ? send_cl_error(conn, rc)
                 : send_text(conn, 207, "application/xml; charset=utf-8", NULL, (const char *)b->data, b->len);
     cl_buf_free(b);
@@ -567,7 +560,7 @@ static int multiget(prop_ctx *pc, const dav_request *q)
             rc = card_response(pc, &id, q);
         else if (cl_buf_puts(pc->b, "<d:response><d:href>") || put_xml(pc->b, q->hrefs[i], strlen(q->hrefs[i])) ||
                  cl_buf_puts(pc->b, "</d:href><d:status>HTTP/1.1 404 Not Found</d:status></d:response>"))
-            rc = oom();
+            rc = http_oom();
     }
     return rc;
 }
@@ -575,14 +568,14 @@ static int multiget(prop_ctx *pc, const dav_request *q)
 static int report(dav_req *r)
 {
     if (r->kind != R_BOOK)
-        return send_condition(r->conn, 403, NS_DAV, "supported-report");
+        return send_condition(r->conn, 403, DAV_NS, "supported-report");
     dav_request q;
     int rc = dav_parse_request(r->body, r->len, &q);
     if (rc)
         return send_cl_error(r->conn, rc);
     if (q.kind == DAV_PROPFIND || q.kind == DAV_PROPPATCH || (q.kind == DAV_QUERY && q.comp[0])) {
         dav_request_free(&q);
-        return send_condition(r->conn, 403, NS_DAV, "supported-report");
+        return send_condition(r->conn, 403, DAV_NS, "supported-report");
     }
     cl_buf b = {0};
     char token[DAV_TOKEN_MAX];
@@ -599,7 +592,7 @@ static int report(dav_req *r)
             bad_token = rc == CL_EINVAL;
             if (!rc && (cl_buf_puts(&b, "<d:sync-token>") || put_xml(&b, token, strlen(token)) ||
                         cl_buf_puts(&b, "</d:sync-token>")))
-                rc = oom();
+                rc = http_oom();
         }
         else if (!rc && q.kind == DAV_MULTIGET)
             rc = multiget(&pc, &q);
@@ -610,7 +603,7 @@ static int report(dav_req *r)
     dav_request_free(&q);
     if (bad_token) {
         cl_buf_free(&b);
-        return send_condition(r->conn, 403, NS_DAV, "valid-sync-token");
+        return send_condition(r->conn, 403, DAV_NS, "valid-sync-token");
     }
     return send_multistatus(r->conn, rc, &b);
 }
@@ -663,7 +656,7 @@ static int keep_names(cl_txn *t, const char *name, const cl_record_id *id, const
     record_key(id, rk);
     int rc = cl_txn_kv_put(t, CL_TAB_DAV, nk, name_key(name, nk), id->b, CL_RECORD_ID_LEN);
     if (!rc && (cl_buf_puts(&v, name) || cl_buf_put_u8(&v, 0) || cl_buf_puts(&v, uid ? uid : "")))
-        rc = oom();
+        rc = http_oom();
     if (!rc)
         rc = cl_txn_kv_put(t, CL_TAB_DAV, rk, sizeof rk, v.data, v.len);
     cl_buf_free(&v);
@@ -714,7 +707,7 @@ static int put_card(dav_req *r)
     }
     if (rc) {
         free(a.after.text);
-        return rc == CL_EINVAL ? send_condition(r->conn, 400, NS_CARD, "valid-address-data") : send_cl_error(r->conn, rc);
+        return rc == CL_EINVAL ? send_condition(r->conn, 400, DAV_NS_CARDDAV, "valid-address-data") : send_cl_error(r->conn, rc);
     }
     /* the ETag only when the card stored is byte for byte the one sent
      * (RFC 6352 §6.3.2.3): else the client fetches what the book made of it */

@@ -10,7 +10,7 @@
  * hash is enough here, unlike for passwords people choose: guessing 160 random
  * bits is out of reach however fast each guess is, and a slow hash would cost
  * every DAV request (a client authenticates each one, HTTP Basic). */
-#include "http/internal.h"
+#include "http/dav.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -55,6 +55,8 @@ int http_send_json(struct mg_connection *conn, int status, const cJSON *j);
 int http_send_error(struct mg_connection *conn, int status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* Send the error recorded by cl_seterr for rc, with the status it maps to. */
+/* The HTTP status of an error code (400, 404, 403, else 500). */
+int http_status_of(int rc);
 int http_send_cl_error(struct mg_connection *conn, int rc);
 /* The end of a read handler: the error rc names, else 200 with j; frees j either way. */
 int http_send_result(struct mg_connection *conn, int rc, cJSON *j);

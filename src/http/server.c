@@ -91,11 +91,15 @@ int http_send_error(struct mg_connection *conn, int status, const char *code, co
 }
 
 /* The mapping of docs/architecture.md. */
+int http_status_of(int rc)
+{
+    return rc == CL_EINVAL ? 400 : rc == CL_ENOTFOUND ? 404 : rc == CL_EDENIED ? 403 : 500;
+}
+
 int http_send_cl_error(struct mg_connection *conn, int rc)
 {
-    int status = rc == CL_EINVAL ? 400 : rc == CL_ENOTFOUND ? 404 : rc == CL_EDENIED ? 403 : 500;
     const char *msg = cl_errmsg();
-    return http_send_error(conn, status, cl_errname(rc), "%s", *msg ? msg : cl_errname(rc));
+    return http_send_error(conn, http_status_of(rc), cl_errname(rc), "%s", *msg ? msg : cl_errname(rc));
 }
 
 int http_send_result(struct mg_connection *conn, int rc, cJSON *j)

@@ -218,7 +218,8 @@ dav MKCOL /contacts/sub/
 pass "malformed XML, a DOCTYPE, broken or double vCards, a refused value, an oversized body, odd paths: 4xx, nothing stored"
 
 # ----- a DAV edit and a paired device's edit of another field both survive; the same field is a conflict
-start_serve b
+# b runs no serve: it is offline until it syncs by hand (a serve of its own
+# would push its edit to a at once, and the two would not be concurrent)
 pair a b
 cl b sync "$(cl a id)" >/dev/null
 dav GET "/contacts/$P.vcf"; E=$(etag_of)
