@@ -180,6 +180,47 @@ int cl_vcard_card(cl_txn *t, const cl_record *r, const char *uid, char **out, si
  * card, or a value its field refuses (nothing is stored then). */
 int cl_vcard_put(cl_txn *t, const cl_record_id *id, const char *data, size_t len, uint8_t *type, char **uid);
 
+/* ----- iCalendar: the DAV task list and dates calendar (codec/ical.c) ----- */
+
+/* One VTODO as a CalDAV client sends it, read but not yet stored. Strings
+ * are NULL when the task does not say them; due is YYYY-MM-DD (a date-time
+ * gives its date as written). The X-CLIENTELE- links are record ids as text. */
+typedef struct cl_todo {
+    char *uid, *summary, *due, *description;
+    bool done;
+    char *contact, *company, *deal;
+} cl_todo;
+
+/* Read a VCALENDAR that holds exactly one VTODO (a VTIMEZONE and the task's
+ * VALARMs may come with it and are not kept). CL_EINVAL with the reason. */
+int cl_ical_todo_parse(const char *data, size_t len, cl_todo *out);
+void cl_todo_free(cl_todo *td);
+/* The task r as a VCALENDAR with one VTODO, its UID uid (NULL: the record
+ * id): SUMMARY, DUE, STATUS, DESCRIPTION (the linked contact, company and
+ * deal by name, then the notes), the links as X-CLIENTELE- ids. *out (*len
+ * bytes, NUL-terminated) is the caller's to free. */
+int cl_ical_task(cl_txn *t, const cl_record *r, const char *uid, char **out, size_t *len);
+/* Store one VTODO (data, len) as the whole of task id, created with that id
+ * when it is not here: title, due, done and notes take the task's values
+ * (cleared when absent; the names DESCRIPTION starts with, as cl_ical_task
+ * wrote them, are not notes); links change only when the task carries its
+ * X-CLIENTELE- ids. Unchanged fields write nothing. *uid (caller frees; NULL
+ * when it is the record id) gets the task's UID. CL_EINVAL for a body that is
+ * not one task or a value a field refuses (nothing is stored then). */
+int cl_ical_task_put(cl_txn *t, const cl_record_id *id, const char *data, size_t len, char **uid);
+/* The dates the calendar shows: a field of a type, the suffix its event's
+ * UID adds to the record id, what its summary says, whether it recurs. */
+typedef struct cl_ical_date {
+    uint8_t type, field;
+    const char *suffix, *label;
+    bool yearly;
+} cl_ical_date;
+const cl_ical_date *cl_ical_dates(size_t *n);
+/* One date of a record as an all-day VEVENT in a VCALENDAR: a contact's
+ * birthday or anniversary (yearly), a deal's promised_by or close_date.
+ * CL_ENOTFOUND when the record has no such date. */
+int cl_ical_date_event(cl_txn *t, const cl_record *r, uint8_t field, char **out, size_t *len);
+
 /* ----- character sets ----- */
 
 /* Bytes in charset (any name iconv knows; ISO-8859-1 read as Windows-1252)

@@ -1,6 +1,7 @@
 /* vCard in (2.1, 3.0, 4.0, as phones, Google, Apple and Outlook write them)
  * and out (4.0). The mapping is documented in docs/import-export.md. */
 #include "codec/import.h"
+#include "codec/lines.h"
 #include "clientele/hlc.h"
 
 #include <ctype.h>
@@ -10,147 +11,7 @@
 #include <strings.h>
 #include <time.h>
 
-#define MAX_PARAMS 32
 #define MAX_ENTRIES 64
-
-/* ----- reading lines ----- */
-
-typedef struct vreader {
-    const char *p, *end;
-    size_t line;            /* the line p is on */
-} vreader;
-
-/* The next physical line, without its end: LF, CR LF, CR CR LF (what iOS
- * writes) or a CR alone (old Macs). */
-static void phys_line(vreader *r, const char **s, size_t *n)
-{
-    const char *e = r->p;
-    while (e < r->end && *e != '\n' && *e != '\r')
-        e++;
-    const char *next = e;
-    while (next < r->end && *next == '\r')
-        next++;
-    if (next < r->end && *next == '\n')
-        next++;
-    *s = r->p;
-    *n = (size_t)(e - r->p);
-    r->p = next;
-    r->line++;
-}
-
-/* Does the name-and-parameters part of a line ask for quoted-printable? */
-static bool wants_qp(const char *s, size_t n)
-{
-    const char *colon = memchr(s, ':', n);
-    size_t len = colon ? (size_t)(colon - s) : n;
-    for (size_t i = 0; i + 16 <= len; i++)
-        if (!strncasecmp(s + i, "QUOTED-PRINTABLE", 16))
-            return true;
-    return false;
-}
-
-/* The next logical line: folded lines joined (CRLF + space or tab), and for
- * quoted-printable values the soft line breaks ('=' at the end) too. */
-static int logical_line(vreader *r, cl_buf *out, size_t *lineno)
-{
-    const char *s;
-    size_t n;
-    cl_buf_reset(out);
-    *lineno = r->line;
-    phys_line(r, &s, &n);
-    if (cl_buf_put(out, s, n))
-        return CL_ENOMEM;
-    bool qp = wants_qp(s, n);
-    while (r->p < r->end) {
-        if (qp && out->len && out->data[out->len - 1] == '=') {
-            out->data[--out->len] = 0;
-            phys_line(r, &s, &n);
-        } else if (*r->p == ' ' || *r->p == '\t') {
-            phys_line(r, &s, &n);
-            s++, n--;
-        } else {
-            break;
-        }
-        if (cl_buf_put(out, s, n))
-            return CL_ENOMEM;
-    }
-    return CL_OK;
-}
-
-/* ----- one content line: [group.]NAME *(;param[=value]) : value ----- */
-
-typedef struct vparam {
-    char *name;    /* uppercase; for a bare 2.1 parameter, the value (WORK) */
-    char *value;   /* NULL for a bare parameter */
-} vparam;
-
-typedef struct vprop {
-    char *group;   /* NULL when none */
-    char *name;    /* uppercase */
-    vparam params[MAX_PARAMS];
-    size_t nparams;
-    char *value;   /* raw: still encoded and escaped */
-} vprop;
-
-static void upper(char *s)
-{
-    for (; *s; s++)
-        *s = (char)toupper((unsigned char)*s);
-}
-
-static bool name_char(char c)
-{
-    return isalnum((unsigned char)c) || c == '-' || c == '_' || c == '.';
-}
-
-/* Split line (modified in place) into p. */
-static int parse_prop(char *line, vprop *p)
-{
-    memset(p, 0, sizeof *p);
-    char *q = line;
-    while (name_char(*q))
-        q++;
-    if (q == line || (*q != ';' && *q != ':'))
-        return cl_seterr(CL_EINVAL, "not a vCard line (NAME:value expected)");
-    char *dot = memrchr(line, '.', (size_t)(q - line));
-    p->name = dot ? dot + 1 : line;
-    p->group = dot ? line : NULL;
-    while (*q == ';') {
-        *q++ = 0;
-        if (p->nparams == MAX_PARAMS)
-            return cl_seterr(CL_EINVAL, "more than %d parameters", MAX_PARAMS);
-        vparam *pa = &p->params[p->nparams++];
-        pa->name = q;
-        while (*q && *q != '=' && *q != ';' && *q != ':')
-            q++;
-        if (*q == '=') {
-            *q++ = 0;
-            pa->value = q;
-            for (bool quoted = false; *q && (quoted || (*q != ';' && *q != ':')); q++)
-                quoted ^= *q == '"';
-        }
-        if (!*q)
-            return cl_seterr(CL_EINVAL, "a parameter is not closed by ':'");
-    }
-    if (*q != ':')
-        return cl_seterr(CL_EINVAL, "not a vCard line (NAME:value expected)");
-    *q++ = 0;
-    if (dot)
-        *dot = 0;
-    p->value = q;
-    upper(p->name);
-    for (size_t i = 0; i < p->nparams; i++)
-        upper(p->params[i].name);
-    return CL_OK;
-}
-
-static const char *param(const vprop *p, const char *name)
-{
-    for (size_t i = 0; i < p->nparams; i++)
-        if (!strcmp(p->params[i].name, name) && p->params[i].value)
-            return p->params[i].value;
-    return NULL;
-}
 
 /* Does a TYPE list (TYPE=a,b  TYPE="a,b"  TYPE=a;TYPE=b  or bare 2.1 a;b)
  * contain t? */
@@ -247,67 +108,20 @@ static int to_utf8(const unsigned char *s, size_t n, const char *charset, cl_buf
  * escapes still in place. */
 static int prop_text(const vprop *p, cl_buf *out)
 {
-    const char *enc = param(p, "ENCODING");
+    const char *enc = vprop_param(p, "ENCODING");
     bool qp = (enc && !strcasecmp(enc, "QUOTED-PRINTABLE")) || has_type(p, "QUOTED-PRINTABLE");
     bool b64 = (enc && (!strcasecmp(enc, "B") || !strcasecmp(enc, "BASE64"))) || has_type(p, "BASE64");
     cl_buf raw = {0};
     int rc = qp ? qp_decode(p->value, &raw) : b64 ? b64_decode(p->value, &raw) : cl_buf_puts(&raw, p->value);
     cl_buf_reset(out);
     if (!rc)
-        rc = to_utf8(raw.data ? raw.data : (unsigned char *)"", raw.len, param(p, "CHARSET"), out);
+        rc = to_utf8(raw.data ? raw.data : (unsigned char *)"", raw.len, vprop_param(p, "CHARSET"), out);
     if (!rc && out->len == 0)
         rc = cl_buf_put(out, "", 0);
     if (!rc && !cl_utf8_valid((char *)out->data, out->len))
         rc = cl_seterr(CL_EINVAL, "%s: not valid UTF-8 text (a CHARSET parameter would say which it is)", p->name);
     cl_buf_free(&raw);
     return rc == CL_ENOMEM ? cl_seterr(CL_ENOMEM, "out of memory") : rc;
-}
-
-/* Undo \\ \, \; \n \N (CR/LF become a newline); trims the ends. */
-static char *unescape(const char *s, size_t n)
-{
-    char *out = malloc(n + 1), *o = out;
-    if (!out)
-        return NULL;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '\\' && i + 1 < n) {
-            char c = s[++i];
-            *o++ = c == 'n' || c == 'N' ? '\n' : c;
-        } else if (s[i] != '\r') {
-            *o++ = s[i];
-        }
-    }
-    while (o > out && isspace((unsigned char)o[-1]))
-        o--;
-    *o = 0;
-    char *b = out;
-    while (isspace((unsigned char)*b))
-        b++;
-    memmove(out, b, (size_t)(o - b) + 1);
-    return out;
-}
-
-/* Split on sep where it is not escaped; each part unescaped. Returns the
- * count (at most max); parts are malloc'd. */
-static size_t split(const char *s, char sep, char **parts, size_t max)
-{
-    size_t k = 0;
-    while (k < max) {
-        const char *e = s;
-        while (*e && *e != sep)
-            e += e[0] == '\\' && e[1] ? 2 : 1;
-        parts[k++] = unescape(s, (size_t)(e - s));
-        if (!*e)
-            break;
-        s = e + 1;
-    }
-    return k;
-}
-
-static void free_parts(char **parts, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(parts[i]);
 }
 
 /* ----- a card being read ----- */
@@ -397,12 +211,12 @@ static int add_entry(vcard_acc *a, const vprop *p, int kind, char *value, char *
     }
     ventry *e = &a->e[a->ne];
     memset(e, 0, sizeof *e);
-    const char *pref = param(p, "PREF");
+    const char *pref = vprop_param(p, "PREF");
     e->kind = kind;
     e->rank = pref ? atoi(pref) : has_type(p, "PREF") ? 1 : 1000;
     e->value = value, e->city = city, e->full = full;
     type_label(p, e->label, sizeof e->label);
-    const char *service = !strcmp(p->name, "X-SOCIALPROFILE") ? param(p, "TYPE") : NULL;
+    const char *service = !strcmp(p->name, "X-SOCIALPROFILE") ? vprop_param(p, "TYPE") : NULL;
     if (service && !e->label[0]) /* Apple's X-SOCIALPROFILE;TYPE=linkedin: the service is the label */
         for (size_t i = 0; service[i] && i + 1 < sizeof e->label; i++)
             e->label[i] = (char)tolower((unsigned char)service[i]), e->label[i + 1] = 0;
@@ -427,7 +241,7 @@ static int join(cl_buf *b, const char *sep, const char *v)
 static int read_adr(vcard_acc *a, const vprop *p, const char *text)
 {
     char *c[7] = {0};
-    size_t n = split(text, ';', c, 7);
+    size_t n = vtext_split(text, ';', c, 7);
     cl_buf addr = {0}, region = {0}, full = {0};
     int rc = CL_OK;
     for (size_t i = 0; i < n && !rc; i++)
@@ -447,7 +261,7 @@ static int read_adr(vcard_acc *a, const vprop *p, const char *text)
     }
     char *city = !rc ? strdup(n > 3 ? c[3] : "") : NULL;
     rc = rc ? rc : city ? CL_OK : CL_ENOMEM;
-    free_parts(c, n);
+    vtext_free_parts(c, n);
     cl_buf_free(&region);
     if (rc || (!addr.len && !city[0])) {
         free(city), cl_buf_free(&addr), cl_buf_free(&full);
@@ -486,11 +300,11 @@ static int read_bday(vcard_acc *a, const char *v)
 static int read_categories(vcard_acc *a, const char *text)
 {
     char *parts[64];
-    size_t n = split(text, ',', parts, 64);
+    size_t n = vtext_split(text, ',', parts, 64);
     int rc = CL_OK;
     for (size_t i = 0; i < n && !rc; i++)
         rc = !parts[i] ? CL_ENOMEM : join(&a->tags, ",", parts[i]);
-    free_parts(parts, n);
+    vtext_free_parts(parts, n);
     return rc ? cl_seterr(CL_ENOMEM, "out of memory") : CL_OK;
 }
 
@@ -499,7 +313,7 @@ static int read_label(vcard_acc *a, const vprop *p, const char *text)
 {
     if (!p->group || a->nlabels == MAX_ENTRIES)
         return CL_OK;
-    char *v = unescape(text, strlen(text));
+    char *v = vtext_unescape(text, strlen(text));
     if (!v)
         return cl_seterr(CL_ENOMEM, "out of memory");
     const char *s = v;
@@ -514,7 +328,7 @@ static int read_label(vcard_acc *a, const vprop *p, const char *text)
 
 static int read_text_once(char **dst, const char *text)
 {
-    char *v = unescape(text, strlen(text));
+    char *v = vtext_unescape(text, strlen(text));
     int rc = v ? set_once(dst, v) : cl_seterr(CL_ENOMEM, "out of memory");
     free(v);
     return rc;
@@ -606,7 +420,7 @@ static int on_n(vcard_acc *a, const vprop *p, const char *v)
 {
     (void)p;
     char *parts[5];
-    size_t np = split(v, ';', parts, 5);
+    size_t np = vtext_split(v, ';', parts, 5);
     bool oom = false;
     for (size_t i = 0; i < np; i++)
         oom |= !parts[i];
@@ -614,7 +428,7 @@ static int on_n(vcard_acc *a, const vprop *p, const char *v)
     int rc = name ? set_once(&a->nname, name) : cl_seterr(CL_ENOMEM, "out of memory");
     if (!rc)
         rc = read_name_parts(a, parts, np);
-    free_parts(parts, np);
+    vtext_free_parts(parts, np);
     free(name);
     return rc;
 }
@@ -624,7 +438,7 @@ static int on_org(vcard_acc *a, const vprop *p, const char *v)
 {
     (void)p;
     char *parts[4];
-    size_t np = split(v, ';', parts, 4);
+    size_t np = vtext_split(v, ';', parts, 4);
     cl_buf units = {0};
     for (size_t i = 1; i < np; i++)
         join(&units, ", ", parts[i]);
@@ -634,7 +448,7 @@ static int on_org(vcard_acc *a, const vprop *p, const char *v)
     int rc = oom ? cl_seterr(CL_ENOMEM, "out of memory") : set_once(&a->card->company, parts[0]);
     if (!rc && units.len)
         rc = set_once(&a->card->values[CL_F_DEPARTMENT], (char *)units.data);
-    free_parts(parts, np);
+    vtext_free_parts(parts, np);
     cl_buf_free(&units);
     return rc;
 }
@@ -642,7 +456,7 @@ static int on_org(vcard_acc *a, const vprop *p, const char *v)
 static int on_nickname(vcard_acc *a, const vprop *p, const char *v)
 {
     (void)p;
-    char *val = unescape(v, strlen(v));
+    char *val = vtext_unescape(v, strlen(v));
     int rc = val ? set_once(&a->card->values[CL_F_NICKNAME], val) : cl_seterr(CL_ENOMEM, "out of memory");
     free(val);
     return rc;
@@ -653,7 +467,7 @@ static int on_nickname(vcard_acc *a, const vprop *p, const char *v)
 static int on_anniversary(vcard_acc *a, const vprop *p, const char *v)
 {
     (void)p;
-    char d[11], *val = unescape(v, strlen(v));
+    char d[11], *val = vtext_unescape(v, strlen(v));
     if (!val)
         return cl_seterr(CL_ENOMEM, "out of memory");
     int rc = CL_OK;
@@ -670,7 +484,7 @@ static int on_anniversary(vcard_acc *a, const vprop *p, const char *v)
 /* EMAIL, TEL, URL: collected, the preferred one chosen when the card ends. */
 static int on_multi(vcard_acc *a, const vprop *p, const char *v)
 {
-    char *val = unescape(v, strlen(v));
+    char *val = vtext_unescape(v, strlen(v));
     if (!val)
         return cl_seterr(CL_ENOMEM, "out of memory");
     if (p->name[0] == 'T' && !strncasecmp(val, "tel:", 4))
@@ -688,7 +502,7 @@ static int on_multi(vcard_acc *a, const vprop *p, const char *v)
 static int on_bday(vcard_acc *a, const vprop *p, const char *v)
 {
     (void)p;
-    char *val = unescape(v, strlen(v));
+    char *val = vtext_unescape(v, strlen(v));
     int rc = !val ? cl_seterr(CL_ENOMEM, "out of memory") : *val ? read_bday(a, val) : CL_OK;
     free(val);
     return rc;
@@ -697,7 +511,7 @@ static int on_bday(vcard_acc *a, const vprop *p, const char *v)
 static int on_note(vcard_acc *a, const vprop *p, const char *v)
 {
     (void)p;
-    char *val = unescape(v, strlen(v));
+    char *val = vtext_unescape(v, strlen(v));
     int rc = val ? join(&a->notes, "\n\n", val) : CL_ENOMEM;
     free(val);
     return rc ? cl_seterr(CL_ENOMEM, "out of memory") : CL_OK;
@@ -963,7 +777,7 @@ static int parse_line(vparser *ps, char *line, size_t lineno, cl_buf *text)
     if (!*line)
         return CL_OK; /* blank lines between (and inside) cards */
     vprop p;
-    int rc = parse_prop(line, &p);
+    int rc = vline_parse(line, &p, "vCard");
     if (rc)
         return ps->in_card ? card_problem(ps, ps->acc.card, perr(ps, lineno, rc)) : perr(ps, lineno, rc);
     if (!strcmp(p.name, "BEGIN")) {
@@ -994,7 +808,7 @@ static int parse_all(vparser *ps)
     while (!rc && ps->r.p < ps->r.end) {
         size_t lineno;
         ps->line_start = ps->r.p;
-        if ((rc = logical_line(&ps->r, &line, &lineno)))
+        if ((rc = vline_next(&ps->r, &line, &lineno)))
             break;
         rc = parse_line(ps, line.data ? (char *)line.data : (char *)"", lineno, &text);
     }
@@ -1351,46 +1165,14 @@ int cl_vcard_import(cl_store *s, const char *data, size_t len, const cl_import_o
 
 /* ----- exporting vCard 4.0 ----- */
 
-/* Text with \ , ; and line breaks escaped (RFC 6350 §3.4). */
-static int put_text(cl_buf *b, const char *v)
-{
-    for (; v && *v; v++) {
-        int rc = *v == '\\' || *v == ',' || *v == ';' ? cl_buf_put_u8(b, '\\') || cl_buf_put_u8(b, (uint8_t)*v)
-               : *v == '\n' ? cl_buf_puts(b, "\\n")
-               : *v == '\r' ? CL_OK : cl_buf_put_u8(b, (uint8_t)*v);
-        if (rc)
-            return CL_ENOMEM;
-    }
-    return CL_OK;
-}
-
-/* Write one content line folded at 75 octets, never inside a UTF-8 sequence. */
-static void put_line(FILE *out, const cl_buf *b)
-{
-    size_t i = 0, col = 0;
-    while (i < b->len) {
-        size_t n = 1;
-        while (i + n < b->len && (b->data[i + n] & 0xC0) == 0x80)
-            n++;
-        if (col + n > 75) {
-            fputs("\r\n ", out);
-            col = 1;
-        }
-        fwrite(b->data + i, 1, n, out);
-        col += n;
-        i += n;
-    }
-    fputs("\r\n", out);
-}
-
 static int prop(FILE *out, cl_buf *b, const char *name, const char *v)
 {
     if (!v || !*v)
         return CL_OK;
     cl_buf_reset(b);
-    if (cl_buf_puts(b, name) || cl_buf_put_u8(b, ':') || put_text(b, v))
+    if (cl_buf_puts(b, name) || cl_buf_put_u8(b, ':') || vtext_escape(b, v))
         return cl_seterr(CL_ENOMEM, "out of memory");
-    put_line(out, b);
+    vline_write(out, b);
     return CL_OK;
 }
 
@@ -1414,12 +1196,12 @@ static int prop_n(FILE *out, cl_buf *b, const cl_record *r)
     if (!parts)
         family = split;
     cl_buf_reset(b);
-    int rc = !given || cl_buf_puts(b, "N:") || put_text(b, family) || cl_buf_put_u8(b, ';') ||
-             put_text(b, given) || cl_buf_puts(b, ";;;");
+    int rc = !given || cl_buf_puts(b, "N:") || vtext_escape(b, family) || cl_buf_put_u8(b, ';') ||
+             vtext_escape(b, given) || cl_buf_puts(b, ";;;");
     free(given);
     if (rc)
         return cl_seterr(CL_ENOMEM, "out of memory");
-    put_line(out, b);
+    vline_write(out, b);
     return CL_OK;
 }
 
@@ -1459,9 +1241,9 @@ static int put_item_label(FILE *out, cl_buf *b, const cl_item *it, int group)
         return CL_OK;
     cl_buf_reset(b);
     cl_buf_printf(b, "item%d.X-ABLabel:", group);
-    if (b->err || put_text(b, it->label))
+    if (b->err || vtext_escape(b, it->label))
         return cl_seterr(CL_ENOMEM, "out of memory");
-    put_line(out, b);
+    vline_write(out, b);
     return CL_OK;
 }
 
@@ -1472,9 +1254,9 @@ static int prop_org(FILE *out, cl_buf *b, const char *org, const char *unit)
     if (!(org && *org) && !has_unit)
         return CL_OK;
     cl_buf_reset(b);
-    if (cl_buf_puts(b, "ORG:") || put_text(b, org) || (has_unit && (cl_buf_put_u8(b, ';') || put_text(b, unit))))
+    if (cl_buf_puts(b, "ORG:") || vtext_escape(b, org) || (has_unit && (cl_buf_put_u8(b, ';') || vtext_escape(b, unit))))
         return cl_seterr(CL_ENOMEM, "out of memory");
-    put_line(out, b);
+    vline_write(out, b);
     return CL_OK;
 }
 
@@ -1495,9 +1277,9 @@ static int prop_items(FILE *out, cl_buf *b, const char *name, const char *after,
         cl_buf_reset(b);
         put_item_head(b, name, &items->v[i], items->n, group);
         cl_buf_puts(b, after);
-        if (b->err || put_text(b, items->v[i].value))
+        if (b->err || vtext_escape(b, items->v[i].value))
             return cl_seterr(CL_ENOMEM, "out of memory");
-        put_line(out, b);
+        vline_write(out, b);
         int rc = put_item_label(out, b, &items->v[i], *group);
         if (rc)
             return rc;
@@ -1521,10 +1303,10 @@ static int prop_adr(FILE *out, cl_buf *b, const cl_record *r, int *group)
         else
             cl_buf_puts(b, "ADR");
         cl_buf_puts(b, ":;;");
-        if (b->err || put_text(b, a ? a->value : NULL) || cl_buf_put_u8(b, ';') ||
-            put_text(b, !a || a == pref ? city : NULL) || cl_buf_puts(b, ";;;"))
+        if (b->err || vtext_escape(b, a ? a->value : NULL) || cl_buf_put_u8(b, ';') ||
+            vtext_escape(b, !a || a == pref ? city : NULL) || cl_buf_puts(b, ";;;"))
             return cl_seterr(CL_ENOMEM, "out of memory");
-        put_line(out, b);
+        vline_write(out, b);
         int rc = a ? put_item_label(out, b, a, *group) : CL_OK;
         if (rc)
             return rc;
@@ -1542,13 +1324,13 @@ static int prop_tags(FILE *out, cl_buf *b, const char *tags)
     for (const char *p = tags; !rc && *p;) {
         size_t n = strcspn(p, ",");
         char *tag = strndup(p, n);
-        rc = !tag || (p != tags && cl_buf_put_u8(b, ',')) || put_text(b, tag);
+        rc = !tag || (p != tags && cl_buf_put_u8(b, ',')) || vtext_escape(b, tag);
         free(tag);
         p += n + (p[n] == ',');
     }
     if (rc)
         return cl_seterr(CL_ENOMEM, "out of memory");
-    put_line(out, b);
+    vline_write(out, b);
     return CL_OK;
 }
 

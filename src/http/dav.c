@@ -1,22 +1,27 @@
-/* The DAV server (docs/dav.md): the book's contacts and companies as a
- * CardDAV address book, on the page's port, for address books and phones.
+/* The DAV server (docs/dav.md), on the page's port, for address books,
+ * calendars and phones: three collections of the book's records.
  *
  *   /.well-known/carddav, /.well-known/caldav  → /dav/ (RFC 6764)
- *   /dav/                    the principal and its home (PROPFIND)
- *   /dav/contacts/           the address book (PROPFIND, REPORT: sync-collection,
- *                            addressbook-multiget, addressbook-query)
- *   /dav/contacts/NAME.vcf   one card (GET, HEAD, PUT, DELETE; strong ETags)
+ *   /dav/                  the principal, its address-book and calendar home
+ *   /dav/contacts/         CardDAV: contacts and companies, NAME.vcf
+ *   /dav/tasks/            CalDAV: the follow-up tasks, NAME.ics (VTODO)
+ *   /dav/dates/            CalDAV, read-only: birthdays, anniversaries,
+ *                          promised-by and close dates, ID-KIND.ics (VEVENT)
+ *
+ * A collection is a row of COLLS: which records its items come from, how an
+ * item is written (the codec's vCard or iCalendar) and, unless read-only,
+ * how a client's PUT is stored. Items have strong ETags (SHA-256 of their
+ * text); If-Match / If-None-Match are checked in the write transaction. A
+ * PUT is an ordinary write through the model: only the fields that changed
+ * become ops, so they merge per field with other devices' edits. What a
+ * client named and gave that the book does not model — a resource's name
+ * and UID — is kept for it in the dav table (local to this folder,
+ * docs/storage.md).
  *
  * Every request but OPTIONS and the redirects needs an app password (HTTP
  * Basic, dav_auth.c): DAV clients cannot send the page's CSRF token, and the
- * Host check stays. A PUT is an ordinary write through the model
- * (cl_vcard_put): only the fields that changed become ops, so they merge per
- * field with other devices' edits. What a client named and gave that the book
- * does not model — a card's resource name and UID — is kept for it in the
- * dav table (local to this folder, docs/storage.md).
- *
- * XML is written here with a small escaper (the answers are multistatus
- * lists of a dozen known elements); requests are read with expat
+ * Host check stays. XML is written here with a small escaper (multistatus
+ * lists of a few dozen known elements); requests are read with expat
  * (dav_xml.c). */
 #include "http/dav.h"
 #include "http/dav_xml.h"
@@ -34,7 +39,7 @@
 #define NAME_MAX_LEN 255          /* a resource's name, bytes */
 #define ETAG_LEN (2 + 32)         /* "…" around 16 bytes of SHA-256 in hex */
 
-enum dav_kind_of { R_ROOT, R_BOOK, R_CARD };
+enum dav_kind_of { R_ROOT, R_COLL, R_ITEM };
 
 /* ------------------------------------------------------------ answers */
 
@@ -109,7 +114,80 @@ static int put_segment(cl_buf *b, const char *s)
     return CL_OK;
 }
 
-/* ------------------------------------------------------------ the cards */
+/* ------------------------------------------------------------ collections */
+
+/* An item is a record's, or for the dates calendar one date of a record's
+ * (field: which; 0 in the other collections). */
+typedef struct dav_item {
+    cl_record_id id;
+    uint8_t field;
+} dav_item;
+
+typedef struct dav_coll {
+    const char *path;           /* "/dav/contacts/" */
+    const char *ext;            /* of its items' names */
+    const char *mime;           /* of an item */
+    const char *resourcetype;   /* inner XML */
+    const char *displayname;
+    const char *data_ns;        /* CardDAV's address-data or CalDAV's calendar-data */
+    const char *component;      /* CalDAV: VTODO, VEVENT; NULL for the address book */
+    dav_scope scope;
+    bool dated;                 /* items are the dates of records (cl_ical_dates) */
+    /* the item's text; CL_ENOTFOUND when the record has no such item */
+    int (*text)(cl_txn *t, const cl_record *r, uint8_t field, const char *uid, char **out, size_t *len);
+    /* a client's resource stored as the whole of record id; NULL: read-only */
+    int (*put)(cl_txn *t, const cl_record_id *id, const char *data, size_t len, char **uid);
+} dav_coll;
+
+static int card_text(cl_txn *t, const cl_record *r, uint8_t field, const char *uid, char **out, size_t *len)
+{
+    (void)field;
+    return cl_vcard_card(t, r, uid, out, len);
+}
+
+static int card_put(cl_txn *t, const cl_record_id *id, const char *data, size_t len, char **uid)
+{
+    uint8_t type;
+    return cl_vcard_put(t, id, data, len, &type, uid);
+}
+
+static int task_text(cl_txn *t, const cl_record *r, uint8_t field, const char *uid, char **out, size_t *len)
+{
+    (void)field;
+    return cl_ical_task(t, r, uid, out, len);
+}
+
+static int date_text(cl_txn *t, const cl_record *r, uint8_t field, const char *uid, char **out, size_t *len)
+{
+    (void)uid;
+    return cl_ical_date_event(t, r, field, out, len);
+}
+
+static const dav_coll COLLS[] = {
+    {"/dav/contacts/", ".vcf", "text/vcard; charset=utf-8", "<d:collection/><card:addressbook/>",
+     "Clients (clientele)", DAV_NS_CARDDAV, NULL,
+     {DAV_TYPE(CL_T_CONTACT) | DAV_TYPE(CL_T_COMPANY), DAV_TYPE(CL_T_COMPANY)}, false, card_text, card_put},
+    {"/dav/tasks/", ".ics", "text/calendar; charset=utf-8; component=VTODO", "<d:collection/><cal:calendar/>",
+     "Follow-ups (clientele)", DAV_NS_CALDAV, "VTODO",
+     {DAV_TYPE(CL_T_TASK), DAV_TYPE(CL_T_CONTACT) | DAV_TYPE(CL_T_COMPANY) | DAV_TYPE(CL_T_DEAL)}, false, task_text,
+     cl_ical_task_put},
+    {"/dav/dates/", ".ics", "text/calendar; charset=utf-8; component=VEVENT", "<d:collection/><cal:calendar/>",
+     "Client dates (clientele)", DAV_NS_CALDAV, "VEVENT", {DAV_TYPE(CL_T_CONTACT) | DAV_TYPE(CL_T_DEAL), 0}, true,
+     date_text, NULL},
+};
+#define NCOLLS (sizeof COLLS / sizeof *COLLS)
+
+static const cl_ical_date *date_kind(uint8_t type, uint8_t field)
+{
+    size_t n;
+    const cl_ical_date *d = cl_ical_dates(&n);
+    for (size_t i = 0; i < n; i++)
+        if (d[i].type == type && d[i].field == field)
+            return &d[i];
+    return NULL;
+}
+
+/* ------------------------------------------------------------ the items */
 
 /* dav table keys: "n" · name → record id; "r" · record id → name · NUL · UID */
 static size_t name_key(const char *name, unsigned char *key)
@@ -126,78 +204,104 @@ static void record_key(const cl_record_id *id, unsigned char key[1 + CL_RECORD_I
     memcpy(key + 1, id->b, CL_RECORD_ID_LEN);
 }
 
-/* A card as its client named it and the UID it gave; else ID.vcf and the id. */
-typedef struct card_names {
+/* An item as its client named it and the UID it gave; else the names the
+ * book gives: ID.ext (ID-KIND.ics for a date) and the record id. */
+typedef struct item_names {
     char name[NAME_MAX_LEN + 1];
-    char uid[NAME_MAX_LEN + 1];   /* "" when it is the record id */
-} card_names;
+    char uid[NAME_MAX_LEN + 1];   /* "" when it is the book's */
+} item_names;
 
-static void names_of(cl_txn *t, const cl_record_id *id, card_names *cn)
+static void names_of(const dav_coll *k, cl_txn *t, const dav_item *it, item_names *nm)
 {
     unsigned char key[1 + CL_RECORD_ID_LEN];
     const void *v;
     size_t vl;
-    record_key(id, key);
-    cn->uid[0] = 0;
-    if (!cl_txn_kv_get(t, CL_TAB_DAV, key, sizeof key, &v, &vl) && vl) {
+    record_key(&it->id, key);
+    nm->uid[0] = 0;
+    if (k->put && !cl_txn_kv_get(t, CL_TAB_DAV, key, sizeof key, &v, &vl) && vl) {
         const char *s = v, *nul = memchr(s, 0, vl);
         size_t nl = nul ? (size_t)(nul - s) : vl, ul = nul ? vl - nl - 1 : 0;
         if (nl && nl <= NAME_MAX_LEN && ul <= NAME_MAX_LEN) {
-            memcpy(cn->name, s, nl), cn->name[nl] = 0;
-            memcpy(cn->uid, nul ? nul + 1 : "", ul), cn->uid[ul] = 0;
+            memcpy(nm->name, s, nl), nm->name[nl] = 0;
+            memcpy(nm->uid, nul ? nul + 1 : "", ul), nm->uid[ul] = 0;
             return;
         }
     }
     char text[CL_RECORD_ID_TEXT];
-    cl_record_id_format(id, text);
-    snprintf(cn->name, sizeof cn->name, "%s.vcf", text);
+    cl_record_id_format(&it->id, text);
+    const cl_ical_date *d = NULL;
+    cl_record_meta m;
+    if (k->dated && !cl_txn_record(t, &it->id, &m))
+        d = date_kind(m.type, it->field);
+    snprintf(nm->name, sizeof nm->name, "%s%s%s", text, d ? d->suffix : "", k->ext);
 }
 
-/* The record a card's name stands for: the one its client created under
- * it, else ID.vcf. CL_ENOTFOUND when neither. */
-static int card_by_name(cl_txn *t, const char *name, cl_record_id *id)
+/* The item a name stands for: the record its client created under it, else
+ * the book's own name. CL_ENOTFOUND when neither. */
+static int item_by_name(const dav_coll *k, cl_txn *t, const char *name, dav_item *it)
 {
     unsigned char key[1 + NAME_MAX_LEN];
     const void *v;
-    size_t vl, n = strlen(name);
-    int rc = cl_txn_kv_get(t, CL_TAB_DAV, key, name_key(name, key), &v, &vl);
+    size_t vl, n = strlen(name), el = strlen(k->ext);
+    it->field = 0;
+    int rc = k->put ? cl_txn_kv_get(t, CL_TAB_DAV, key, name_key(name, key), &v, &vl) : CL_ENOTFOUND;
     if (rc != CL_ENOTFOUND) {
         if (!rc && vl == CL_RECORD_ID_LEN)
-            memcpy(id->b, v, CL_RECORD_ID_LEN);
+            memcpy(it->id.b, v, CL_RECORD_ID_LEN);
         return rc ? rc : vl == CL_RECORD_ID_LEN ? CL_OK : cl_seterr(CL_ECORRUPT, "the DAV name %s is damaged", name);
     }
     char text[CL_RECORD_ID_TEXT];
-    if (n != CL_RECORD_ID_TEXT - 1 + 4 || strcmp(name + n - 4, ".vcf"))
+    size_t idl = CL_RECORD_ID_TEXT - 1;
+    if (n < idl + el || strcmp(name + n - el, k->ext))
         return CL_ENOTFOUND;
-    snprintf(text, sizeof text, "%.*s", (int)(n - 4), name);
-    return cl_record_id_parse(text, id) ? CL_ENOTFOUND : CL_OK;
+    snprintf(text, sizeof text, "%.*s", (int)idl, name);
+    if (cl_record_id_parse(text, &it->id))
+        return CL_ENOTFOUND;
+    if (!k->dated)
+        return n == idl + el ? CL_OK : CL_ENOTFOUND;
+    size_t nd;
+    const cl_ical_date *d = cl_ical_dates(&nd);
+    for (size_t i = 0; i < nd; i++)
+        if (n == idl + strlen(d[i].suffix) + el && !strncmp(name + idl, d[i].suffix, strlen(d[i].suffix)))
+            return it->field = d[i].field, CL_OK;
+    return CL_ENOTFOUND;
 }
 
-/* A live contact or company of the book. */
-static bool is_card(cl_txn *t, const cl_record_id *id)
+/* Whether the item is there: a live record the collection's items come
+ * from (for a date, of the type that date is of, and having it). */
+static bool holds(const dav_coll *k, cl_txn *t, const dav_item *it)
 {
     cl_record_meta m;
-    return !cl_txn_record(t, id, &m) && !m.deleted && (m.type == CL_T_CONTACT || m.type == CL_T_COMPANY);
+    if (cl_txn_record(t, &it->id, &m) || m.deleted || !(k->scope.types & DAV_TYPE(m.type)))
+        return false;
+    if (!k->dated)
+        return it->field == 0;
+    cl_record *r;
+    if (!date_kind(m.type, it->field) || cl_record_load(t, &it->id, &r))
+        return false;
+    bool dated = r->values[it->field] != NULL;
+    cl_record_free(r);
+    return dated;
 }
 
-/* The card's text and its strong ETag: SHA-256 of that text, so it changes
+/* An item's text and its strong ETag: SHA-256 of that text, so it changes
  * exactly when what the client would read does (a company renamed changes
  * its people's cards too). */
-typedef struct card {
+typedef struct item_text {
     char *text;
     size_t len;
     char etag[ETAG_LEN + 1];
-} card;
+} item_text;
 
-static int card_load(cl_txn *t, const cl_record_id *id, card *c)
+static int item_load(const dav_coll *k, cl_txn *t, const dav_item *it, item_text *c)
 {
     cl_record *r;
-    card_names cn;
-    names_of(t, id, &cn);
-    int rc = cl_record_load(t, id, &r);
+    item_names nm;
+    names_of(k, t, it, &nm);
+    int rc = cl_record_load(t, &it->id, &r);
     if (rc)
         return rc;
-    rc = cl_vcard_card(t, r, cn.uid[0] ? cn.uid : NULL, &c->text, &c->len);
+    rc = k->text(t, r, it->field, nm.uid[0] ? nm.uid : NULL, &c->text, &c->len);
     cl_record_free(r);
     if (rc)
         return rc;
@@ -211,14 +315,63 @@ static int card_load(cl_txn *t, const cl_record_id *id, card *c)
     return CL_OK;
 }
 
+/* The item of a name, its record live and the item there: CL_ENOTFOUND. */
+static int item_find(const dav_coll *k, cl_txn *t, const char *name, dav_item *it, item_text *c)
+{
+    int rc = item_by_name(k, t, name, it);
+    if (!rc && !holds(k, t, it))
+        rc = CL_ENOTFOUND;
+    return rc ? rc : item_load(k, t, it, c);
+}
+
+/* Each item of the collection, in record order. */
+typedef int (*item_fn)(void *ctx, const dav_item *it);
+
+struct every_ctx {
+    const dav_coll *k;
+    cl_txn *t;
+    item_fn fn;
+    void *ctx;
+};
+
+static int every_step(void *arg, const cl_record_id *id)
+{
+    struct every_ctx *e = arg;
+    dav_item it = {*id, 0};
+    if (!e->k->dated)
+        return e->fn(e->ctx, &it);
+    cl_record *r;
+    size_t nd;
+    const cl_ical_date *d = cl_ical_dates(&nd);
+    int rc = cl_record_load(e->t, id, &r);
+    if (rc)
+        return rc;
+    for (size_t i = 0; !rc && i < nd; i++)
+        if (d[i].type == r->type && r->values[d[i].field])
+            it.field = d[i].field, rc = e->fn(e->ctx, &it);
+    cl_record_free(r);
+    return rc;
+}
+
+static int every_item(const dav_coll *k, cl_txn *t, item_fn fn, void *ctx)
+{
+    struct every_ctx e = {k, t, fn, ctx};
+    int rc = CL_OK;
+    for (uint8_t type = 1; !rc && type <= CL_T_MAX; type++)
+        if (k->scope.types & DAV_TYPE(type))
+            rc = cl_query_list(t, type, NULL, NULL, 0, every_step, &e, NULL);
+    return rc;
+}
+
 /* ------------------------------------------------------------ properties */
 
 typedef struct prop_ctx {
     cl_txn *t;
     cl_buf *b;
     const char *token;           /* the book's sync token now */
-    const cl_record_id *id;      /* R_CARD */
-    card *c;                     /* R_CARD, loaded on first need */
+    const dav_coll *k;           /* R_COLL, R_ITEM */
+    const dav_item *it;          /* R_ITEM */
+    item_text *c;                /* R_ITEM, loaded on first need */
 } prop_ctx;
 
 static const char *prefix_of(const char *ns)
@@ -243,9 +396,52 @@ static int close_prop(cl_buf *b, const dav_prop *p)
     return cl_buf_printf(b, "</%s:%s>", px ? px : "x", p->name) ? http_oom() : CL_OK;
 }
 
-static int card_needed(prop_ctx *c)
+static int text_needed(prop_ctx *c)
 {
-    return c->c->text ? CL_OK : card_load(c->t, c->id, c->c);
+    return c->c->text ? CL_OK : item_load(c->k, c->t, c->it, c->c);
+}
+
+#define PRIV(x) "<d:privilege><d:" x "/></d:privilege>"
+
+/* The inner XML of a property of the principal or a collection; NULL when
+ * it has none such. */
+static const char *static_value(const prop_ctx *c, enum dav_kind_of kind, const dav_prop *p, char *tmp, size_t cap)
+{
+    const char *n = p->name;
+    bool dav = !strcmp(p->ns, DAV_NS), card = !strcmp(p->ns, DAV_NS_CARDDAV), cal = !strcmp(p->ns, DAV_NS_CALDAV);
+    bool cs = !strcmp(p->ns, NS_CS), root = kind == R_ROOT, coll = kind == R_COLL;
+    const dav_coll *k = c->k;
+    if (dav && !strcmp(n, "resourcetype"))
+        return root ? "<d:collection/><d:principal/>" : coll ? k->resourcetype : "";
+    if (dav && !strcmp(n, "displayname") && !(kind == R_ITEM))
+        return root ? "clientele" : k->displayname;
+    if (dav && (!strcmp(n, "current-user-principal") || !strcmp(n, "principal-URL") || !strcmp(n, "owner")))
+        return "<d:href>" DAV_ROOT "</d:href>";
+    if ((card && !strcmp(n, "addressbook-home-set")) || (cal && !strcmp(n, "calendar-home-set")))
+        return "<d:href>" DAV_ROOT "</d:href>";
+    if (dav && !strcmp(n, "current-user-privilege-set"))
+        return root || !k->put ? PRIV("read")
+                               : PRIV("read") PRIV("write") PRIV("write-content") PRIV("bind") PRIV("unbind");
+    if (!coll)
+        return NULL;
+    if (dav && !strcmp(n, "supported-report-set"))
+        return k->component ? "<d:supported-report><d:report><d:sync-collection/></d:report></d:supported-report>"
+                              "<d:supported-report><d:report><cal:calendar-multiget/></d:report></d:supported-report>"
+                              "<d:supported-report><d:report><cal:calendar-query/></d:report></d:supported-report>"
+                            : "<d:supported-report><d:report><d:sync-collection/></d:report></d:supported-report>"
+                              "<d:supported-report><d:report><card:addressbook-multiget/></d:report></d:supported-report>"
+                              "<d:supported-report><d:report><card:addressbook-query/></d:report></d:supported-report>";
+    if ((dav && !strcmp(n, "sync-token")) || (cs && !strcmp(n, "getctag")))
+        return c->token;
+    if (card && !k->component && !strcmp(n, "supported-address-data"))
+        return "<card:address-data-type content-type=\"text/vcard\" version=\"4.0\"/>";
+    if (cal && k->component && !strcmp(n, "supported-calendar-component-set"))
+        return snprintf(tmp, cap, "<cal:comp name=\"%s\"/>", k->component), tmp;
+    if (cal && k->component && !strcmp(n, "supported-calendar-data"))
+        return "<cal:calendar-data content-type=\"text/calendar\" version=\"2.0\"/>";
+    if (!strcmp(p->ns, k->data_ns) && !strcmp(n, "max-resource-size"))
+        return snprintf(tmp, cap, "%d", HTTP_MAX_BODY), tmp;
+    return NULL;
 }
 
 /* The value of a property we know, written into c->b; CL_ENOTFOUND when the
@@ -254,37 +450,14 @@ static int prop_value(prop_ctx *c, enum dav_kind_of kind, const dav_prop *p)
 {
     cl_buf *b = c->b;
     const char *n = p->name;
-    bool dav = !strcmp(p->ns, DAV_NS), cardns = !strcmp(p->ns, DAV_NS_CARDDAV), cs = !strcmp(p->ns, NS_CS);
-    const char *v = NULL;  /* inner XML, written as it is */
+    bool dav = !strcmp(p->ns, DAV_NS);
     char tmp[160];
     int rc;
-    if (dav && !strcmp(n, "resourcetype"))
-        v = kind == R_ROOT ? "<d:collection/><d:principal/>" : kind == R_BOOK ? "<d:collection/><card:addressbook/>" : "";
-    else if (dav && !strcmp(n, "displayname") && kind != R_CARD)
-        v = kind == R_ROOT ? "clientele" : "Clients (clientele)";
-    else if (dav && (!strcmp(n, "current-user-principal") || !strcmp(n, "principal-URL") || !strcmp(n, "owner")))
-        v = "<d:href>" DAV_ROOT "</d:href>";
-    else if (cardns && !strcmp(n, "addressbook-home-set"))
-        v = "<d:href>" DAV_ROOT "</d:href>";
-    else if (dav && !strcmp(n, "current-user-privilege-set"))
-        v = kind == R_ROOT ? "<d:privilege><d:read/></d:privilege>"
-                           : "<d:privilege><d:read/></d:privilege><d:privilege><d:write/></d:privilege>"
-                             "<d:privilege><d:write-content/></d:privilege><d:privilege><d:bind/></d:privilege>"
-                             "<d:privilege><d:unbind/></d:privilege>";
-    else if (dav && !strcmp(n, "supported-report-set") && kind == R_BOOK)
-        v = "<d:supported-report><d:report><d:sync-collection/></d:report></d:supported-report>"
-            "<d:supported-report><d:report><card:addressbook-multiget/></d:report></d:supported-report>"
-            "<d:supported-report><d:report><card:addressbook-query/></d:report></d:supported-report>";
-    else if (((dav && !strcmp(n, "sync-token")) || (cs && !strcmp(n, "getctag"))) && kind == R_BOOK)
-        v = c->token;
-    else if (cardns && !strcmp(n, "supported-address-data") && kind == R_BOOK)
-        v = "<card:address-data-type content-type=\"text/vcard\" version=\"4.0\"/>";
-    else if (cardns && !strcmp(n, "max-resource-size") && kind == R_BOOK)
-        snprintf(tmp, sizeof tmp, "%d", HTTP_MAX_BODY), v = tmp;
-    else if (kind == R_CARD && dav && !strcmp(n, "getcontenttype"))
-        v = "text/vcard; charset=utf-8";
-    else if (kind == R_CARD && dav && (!strcmp(n, "getetag") || !strcmp(n, "getcontentlength"))) {
-        if ((rc = card_needed(c)))
+    const char *v = static_value(c, kind, p, tmp, sizeof tmp); /* inner XML, written as it is */
+    if (!v && kind == R_ITEM && dav && !strcmp(n, "getcontenttype"))
+        v = c->k->mime;
+    else if (!v && kind == R_ITEM && dav && (!strcmp(n, "getetag") || !strcmp(n, "getcontentlength"))) {
+        if ((rc = text_needed(c)))
             return rc;
         if (!strcmp(n, "getcontentlength"))
             snprintf(tmp, sizeof tmp, "%zu", c->c->len), v = tmp;
@@ -293,8 +466,9 @@ static int prop_value(prop_ctx *c, enum dav_kind_of kind, const dav_prop *p)
         else
             return close_prop(b, p);
     }
-    else if (kind == R_CARD && cardns && !strcmp(n, "address-data")) {
-        if ((rc = card_needed(c)) || (rc = open_prop(b, p, false)) || (rc = put_xml(b, c->c->text, c->c->len)))
+    else if (!v && kind == R_ITEM && !strcmp(p->ns, c->k->data_ns) &&
+             !strcmp(n, c->k->component ? "calendar-data" : "address-data")) {
+        if ((rc = text_needed(c)) || (rc = open_prop(b, p, false)) || (rc = put_xml(b, c->c->text, c->c->len)))
             return rc;
         return close_prop(b, p);
     }
@@ -307,7 +481,7 @@ static int prop_value(prop_ctx *c, enum dav_kind_of kind, const dav_prop *p)
     return cl_buf_puts(b, v) ? http_oom() : close_prop(b, p);
 }
 
-/* What allprop answers (RFC 4918 §9.1: the live properties; the card's
+/* What allprop answers (RFC 4918 §9.1: the live properties; an item's
  * data only when asked). */
 static const dav_prop ALLPROP[] = {
     {DAV_NS, "resourcetype"}, {DAV_NS, "displayname"}, {DAV_NS, "getetag"}, {DAV_NS, "getcontenttype"},
@@ -355,22 +529,22 @@ static int response(prop_ctx *c, enum dav_kind_of kind, const char *href_dir, co
     return rc;
 }
 
-static int gone(cl_buf *b, const char *name)
+static int gone(cl_buf *b, const dav_coll *k, const char *name)
 {
-    return cl_buf_puts(b, "<d:response><d:href>" DAV_BOOK) || put_segment(b, name) ||
+    return cl_buf_puts(b, "<d:response><d:href>") || cl_buf_puts(b, k->path) || put_segment(b, name) ||
                    cl_buf_puts(b, "</d:href><d:status>HTTP/1.1 404 Not Found</d:status></d:response>")
                ? http_oom() : CL_OK;
 }
 
-static int card_response(prop_ctx *c, const cl_record_id *id, const dav_request *q)
+static int item_response(prop_ctx *c, const dav_item *it, const dav_request *q)
 {
-    card_names cn;
-    card cd = {0};
-    names_of(c->t, id, &cn);
-    c->id = id, c->c = &cd;
-    int rc = response(c, R_CARD, DAV_BOOK, cn.name, q);
-    free(cd.text);
-    c->id = NULL, c->c = NULL;
+    item_names nm;
+    item_text txt = {0};
+    names_of(c->k, c->t, it, &nm);
+    c->it = it, c->c = &txt;
+    int rc = response(c, R_ITEM, c->k->path, nm.name, q);
+    free(txt.text);
+    c->it = NULL, c->c = NULL;
     return rc;
 }
 
@@ -398,28 +572,33 @@ typedef struct dav_req {
     cl_http *h;
     const char *method;
     enum dav_kind_of kind;
-    char name[NAME_MAX_LEN + 1];    /* R_CARD: the resource's name */
+    const dav_coll *k;              /* R_COLL, R_ITEM */
+    char name[NAME_MAX_LEN + 1];    /* R_ITEM: the resource's name */
     char *body;
     size_t len;
 } dav_req;
 
-/* The resource a path names: /dav/, /dav/contacts/, /dav/contacts/NAME
- * (with or without the collections' final slash). */
+/* The resource a path names: /dav/, a collection, or an item of one (the
+ * collections with or without their final slash). */
 static int resolve(const char *path, dav_req *r)
 {
-    size_t bl = strlen(DAV_BOOK);
     if (!strcmp(path, DAV_ROOT) || !strcmp(path, "/dav"))
         return r->kind = R_ROOT, CL_OK;
-    if (!strcmp(path, DAV_BOOK) || !strcmp(path, "/dav/contacts"))
-        return r->kind = R_BOOK, CL_OK;
-    if (strncmp(path, DAV_BOOK, bl))
-        return CL_ENOTFOUND;
-    const char *name = path + bl;
-    size_t n = strlen(name);
-    if (n < 5 || n > NAME_MAX_LEN || strchr(name, '/') || !cl_name_valid(name, n) || strcasecmp(name + n - 4, ".vcf"))
-        return CL_ENOTFOUND;
-    memcpy(r->name, name, n + 1);
-    return r->kind = R_CARD, CL_OK;
+    for (size_t i = 0; i < NCOLLS; i++) {
+        const dav_coll *k = &COLLS[i];
+        size_t pl = strlen(k->path), el = strlen(k->ext);
+        if (!strncmp(path, k->path, pl - 1) && (!path[pl - 1] || (path[pl - 1] == '/' && !path[pl])))
+            return r->k = k, r->kind = R_COLL, CL_OK;
+        if (strncmp(path, k->path, pl))
+            continue;
+        const char *name = path + pl;
+        size_t n = strlen(name);
+        if (n <= el || n > NAME_MAX_LEN || strchr(name, '/') || !cl_name_valid(name, n) || strcasecmp(name + n - el, k->ext))
+            return CL_ENOTFOUND;
+        memcpy(r->name, name, n + 1);
+        return r->k = k, r->kind = R_ITEM, CL_OK;
+    }
+    return CL_ENOTFOUND;
 }
 
 /* "user:password" of HTTP Basic, checked against the app passwords. */
@@ -472,16 +651,22 @@ struct list_ctx {
     const dav_request *q;
 };
 
-static int list_step(void *arg, const cl_record_id *id)
+static int list_step(void *arg, const dav_item *it)
 {
     struct list_ctx *l = arg;
-    return card_response(l->pc, id, l->q);
+    return item_response(l->pc, it, l->q);
 }
 
-static int every_card(cl_txn *t, int (*fn)(void *ctx, const cl_record_id *id), void *ctx)
+/* A read transaction for a multistatus answer: the token now, the
+ * <multistatus> opened. */
+static int ms_start(dav_req *r, cl_txn **t, cl_buf *b, char token[DAV_TOKEN_MAX])
 {
-    int rc = cl_query_list(t, CL_T_CONTACT, NULL, NULL, 0, fn, ctx, NULL);
-    return rc ? rc : cl_query_list(t, CL_T_COMPANY, NULL, NULL, 0, fn, ctx, NULL);
+    int rc = cl_store_read(r->h->cfg.store, t);
+    if (rc)
+        return rc;
+    if ((rc = token_now(r->h, *t, token)) || (rc = ms_begin(b)))
+        cl_txn_end(*t);
+    return rc;
 }
 
 static int propfind(dav_req *r)
@@ -497,24 +682,24 @@ static int propfind(dav_req *r)
     cl_buf b = {0};
     char token[DAV_TOKEN_MAX];
     cl_txn *t;
-    cl_record_id id;
-    if (!(rc = cl_store_read(r->h->cfg.store, &t))) {
-        prop_ctx pc = {.t = t, .b = &b, .token = token};
-        struct list_ctx l = {&pc, &q};
+    dav_item it;
+    item_text txt = {0};
+    if (!(rc = ms_start(r, &t, &b, token))) {
+        prop_ctx pc = {.t = t, .b = &b, .token = token, .k = r->k};
         bool deep = depth(r->conn) > 0;
-        rc = token_now(r->h, t, token);
-        if (!rc && r->kind == R_CARD && (card_by_name(t, r->name, &id) || !is_card(t, &id)))
-            rc = cl_seterr(CL_ENOTFOUND, "no card %s here", r->name);
-        if (!rc)
-            rc = ms_begin(&b);
-        if (!rc && r->kind == R_CARD)
-            rc = card_response(&pc, &id, &q);
+        if (r->kind == R_ITEM && (rc = item_find(r->k, t, r->name, &it, &txt)) == CL_ENOTFOUND)
+            rc = cl_seterr(CL_ENOTFOUND, "nothing named %s here", r->name);
+        free(txt.text);
+        if (!rc && r->kind == R_ITEM)
+            rc = item_response(&pc, &it, &q);
         if (!rc && r->kind == R_ROOT)
             rc = response(&pc, R_ROOT, DAV_ROOT, NULL, &q);
-        if (!rc && ((r->kind == R_ROOT && deep) || r->kind == R_BOOK))
-            rc = response(&pc, R_BOOK, DAV_BOOK, NULL, &q);
-        if (!rc && r->kind == R_BOOK && deep)
-            rc = every_card(t, list_step, &l);
+        for (size_t i = 0; !rc && r->kind == R_ROOT && deep && i < NCOLLS; i++)
+            pc.k = &COLLS[i], rc = response(&pc, R_COLL, COLLS[i].path, NULL, &q);
+        if (!rc && r->kind == R_COLL)
+            rc = response(&pc, R_COLL, r->k->path, NULL, &q);
+        if (!rc && r->kind == R_COLL && deep)
+            rc = every_item(r->k, t, list_step, &(struct list_ctx){&pc, &q});
         cl_txn_end(t);
     }
     dav_request_free(&q);
@@ -523,28 +708,39 @@ static int propfind(dav_req *r)
 
 /* ----- REPORT ----- */
 
-struct sync_ctx {
-    prop_ctx *pc;
-    const dav_request *q;
-};
-
+/* A record changed since a token: its items as they are now, or gone. */
 static int sync_step(void *arg, const cl_record_id *id)
 {
-    struct sync_ctx *s = arg;
-    if (is_card(s->pc->t, id))
-        return card_response(s->pc, id, s->q);
-    card_names cn;
-    names_of(s->pc->t, id, &cn);
-    return gone(s->pc->b, cn.name);
+    struct list_ctx *s = arg;
+    prop_ctx *pc = s->pc;
+    const dav_coll *k = pc->k;
+    cl_record_meta m;
+    size_t nd = 1;
+    const cl_ical_date *d = k->dated ? cl_ical_dates(&nd) : NULL;
+    int rc = cl_txn_record(pc->t, id, &m);
+    for (size_t i = 0; !rc && i < nd; i++) {
+        dav_item it = {*id, d ? d[i].field : 0};
+        if (d && d[i].type != m.type)
+            continue;
+        if (holds(k, pc->t, &it))
+            rc = item_response(pc, &it, s->q);
+        else {
+            item_names nm;
+            names_of(k, pc->t, &it, &nm);
+            rc = gone(pc->b, k, nm.name);
+        }
+    }
+    return rc;
 }
 
-/* The name in an href of this book ("/dav/contacts/x.vcf", or a full URL). */
-static const char *href_name(const char *href, char *out, size_t cap)
+/* The name in an href of collection k ("/dav/contacts/x.vcf", or a full URL). */
+static const char *href_name(const dav_coll *k, const char *href, char *out, size_t cap)
 {
-    const char *p = strstr(href, DAV_BOOK);
+    const char *p = strstr(href, k->path);
     if (!p)
         return NULL;
-    if (mg_url_decode(p + strlen(DAV_BOOK), (int)strlen(p + strlen(DAV_BOOK)), out, (int)cap, 0) < 0)
+    p += strlen(k->path);
+    if (mg_url_decode(p, (int)strlen(p), out, (int)cap, 0) < 0)
         return NULL;
     return *out && !strchr(out, '/') ? out : NULL;
 }
@@ -554,10 +750,10 @@ static int multiget(prop_ctx *pc, const dav_request *q)
     int rc = CL_OK;
     for (size_t i = 0; !rc && i < q->nhrefs; i++) {
         char name[NAME_MAX_LEN + 1];
-        cl_record_id id;
-        const char *nm = href_name(q->hrefs[i], name, sizeof name);
-        if (nm && !card_by_name(pc->t, nm, &id) && is_card(pc->t, &id))
-            rc = card_response(pc, &id, q);
+        dav_item it;
+        const char *nm = href_name(pc->k, q->hrefs[i], name, sizeof name);
+        if (nm && !item_by_name(pc->k, pc->t, nm, &it) && holds(pc->k, pc->t, &it))
+            rc = item_response(pc, &it, q);
         else if (cl_buf_puts(pc->b, "<d:response><d:href>") || put_xml(pc->b, q->hrefs[i], strlen(q->hrefs[i])) ||
                  cl_buf_puts(pc->b, "</d:href><d:status>HTTP/1.1 404 Not Found</d:status></d:response>"))
             rc = http_oom();
@@ -565,15 +761,24 @@ static int multiget(prop_ctx *pc, const dav_request *q)
     return rc;
 }
 
+/* Whether the collection answers this REPORT: sync-collection anywhere; the
+ * CardDAV forms on the address book, the CalDAV ones on the calendars. */
+static bool report_fits(const dav_coll *k, const dav_request *q)
+{
+    if (q->kind == DAV_SYNC_COLLECTION)
+        return true;
+    return (q->kind == DAV_MULTIGET || q->kind == DAV_QUERY) && q->calendar == (k->component != NULL);
+}
+
 static int report(dav_req *r)
 {
-    if (r->kind != R_BOOK)
+    if (r->kind != R_COLL)
         return send_condition(r->conn, 403, DAV_NS, "supported-report");
     dav_request q;
     int rc = dav_parse_request(r->body, r->len, &q);
     if (rc)
         return send_cl_error(r->conn, rc);
-    if (q.kind == DAV_PROPFIND || q.kind == DAV_PROPPATCH || (q.kind == DAV_QUERY && q.comp[0])) {
+    if (!report_fits(r->k, &q)) {
         dav_request_free(&q);
         return send_condition(r->conn, 403, DAV_NS, "supported-report");
     }
@@ -581,23 +786,23 @@ static int report(dav_req *r)
     char token[DAV_TOKEN_MAX];
     cl_txn *t;
     bool bad_token = false;
-    if (!(rc = cl_store_read(r->h->cfg.store, &t))) {
-        prop_ctx pc = {.t = t, .b = &b, .token = token};
-        struct sync_ctx s = {&pc, &q};
-        rc = token_now(r->h, t, token);
-        if (!rc)
-            rc = ms_begin(&b);
-        if (!rc && q.kind == DAV_SYNC_COLLECTION) {
-            rc = q.sync_token[0] ? dav_changed_since(t, q.sync_token, sync_step, &s) : every_card(t, sync_step, &s);
+    if (!(rc = ms_start(r, &t, &b, token))) {
+        prop_ctx pc = {.t = t, .b = &b, .token = token, .k = r->k};
+        struct list_ctx l = {&pc, &q};
+        if (q.kind == DAV_SYNC_COLLECTION) {
+            rc = q.sync_token[0] ? dav_changed_since(t, q.sync_token, r->k->scope, sync_step, &l)
+                                 : every_item(r->k, t, list_step, &l);
             bad_token = rc == CL_EINVAL;
             if (!rc && (cl_buf_puts(&b, "<d:sync-token>") || put_xml(&b, token, strlen(token)) ||
                         cl_buf_puts(&b, "</d:sync-token>")))
                 rc = http_oom();
         }
-        else if (!rc && q.kind == DAV_MULTIGET)
+        else if (q.kind == DAV_MULTIGET)
             rc = multiget(&pc, &q);
-        else if (!rc) /* addressbook-query: every card (its filters are not applied, docs/dav.md) */
-            rc = every_card(t, list_step, &(struct list_ctx){&pc, &q});
+        /* a query: every item of the kind asked for (other filters are not
+         * applied, docs/dav.md; clients filter what they get) */
+        else if (!q.comp[0] || !r->k->component || !strcmp(q.comp, r->k->component))
+            rc = every_item(r->k, t, list_step, &l);
         cl_txn_end(t);
     }
     dav_request_free(&q);
@@ -608,9 +813,9 @@ static int report(dav_req *r)
     return send_multistatus(r->conn, rc, &b);
 }
 
-/* ----- one card: GET, PUT, DELETE ----- */
+/* ----- one item: GET, PUT, DELETE ----- */
 
-/* If-Match / If-None-Match against the card's ETag now (NULL: no card). */
+/* If-Match / If-None-Match against the item's ETag now (NULL: no item). */
 static bool preconditions_hold(struct mg_connection *conn, const char *etag)
 {
     const char *m = mg_get_header(conn, "If-Match"), *nm = mg_get_header(conn, "If-None-Match");
@@ -621,23 +826,19 @@ static bool preconditions_hold(struct mg_connection *conn, const char *etag)
     return true;
 }
 
-static int get_card(dav_req *r)
+static int get_item(dav_req *r)
 {
     cl_txn *t;
-    cl_record_id id;
-    card c = {0};
+    dav_item it;
+    item_text c = {0};
     int rc = cl_store_read(r->h->cfg.store, &t);
     if (rc)
         return send_cl_error(r->conn, rc);
-    rc = card_by_name(t, r->name, &id);
-    if (!rc && !is_card(t, &id))
-        rc = CL_ENOTFOUND;
-    if (!rc)
-        rc = card_load(t, &id, &c);
+    rc = item_find(r->k, t, r->name, &it, &c);
     cl_txn_end(t);
-    int st = rc == CL_ENOTFOUND ? send_msg(r->conn, 404, "no card %s here", r->name)
+    int st = rc == CL_ENOTFOUND ? send_msg(r->conn, 404, "nothing named %s here", r->name)
            : rc                 ? send_cl_error(r->conn, rc)
-                                : send_text(r->conn, 200, "text/vcard; charset=utf-8", c.etag, c.text, c.len);
+                                : send_text(r->conn, 200, r->k->mime, c.etag, c.text, c.len);
     free(c.text);
     return st;
 }
@@ -645,10 +846,10 @@ static int get_card(dav_req *r)
 struct put_arg {
     dav_req *r;
     bool created, failed_precondition;
-    card after;
+    item_text after;
 };
 
-/* The name and UID a client gave a card it created are kept for it. */
+/* The name and UID a client gave an item it created are kept for it. */
 static int keep_names(cl_txn *t, const char *name, const cl_record_id *id, const char *uid)
 {
     unsigned char nk[1 + NAME_MAX_LEN], rk[1 + CL_RECORD_ID_LEN];
@@ -667,16 +868,17 @@ static int put_fn(cl_txn *t, void *arg)
 {
     struct put_arg *a = arg;
     dav_req *r = a->r;
-    cl_record_id id;
-    card before = {0};
+    const dav_coll *k = r->k;
+    dav_item it;
+    item_text before = {0};
     free(a->after.text);
     memset(&a->after, 0, sizeof a->after);
-    int rc = card_by_name(t, r->name, &id);
-    bool here = !rc && is_card(t, &id), named = !rc;
+    int rc = item_by_name(k, t, r->name, &it);
+    bool here = !rc && holds(k, t, &it), named = !rc;
     if (rc == CL_ENOTFOUND)
-        rc = cl_record_id_new(&id);
+        rc = cl_record_id_new(&it.id), it.field = 0;
     if (!rc && here)
-        rc = card_load(t, &id, &before);
+        rc = item_load(k, t, &it, &before);
     if (rc)
         return rc;
     a->created = !here;
@@ -684,33 +886,42 @@ static int put_fn(cl_txn *t, void *arg)
     free(before.text);
     if (!ok)
         return a->failed_precondition = true, CL_EDENIED;
-    uint8_t type;
     char *uid = NULL;
-    card_names cn;
-    names_of(t, &id, &cn);
-    rc = cl_vcard_put(t, &id, r->body, r->len, &type, &uid);
+    item_names nm;
+    names_of(k, t, &it, &nm);
+    rc = k->put(t, &it.id, r->body, r->len, &uid);
     /* the client's name and UID, unless they are what the book would say */
-    bool own_name = named && !strcmp(cn.name, r->name);
-    if (!rc && (!own_name || (uid && strcmp(uid, cn.uid)) || (!uid && cn.uid[0])))
-        rc = keep_names(t, r->name, &id, uid);
+    bool own_name = named && !strcmp(nm.name, r->name);
+    if (!rc && (!own_name || (uid && strcmp(uid, nm.uid)) || (!uid && nm.uid[0])))
+        rc = keep_names(t, r->name, &it.id, uid);
     free(uid);
-    return rc ? rc : card_load(t, &id, &a->after);
+    return rc ? rc : item_load(k, t, &it, &a->after);
 }
 
-static int put_card(dav_req *r)
+static int read_only(dav_req *r)
 {
+    return send_msg(r->conn, 403, "%s is read-only: its dates are changed in clientele", r->k->displayname);
+}
+
+static int put_item(dav_req *r)
+{
+    if (!r->k->put)
+        return read_only(r);
     struct put_arg a = {.r = r};
     int rc = cl_store_update(r->h->cfg.store, put_fn, &a);
     if (a.failed_precondition) {
         free(a.after.text);
-        return send_msg(r->conn, 412, "the card changed since the client read it (ETag), or exists already");
+        return send_msg(r->conn, 412, "the item changed since the client read it (ETag), or exists already");
     }
     if (rc) {
         free(a.after.text);
-        return rc == CL_EINVAL ? send_condition(r->conn, 400, DAV_NS_CARDDAV, "valid-address-data") : send_cl_error(r->conn, rc);
+        return rc != CL_EINVAL ? send_cl_error(r->conn, rc)
+             : r->k->component ? send_condition(r->conn, 400, DAV_NS_CALDAV, "valid-calendar-data")
+                               : send_condition(r->conn, 400, DAV_NS_CARDDAV, "valid-address-data");
     }
-    /* the ETag only when the card stored is byte for byte the one sent
-     * (RFC 6352 §6.3.2.3): else the client fetches what the book made of it */
+    /* the ETag only when the item stored is byte for byte the one sent
+     * (RFC 6352 §6.3.2.3, RFC 4791 §5.3.4): else the client fetches what
+     * the book made of it */
     bool same = a.after.len == r->len && !memcmp(a.after.text, r->body, r->len);
     int st = send_text(r->conn, a.created ? 201 : 204, "text/plain; charset=utf-8", same ? a.after.etag : NULL, "", 0);
     free(a.after.text);
@@ -725,27 +936,25 @@ struct delete_arg {
 static int delete_fn(cl_txn *t, void *arg)
 {
     struct delete_arg *a = arg;
-    cl_record_id id;
-    card c = {0};
-    int rc = card_by_name(t, a->r->name, &id);
-    if (!rc && !is_card(t, &id))
-        rc = CL_ENOTFOUND;
-    if (!rc)
-        rc = card_load(t, &id, &c);
+    dav_item it;
+    item_text c = {0};
+    int rc = item_find(a->r->k, t, a->r->name, &it, &c);
     if (!rc && !preconditions_hold(a->r->conn, c.etag))
         a->failed_precondition = true, rc = CL_EDENIED;
     free(c.text);
-    return rc ? rc : cl_record_delete_in(t, &id);
+    return rc ? rc : cl_record_delete_in(t, &it.id);
 }
 
-static int delete_card(dav_req *r)
+static int delete_item(dav_req *r)
 {
+    if (!r->k->put)
+        return read_only(r);
     struct delete_arg a = {r, false};
     int rc = cl_store_update(r->h->cfg.store, delete_fn, &a);
     if (a.failed_precondition)
-        return send_msg(r->conn, 412, "the card changed since the client read it (ETag)");
+        return send_msg(r->conn, 412, "the item changed since the client read it (ETag)");
     if (rc == CL_ENOTFOUND)
-        return send_msg(r->conn, 404, "no card %s here", r->name);
+        return send_msg(r->conn, 404, "nothing named %s here", r->name);
     return rc ? send_cl_error(r->conn, rc) : send_text(r->conn, 204, "text/plain; charset=utf-8", NULL, "", 0);
 }
 
@@ -760,7 +969,7 @@ bool http_dav_path(const char *path)
 static int options(struct mg_connection *conn)
 {
     mg_response_header_start(conn, 200);
-    mg_response_header_add(conn, "DAV", "1, 3, addressbook", -1);
+    mg_response_header_add(conn, "DAV", "1, 3, addressbook, calendar-access", -1);
     mg_response_header_add(conn, "Allow", "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, REPORT", -1);
     mg_response_header_add(conn, "Content-Length", "0", -1);
     mg_response_header_send(conn);
@@ -770,7 +979,7 @@ static int options(struct mg_connection *conn)
 static int on_collection(dav_req *r)
 {
     if (!strcmp(r->method, "GET") || !strcmp(r->method, "HEAD"))
-        return send_msg(r->conn, 200, "clientele's DAV server: connect an address book to http://HOST:PORT/dav/ (docs/dav.md)");
+        return send_msg(r->conn, 200, "clientele's DAV server: connect an address book or calendar to http://HOST:PORT/dav/ (docs/dav.md)");
     return send_msg(r->conn, 405, "%s is not allowed on a collection", r->method);
 }
 
@@ -798,16 +1007,16 @@ int http_dav(struct mg_connection *conn, cl_http *h, const char *method, const c
         st = propfind(&r);
     else if (!strcmp(method, "REPORT"))
         st = report(&r);
-    else if (r.kind != R_CARD)
+    else if (r.kind != R_ITEM)
         st = on_collection(&r);
     else if (!strcmp(method, "GET") || !strcmp(method, "HEAD"))
-        st = get_card(&r);
+        st = get_item(&r);
     else if (!strcmp(method, "PUT"))
-        st = put_card(&r);
+        st = put_item(&r);
     else if (!strcmp(method, "DELETE"))
-        st = delete_card(&r);
+        st = delete_item(&r);
     else
-        st = send_msg(conn, 405, "%s is not allowed on a card", method);
+        st = send_msg(conn, 405, "%s is not allowed on %s", method, r.name);
     free(r.body);
     return st;
 }

@@ -5,7 +5,6 @@
 #include "http/internal.h"
 
 #define DAV_ROOT "/dav/"
-#define DAV_BOOK "/dav/contacts/"
 #define DAV_TOKEN_PREFIX "http://clientele.invalid/sync/"
 #define DAV_TOKEN_MAX 64
 
@@ -26,10 +25,18 @@ int dav_token_take(cl_txn *t, dav_token *tok);
 int dav_token_keep(cl_store *s, const dav_token *tok);
 void dav_token_text(const dav_token *tok, char out[DAV_TOKEN_MAX]);
 void dav_token_free(dav_token *tok);
-/* Every contact and company changed since the moment the token names (a
- * company's people too: their cards name it), each once, deleted ones
- * included. CL_EINVAL for a token this folder did not give. */
-int dav_changed_since(cl_txn *t, const char *token, int (*fn)(void *ctx, const cl_record_id *id), void *ctx);
+/* Which records a collection's items come from: a bit per record type
+ * (DAV_TYPE) whose records it holds, and the types whose names its items
+ * show (a contact's card names its company, a task its contact). */
+#define DAV_TYPE(t) (1u << (t))
+typedef struct dav_scope {
+    uint32_t types, named;
+} dav_scope;
+/* Every record of the scope changed since the moment the token names (and
+ * those naming a renamed one), each once, deleted ones included. CL_EINVAL
+ * for a token this folder did not give. */
+int dav_changed_since(cl_txn *t, const char *token, dav_scope scope, int (*fn)(void *ctx, const cl_record_id *id),
+                      void *ctx);
 
 /* ----- app passwords (dav_auth.c) ----- */
 

@@ -1,4 +1,4 @@
-/* Sync tokens of the DAV address book (RFC 6578): a client's sync costs what
+/* Sync tokens of the DAV collections (RFC 6578): a client's sync costs what
  * changed, not the size of the book.
  *
  * A token is "http://clientele.invalid/sync/N", N the op count of the read
@@ -90,6 +90,7 @@ static int token_parse(const char *text, uint64_t *n)
 /* The records changed, gathered then sorted so each is told once. */
 typedef struct changes {
     cl_txn *t;
+    uint32_t types, named;       /* the collection's (dav_scope) */
     cl_record_id *v;
     size_t n, cap;
 } changes;
@@ -107,12 +108,13 @@ static int change_add(changes *c, const cl_record_id *id)
     return CL_OK;
 }
 
-/* a company's people whose cards name it (a deleted one has no card) */
+/* the collection's records that name a renamed one (a deleted one has no item) */
 static int referrer_step(void *ctx, const cl_record_id *id, uint8_t field)
 {
     changes *c = ctx;
     cl_record_meta m;
-    if (field != CL_F_COMPANY || cl_txn_record(c->t, id, &m) || m.deleted)
+    (void)field;
+    if (cl_txn_record(c->t, id, &m) || m.deleted || !(c->types & DAV_TYPE(m.type)))
         return CL_OK;
     return change_add(c, id);
 }
@@ -120,11 +122,9 @@ static int referrer_step(void *ctx, const cl_record_id *id, uint8_t field)
 static int op_step(void *ctx, const cl_op *op)
 {
     changes *c = ctx;
-    if (op->type != CL_T_CONTACT && op->type != CL_T_COMPANY)
-        return CL_OK;
-    int rc = change_add(c, &op->record);
-    /* a contact's card names its company: renamed, the card changed */
-    if (!rc && op->type == CL_T_COMPANY && op->field == CL_F_NAME)
+    int rc = c->types & DAV_TYPE(op->type) ? change_add(c, &op->record) : CL_OK;
+    /* a contact's card names its company, a task its contact: renamed, they changed */
+    if (!rc && c->named & DAV_TYPE(op->type) && op->field == cl_type_label_field(op->type))
         rc = cl_txn_referrers(c->t, &op->record, referrer_step, c);
     return rc;
 }
@@ -151,7 +151,8 @@ static int id_cmp(const void *a, const void *b)
     return memcmp(a, b, CL_RECORD_ID_LEN);
 }
 
-int dav_changed_since(cl_txn *t, const char *token, int (*fn)(void *ctx, const cl_record_id *id), void *ctx)
+int dav_changed_since(cl_txn *t, const char *token, dav_scope scope, int (*fn)(void *ctx, const cl_record_id *id),
+                      void *ctx)
 {
     uint64_t n = 0;
     unsigned char key[9];
@@ -165,7 +166,7 @@ int dav_changed_since(cl_txn *t, const char *token, int (*fn)(void *ctx, const c
         return rc == CL_ENOTFOUND ? cl_seterr(CL_EINVAL, "this book never gave sync token %s", token) : rc;
     if (vl % VV_ENTRY)
         return cl_seterr(CL_ECORRUPT, "sync token %s is damaged", token);
-    changes c = {.t = t};
+    changes c = {.t = t, .types = scope.types, .named = scope.named};
     struct since_ctx s = {&c, vv, vl / VV_ENTRY};
     rc = cl_txn_vv_each(t, origin_step, &s);
     if (!rc && c.n)
