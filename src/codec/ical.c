@@ -299,6 +299,8 @@ static int task_body(cl_txn *t, ical_out *o, const cl_record *r, const char *uid
         rc = oom();
     if (!rc && !desc.len && r->values[CL_F_NOTES] && cl_buf_puts(&desc, r->values[CL_F_NOTES]))
         rc = oom();
+    if (!rc && desc.len && !r->values[CL_F_NOTES])
+        desc.data[--desc.len] = 0; /* the names alone: no line break after them */
     if (!rc && desc.len)
         rc = text_line(o, "DESCRIPTION", (const char *)desc.data);
     cl_buf_free(&desc);
