@@ -213,3 +213,34 @@ grep -q '<d:response>' <<<"$BODY" && fail "the dates calendar answered tasks: $B
 dav REPORT /contacts/ --data-binary '<c:calendar-query xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav"><d:prop><d:getetag/></d:prop></c:calendar-query>'
 expect 403 "supported-report" "a calendar-query on the address book is refused"
 pass "sync-collection and calendar-query on the calendars"
+
+# ----- a DAV client's write reaches an open page at once
+ui_login a
+SESSION=$(awk '$6 ~ /^clientele_session_/ {print $6 "=" $7}' "$WORK/cookies")
+export D PW
+node - "$UI_a" "$SESSION" <<'JS' || fail "the open page was not told of the DAV write"
+const [port, session] = [process.argv[2], process.argv[3]];
+const { spawnSync } = require('child_process');
+const net = require('net');
+// A minimal websocket client (as tests/http/test_events.sh): server frames are unmasked text.
+const s = net.connect(port, '127.0.0.1', () => s.write(
+  `GET /api/events HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+  `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nOrigin: http://127.0.0.1:${port}\r\n` +
+  `Cookie: ${session}\r\n\r\n`));
+let buf = '';
+s.on('data', (d) => { buf += d.toString('latin1'); });
+const count = () => buf.split('"type":"data"').length - 1;
+setTimeout(() => {
+  const before = count();
+  const ics = 'BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VTODO\r\nUID:live-1\r\nSUMMARY:Made on the phone\r\nEND:VTODO\r\nEND:VCALENDAR\r\n';
+  const r = spawnSync('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', '-u', `cal:${process.env.PW}`, '-X', 'PUT',
+                               '--data-binary', ics, `${process.env.D}/tasks/live-1.ics`]);
+  if (r.stdout.toString() !== '201') { console.error('PUT: ' + r.stdout + r.stderr); process.exit(1); }
+  const t0 = Date.now();
+  const poll = setInterval(() => {
+    if (count() > before) { console.log(`the DAV write arrived as data in ${Date.now() - t0} ms`); process.exit(0); }
+    if (Date.now() - t0 > 5000) { console.error('no data event after a DAV write'); process.exit(1); }
+  }, 50);
+}, 1500);
+JS
+pass "a task a DAV client writes reaches the open page as a live data event"
