@@ -311,7 +311,7 @@ int cl_txn_setting_port(cl_txn *t, uint16_t *port); /* CL_ENOTFOUND, CL_ECORRUPT
 int cl_txn_setting_put_port(cl_txn *t, uint16_t port);
 
 /* ----- small key/value tables: meta (settings above, invitations, logins), peers, pending,
- * and dav: what DAV clients named and gave that the book does not model (http/dav_names.c) ----- */
+ * and dav: what DAV clients named and gave that the book does not model (http/dav.c, dav_sync.c) ----- */
 
 enum cl_table { CL_TAB_META, CL_TAB_PEERS, CL_TAB_PENDING, CL_TAB_DAV };
 int cl_txn_kv_get(cl_txn *t, enum cl_table tab, const void *key, size_t klen,
@@ -322,6 +322,10 @@ int cl_txn_kv_del(cl_txn *t, enum cl_table tab, const void *key, size_t klen); /
 int cl_txn_kv_each(cl_txn *t, enum cl_table tab,
                    int (*fn)(void *ctx, const void *k, size_t kl, const void *v, size_t vl),
                    void *ctx);
+/* The same for the keys that start with prefix, in key order; fn must not
+ * write to the table (collect, then change). */
+int cl_txn_kv_prefix(cl_txn *t, enum cl_table tab, const void *prefix, size_t plen,
+                     int (*fn)(void *ctx, const void *k, size_t kl, const void *v, size_t vl), void *ctx);
 
 /* ----- change notification across processes ----- */
 

@@ -7,6 +7,7 @@
 #define DAV_ROOT "/dav/"
 #define DAV_TOKEN_PREFIX "http://clientele.invalid/sync/"
 #define DAV_TOKEN_MAX 64
+#define DAV_TOKENS_KEPT 1000  /* moments whose sync token is honoured */
 
 /* ----- sync tokens (dav_sync.c) ----- */
 

@@ -6,8 +6,8 @@
  * vector of that moment; the records changed since are those of the ops of
  * each origin beyond it — found in the op log by (origin, seq), so the cost
  * is the ops since, never the book. Tokens are kept (about 30 bytes per device
- * the book has met) for every moment a client was answered at; a folder keeps
- * them until it is reset (docs/dav.md). */
+ * the book has met) for the last DAV_TOKENS_KEPT moments a client was answered
+ * at (docs/dav.md). */
 #include "http/dav.h"
 
 #include <stdio.h>
@@ -36,6 +36,37 @@ int dav_token_take(cl_txn *t, dav_token *tok)
     return rc ? rc : cl_txn_vv_each(t, vv_step, &tok->vv);
 }
 
+/* The moments kept, oldest first (keys are "t" · big-endian count). */
+struct kept {
+    uint64_t n[DAV_TOKENS_KEPT + 1];
+    size_t len;
+    size_t total;
+};
+
+static int kept_step(void *ctx, const void *k, size_t kl, const void *v, size_t vl)
+{
+    struct kept *kp = ctx;
+    (void)v, (void)vl;
+    if (kl == 9 && kp->len < sizeof kp->n / sizeof *kp->n)
+        kp->n[kp->len++] = cl_be64_get((const unsigned char *)k + 1);
+    kp->total++;
+    return 0;
+}
+
+/* Beyond DAV_TOKENS_KEPT moments the oldest go: a client that comes back
+ * with one starts over (valid-sync-token), as RFC 6578 §3.7 allows. */
+static int prune(cl_txn *t)
+{
+    struct kept kp = {.len = 0};
+    int rc = cl_txn_kv_prefix(t, CL_TAB_DAV, "t", 1, kept_step, &kp);
+    for (size_t i = 0; !rc && kp.total > DAV_TOKENS_KEPT && i < kp.len; i++, kp.total--) {
+        unsigned char key[9];
+        token_key(kp.n[i], key);
+        rc = cl_txn_kv_del(t, CL_TAB_DAV, key, sizeof key);
+    }
+    return rc;
+}
+
 static int keep_fn(cl_txn *t, void *arg)
 {
     const dav_token *tok = arg;
@@ -46,7 +77,8 @@ static int keep_fn(cl_txn *t, void *arg)
     int rc = cl_txn_kv_get(t, CL_TAB_DAV, key, sizeof key, &v, &vl);
     if (rc != CL_ENOTFOUND)
         return rc;
-    return cl_txn_kv_put(t, CL_TAB_DAV, key, sizeof key, tok->vv.data ? tok->vv.data : (const void *)"", tok->vv.len);
+    rc = cl_txn_kv_put(t, CL_TAB_DAV, key, sizeof key, tok->vv.data ? tok->vv.data : (const void *)"", tok->vv.len);
+    return rc ? rc : prune(t);
 }
 
 int dav_token_keep(cl_store *s, const dav_token *tok)

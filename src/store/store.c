@@ -540,6 +540,25 @@ int st_kv_each(cl_txn *t, int db, int (*fn)(void *ctx, const void *k, size_t kl,
     return rc == MDB_NOTFOUND ? CL_OK : st_err(t, rc, "cursor");
 }
 
+int cl_txn_kv_prefix(cl_txn *t, enum cl_table tab, const void *prefix, size_t plen,
+                     int (*fn)(void *ctx, const void *k, size_t kl, const void *v, size_t vl), void *ctx)
+{
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(t->txn, t->s->dbi[table_db(tab)], &c);
+    if (rc)
+        return st_err(t, rc, "cursor");
+    MDB_val k = {plen, (void *)prefix}, v;
+    int stop = 0;
+    for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+         !rc && !stop && k.mv_size >= plen && !memcmp(k.mv_data, prefix, plen);
+         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
+        stop = fn(ctx, k.mv_data, k.mv_size, v.mv_data, v.mv_size);
+    mdb_cursor_close(c);
+    if (stop)
+        return stop;
+    return rc == MDB_NOTFOUND || !rc ? CL_OK : st_err(t, rc, "cursor");
+}
+
 /* ----- flushing what a write transaction caches ----- */
 
 int st_flush(cl_txn *t)

@@ -241,6 +241,19 @@ curl -s -H "X-Clientele-Token: x" "$U/api/conflicts" | grep -q "Phone title\|Off
   fail "the same field edited on the phone and the office is not a conflict: $(curl -s "$U/api/conflicts")"
 pass "the same field edited through DAV and on a paired device is a conflict the page shows"
 
+# ----- the kept sync tokens are bounded: the last 1,000 moments (dav.h)
+sync_since ""
+OLD=$(sed -n 's/.*<d:sync-token>\([^<]*\)<.*/\1/p' <<<"$BODY")
+for i in $(seq 1001); do
+  cl a put contact "$P" title="Buyer $i" >/dev/null
+  sync_since "" # a new moment answered: a token kept
+done
+RECENT=$(sed -n 's/.*<d:sync-token>\([^<]*\)<.*/\1/p' <<<"$BODY")
+sync_since "$OLD"
+expect 403 "valid-sync-token" "a token older than the last 1,000 moments is refused (the client starts over)"
+sync_since "$RECENT"
+expect 207 "<d:sync-token>" "the latest token is honoured"
+
 # ----- a client shut out
 cl a dav rm phone >/dev/null
 dav PROPFIND /contacts/ -H 'Depth: 0'
