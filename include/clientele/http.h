@@ -25,6 +25,11 @@ typedef struct cl_http cl_http;
 
 /* Start serving; returns once the port is bound. */
 int cl_http_start(const cl_http_config *cfg, cl_http **out);
+/* The DAV server alone (serve --dav-listen, behind the TLS front of
+ * net.h): plain HTTP on a loopback port of its own (*port), nothing but
+ * /dav/ and the .well-known redirects, answering to public_port — the
+ * front's — in the Host clients send. cfg->listen is not used. */
+int cl_http_dav_start(const cl_http_config *cfg, uint16_t public_port, cl_http **out, uint16_t *port);
 /* Stop and free (waits for requests in progress). NULL is fine. */
 void cl_http_stop(cl_http *h);
 

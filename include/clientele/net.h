@@ -24,6 +24,11 @@ const cl_device_id *cl_identity_device(const cl_identity *id);
  * Valid while id lives; safe from any thread. */
 void cl_identity_signer(const cl_identity *id, cl_signer *out);
 
+/* SHA-256 of the device's certificate, as "AB:CD:…" (what a phone shows
+ * when it asks whether to trust a self-signed server). */
+#define CL_FINGERPRINT_TEXT (3 * 32)
+void cl_identity_fingerprint(const cl_identity *id, char out[CL_FINGERPRINT_TEXT]);
+
 /* The device id of a DER-encoded certificate's public key. */
 int cl_device_id_of_cert(const unsigned char *der, size_t len, cl_device_id *out);
 
@@ -53,6 +58,22 @@ int cl_listen(const char *addr, int *fd_out, uint16_t *port_out);
 /* The IPv4 addresses of the up interfaces, loopback last, comma-separated
  * into out. */
 void cl_local_addresses(char *out, size_t cap);
+
+/* ----- a TLS front for a plain local server (tls_front.c) ----- */
+
+/* Accept TLS on listen ("HOST:PORT") with the device's certificate (no
+ * client certificate asked: the clients are phones and address books, who
+ * log in inside) and relay each connection's bytes both ways to the plain
+ * TCP address target on this machine. At most CL_FRONT_MAX_CONNS at once, 8
+ * from one address;
+ * the handshake must end within 10 s, a connection closes after 120 s
+ * without a byte either way. */
+#define CL_FRONT_MAX_CONNS 32
+typedef struct cl_tls_front cl_tls_front;
+int cl_tls_front_start(const cl_identity *me, const char *listen, const char *target, cl_tls_front **out);
+uint16_t cl_tls_front_port(const cl_tls_front *f);
+/* Stop accepting, close the connections, wait for their threads. NULL is fine. */
+void cl_tls_front_stop(cl_tls_front *f);
 
 /* ----- TLS connections pinned to device ids ----- */
 

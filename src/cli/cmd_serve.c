@@ -17,6 +17,7 @@
 typedef struct serve_opts {
     const char *ui;             /* web UI address, HOST:PORT */
     const char *listen;         /* peer listener, HOST:PORT */
+    const char *dav_listen;     /* DAV over TLS, HOST:PORT; NULL: loopback only (the page's port) */
     long sync_interval;         /* seconds between syncs with each peer */
     bool no_discovery;
     long discovery_port;
@@ -26,6 +27,8 @@ typedef struct serve_opts {
 typedef struct services {
     cl_store *store;
     cl_http *http;
+    cl_http *dav;               /* --dav-listen: the DAV server alone, on loopback... */
+    cl_tls_front *dav_front;    /* ...behind TLS on dav_listen */
     cl_sync_server *peers;
     cl_scheduler *scheduler;
     cl_discovery *discovery;
@@ -62,6 +65,31 @@ static void heard(void *ctx, const cl_device_id *id, const char *ip, uint16_t po
     }
 }
 
+/* Serving DAV beyond loopback is asked for, and needs a client that can
+ * log in: the front is TLS with the device's certificate, relaying to the
+ * DAV server alone on a loopback port of its own. */
+static int start_dav_front(cli *c, const serve_opts *o, const cl_http_config *hc, services *sv)
+{
+    cl_dav_client *v;
+    size_t n;
+    char host[64], inner[32];
+    uint16_t port, inner_port;
+    int rc = cl_dav_clients(c->store, &v, &n);
+    if (rc)
+        return rc;
+    free(v);
+    if (!n)
+        return cl_seterr(CL_EINVAL, "--dav-listen: no DAV client can log in yet (add one first: clientele dav add NAME)");
+    if ((rc = cl_addr_parse(o->dav_listen, host, sizeof host, &port)))
+        return cl_wraperr(rc, "--dav-listen");
+    if (!port)
+        return cl_seterr(CL_EINVAL, "--dav-listen needs a port (HOST:PORT), not '%s'", o->dav_listen);
+    if ((rc = cl_http_dav_start(hc, port, &sv->dav, &inner_port)))
+        return rc;
+    snprintf(inner, sizeof inner, "127.0.0.1:%u", inner_port);
+    return cl_tls_front_start(c->ident, o->dav_listen, inner, &sv->dav_front);
+}
+
 static int start_services(cli *c, const serve_opts *o, services *sv)
 {
     sv->store = c->store;
@@ -83,12 +111,18 @@ static int start_services(cli *c, const serve_opts *o, services *sv)
                                 &sv->discovery);
     cl_http_config hc = {.store = c->store, .ident = c->ident, .listen = o->ui, .peer_listen = o->listen,
                          .sync_now = cl_scheduler_sync_now, .sync_ctx = sv->scheduler};
-    return rc ? rc : cl_http_start(&hc, &sv->http);
+    if (!rc)
+        rc = cl_http_start(&hc, &sv->http);
+    return rc || !o->dav_listen ? rc : start_dav_front(c, o, &hc, sv);
 }
 
 /* In reverse order of start: nothing stopped is still used by what runs. */
 static void stop_services(services *sv)
 {
+    cl_tls_front_stop(sv->dav_front);
+    sv->dav_front = NULL;
+    cl_http_stop(sv->dav);
+    sv->dav = NULL;
     cl_http_stop(sv->http);
     sv->http = NULL;
     cl_discovery_stop(sv->discovery);
@@ -114,6 +148,7 @@ static int parse_serve(const cli_cmd *cmd, int argc, char **argv, serve_opts *o)
     const char *interval = NULL, *dport = NULL, *pos[1];
     const cli_opt opts[] = {{"ui", &o->ui, NULL},
                             {"listen", &o->listen, NULL},
+                            {"dav-listen", &o->dav_listen, NULL},
                             {"sync-interval", &interval, NULL},
                             {"no-discovery", NULL, &o->no_discovery},
                             {"discovery-port", &dport, NULL},
@@ -154,6 +189,14 @@ static int cmd_serve(cli *c, int argc, char **argv)
     }
     printf("serving the web UI on http://%s/ and peers on %s (port %u)\n", o.ui, o.listen,
            cl_sync_server_port(sv.peers));
+    if (sv.dav_front) {
+        char fp[CL_FINGERPRINT_TEXT];
+        cl_identity_fingerprint(c->ident, fp);
+        printf("serving DAV over TLS on https://%s/dav/ (port %u); its certificate's SHA-256 fingerprint,\n"
+               "to check on the phone when it asks whether to trust it: %s\n",
+               o.dav_listen, cl_tls_front_port(sv.dav_front), fp);
+        cl_log(CL_LOG_INFO, "DAV over TLS on %s, certificate SHA-256 %s", o.dav_listen, fp);
+    }
     char url[256];
     if (isatty(STDOUT_FILENO) && !cl_http_login_url(c->store, url, sizeof url)) /* a person is watching */
         printf("open the page (this link works once, for 2 minutes; later: clientele open): %s\n", url);
@@ -244,12 +287,14 @@ static int cmd_dav(cli *c, int argc, char **argv)
 }
 
 const cli_cmd cli_serve_cmds[] = {
-    {"serve", "serve [--ui HOST:PORT] [--listen HOST:PORT] [--sync-interval SEC] [--no-discovery] [--discovery-port PORT]",
+    {"serve", "serve [--ui HOST:PORT] [--listen HOST:PORT] [--dav-listen HOST:PORT] [--sync-interval SEC] [--no-discovery] [--discovery-port PORT]",
      "Run until SIGINT/SIGTERM: the web UI on --ui (default 127.0.0.1:8080); the peer listener\n"
      "(--listen, default 0.0.0.0:7701); syncing with every paired peer at start, every\n"
      "--sync-interval seconds (default 60) and soon after local changes, backing off from\n"
      "unreachable peers; LAN discovery by UDP broadcast on --discovery-port (default 7702),\n"
-     "off with --no-discovery.",
+     "off with --no-discovery. The DAV server (docs/dav.md) is on the page's port; with\n"
+     "--dav-listen also over TLS on HOST:PORT for phones on the network (the device's\n"
+     "certificate, its fingerprint printed; needs a client from 'clientele dav add').",
      cmd_serve, true},
     {"open", "open [--print-url]",
      "Open the page of this folder's serve in the browser, logged in: a fresh login link that\n"

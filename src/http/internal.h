@@ -31,6 +31,7 @@ struct cl_http {
     struct mg_context *mg;
     char host[64];                  /* listen address as given ("127.0.0.1") */
     int port;
+    int public_port;                /* cl_http_dav_start: the TLS front's port; else 0 */
     char token[HTTP_TOKEN_LEN + 1]; /* CSRF secret of the data folder */
     /* websocket clients, guarded by mg_lock_context */
     struct mg_connection *ws[HTTP_MAX_WS];

@@ -511,6 +511,23 @@ static int parse_listen(const char *listen, cl_http *h)
     return CL_OK;
 }
 
+/* The DAV server alone, behind the TLS front: its clients name the front's
+ * address, so only the port they name is checked (a page elsewhere that
+ * re-points a name here cannot pass the front's TLS, whose self-signed
+ * certificate a browser does not accept for it). */
+static int handle_dav_only(struct mg_connection *conn, void *arg)
+{
+    cl_http *h = arg;
+    const struct mg_request_info *ri = mg_get_request_info(conn);
+    const char *path = ri->local_uri ? ri->local_uri : "/", *host = mg_get_header(conn, "Host");
+    const char *colon = host ? strrchr(host, ':') : NULL;
+    if (!host || (colon ? atoi(colon + 1) != h->public_port : h->public_port != 443))
+        return http_send_error(conn, 403, "denied", "this server answers only to port %d", h->public_port);
+    if (!http_dav_path(path))
+        return http_send_error(conn, 404, "not_found", "only the DAV server is here: /dav/ (docs/dav.md)");
+    return http_dav(conn, h, ri->request_method, path);
+}
+
 static int start_civetweb(cl_http *h)
 {
     char ports[96], err[256] = "";
@@ -528,8 +545,43 @@ static int start_civetweb(cl_http *h)
     h->mg = mg_start2(&init, &ed);
     if (!h->mg)
         return cl_seterr(CL_EIO, "cannot serve the web UI on %s: %s", ports, *err ? err : "start failed");
+    if (h->public_port) {
+        mg_set_request_handler(h->mg, "/", handle_dav_only, h);
+        struct mg_server_port sp;
+        if (mg_get_server_ports(h->mg, 1, &sp) != 1)
+            return cl_seterr(CL_EIO, "the DAV server's loopback port is unknown");
+        h->port = sp.port;
+        return CL_OK;
+    }
     mg_set_request_handler(h->mg, "/", handle, h);
     mg_set_websocket_handler(h->mg, "/api/events", ws_connect, ws_ready, ws_data, ws_close, h);
+    return CL_OK;
+}
+
+int cl_http_dav_start(const cl_http_config *cfg, uint16_t public_port, cl_http **out, uint16_t *port)
+{
+    *out = NULL;
+    if (!public_port)
+        return cl_seterr(CL_EINVAL, "the DAV front needs its public port");
+    mg_init_library(0);
+    cl_http *h = calloc(1, sizeof *h);
+    if (!h)
+        return cl_seterr(CL_ENOMEM, "out of memory");
+    h->cfg = *cfg;
+    h->public_port = public_port;
+    snprintf(h->host, sizeof h->host, "127.0.0.1");
+    pthread_mutex_init(&h->mu, NULL);
+    pthread_cond_init(&h->cv, NULL);
+    int rc = start_civetweb(h);
+    if (rc) {
+        if (h->mg)
+            mg_stop(h->mg);
+        h->mg = NULL;
+        cl_http_stop(h);
+        return rc;
+    }
+    *port = (uint16_t)h->port;
+    *out = h;
     return CL_OK;
 }
 
@@ -574,7 +626,8 @@ void cl_http_stop(cl_http *h)
     pthread_mutex_unlock(&h->mu);
     if (h->watching)
         pthread_join(h->watcher, NULL);
-    mg_stop(h->mg); /* waits for the requests in progress */
+    if (h->mg)
+        mg_stop(h->mg); /* waits for the requests in progress */
     mg_exit_library();
     pthread_cond_destroy(&h->cv);
     pthread_mutex_destroy(&h->mu);

@@ -226,6 +226,14 @@ const cl_device_id *cl_identity_device(const cl_identity *id)
     return &id->device;
 }
 
+void cl_identity_fingerprint(const cl_identity *id, char out[CL_FINGERPRINT_TEXT])
+{
+    unsigned char h[CL_SHA256_LEN];
+    cl_sha256(id->cert.raw.p, id->cert.raw.len, h);
+    for (int i = 0; i < CL_SHA256_LEN; i++)
+        snprintf(out + 3 * i, 4, "%02X%s", h[i], i + 1 < CL_SHA256_LEN ? ":" : "");
+}
+
 static int sign_digest(void *ctx, const unsigned char digest[CL_SHA256_LEN], unsigned char sig[CL_SIG_MAX],
                        size_t *sig_len)
 {

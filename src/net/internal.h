@@ -36,6 +36,13 @@ struct cl_identity {
 
 /* Connect a TCP socket to "HOST:PORT" within timeout_ms. */
 int net_connect(const char *addr, int timeout_ms, int *fd_out);
+/* A TLS config with this device's certificate and key (cert and key are
+ * the caller's, initialised, to free after the config), TLS 1.2+, our
+ * cipher suites; the caller sets the auth mode. */
+int net_tls_config(const cl_identity *me, bool server, mbedtls_ssl_config *conf, mbedtls_x509_crt *cert,
+                   mbedtls_pk_context *key);
+/* An mbedTLS error as ours: CL_ETIMEOUT, CL_EIO (closed), else CL_ETLS. */
+int net_tls_err(int rc, const char *what);
 /* Device id of a public key. */
 int net_device_id_of_pk(mbedtls_pk_context *pk, cl_device_id *out);
 

@@ -158,7 +158,26 @@ static int ticket_parse(void *p, mbedtls_ssl_session *s, unsigned char *buf, siz
     return rc;
 }
 
-static int tls_err(int rc, const char *what)
+int net_tls_config(const cl_identity *me, bool server, mbedtls_ssl_config *conf, mbedtls_x509_crt *cert,
+                   mbedtls_pk_context *key)
+{
+    int rc;
+    if ((rc = mbedtls_x509_crt_parse(cert, (const unsigned char *)me->cert_pem, strlen(me->cert_pem) + 1)) ||
+        (rc = mbedtls_pk_parse_key(key, (const unsigned char *)me->key_pem, strlen(me->key_pem) + 1, NULL, 0)))
+        return net_tls_err(rc, "device key");
+    rc = mbedtls_ssl_config_defaults(conf, server ? MBEDTLS_SSL_IS_SERVER : MBEDTLS_SSL_IS_CLIENT,
+                                     MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT);
+    if (rc)
+        return net_tls_err(rc, "TLS setup");
+    mbedtls_ssl_conf_rng(conf, rng, NULL);
+    mbedtls_ssl_conf_ciphersuites(conf, SUITES);
+    mbedtls_ssl_conf_min_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
+    if ((rc = mbedtls_ssl_conf_own_cert(conf, cert, key)))
+        return net_tls_err(rc, "TLS setup");
+    return CL_OK;
+}
+
+int net_tls_err(int rc, const char *what)
 {
     char buf[128];
     mbedtls_strerror(rc, buf, sizeof buf);
@@ -192,32 +211,23 @@ static int conn_new(const cl_identity *me, int fd, bool server, const cl_device_
     if (!getpeername(fd, (struct sockaddr *)&sa, &len) && sa.sin_family == AF_INET)
         inet_ntop(AF_INET, &sa.sin_addr, c->ip, sizeof c->ip);
     *out = c;
-    int rc;
-    if ((rc = mbedtls_x509_crt_parse(&c->own_cert, (const unsigned char *)me->cert_pem, strlen(me->cert_pem) + 1)) ||
-        (rc = mbedtls_pk_parse_key(&c->own_key, (const unsigned char *)me->key_pem, strlen(me->key_pem) + 1, NULL, 0)))
-        return tls_err(rc, "device key");
-    rc = mbedtls_ssl_config_defaults(&c->conf, server ? MBEDTLS_SSL_IS_SERVER : MBEDTLS_SSL_IS_CLIENT,
-                                     MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT);
+    int rc = net_tls_config(me, server, &c->conf, &c->own_cert, &c->own_key);
     if (rc)
-        return tls_err(rc, "TLS setup");
-    mbedtls_ssl_conf_rng(&c->conf, rng, NULL);
+        return rc;
     mbedtls_ssl_conf_authmode(&c->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
     /* VERIFY_REQUIRED wants a CA chain; our own certificate stands in, and
      * the verify callback decides on the peer's key. */
     mbedtls_ssl_conf_ca_chain(&c->conf, &c->own_cert, NULL);
     mbedtls_ssl_conf_verify(&c->conf, verify, c);
-    mbedtls_ssl_conf_ciphersuites(&c->conf, SUITES);
-    mbedtls_ssl_conf_min_version(&c->conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
     if (server)
         mbedtls_ssl_conf_session_tickets_cb(&c->conf, ticket_write, ticket_parse, c);
     else /* ask for a ticket only when we will keep it: for a pinned device */
         mbedtls_ssl_conf_session_tickets(&c->conf, expect ? MBEDTLS_SSL_SESSION_TICKETS_ENABLED
                                                           : MBEDTLS_SSL_SESSION_TICKETS_DISABLED);
-    if ((rc = mbedtls_ssl_conf_own_cert(&c->conf, &c->own_cert, &c->own_key)) ||
-        (rc = mbedtls_ssl_setup(&c->ssl, &c->conf)))
-        return tls_err(rc, "TLS setup");
+    if ((rc = mbedtls_ssl_setup(&c->ssl, &c->conf)))
+        return net_tls_err(rc, "TLS setup");
     if (!server && (rc = mbedtls_ssl_set_hostname(&c->ssl, NULL)))
-        return tls_err(rc, "TLS setup");
+        return net_tls_err(rc, "TLS setup");
     mbedtls_ssl_set_bio(&c->ssl, c, bio_send, bio_recv, NULL);
     return CL_OK;
 }
@@ -275,7 +285,7 @@ static int handshake(cl_conn *c, const char *who)
     if (rc && c->have_peer && !c->pin_ok)
         return pin_error(c, who);
     if (rc)
-        return tls_err(rc, who);
+        return net_tls_err(rc, who);
     if ((rc = check_peer(c, who)))
         return rc;
     c->resumed = was_resumed(c);
@@ -400,7 +410,7 @@ static int write_all(cl_conn *c, const unsigned char *p, size_t n)
         if (w == MBEDTLS_ERR_SSL_WANT_READ || w == MBEDTLS_ERR_SSL_WANT_WRITE)
             continue;
         if (w <= 0)
-            return tls_err(w, "send");
+            return net_tls_err(w, "send");
         p += w;
         n -= (size_t)w;
     }
@@ -460,7 +470,7 @@ int cl_conn_recv(cl_conn *c, uint8_t *type, const unsigned char **payload, size_
         if (r == MBEDTLS_ERR_SSL_WANT_READ || r == MBEDTLS_ERR_SSL_WANT_WRITE)
             continue;
         if (r <= 0)
-            return tls_err(r, "receive");
+            return net_tls_err(r, "receive");
         c->rlen += (size_t)r;
     }
 }

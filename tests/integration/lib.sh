@@ -60,12 +60,13 @@ port_up() {
 # start_serve NAME — run `serve` for device NAME on free loopback ports, with
 # no discovery; sets PORT_<NAME> (peers) and UI_<NAME>, PID_<NAME>. Tries new
 # ports if a port was taken between the check and the bind.
-start_serve() {
+start_serve() { # start_serve NAME [more serve options]
   local d=$1 port ui pid
+  shift
   for _ in 1 2 3; do
     port=$(free_port); ui=$(free_port)
     "$BIN" --data "$WORK/$d" serve --ui "127.0.0.1:$ui" --listen "127.0.0.1:$port" --no-discovery \
-      --sync-interval 3600 >>"$WORK/$d.log" 2>&1 &
+      --sync-interval 3600 "$@" >>"$WORK/$d.log" 2>&1 &
     pid=$!
     PIDS+=("$pid")
     printf -v "PORT_$d" '%s' "$port"; printf -v "UI_$d" '%s' "$ui"; printf -v "PID_$d" '%s' "$pid"
