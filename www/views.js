@@ -780,8 +780,82 @@ function joinBlock() {
   return [el('h3', {}, 'Join with an invitation'), check, preview];
 }
 
+// Address books and calendars (CardDAV and CalDAV clients, docs/dav.md): one app
+// password each. A password just made is shown here once: it stays while the
+// view is drawn again for live updates, until "Done" (or the app is removed);
+// the server keeps only its hash. A removal is confirmed in its row first.
+let newApp = null;      // {name, password, focus}
+let removingApp = null; // {name, focus}
+
+function appsBlock(res) {
+  const davUrl = `${location.origin}/dav/`;
+  const head = [el('h2', { id: 'apps-title' }, 'Address book & calendar apps'),
+    el('p', { class: 'meta' }, 'Thunderbird, DAVx5, iOS Contacts and other CardDAV and CalDAV apps read and edit this book (contacts, follow-up tasks, client dates) at ',
+      el('code', { class: 'mono' }, davUrl), ', each app with its own password. Setup per app: see docs/dav.md.')];
+  if (res instanceof Error) return [...head, errorBox(res)];
+  const again = () => refresh();
+  const remove = async (c, btn) => {
+    btn.disabled = true;
+    try {
+      await api('DELETE', `/api/dav-clients/${enc(c.name)}`);
+      if (newApp?.name === c.name) newApp = null;
+      removingApp = null;
+      toast(`Removed ${c.name}: its password no longer opens the book`);
+    } catch (e) { toast(e.message, { bad: true }); }
+    refresh();
+  };
+  const row = (c) => {
+    const asking = removingApp?.name === c.name;
+    const ask = el('button', { type: 'button', class: asking ? 'danger app-remove-confirm' : 'danger app-remove',
+      'aria-label': `${asking ? 'Yes, remove' : 'Remove'} ${c.name}` }, asking ? 'Yes, remove' : 'Remove');
+    ask.addEventListener('click', () => asking ? remove(c, ask) : (removingApp = { name: c.name, focus: true }, again()));
+    // focus goes to the question once (app.js honours data-focus), not on each live redraw
+    if (asking && removingApp.focus) { ask.dataset.focus = '1'; ask.addEventListener('focus', () => { removingApp && (removingApp.focus = false); }); }
+    return el('li', { dataset: { app: c.name } },
+      el('span', { class: 'grow' }, el('span', { class: 'app-name' }, c.name),
+        el('div', { class: 'meta' }, asking ? 'Remove it? The app is refused from its next request; to let it in again, add it anew (a new password).'
+          : `added ${sayDate(c.added)}`)),
+      ask, asking ? el('button', { type: 'button', onclick: () => { removingApp = null; again(); } }, 'Cancel') : null);
+  };
+  let shown = null;
+  if (newApp) {
+    const copy = async () => {
+      try { await navigator.clipboard.writeText(newApp.password); toast('Password copied'); }
+      catch { document.getElementById('app-password').select(); toast('Selected: press Ctrl+C to copy'); }
+    };
+    const pw = el('input', { id: 'app-password', class: 'secret', readonly: true, value: newApp.password, size: 34,
+      'aria-describedby': 'app-password-note', dataset: { keep: '1' } });
+    if (newApp.focus) { pw.dataset.focus = '1'; pw.addEventListener('focus', () => { newApp && (newApp.focus = false); }); }
+    shown = el('div', { class: 'card spaced', id: 'app-new', role: 'group', 'aria-labelledby': 'app-new-title' },
+      el('h3', { id: 'app-new-title' }, `Enter these in “${newApp.name}”`),
+      el('dl', { class: 'creds' },
+        el('dt', {}, 'Server'), el('dd', {}, el('code', { class: 'devid', id: 'app-url' }, davUrl)),
+        el('dt', {}, 'User name'), el('dd', {}, el('code', { class: 'devid', id: 'app-user' }, newApp.name)),
+        el('dt', {}, el('label', { for: 'app-password' }, 'Password')),
+        el('dd', {}, el('div', { class: 'row' }, pw, el('button', { type: 'button', id: 'app-password-copy', onclick: copy }, 'Copy')))),
+      el('p', { id: 'app-password-note' }, el('strong', {}, 'This password is shown only now and will not be shown again'),
+        ' (the book keeps only a hash of it). Lost it? Remove the app and add it again.'),
+      el('p', { class: 'meta' }, 'How to set up Thunderbird, GNOME Contacts, DAVx5, iOS and vdirsyncer: see docs/dav.md.'),
+      el('p', {}, el('button', { type: 'button', id: 'app-done', onclick: () => { newApp = null; again(); } }, 'Done, I have saved it')));
+  }
+  const add = submitForm(el('form', { class: 'inline', 'aria-label': 'Add an app' },
+    el('label', {}, 'App name (its user name)', el('input', { id: 'app-name', name: 'name', required: true, maxlength: 64, size: 20,
+      placeholder: 'phone', autocomplete: 'off' })),
+    el('button', { type: 'submit' }, 'Add an app')), async (d) => {
+    const name = (d.get('name') ?? '').toString().trim();
+    const r = await api('POST', '/api/dav-clients', { name });
+    newApp = { name: r.name, password: r.password, focus: true };
+    removingApp = null;
+    refresh();
+  });
+  return [...head,
+    res.clients.length ? el('ul', { class: 'list', id: 'apps', 'aria-labelledby': 'apps-title' }, res.clients.map(row))
+      : el('p', { class: 'empty', id: 'no-apps' }, 'No apps yet. Add one: it gets a password to enter in the app, with the address above.'),
+    shown, el('h3', {}, 'Add an app'), add];
+}
+
 export async function devices() {
-  const st = await get('/api/status');
+  const [st, apps] = await Promise.all([get('/api/status'), get('/api/dav-clients').catch((e) => e)]);
   const copy = async () => {
     try { await navigator.clipboard.writeText(st.device_id); toast('Device id copied'); }
     catch { getSelection().selectAllChildren(document.getElementById('device-id')); toast('Selected: press Ctrl+C to copy'); }
@@ -825,7 +899,8 @@ export async function devices() {
       el('span', { class: 'grow' }, p.name || 'unnamed device', el('div', { class: 'meta mono' }, `${p.id} · ${p.addr || ''} · ${p.attempts} attempt${p.attempts === 1 ? "" : "s"}, last ${when(p.last)}`)),
       el('button', { type: 'button', onclick: () => accept(p) }, 'Accept'),
       el('button', { type: 'button', class: 'danger', onclick: () => refuse(p) }, 'Refuse'))))
-      : el('p', { class: 'empty' }, 'None. A device that tries to sync before it is paired shows up here.'));
+      : el('p', { class: 'empty' }, 'None. A device that tries to sync before it is paired shows up here.'),
+    appsBlock(apps));
 }
 
 // ------------------------------------------------------------------ search

@@ -1,6 +1,7 @@
 /* The JSON API under /api/ (DESIGN §6): shared helpers, routing and the
  * records endpoints; the views (due, recent, birthdays, conflicts) are in
- * api_views.c and the devices (status, peers, sync) in api_devices.c. Each
+ * api_views.c, the devices (status, peers, sync) in api_devices.c and the
+ * DAV clients (app passwords) in api_dav_clients.c. Each
  * request reads in its own read transaction (LMDB's MDB_NOTLS lets
  * civetweb's worker threads do so); writes go through the model, one write
  * transaction each. */
@@ -558,6 +559,10 @@ int http_api(struct mg_connection *conn, cl_http *h, const char *method, const c
         return !strcmp(method, "DELETE") ? http_api_device_delete(conn, h, p + 9, true) : wrong_method(conn, "DELETE");
     if (!strcmp(p, "/invitations"))
         return post ? http_api_invite(conn, h, body, len) : wrong_method(conn, "POST");
+    if (!strcmp(p, "/dav-clients"))
+        return get ? http_api_dav_clients_get(conn, h) : post ? http_api_dav_clients_post(conn, h, body, len) : wrong_method(conn, "GET or POST");
+    if (!strncmp(p, "/dav-clients/", 13))
+        return !strcmp(method, "DELETE") ? http_api_dav_client_delete(conn, h, p + 13) : wrong_method(conn, "DELETE");
     if (!strcmp(p, "/join"))
         return post ? http_api_join(conn, h, body, len) : wrong_method(conn, "POST");
     if (!strcmp(p, "/sync"))

@@ -101,7 +101,7 @@ int http_add_record(cl_txn *t, const cl_record_id *id, cJSON *arr);
 /* Count (and, when items is not NULL, list) the records with conflicts. */
 int http_count_conflicts(cl_txn *t, cJSON *items, size_t *count);
 
-/* Endpoint handlers (api_views.c, api_devices.c); each returns the status sent. */
+/* Endpoint handlers (api_views.c, api_devices.c, api_dav_clients.c); each returns the status sent. */
 int http_api_due(struct mg_connection *conn, cl_http *h);
 int http_api_recent(struct mg_connection *conn, cl_http *h, const char *query);
 int http_api_birthdays(struct mg_connection *conn, cl_http *h, const char *query);
@@ -116,6 +116,10 @@ int http_api_pending_clear(struct mg_connection *conn, cl_http *h);
 int http_api_sync_now(struct mg_connection *conn, cl_http *h);
 int http_api_invite(struct mg_connection *conn, cl_http *h, const char *body, size_t len);
 int http_api_join(struct mg_connection *conn, cl_http *h, const char *body, size_t len);
+/* The DAV server's clients, app passwords (api_dav_clients.c). */
+int http_api_dav_clients_get(struct mg_connection *conn, cl_http *h);
+int http_api_dav_clients_post(struct mg_connection *conn, cl_http *h, const char *body, size_t len);
+int http_api_dav_client_delete(struct mg_connection *conn, cl_http *h, const char *name);
 
 /* ----- the DAV server (dav.c) ----- */
 

@@ -339,6 +339,51 @@ else
 fi
 NOTOKEN=1 req POST /api/sync; expect 403 "" "POST /api/sync needs the token"
 
+# ----- app passwords of the DAV server (the Devices page's "Address book & calendar apps")
+# davst USER PASSWORD → the status of a PROPFIND of /dav/ with that app password (no page cookie)
+davst() { command curl -s -o /dev/null -w '%{http_code}' --max-time 10 -X PROPFIND -H 'Depth: 0' -u "$1:$2" "$U/dav/"; }
+req GET /api/dav-clients; expect 200 "Array.isArray(b.clients) && b.clients.length===0" "GET /api/dav-clients: none at first"
+req POST /api/dav-clients '{"name":"phone"}'
+expect 201 "b.name==='phone' && /^[a-z2-7]{32}\$/.test(b.password) && Object.keys(b).length===2" "POST /api/dav-clients: 201 with the name and a new password"
+APW=$(js b.password)
+[ "$(davst phone "$APW")" = 207 ] || fail "the new app password does not open /dav/"
+[ "$(davst phone "${APW%?}x")" = 401 ] || fail "a wrong app password opens /dav/"
+pass "the password opens /dav/ (PROPFIND 207), a wrong one gets 401"
+req GET /api/dav-clients
+expect 200 "b.clients.length===1 && b.clients[0].name==='phone' && Math.abs(Date.parse(b.clients[0].added)-Date.now())<600000 && !('password' in b.clients[0])" \
+  "GET /api/dav-clients lists it with the time it was added, no password"
+req POST /api/dav-clients '{"name":"phone"}'; expect 409 "b.error.code==='exists' && /phone/.test(b.error.message)" "a name taken already is 409"
+[ "$(davst phone "$APW")" = 207 ] || fail "a refused duplicate changed the first password"
+cli_msg=$("$BIN" --data "$WORK/a" dav add 'bad:name' 2>&1 >/dev/null | sed 's/^clientele: //') || true
+req POST /api/dav-clients '{"name":"bad:name"}'; expect 400 "b.error.code==='invalid' && b.error.message===$(node -e 'process.stdout.write(JSON.stringify(process.argv[1]))' "$cli_msg")" \
+  "a name that cannot be a user name is 400 with the message the CLI gives"
+req POST /api/dav-clients '{"name":""}'; expect 400 "" "an empty name is 400"
+req POST /api/dav-clients "{\"name\":\"$(head -c 65 /dev/zero | tr '\0' a)\"}"; expect 400 "" "a name over 64 bytes is 400"
+req POST /api/dav-clients '{"name":7}'; expect 400 "b.error.code==='invalid'" "a name that is not a string is 400"
+req POST /api/dav-clients '{"name":"x","extra":1}'; expect 400 "" "an unknown key is 400"
+req POST /api/dav-clients '{"name":'; expect 400 "" "bad JSON is 400"
+NOTOKEN=1 req POST /api/dav-clients '{"name":"tablet"}'; expect 403 "b.error.code==='denied'" "adding an app needs the page's token"
+NOTOKEN=1 req DELETE /api/dav-clients/phone; expect 403 "" "removing an app needs the page's token"
+[ "$(command curl -s -o /dev/null -w '%{http_code}' "$U/api/dav-clients")" = 401 ] || fail "the app list answers without a login"
+[ "$(command curl -s -o /dev/null -w '%{http_code}' -u "phone:$APW" "$U/api/dav-clients")" = 401 ] || fail "an app password opens the API"
+req GET /api/dav-clients; expect 200 "b.clients.length===1" "nothing refused was stored"
+req PUT /api/dav-clients '{}'; expect 405 "" "PUT /api/dav-clients is 405"
+req GET /api/dav-clients/phone; expect 405 "" "GET /api/dav-clients/NAME is 405"
+# a name with a space and non-ASCII letters, removed through its URL-encoded path
+req POST /api/dav-clients '{"name":"Ana’s iPhone"}'; expect 201 "b.name==='Ana’s iPhone'" "a name with a space and a curly quote"
+BPW=$(js b.password)
+[ "$(davst "Ana’s iPhone" "$BPW")" = 207 ] || fail "the app 'Ana’s iPhone' cannot log in"
+req DELETE "/api/dav-clients/Ana%E2%80%99s%20iPhone"; expect 204 "" "DELETE /api/dav-clients/NAME (URL-encoded) is 204"
+req DELETE /api/dav-clients/phone; expect 204 "" "DELETE /api/dav-clients/phone is 204"
+[ -z "$BODY" ] || fail "204 with a body"
+[ "$(davst phone "$APW")" = 401 ] || fail "a removed app's password still opens /dav/"
+pass "the removed app's password gets 401 at /dav/"
+req DELETE /api/dav-clients/phone; expect 404 "b.error.code==='not_found'" "removing it again is 404"
+req DELETE /api/dav-clients/bad:name; expect 404 "" "removing a name no app can have is 404"
+req GET /api/dav-clients; expect 200 "b.clients.length===0" "the list is empty again"
+cl a dav list | grep -q "^no DAV client" || fail "dav list disagrees with the API: $(cl a dav list)"
+pass "dav list agrees: no client left"
+
 # ----- merging a duplicate contact keeps the interactions of both
 req POST /api/records '{"type":"contact","fields":{"name":"Ana Pop","email":"ana@pop.ro"}}'; K=$(js b.id)
 req POST /api/records '{"type":"contact","fields":{"name":"Ana Pop (phone)","phone":"+40 700 111 222"}}'; O=$(js b.id)
