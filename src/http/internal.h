@@ -24,6 +24,9 @@
  * answering while dozens of them come and go (tests/http/test_hardening.sh). */
 #define HTTP_THREADS "64"
 #define HTTP_REQUEST_TIMEOUT_MS "5000"
+/* An idle kept-alive connection holds its thread as long: no longer than a
+ * slow request may. */
+#define HTTP_KEEP_ALIVE_MS "5000"
 #define HTTP_TOKEN_LEN 52  /* 32 random bytes in base32 */
 
 struct cl_http {
