@@ -57,7 +57,9 @@ async function render({ keepScroll = false } = {}) {
   // a view may name what the user acted on last (a deal just moved): it keeps the focus
   const mark = main.querySelector('[data-focus]');
   mark?.removeAttribute('data-focus');
-  const f = (mark && !typingElsewhere) ? mark : focusId && document.getElementById(focusId);
+  // (the focus of when the render began is given back only if the user has
+  // not moved on since: the data may come back after they pressed / and typed)
+  const f = typingElsewhere ? null : mark || (focusId && document.getElementById(focusId));
   if (f && keepScroll) { f.focus(); try { f.setSelectionRange(sel[0], sel[1]); } catch { /* not text */ } }
   else if (!keepScroll && !typingElsewhere) main.focus({ preventScroll: true });
   main.dataset.ready = name;

@@ -793,6 +793,12 @@ function appsBlock(res) {
     el('p', { class: 'meta' }, 'Thunderbird, DAVx5, iOS Contacts and other CardDAV and CalDAV apps read and edit this book (contacts, follow-up tasks, client dates) at ',
       el('code', { class: 'mono' }, davUrl), ', each app with its own password. Setup per app: see docs/dav.md.')];
   if (res instanceof Error) return [...head, errorBox(res)];
+  // serve --dav-listen: phones on the network reach it over TLS, the device's certificate
+  const net = res.network;
+  if (net) head.push(el('p', { id: 'apps-network' }, 'From a phone on the network: ',
+    ...net.urls.flatMap((u, i) => [i ? ' or ' : '', el('code', { class: 'mono' }, u)]),
+    '. When the app asks whether to trust the certificate, compare its SHA-256 fingerprint with ',
+    el('code', { class: 'devid', id: 'apps-fingerprint' }, net.fingerprint), '.'));
   const again = () => refresh();
   const remove = async (c, btn) => {
     btn.disabled = true;
@@ -829,7 +835,8 @@ function appsBlock(res) {
     shown = el('div', { class: 'card spaced', id: 'app-new', role: 'group', 'aria-labelledby': 'app-new-title' },
       el('h3', { id: 'app-new-title' }, `Enter these in “${newApp.name}”`),
       el('dl', { class: 'creds' },
-        el('dt', {}, 'Server'), el('dd', {}, el('code', { class: 'devid', id: 'app-url' }, davUrl)),
+        el('dt', {}, 'Server'), el('dd', {}, el('code', { class: 'devid', id: 'app-url' }, davUrl),
+          net ? el('div', { class: 'meta' }, 'from a phone on the network: ', net.urls.join(' or ')) : null),
         el('dt', {}, 'User name'), el('dd', {}, el('code', { class: 'devid', id: 'app-user' }, newApp.name)),
         el('dt', {}, el('label', { for: 'app-password' }, 'Password')),
         el('dd', {}, el('div', { class: 'row' }, pw, el('button', { type: 'button', id: 'app-password-copy', onclick: copy }, 'Copy')))),

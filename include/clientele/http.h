@@ -19,6 +19,10 @@ typedef struct cl_http_config {
      * the process does not sync (the API answers 503 then). */
     void (*sync_now)(void *ctx);
     void *sync_ctx;
+    /* serve --dav-listen: where phones reach the DAV server over TLS
+     * ("0.0.0.0:8443") and the certificate's fingerprint, for the Devices
+     * page; NULL when DAV is on loopback only */
+    const char *dav_listen, *dav_fingerprint;
 } cl_http_config;
 
 typedef struct cl_http cl_http;

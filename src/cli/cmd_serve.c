@@ -29,6 +29,7 @@ typedef struct services {
     cl_http *http;
     cl_http *dav;               /* --dav-listen: the DAV server alone, on loopback... */
     cl_tls_front *dav_front;    /* ...behind TLS on dav_listen */
+    char fingerprint[CL_FINGERPRINT_TEXT]; /* of the device's certificate */
     cl_sync_server *peers;
     cl_scheduler *scheduler;
     cl_discovery *discovery;
@@ -110,7 +111,9 @@ static int start_services(cli *c, const serve_opts *o, services *sv)
                                 cl_sync_server_port(sv->peers), loopback_only, ANNOUNCE_EVERY_MS, heard, sv,
                                 &sv->discovery);
     cl_http_config hc = {.store = c->store, .ident = c->ident, .listen = o->ui, .peer_listen = o->listen,
-                         .sync_now = cl_scheduler_sync_now, .sync_ctx = sv->scheduler};
+                         .sync_now = cl_scheduler_sync_now, .sync_ctx = sv->scheduler,
+                         .dav_listen = o->dav_listen, .dav_fingerprint = o->dav_listen ? sv->fingerprint : NULL};
+    cl_identity_fingerprint(c->ident, sv->fingerprint);
     if (!rc)
         rc = cl_http_start(&hc, &sv->http);
     return rc || !o->dav_listen ? rc : start_dav_front(c, o, &hc, sv);
@@ -190,8 +193,7 @@ static int cmd_serve(cli *c, int argc, char **argv)
     printf("serving the web UI on http://%s/ and peers on %s (port %u)\n", o.ui, o.listen,
            cl_sync_server_port(sv.peers));
     if (sv.dav_front) {
-        char fp[CL_FINGERPRINT_TEXT];
-        cl_identity_fingerprint(c->ident, fp);
+        const char *fp = sv.fingerprint;
         printf("serving DAV over TLS on https://%s/dav/ (port %u); its certificate's SHA-256 fingerprint,\n"
                "to check on the phone when it asks whether to trust it: %s\n",
                o.dav_listen, cl_tls_front_port(sv.dav_front), fp);

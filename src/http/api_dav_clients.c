@@ -1,7 +1,8 @@
 /* The API's DAV clients (app passwords, docs/dav.md): what `clientele dav
  * add | list | rm` does, for the Devices page.
  *
- *   GET    /api/dav-clients        → 200 {"clients":[{"name","added"}…]}
+ *   GET    /api/dav-clients        → 200 {"clients":[{"name","added"}…],
+ *                                     "network": {"urls","fingerprint"} or null}
  *   POST   /api/dav-clients        {"name"} → 201 {"name","password"}
  *   DELETE /api/dav-clients/NAME   → 204
  *
@@ -10,8 +11,31 @@
  * other endpoint; an app password opens none of them. */
 #include "http/internal.h"
 
+#include "clientele/sync.h"
+
 #include <stdlib.h>
 #include <string.h>
+
+/* "network": {"urls": ["https://IP:PORT/dav/"…], "fingerprint"} when serve
+ * was asked for --dav-listen (every local address for a wildcard host). */
+static bool add_network(cJSON *o, const cl_http *h)
+{
+    const char *l = h->cfg.dav_listen, *colon = l ? strrchr(l, ':') : NULL;
+    if (!colon)
+        return cJSON_AddNullToObject(o, "network") != NULL;
+    char host[128], addrs[CL_INVITE_TEXT], *save = NULL;
+    snprintf(host, sizeof host, "%.*s", (int)(colon - l), l);
+    cl_invite_addresses(host, (unsigned)atoi(colon + 1), addrs, sizeof addrs);
+    cJSON *n = cJSON_AddObjectToObject(o, "network");
+    cJSON *urls = n ? cJSON_AddArrayToObject(n, "urls") : NULL;
+    for (char *a = strtok_r(addrs, ",", &save); urls && a; a = strtok_r(NULL, ",", &save)) {
+        char url[160];
+        snprintf(url, sizeof url, "https://%s/dav/", a);
+        if (!cJSON_AddItemToArray(urls, cJSON_CreateString(url)))
+            return false;
+    }
+    return urls && cJSON_AddStringToObject(n, "fingerprint", h->cfg.dav_fingerprint ? h->cfg.dav_fingerprint : "");
+}
 
 int http_api_dav_clients_get(struct mg_connection *conn, cl_http *h)
 {
@@ -20,7 +44,7 @@ int http_api_dav_clients_get(struct mg_connection *conn, cl_http *h)
     int rc = cl_dav_clients(h->cfg.store, &v, &n);
     cJSON *o = rc ? NULL : cJSON_CreateObject();
     cJSON *a = o ? cJSON_AddArrayToObject(o, "clients") : NULL;
-    if (!rc && !a)
+    if (!rc && (!a || !add_network(o, h)))
         rc = http_oom();
     for (size_t i = 0; !rc && i < n; i++) {
         char added[32];

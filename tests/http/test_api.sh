@@ -342,7 +342,7 @@ NOTOKEN=1 req POST /api/sync; expect 403 "" "POST /api/sync needs the token"
 # ----- app passwords of the DAV server (the Devices page's "Address book & calendar apps")
 # davst USER PASSWORD → the status of a PROPFIND of /dav/ with that app password (no page cookie)
 davst() { command curl -s -o /dev/null -w '%{http_code}' --max-time 10 -X PROPFIND -H 'Depth: 0' -u "$1:$2" "$U/dav/"; }
-req GET /api/dav-clients; expect 200 "Array.isArray(b.clients) && b.clients.length===0" "GET /api/dav-clients: none at first"
+req GET /api/dav-clients; expect 200 "Array.isArray(b.clients) && b.clients.length===0 && b.network===null" "GET /api/dav-clients: none at first (and no network address without --dav-listen)"
 req POST /api/dav-clients '{"name":"phone"}'
 expect 201 "b.name==='phone' && /^[a-z2-7]{32}\$/.test(b.password) && Object.keys(b).length===2" "POST /api/dav-clients: 201 with the name and a new password"
 APW=$(js b.password)

@@ -54,6 +54,14 @@ st=$(command curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0
 [ "$(code -u "phone:$PW" "http://127.0.0.1:$UI_a/dav/contacts/")" = 200 ] || fail "the loopback DAV server stopped answering"
 pass "over TLS: the DAV server with its passwords and nothing else (no page, no API, no plain HTTP)"
 
+# ----- the Devices page is told where phones reach it, and the fingerprint
+ui_login a
+NET=$(curl -s "http://127.0.0.1:$UI_a/api/dav-clients")
+node -e 'const b=JSON.parse(process.argv[1]); if (!b.network || b.network.fingerprint!==process.argv[2] ||
+  !b.network.urls.includes(`https://127.0.0.1:${process.argv[3]}/dav/`)) process.exit(1)' "$NET" "$FP" "$TLS" ||
+  fail "GET /api/dav-clients does not name the TLS address and fingerprint: $NET"
+pass "the Devices page's API names the TLS address and the certificate's fingerprint"
+
 # ----- vdirsyncer pins the fingerprint and syncs over TLS
 mkdir -p "$WORK/vcf" "$WORK/status"
 vconf() { # vconf FINGERPRINT
