@@ -37,3 +37,7 @@ set_tests_properties(http.caldav PROPERTIES LABELS "http;dav" TIMEOUT 300 ENVIRO
 add_test(NAME http.dav_tls COMMAND bash ${CMAKE_SOURCE_DIR}/tests/http/test_dav_tls.sh)
 set_tests_properties(http.dav_tls PROPERTIES LABELS "http;dav" TIMEOUT 300 ENVIRONMENT "${HTTP_TEST_ENV}"
   SKIP_RETURN_CODE 77)
+
+add_test(NAME http.litmus COMMAND bash ${CMAKE_SOURCE_DIR}/tests/http/test_litmus.sh)
+set_tests_properties(http.litmus PROPERTIES LABELS "http;dav" TIMEOUT 300 ENVIRONMENT "${HTTP_TEST_ENV}"
+  SKIP_RETURN_CODE 77)

@@ -10,6 +10,7 @@ pkgs=(ca-certificates gcc libc6-dev make cmake pkg-config
 if [ "$what" = test ]; then
   pkgs+=(libcmocka-dev lmdb-utils curl procps chromium fonts-dejavu-core nodejs npm python3 python3-vobject python3-cryptography)
   pkgs+=(vdirsyncer python3-caldav)   # real CardDAV/CalDAV clients (tests/http/test_dav.sh)
+  pkgs+=(litmus)   # the WebDAV conformance suite, on the folder /dav/files/ (tests/http/test_litmus.sh)
   pkgs+=(man-db groff-base)   # the man page test renders docs/clientele.1
 fi
 missing=()

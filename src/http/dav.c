@@ -7,6 +7,7 @@
  *   /dav/tasks/            CalDAV: the follow-up tasks, NAME.ics (VTODO)
  *   /dav/dates/            CalDAV, read-only: birthdays, anniversaries,
  *                          promised-by and close dates, ID-KIND.ics (VEVENT)
+ *   /dav/files/            a plain WebDAV folder, not the book's (dav_files.c)
  *
  * A collection is a row of COLLS: which records its items come from, how an
  * item is written (the codec's vCard or iCalendar) and, unless read-only,
@@ -36,6 +37,7 @@
 #include <strings.h>
 
 #define NS_CS "http://calendarserver.org/ns/"  /* getctag */
+#define XML_NS "http://www.w3.org/XML/1998/namespace"
 #define NAME_MAX_LEN 255          /* a resource's name, bytes */
 #define ETAG_LEN (2 + 32)         /* "…" around 16 bytes of SHA-256 in hex */
 
@@ -43,27 +45,59 @@ enum dav_kind_of { R_ROOT, R_COLL, R_ITEM };
 
 /* ------------------------------------------------------------ answers */
 
-static int send_text(struct mg_connection *conn, int status, const char *type, const char *etag,
-                     const char *body, size_t len)
+int dav_send(struct mg_connection *conn, int status, const char *const *headers, const char *body, size_t len)
 {
     char lenbuf[32];
     snprintf(lenbuf, sizeof lenbuf, "%zu", len);
-    mg_response_header_start(conn, status);
-    mg_response_header_add(conn, "Content-Type", type, -1);
-    mg_response_header_add(conn, "Cache-Control", "no-store", -1);
-    mg_response_header_add(conn, "Content-Length", lenbuf, -1);
-    if (etag)
-        mg_response_header_add(conn, "ETag", etag, -1);
-    if (status == 401)
-        mg_response_header_add(conn, "WWW-Authenticate", "Basic realm=\"clientele\", charset=\"UTF-8\"", -1);
-    mg_response_header_send(conn);
+    /* civetweb takes anything written, a 100 Continue too, for the answer
+     * begun, and then refuses its header calls: the head is written as they
+     * would have written it */
+    bool raw = mg_response_header_start(conn, status) != 0;
+    if (raw)
+        mg_printf(conn, "HTTP/1.1 %d %s\r\n", status, mg_get_response_code_text(conn, status));
+    for (size_t i = 0; headers[i]; i += 2)
+        if (raw)
+            mg_printf(conn, "%s: %s\r\n", headers[i], headers[i + 1]);
+        else
+            mg_response_header_add(conn, headers[i], headers[i + 1], -1);
+    if (raw) {
+        mg_printf(conn, "Content-Length: %s\r\n\r\n", lenbuf);
+    }
+    else {
+        mg_response_header_add(conn, "Content-Length", lenbuf, -1);
+        mg_response_header_send(conn);
+    }
     if (len && strcmp(mg_get_request_info(conn)->request_method, "HEAD"))
         mg_write(conn, body, len);
     return status;
 }
 
-static int send_msg(struct mg_connection *conn, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int send_msg(struct mg_connection *conn, int status, const char *fmt, ...)
+int dav_send_text(struct mg_connection *conn, int status, const char *type, const char *etag, const char *body,
+                  size_t len)
+{
+    const char *h[10] = {"Content-Type", type, "Cache-Control", "no-store"};
+    size_t n = 4;
+    if (etag)
+        h[n++] = "ETag", h[n++] = etag;
+    if (status == 401)
+        h[n++] = "WWW-Authenticate", h[n++] = "Basic realm=\"clientele\", charset=\"UTF-8\"";
+    return dav_send(conn, status, h, body, len);
+}
+
+int dav_read_body(struct mg_connection *conn, char **body, size_t *len)
+{
+    const struct mg_request_info *ri = mg_get_request_info(conn);
+    const char *expect = mg_get_header(conn, "Expect");
+    /* civetweb answers Expect: 100-continue only in its own file handlers;
+     * not when the body is refused unread (413), nor when its length is
+     * unknown (a chunked body past the bound is refused after reading) */
+    if (expect && !strcasecmp(expect, "100-continue") && ri->content_length > 0 &&
+        ri->content_length <= HTTP_MAX_BODY && !strcmp(ri->http_version, "1.1"))
+        mg_printf(conn, "HTTP/1.1 100 Continue\r\n\r\n");
+    return http_read_body(conn, body, len);
+}
+
+int dav_send_msg(struct mg_connection *conn, int status, const char *fmt, ...)
 {
     char msg[512];
     va_list ap;
@@ -72,26 +106,26 @@ static int send_msg(struct mg_connection *conn, int status, const char *fmt, ...
     va_end(ap);
     n = n < 0 ? 0 : n > (int)sizeof msg - 2 ? (int)sizeof msg - 2 : n;
     msg[n++] = '\n';
-    return send_text(conn, status, "text/plain; charset=utf-8", NULL, msg, (size_t)n);
+    return dav_send_text(conn, status, "text/plain; charset=utf-8", NULL, msg, (size_t)n);
 }
 
-static int send_cl_error(struct mg_connection *conn, int rc)
+int dav_send_error(struct mg_connection *conn, int rc)
 {
-    return send_msg(conn, http_status_of(rc), "%s", *cl_errmsg() ? cl_errmsg() : cl_errname(rc));
+    return dav_send_msg(conn, http_status_of(rc), "%s", *cl_errmsg() ? cl_errmsg() : cl_errname(rc));
 }
 
 /* A precondition the request broke, in the body RFC 4918 §16 names. */
-static int send_condition(struct mg_connection *conn, int status, const char *ns, const char *what)
+int dav_send_condition(struct mg_connection *conn, int status, const char *ns, const char *what)
 {
     char body[384];
     int n = snprintf(body, sizeof body,
                      "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<d:error xmlns:d=\"DAV:\" xmlns:c=\"%s\"><c:%s/></d:error>\n",
                      ns, what);
-    return send_text(conn, status, "application/xml; charset=utf-8", NULL, body, (size_t)n);
+    return dav_send_text(conn, status, "application/xml; charset=utf-8", NULL, body, (size_t)n);
 }
 
 /* Text for XML: & < > " escaped. */
-static int put_xml(cl_buf *b, const char *s, size_t n)
+int dav_put_xml(cl_buf *b, const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         const char *e = s[i] == '&' ? "&amp;" : s[i] == '<' ? "&lt;" : s[i] == '>' ? "&gt;" : s[i] == '"' ? "&quot;" : NULL;
@@ -103,7 +137,7 @@ static int put_xml(cl_buf *b, const char *s, size_t n)
 
 /* A path segment as an href writes it: unreserved bytes as they are, the
  * others %XX. */
-static int put_segment(cl_buf *b, const char *s)
+int dav_put_segment(cl_buf *b, const char *s)
 {
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
@@ -380,20 +414,32 @@ static const char *prefix_of(const char *ns)
          : !strcmp(ns, NS_CS)  ? "cs" : NULL;
 }
 
-/* <p:name> (or with its namespace declared when it is not one of ours) */
-static int open_prop(cl_buf *b, const dav_prop *p, bool empty)
+/* The prefix a property is written with: ours, x (declared on it), xml
+ * for the XML namespace (which no other prefix may name), none for no
+ * namespace (xmlns="" on it). */
+static const char *prop_prefix(const dav_prop *p)
 {
     const char *px = prefix_of(p->ns);
-    int rc = px ? cl_buf_printf(b, "<%s:%s", px, p->name) : cl_buf_printf(b, "<x:%s xmlns:x=\"", p->name);
-    if (!rc && !px)
-        rc = put_xml(b, p->ns, strlen(p->ns)) || cl_buf_put_u8(b, '"');
+    return px ? px : !*p->ns ? "" : !strcmp(p->ns, XML_NS) ? "xml" : "x";
+}
+
+int dav_open_prop(cl_buf *b, const dav_prop *p, const char *lang, bool empty)
+{
+    const char *px = prop_prefix(p);
+    int rc = cl_buf_printf(b, "<%s%s%s", px, *px ? ":" : "", p->name);
+    if (!rc && !*px)
+        rc = cl_buf_puts(b, " xmlns=\"\"");
+    else if (!rc && !strcmp(px, "x"))
+        rc = cl_buf_puts(b, " xmlns:x=\"") || dav_put_xml(b, p->ns, strlen(p->ns)) || cl_buf_put_u8(b, '"');
+    if (!rc && lang)
+        rc = cl_buf_puts(b, " xml:lang=\"") || dav_put_xml(b, lang, strlen(lang)) || cl_buf_put_u8(b, '"');
     return rc || cl_buf_puts(b, empty ? "/>" : ">") ? http_oom() : CL_OK;
 }
 
-static int close_prop(cl_buf *b, const dav_prop *p)
+int dav_close_prop(cl_buf *b, const dav_prop *p)
 {
-    const char *px = prefix_of(p->ns);
-    return cl_buf_printf(b, "</%s:%s>", px ? px : "x", p->name) ? http_oom() : CL_OK;
+    const char *px = prop_prefix(p);
+    return cl_buf_printf(b, "</%s%s%s>", px, *px ? ":" : "", p->name) ? http_oom() : CL_OK;
 }
 
 static int text_needed(prop_ctx *c)
@@ -461,24 +507,25 @@ static int prop_value(prop_ctx *c, enum dav_kind_of kind, const dav_prop *p)
             return rc;
         if (!strcmp(n, "getcontentlength"))
             snprintf(tmp, sizeof tmp, "%zu", c->c->len), v = tmp;
-        else if ((rc = open_prop(b, p, false)) || (rc = put_xml(b, c->c->etag, strlen(c->c->etag))))
+        else if ((rc = dav_open_prop(b, p, NULL, false)) || (rc = dav_put_xml(b, c->c->etag, strlen(c->c->etag))))
             return rc;
         else
-            return close_prop(b, p);
+            return dav_close_prop(b, p);
     }
     else if (!v && kind == R_ITEM && !strcmp(p->ns, c->k->data_ns) &&
              !strcmp(n, c->k->component ? "calendar-data" : "address-data")) {
-        if ((rc = text_needed(c)) || (rc = open_prop(b, p, false)) || (rc = put_xml(b, c->c->text, c->c->len)))
+        if ((rc = text_needed(c)) || (rc = dav_open_prop(b, p, NULL, false)) ||
+            (rc = dav_put_xml(b, c->c->text, c->c->len)))
             return rc;
-        return close_prop(b, p);
+        return dav_close_prop(b, p);
     }
     if (!v)
         return CL_ENOTFOUND;
     if (!*v)
-        return open_prop(b, p, true);
-    if ((rc = open_prop(b, p, false)))
+        return dav_open_prop(b, p, NULL, true);
+    if ((rc = dav_open_prop(b, p, NULL, false)))
         return rc;
-    return cl_buf_puts(b, v) ? http_oom() : close_prop(b, p);
+    return cl_buf_puts(b, v) ? http_oom() : dav_close_prop(b, p);
 }
 
 /* What allprop answers (RFC 4918 §9.1: the live properties; an item's
@@ -496,7 +543,7 @@ static int response(prop_ctx *c, enum dav_kind_of kind, const char *href_dir, co
     bool names_only = q->want == DAV_WANT_PROPNAME, all = q->want == DAV_WANT_ALLPROP;
     const dav_prop *props = all || names_only ? ALLPROP : q->props;
     size_t n = all || names_only ? sizeof ALLPROP / sizeof *ALLPROP : q->nprops;
-    if (cl_buf_printf(b, "<d:response><d:href>%s", href_dir) || (name && put_segment(b, name)) ||
+    if (cl_buf_printf(b, "<d:response><d:href>%s", href_dir) || (name && dav_put_segment(b, name)) ||
         cl_buf_puts(b, "</d:href><d:propstat><d:prop>"))
         return http_oom();
     bool *missing = n ? calloc(n, sizeof *missing) : NULL;
@@ -506,7 +553,7 @@ static int response(prop_ctx *c, enum dav_kind_of kind, const char *href_dir, co
         size_t mark = b->len;
         rc = prop_value(c, kind, &props[i]);
         if (!rc && names_only) /* the names, not the values */
-            b->len = mark, rc = open_prop(b, &props[i], true);
+            b->len = mark, rc = dav_open_prop(b, &props[i], NULL, true);
         if (rc == CL_ENOTFOUND) {
             b->len = mark, rc = CL_OK;
             if (!all && !names_only)
@@ -519,7 +566,7 @@ static int response(prop_ctx *c, enum dav_kind_of kind, const char *href_dir, co
         rc = cl_buf_puts(b, "<d:propstat><d:prop>") ? http_oom() : CL_OK;
         for (size_t i = 0; !rc && i < n; i++)
             if (missing[i])
-                rc = open_prop(b, &props[i], true);
+                rc = dav_open_prop(b, &props[i], NULL, true);
         if (!rc && cl_buf_puts(b, "</d:prop><d:status>HTTP/1.1 404 Not Found</d:status></d:propstat>"))
             rc = http_oom();
     }
@@ -531,7 +578,7 @@ static int response(prop_ctx *c, enum dav_kind_of kind, const char *href_dir, co
 
 static int gone(cl_buf *b, const dav_coll *k, const char *name)
 {
-    return cl_buf_puts(b, "<d:response><d:href>") || cl_buf_puts(b, k->path) || put_segment(b, name) ||
+    return cl_buf_puts(b, "<d:response><d:href>") || cl_buf_puts(b, k->path) || dav_put_segment(b, name) ||
                    cl_buf_puts(b, "</d:href><d:status>HTTP/1.1 404 Not Found</d:status></d:response>")
                ? http_oom() : CL_OK;
 }
@@ -548,19 +595,19 @@ static int item_response(prop_ctx *c, const dav_item *it, const dav_request *q)
     return rc;
 }
 
-static int ms_begin(cl_buf *b)
+int dav_ms_begin(cl_buf *b)
 {
     return cl_buf_puts(b, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<d:multistatus xmlns:d=\"" DAV_NS
                           "\" xmlns:card=\"" DAV_NS_CARDDAV "\" xmlns:cal=\"" DAV_NS_CALDAV "\" xmlns:cs=\"" NS_CS "\">")
                ? http_oom() : CL_OK;
 }
 
-static int send_multistatus(struct mg_connection *conn, int rc, cl_buf *b)
+int dav_send_multistatus(struct mg_connection *conn, int rc, cl_buf *b)
 {
     if (!rc && cl_buf_puts(b, "</d:multistatus>\n"))
         rc = http_oom();
-    int st = rc ? send_cl_error(conn, rc)
-                : send_text(conn, 207, "application/xml; charset=utf-8", NULL, (const char *)b->data, b->len);
+    int st = rc ? dav_send_error(conn, rc)
+                : dav_send_text(conn, 207, "application/xml; charset=utf-8", NULL, (const char *)b->data, b->len);
     cl_buf_free(b);
     return st;
 }
@@ -664,7 +711,7 @@ static int ms_start(dav_req *r, cl_txn **t, cl_buf *b, char token[DAV_TOKEN_MAX]
     int rc = cl_store_read(r->h->cfg.store, t);
     if (rc)
         return rc;
-    if ((rc = token_now(r->h, *t, token)) || (rc = ms_begin(b)))
+    if ((rc = token_now(r->h, *t, token)) || (rc = dav_ms_begin(b)))
         cl_txn_end(*t);
     return rc;
 }
@@ -674,10 +721,10 @@ static int propfind(dav_req *r)
     dav_request q;
     int rc = dav_parse_request(r->body, r->len, &q);
     if (rc)
-        return send_cl_error(r->conn, rc);
+        return dav_send_error(r->conn, rc);
     if (q.kind != DAV_PROPFIND) {
         dav_request_free(&q);
-        return send_msg(r->conn, 400, "PROPFIND needs a <propfind> body");
+        return dav_send_msg(r->conn, 400, "PROPFIND needs a <propfind> body");
     }
     cl_buf b = {0};
     char token[DAV_TOKEN_MAX];
@@ -696,6 +743,8 @@ static int propfind(dav_req *r)
             rc = response(&pc, R_ROOT, DAV_ROOT, NULL, &q);
         for (size_t i = 0; !rc && r->kind == R_ROOT && deep && i < NCOLLS; i++)
             pc.k = &COLLS[i], rc = response(&pc, R_COLL, COLLS[i].path, NULL, &q);
+        if (!rc && r->kind == R_ROOT && deep)
+            rc = dav_files_root_response(t, &b, &q); /* the plain folder (dav_files.c) */
         if (!rc && r->kind == R_COLL)
             rc = response(&pc, R_COLL, r->k->path, NULL, &q);
         if (!rc && r->kind == R_COLL && deep)
@@ -703,7 +752,7 @@ static int propfind(dav_req *r)
         cl_txn_end(t);
     }
     dav_request_free(&q);
-    return send_multistatus(r->conn, rc, &b);
+    return dav_send_multistatus(r->conn, rc, &b);
 }
 
 /* ----- REPORT ----- */
@@ -754,7 +803,7 @@ static int multiget(prop_ctx *pc, const dav_request *q)
         const char *nm = href_name(pc->k, q->hrefs[i], name, sizeof name);
         if (nm && !item_by_name(pc->k, pc->t, nm, &it) && holds(pc->k, pc->t, &it))
             rc = item_response(pc, &it, q);
-        else if (cl_buf_puts(pc->b, "<d:response><d:href>") || put_xml(pc->b, q->hrefs[i], strlen(q->hrefs[i])) ||
+        else if (cl_buf_puts(pc->b, "<d:response><d:href>") || dav_put_xml(pc->b, q->hrefs[i], strlen(q->hrefs[i])) ||
                  cl_buf_puts(pc->b, "</d:href><d:status>HTTP/1.1 404 Not Found</d:status></d:response>"))
             rc = http_oom();
     }
@@ -773,14 +822,14 @@ static bool report_fits(const dav_coll *k, const dav_request *q)
 static int report(dav_req *r)
 {
     if (r->kind != R_COLL)
-        return send_condition(r->conn, 403, DAV_NS, "supported-report");
+        return dav_send_condition(r->conn, 403, DAV_NS, "supported-report");
     dav_request q;
     int rc = dav_parse_request(r->body, r->len, &q);
     if (rc)
-        return send_cl_error(r->conn, rc);
+        return dav_send_error(r->conn, rc);
     if (!report_fits(r->k, &q)) {
         dav_request_free(&q);
-        return send_condition(r->conn, 403, DAV_NS, "supported-report");
+        return dav_send_condition(r->conn, 403, DAV_NS, "supported-report");
     }
     cl_buf b = {0};
     char token[DAV_TOKEN_MAX];
@@ -793,7 +842,7 @@ static int report(dav_req *r)
             rc = q.sync_token[0] ? dav_changed_since(t, q.sync_token, r->k->scope, sync_step, &l)
                                  : every_item(r->k, t, list_step, &l);
             bad_token = rc == CL_EINVAL;
-            if (!rc && (cl_buf_puts(&b, "<d:sync-token>") || put_xml(&b, token, strlen(token)) ||
+            if (!rc && (cl_buf_puts(&b, "<d:sync-token>") || dav_put_xml(&b, token, strlen(token)) ||
                         cl_buf_puts(&b, "</d:sync-token>")))
                 rc = http_oom();
         }
@@ -808,15 +857,15 @@ static int report(dav_req *r)
     dav_request_free(&q);
     if (bad_token) {
         cl_buf_free(&b);
-        return send_condition(r->conn, 403, DAV_NS, "valid-sync-token");
+        return dav_send_condition(r->conn, 403, DAV_NS, "valid-sync-token");
     }
-    return send_multistatus(r->conn, rc, &b);
+    return dav_send_multistatus(r->conn, rc, &b);
 }
 
 /* ----- one item: GET, PUT, DELETE ----- */
 
 /* If-Match / If-None-Match against the item's ETag now (NULL: no item). */
-static bool preconditions_hold(struct mg_connection *conn, const char *etag)
+bool dav_preconditions_hold(struct mg_connection *conn, const char *etag)
 {
     const char *m = mg_get_header(conn, "If-Match"), *nm = mg_get_header(conn, "If-None-Match");
     if (m && (!etag || (strcmp(m, "*") && !strstr(m, etag))))
@@ -833,12 +882,12 @@ static int get_item(dav_req *r)
     item_text c = {0};
     int rc = cl_store_read(r->h->cfg.store, &t);
     if (rc)
-        return send_cl_error(r->conn, rc);
+        return dav_send_error(r->conn, rc);
     rc = item_find(r->k, t, r->name, &it, &c);
     cl_txn_end(t);
-    int st = rc == CL_ENOTFOUND ? send_msg(r->conn, 404, "nothing named %s here", r->name)
-           : rc                 ? send_cl_error(r->conn, rc)
-                                : send_text(r->conn, 200, r->k->mime, c.etag, c.text, c.len);
+    int st = rc == CL_ENOTFOUND ? dav_send_msg(r->conn, 404, "nothing named %s here", r->name)
+           : rc                 ? dav_send_error(r->conn, rc)
+                                : dav_send_text(r->conn, 200, r->k->mime, c.etag, c.text, c.len);
     free(c.text);
     return st;
 }
@@ -882,7 +931,7 @@ static int put_fn(cl_txn *t, void *arg)
     if (rc)
         return rc;
     a->created = !here;
-    bool ok = preconditions_hold(r->conn, here ? before.etag : NULL);
+    bool ok = dav_preconditions_hold(r->conn, here ? before.etag : NULL);
     free(before.text);
     if (!ok)
         return a->failed_precondition = true, CL_EDENIED;
@@ -900,7 +949,7 @@ static int put_fn(cl_txn *t, void *arg)
 
 static int read_only(dav_req *r)
 {
-    return send_msg(r->conn, 403, "%s is read-only: its dates are changed in clientele", r->k->displayname);
+    return dav_send_msg(r->conn, 403, "%s is read-only: its dates are changed in clientele", r->k->displayname);
 }
 
 static int put_item(dav_req *r)
@@ -911,19 +960,19 @@ static int put_item(dav_req *r)
     int rc = cl_store_update(r->h->cfg.store, put_fn, &a);
     if (a.failed_precondition) {
         free(a.after.text);
-        return send_msg(r->conn, 412, "the item changed since the client read it (ETag), or exists already");
+        return dav_send_msg(r->conn, 412, "the item changed since the client read it (ETag), or exists already");
     }
     if (rc) {
         free(a.after.text);
-        return rc != CL_EINVAL ? send_cl_error(r->conn, rc)
-             : r->k->component ? send_condition(r->conn, 400, DAV_NS_CALDAV, "valid-calendar-data")
-                               : send_condition(r->conn, 400, DAV_NS_CARDDAV, "valid-address-data");
+        return rc != CL_EINVAL ? dav_send_error(r->conn, rc)
+             : r->k->component ? dav_send_condition(r->conn, 400, DAV_NS_CALDAV, "valid-calendar-data")
+                               : dav_send_condition(r->conn, 400, DAV_NS_CARDDAV, "valid-address-data");
     }
     /* the ETag only when the item stored is byte for byte the one sent
      * (RFC 6352 §6.3.2.3, RFC 4791 §5.3.4): else the client fetches what
      * the book made of it */
     bool same = a.after.len == r->len && !memcmp(a.after.text, r->body, r->len);
-    int st = send_text(r->conn, a.created ? 201 : 204, "text/plain; charset=utf-8", same ? a.after.etag : NULL, "", 0);
+    int st = dav_send_text(r->conn, a.created ? 201 : 204, "text/plain; charset=utf-8", same ? a.after.etag : NULL, "", 0);
     free(a.after.text);
     return st;
 }
@@ -939,7 +988,7 @@ static int delete_fn(cl_txn *t, void *arg)
     dav_item it;
     item_text c = {0};
     int rc = item_find(a->r->k, t, a->r->name, &it, &c);
-    if (!rc && !preconditions_hold(a->r->conn, c.etag))
+    if (!rc && !dav_preconditions_hold(a->r->conn, c.etag))
         a->failed_precondition = true, rc = CL_EDENIED;
     free(c.text);
     return rc ? rc : cl_record_delete_in(t, &it.id);
@@ -952,10 +1001,10 @@ static int delete_item(dav_req *r)
     struct delete_arg a = {r, false};
     int rc = cl_store_update(r->h->cfg.store, delete_fn, &a);
     if (a.failed_precondition)
-        return send_msg(r->conn, 412, "the item changed since the client read it (ETag)");
+        return dav_send_msg(r->conn, 412, "the item changed since the client read it (ETag)");
     if (rc == CL_ENOTFOUND)
-        return send_msg(r->conn, 404, "nothing named %s here", r->name);
-    return rc ? send_cl_error(r->conn, rc) : send_text(r->conn, 204, "text/plain; charset=utf-8", NULL, "", 0);
+        return dav_send_msg(r->conn, 404, "nothing named %s here", r->name);
+    return rc ? dav_send_error(r->conn, rc) : dav_send_text(r->conn, 204, "text/plain; charset=utf-8", NULL, "", 0);
 }
 
 /* ------------------------------------------------------------ dispatch */
@@ -966,11 +1015,12 @@ bool http_dav_path(const char *path)
            !strncmp(path, "/.well-known/carddav", 20) || !strncmp(path, "/.well-known/caldav", 19);
 }
 
-static int options(struct mg_connection *conn)
+static int options(struct mg_connection *conn, const char *path)
 {
     mg_response_header_start(conn, 200);
     mg_response_header_add(conn, "DAV", "1, 3, addressbook, calendar-access", -1);
-    mg_response_header_add(conn, "Allow", "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, REPORT", -1);
+    mg_response_header_add(conn, "Allow", dav_files_path(path) ? dav_files_allow()
+                                                              : "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, REPORT", -1);
     mg_response_header_add(conn, "Content-Length", "0", -1);
     mg_response_header_send(conn);
     return 200;
@@ -979,8 +1029,8 @@ static int options(struct mg_connection *conn)
 static int on_collection(dav_req *r)
 {
     if (!strcmp(r->method, "GET") || !strcmp(r->method, "HEAD"))
-        return send_msg(r->conn, 200, "clientele's DAV server: connect an address book or calendar to http://HOST:PORT/dav/ (docs/dav.md)");
-    return send_msg(r->conn, 405, "%s is not allowed on a collection", r->method);
+        return dav_send_msg(r->conn, 200, "clientele's DAV server: connect an address book or calendar to http://HOST:PORT/dav/ (docs/dav.md)");
+    return dav_send_msg(r->conn, 405, "%s is not allowed on a collection", r->method);
 }
 
 int http_dav(struct mg_connection *conn, cl_http *h, const char *method, const char *path)
@@ -993,14 +1043,18 @@ int http_dav(struct mg_connection *conn, cl_http *h, const char *method, const c
         return 301;
     }
     if (!strcmp(method, "OPTIONS"))
-        return options(conn);
+        return options(conn, path);
     if (!authorized(h, conn))
-        return send_msg(conn, 401, "a DAV client logs in with the name and password 'clientele dav add NAME' gave");
+        return dav_send_msg(conn, 401, "a DAV client logs in with the name and password 'clientele dav add NAME' gave");
+    if (dav_files_path(path))
+        return dav_files(conn, h, method, path);
     dav_req r = {.conn = conn, .h = h, .method = method};
     if (resolve(path, &r))
-        return send_msg(conn, 404, "nothing at %s", path);
+        return !strcmp(method, "MKCOL")
+                   ? dav_send_msg(conn, 403, "collections are made only in the folder " DAV_FILES " (docs/dav.md)")
+                   : dav_send_msg(conn, 404, "nothing at %s", path);
     bool reads_body = !strcmp(method, "PROPFIND") || !strcmp(method, "REPORT") || !strcmp(method, "PUT");
-    int st = reads_body ? http_read_body(conn, &r.body, &r.len) : 0;
+    int st = reads_body ? dav_read_body(conn, &r.body, &r.len) : 0;
     if (st)
         return st;
     if (!strcmp(method, "PROPFIND"))
@@ -1016,7 +1070,7 @@ int http_dav(struct mg_connection *conn, cl_http *h, const char *method, const c
     else if (!strcmp(method, "DELETE"))
         st = delete_item(&r);
     else
-        st = send_msg(conn, 405, "%s is not allowed on %s", method, r.name);
+        st = dav_send_msg(conn, 405, "%s is not allowed on %s", method, r.name);
     free(r.body);
     return st;
 }

@@ -8,7 +8,13 @@
  * gigabytes; DAV never needs one), nesting, counts and texts bounded
  * (dav_xml.h), text kept only where a request uses it, and each namespace
  * URI kept once (a long URI declared once and named by every property would
- * otherwise be copied for each). */
+ * otherwise be copied for each).
+ *
+ * The value a PROPPATCH sets is kept as XML, not just its text (a dead
+ * property holds whatever markup the client gave, RFC 4918 §4.3): expat
+ * resolves the names, and the value is written again from them, each
+ * element declaring its own namespace, so that it can be written back into
+ * any answer as it is. */
 #include "http/dav_xml.h"
 
 #include "clientele/util.h"
@@ -24,6 +30,8 @@
 /* expat's separator between a name's namespace and local part: no local name
  * can hold it, so the last one in a name is the split */
 #define SEP '\n'
+/* the namespace of xml:lang, bound to the prefix xml and to no other */
+#define XML_NS "http://www.w3.org/XML/1998/namespace"
 
 /* Every string of a request, freed at once. */
 typedef struct dav_arena {
@@ -66,6 +74,11 @@ typedef struct parse {
     char text[DAV_XML_MAX_TEXT + 1];              /* the text element's content so far */
     size_t ntext;
     int text_depth;                               /* the depth whose text is kept; 0: none */
+    /* a value being set (PATCH_PROP), kept as XML in text: where the start
+     * tag last written ends, and its depth, to write <x/> for an empty one */
+    size_t open_end;
+    int open_depth;
+    char lang[DAV_XML_MAX_DEPTH + 1][DAV_XML_MAX_LANG + 1]; /* PROPPATCH: the xml:lang in scope */
     ns_kept ns[DAV_XML_MAX_PROPS];                /* each prop adds at most one */
     size_t nns;
     size_t caps_props, caps_hrefs, caps_patches;
@@ -158,7 +171,11 @@ static int add_patch(parse *ps, const char *full, bool remove)
                   "patches");
     if (rc)
         return rc;
-    r->patches[r->npatches++] = (dav_patch){.prop = r->props[r->nprops - 1], .value = NULL, .remove = remove};
+    const char *lang = ps->lang[ps->depth];
+    dav_patch *p = &r->patches[r->npatches++];
+    *p = (dav_patch){.prop = r->props[r->nprops - 1], .value = NULL, .lang = NULL, .remove = remove};
+    if (!remove && *lang && !(p->lang = arena_str(r, lang, strlen(lang))))
+        return cl_seterr(CL_ENOMEM, "out of memory");
     return CL_OK;
 }
 
@@ -279,6 +296,145 @@ static int start_role(parse *ps, enum role role, const char *name, const char **
     return CL_OK;
 }
 
+/* ----- a value being set, kept as XML ----- */
+
+/* Inside the property a PROPPATCH sets (below its element). */
+static bool in_value(const parse *ps)
+{
+    return ps->text_depth && ps->role[ps->text_depth] == PATCH_PROP && ps->depth > ps->text_depth;
+}
+
+static void keep(parse *ps, const char *s, size_t n)
+{
+    if (ps->rc)
+        return;
+    if (ps->ntext + n > DAV_XML_MAX_TEXT)
+        return fail(ps, cl_seterr(CL_EINVAL, "a text of over %d bytes", DAV_XML_MAX_TEXT));
+    memcpy(ps->text + ps->ntext, s, n);
+    ps->ntext += n;
+}
+
+static void keeps(parse *ps, const char *s)
+{
+    keep(ps, s, strlen(s));
+}
+
+/* What a byte of text (or, in_attr, of an attribute value) is written as,
+ * NULL for itself: the markup characters, and the white space that XML
+ * would otherwise change (a CR in text, line ends and tabs in attributes). */
+static const char *escape_of(char c, bool in_attr)
+{
+    switch (c) {
+    case '&': return "&amp;";
+    case '<': return "&lt;";
+    case '>': return "&gt;";
+    case '\r': return "&#13;";
+    case '"': return in_attr ? "&quot;" : NULL;
+    case '\n': return in_attr ? "&#10;" : NULL;
+    case '\t': return in_attr ? "&#9;" : NULL;
+    default: return NULL;
+    }
+}
+
+static void keep_escaped(parse *ps, const char *s, size_t n, bool in_attr)
+{
+    size_t from = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *e = escape_of(s[i], in_attr);
+        if (e) {
+            keep(ps, s + from, i - from);
+            keeps(ps, e);
+            from = i + 1;
+        }
+    }
+    keep(ps, s + from, n - from);
+}
+
+static bool is_xml_ns(const char *ns, size_t n)
+{
+    return n == sizeof XML_NS - 1 && !memcmp(ns, XML_NS, n);
+}
+
+/* name="value" of an element in the value; one in a namespace gets a
+ * prefix of its own (a1, a2 … on this element), declared beside it, and
+ * xml:lang (any xml: attribute) the prefix bound to it already. */
+static void keep_attr(parse *ps, const char *full, const char *value, int *nprefixes)
+{
+    const char *ns, *local;
+    size_t nsl;
+    char px[16] = "xml";
+    split(full, &ns, &nsl, &local);
+    bool declares = nsl && !is_xml_ns(ns, nsl);
+    if (declares)
+        snprintf(px, sizeof px, "a%d", ++*nprefixes);
+    keeps(ps, " ");
+    if (nsl)
+        keeps(ps, px), keeps(ps, ":");
+    keeps(ps, local), keeps(ps, "=\"");
+    keep_escaped(ps, value, strlen(value), true);
+    keeps(ps, "\"");
+    if (declares) {
+        keeps(ps, " xmlns:"), keeps(ps, px), keeps(ps, "=\"");
+        keep_escaped(ps, ns, nsl, true);
+        keeps(ps, "\"");
+    }
+}
+
+/* <local xmlns="its namespace" attributes…>; an element in the XML
+ * namespace is xml:local (that namespace cannot be declared). */
+static void keep_start(parse *ps, const char *full, const char **attrs)
+{
+    const char *ns, *local;
+    size_t nsl;
+    split(full, &ns, &nsl, &local);
+    bool xml = is_xml_ns(ns, nsl);
+    keeps(ps, xml ? "<xml:" : "<"), keeps(ps, local);
+    if (!xml) {
+        keeps(ps, " xmlns=\"");
+        keep_escaped(ps, ns, nsl, true);
+        keeps(ps, "\"");
+    }
+    int nprefixes = 0;
+    for (int i = 0; attrs[i]; i += 2)
+        keep_attr(ps, attrs[i], attrs[i + 1], &nprefixes);
+    keeps(ps, ">");
+    ps->open_end = ps->ntext, ps->open_depth = ps->depth;
+}
+
+/* </local>, or the start tag made <local …/> when nothing came after it. */
+static void keep_end(parse *ps, const char *full)
+{
+    const char *ns, *local;
+    size_t nsl;
+    split(full, &ns, &nsl, &local);
+    if (!ps->rc && ps->open_depth == ps->depth && ps->open_end == ps->ntext) {
+        ps->ntext--; /* the '>' */
+        keeps(ps, "/>");
+    }
+    else {
+        keeps(ps, is_xml_ns(ns, nsl) ? "</xml:" : "</"), keeps(ps, local), keeps(ps, ">");
+    }
+    ps->open_depth = 0;
+}
+
+/* ----- the elements ----- */
+
+/* A PROPPATCH's xml:lang in scope at this element: its own, else its
+ * parent's (RFC 4918 §4.4: a language goes with a property's value). */
+static int take_lang(parse *ps, const char **attrs)
+{
+    char *lang = ps->lang[ps->depth];
+    memcpy(lang, ps->lang[ps->depth - 1], sizeof ps->lang[0]);
+    for (int i = 0; attrs[i]; i += 2)
+        if (!strcmp(attrs[i], XML_NS "\nlang")) {
+            size_t n = strlen(attrs[i + 1]);
+            if (n > DAV_XML_MAX_LANG)
+                return cl_seterr(CL_EINVAL, "an xml:lang of over %d bytes", DAV_XML_MAX_LANG);
+            memcpy(lang, attrs[i + 1], n + 1);
+        }
+    return CL_OK;
+}
+
 static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **attrs)
 {
     parse *ps = ud;
@@ -287,10 +443,16 @@ static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **at
     if (ps->depth == DAV_XML_MAX_DEPTH)
         return fail(ps, cl_seterr(CL_EINVAL, "elements nested deeper than %d", DAV_XML_MAX_DEPTH));
     ps->depth++;
+    if (in_value(ps)) {
+        ps->role[ps->depth] = OTHER;
+        return keep_start(ps, name, attrs);
+    }
     enum role role = ps->depth == 1 ? ROOT : role_of(ps, name);
     int rc = ps->depth == 1 ? root_kind(name, ps->r) : CL_OK;
     ps->role[ps->depth] = role;
     ps->removing[ps->depth] = ps->removing[ps->depth - 1];
+    if (!rc && !ps->rc && ps->r->kind == DAV_PROPPATCH)
+        rc = take_lang(ps, attrs);
     if (!rc && !ps->rc)
         rc = start_role(ps, role, name, attrs);
     if (rc)
@@ -298,7 +460,7 @@ static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **at
     bool keeps_text = role == HREF || role == TOKEN || role == LEVEL || role == NRESULTS ||
                       (role == PATCH_PROP && !ps->removing[ps->depth]);
     if (keeps_text && !ps->text_depth)
-        ps->text_depth = ps->depth, ps->ntext = 0;
+        ps->text_depth = ps->depth, ps->ntext = 0, ps->open_depth = 0;
 }
 
 static void XMLCALL on_text(void *ud, const XML_Char *s, int len)
@@ -306,10 +468,9 @@ static void XMLCALL on_text(void *ud, const XML_Char *s, int len)
     parse *ps = ud;
     if (ps->rc || !ps->text_depth || len <= 0)
         return;
-    if (ps->ntext + (size_t)len > DAV_XML_MAX_TEXT)
-        return fail(ps, cl_seterr(CL_EINVAL, "a text of over %d bytes", DAV_XML_MAX_TEXT));
-    memcpy(ps->text + ps->ntext, s, (size_t)len);
-    ps->ntext += (size_t)len;
+    if (ps->role[ps->text_depth] == PATCH_PROP)
+        return keep_escaped(ps, s, (size_t)len, false);
+    keep(ps, s, (size_t)len);
 }
 
 static const char *trimmed(parse *ps, size_t *n)
@@ -362,20 +523,20 @@ static int take_text(parse *ps, enum role role)
     }
     if (role == NRESULTS)
         return nresults(s, n, &r->limit);
-    /* a set property: its text content as sent, untrimmed (the text of child
-     * elements too, one after the other: the dead properties a server keeps
-     * are plain text, e.g. a displayname or a calendar-color) */
+    /* a set property: its content as XML, untrimmed (white space may be
+     * the value) */
     dav_patch *p = &r->patches[r->npatches - 1];
     return (p->value = arena_str(r, ps->text, ps->ntext)) ? CL_OK : cl_seterr(CL_ENOMEM, "out of memory");
 }
 
 static void XMLCALL on_end(void *ud, const XML_Char *name)
 {
-    (void)name;
     parse *ps = ud;
     if (ps->rc)
         return;
-    if (ps->text_depth == ps->depth) {
+    if (in_value(ps))
+        keep_end(ps, name);
+    else if (ps->text_depth == ps->depth) {
         int rc = take_text(ps, ps->role[ps->depth]);
         ps->text_depth = 0;
         if (rc)

@@ -20,7 +20,8 @@
 #define DAV_XML_MAX_PROPS 256     /* properties named in one request */
 #define DAV_XML_MAX_HREFS 10000   /* hrefs of one multiget */
 #define DAV_XML_MAX_PATCHES 256   /* set and remove of one PROPPATCH */
-#define DAV_XML_MAX_TEXT 8192     /* one href, token, number, value, or property name */
+#define DAV_XML_MAX_TEXT 8192     /* one href, token, number, value (as XML), or property name */
+#define DAV_XML_MAX_LANG 64       /* one xml:lang (a language tag, RFC 5646) */
 
 /* Properties by namespace and local name, e.g. ("DAV:", "getetag"); ns is ""
  * for a property in no namespace. Strings owned by the request. */
@@ -37,11 +38,20 @@ enum dav_kind {
 };
 enum dav_want { DAV_WANT_PROPS, DAV_WANT_ALLPROP, DAV_WANT_PROPNAME };
 
-/* A <D:set> or <D:remove> of a PROPPATCH: the property, with its value
- * text for a set (NULL for a remove). */
+/* A <D:set> or <D:remove> of a PROPPATCH: the property and, for a set, its
+ * value as XML (NULL for a remove): the content of the property element,
+ * text escaped (& < > and CR) and each element written with the namespace
+ * declarations it needs (<foo xmlns="urn:x"/>, attributes in a namespace
+ * with a prefix declared beside them, xml:lang and anything else of the XML
+ * namespace with the prefix xml), so that the value means the same wherever
+ * it is written back (RFC 4918 §4.3). A text-only value is its escaped text
+ * ("Work &amp; friends"). lang is the xml:lang in scope at the property
+ * element (on it or on an ancestor), NULL when none: a server keeps it with
+ * the value (RFC 4918 §4.4). */
 typedef struct dav_patch {
     dav_prop prop;
     const char *value;
+    const char *lang;
     bool remove;
 } dav_patch;
 
@@ -72,7 +82,7 @@ typedef struct dav_request {
      * prop-filter and is-not-defined are not read. */
     char comp[16];
     /* PROPPATCH: each <D:set>/<D:remove> <D:prop> child, with its value
-     * text (NULL for remove), in document order */
+     * as XML (NULL for remove), in document order */
     struct dav_patch *patches;
     size_t npatches;
     struct dav_arena *arena; /* private */
@@ -82,7 +92,8 @@ typedef struct dav_request {
  * (len 0) is a PROPFIND for allprop (RFC 4918 §9.1). CL_EINVAL with a
  * message saying what is wrong ("malformed XML at line 3: ...", "unexpected
  * root element <foo> (namespace "DAV:")", "a DOCTYPE is not accepted ...",
- * "too many properties (at most 256)") for anything that is not one of the requests above;
+ * "too many properties (at most 256)", "an xml:lang of over 64 bytes") for anything that is not
+ * one of the requests above;
  * CL_ENOMEM. On error *out holds nothing to free. Thread-safe. */
 int dav_parse_request(const char *body, size_t len, dav_request *out);
 /* Release everything r points to; r is left zeroed (a second call is harmless). */

@@ -63,8 +63,9 @@ static char *describe(const dav_request *r)
     for (size_t i = 0; i < r->nhrefs; i++)
         cl_buf_printf(&b, " href=%s", r->hrefs[i]);
     for (size_t i = 0; i < r->npatches; i++)
-        cl_buf_printf(&b, " %s {%s}%s=%s", r->patches[i].remove ? "remove" : "set", r->patches[i].prop.ns,
-                      r->patches[i].prop.name, r->patches[i].value ? r->patches[i].value : "(null)");
+        cl_buf_printf(&b, " %s {%s}%s%s%s=%s", r->patches[i].remove ? "remove" : "set", r->patches[i].prop.ns,
+                      r->patches[i].prop.name, r->patches[i].lang ? "@" : "",
+                      r->patches[i].lang ? r->patches[i].lang : "", r->patches[i].value ? r->patches[i].value : "(null)");
     char *s = cl_buf_steal(&b);
     assert_non_null(s);
     return s;
@@ -250,14 +251,112 @@ static void a_proppatch_sets_and_removes(void **state)
                            "<D:set><D:prop><D:x>a<D:b>b</D:b>c</D:x></D:prop></D:set></D:propertyupdate>");
     assert_int_equal(r.kind, DAV_PROPPATCH);
     char *d = describe(&r);
-    assert_non_null(strstr(d, " set {DAV:}displayname=Work & friends set {http://apple.com/ns/ical/}calendar-color="
-                              "#FF0000FF set {DAV:}empty= remove {DAV:}description=(null) set {DAV:}x=abc"));
+    assert_non_null(strstr(d, " set {DAV:}displayname=Work &amp; friends set {http://apple.com/ns/ical/}calendar-color="
+                              "#FF0000FF set {DAV:}empty= remove {DAV:}description=(null) "
+                              "set {DAV:}x=a<b xmlns=\"DAV:\">b</b>c"));
     free(d);
     assert_int_equal(r.npatches, 5);
     assert_int_equal(r.nprops, 5); /* the same properties, in the same order */
     assert_prop(&r.props[3], "DAV:", "description");
     assert_true(r.patches[3].remove);
     dav_request_free(&r);
+}
+
+/* The value a PROPPATCH sets: the markup the client gave, each element with
+ * its namespace declared on it (whatever prefixes and defaults the body
+ * used), attributes with theirs, empty elements as <x/>, text re-escaped
+ * (a character reference is the character it names). litmus's props. */
+static void a_set_value_is_kept_as_xml(void **state)
+{
+    (void)state;
+    dav_request r = parsed("<?xml version=\"1.0\" encoding=\"utf-8\" ?><propertyupdate xmlns='DAV:'><set><prop>"
+                           "<t:valnspace xmlns:t='http://example.com/neon/litmus/'><foo xmlns='http://bar'/>"
+                           "</t:valnspace>"
+                           "<high-unicode xmlns='urn:x'>&#65536;</high-unicode>"
+                           "<nonamespace xmlns=\"\">random value </nonamespace>"
+                           "<t:mixed xmlns:t='urn:t' xmlns:q='urn:q'>a &lt;b&gt; <q:i q:at='1\"2' plain='x'>"
+                           "<t:j/>&#13;</q:i><none xmlns='' xml:lang='fr'>]]&gt;</none></t:mixed>"
+                           "</prop></set></propertyupdate>");
+    assert_int_equal(r.npatches, 4);
+    assert_prop(&r.patches[0].prop, "http://example.com/neon/litmus/", "valnspace");
+    assert_string_equal(r.patches[0].value, "<foo xmlns=\"http://bar\"/>");
+    assert_string_equal(r.patches[1].value, "\xf0\x90\x80\x80");
+    assert_prop(&r.patches[2].prop, "", "nonamespace");
+    assert_string_equal(r.patches[2].value, "random value ");
+    assert_string_equal(r.patches[3].value,
+                        "a &lt;b&gt; <i xmlns=\"urn:q\" a1:at=\"1&quot;2\" xmlns:a1=\"urn:q\" plain=\"x\">"
+                        "<j xmlns=\"urn:t\"/>&#13;</i><none xmlns=\"\" xml:lang=\"fr\">]]&gt;</none>");
+    for (size_t i = 0; i < r.npatches; i++)
+        assert_null(r.patches[i].lang);
+    dav_request_free(&r);
+}
+
+/* A value written back is read again as the same value (what the fuzz
+ * harness checks on any body). */
+static void a_value_reads_back_as_itself(void **state)
+{
+    (void)state;
+    dav_request r = parsed("<D:propertyupdate " NS_D " xmlns='urn:d'><D:set><D:prop><p>"
+                           "<a x:b='&#10;&#9;' xmlns:x='urn:x'><c/>t&amp;\r\n<xml:e/></a></p>"
+                           "</D:prop></D:set></D:propertyupdate>");
+    cl_buf b = {0};
+    cl_buf_printf(&b, "<D:propertyupdate " NS_D "><D:set><D:prop><p xmlns='urn:d'>%s</p></D:prop></D:set>"
+                  "</D:propertyupdate>", r.patches[0].value);
+    dav_request again = parsed((const char *)b.data);
+    assert_string_equal(again.patches[0].value, r.patches[0].value);
+    assert_non_null(strstr(r.patches[0].value, "a1:b=\"&#10;&#9;\""));
+    assert_non_null(strstr(r.patches[0].value, "<xml:e/>"));
+    dav_request_free(&again);
+    dav_request_free(&r);
+    cl_buf_free(&b);
+}
+
+/* xml:lang in scope at a set property, from it or an ancestor (RFC 4918
+ * §4.4); xml:lang="" takes it away; a remove has none. */
+static void a_set_value_keeps_its_language(void **state)
+{
+    (void)state;
+    dav_request r = parsed("<D:propertyupdate " NS_D " xml:lang='de'><D:set><D:prop>"
+                           "<D:displayname>Kunden</D:displayname>"
+                           "<D:a xml:lang='en-GB'>clients</D:a><D:b xml:lang=''>x</D:b></D:prop></D:set>"
+                           "<D:remove xml:lang='fr'><D:prop><D:c/></D:prop></D:remove>"
+                           "<D:set><D:prop xml:lang='ro'><D:d><D:e xml:lang='it'/></D:d></D:prop></D:set>"
+                           "</D:propertyupdate>");
+    char *d = describe(&r);
+    assert_non_null(strstr(d, " set {DAV:}displayname@de=Kunden set {DAV:}a@en-GB=clients set {DAV:}b=x "
+                              "remove {DAV:}c=(null) set {DAV:}d@ro=<e xmlns=\"DAV:\" xml:lang=\"it\"/>"));
+    free(d);
+    dav_request_free(&r);
+    char over[512];
+    snprintf(over, sizeof over, "<D:propertyupdate " NS_D "><D:set><D:prop><D:a xml:lang='%065d'>x</D:a>"
+             "</D:prop></D:set></D:propertyupdate>", 0);
+    refused(over, "an xml:lang of over 64 bytes");
+    /* outside a PROPPATCH a language means nothing to the request */
+    r = parsed("<D:propfind " NS_D " xml:lang='0000000000000000000000000000000000000000000000000000000000000000000'>"
+               "<D:prop><D:getetag/></D:prop></D:propfind>");
+    dav_request_free(&r);
+}
+
+/* The value as XML counts against the text bound: escapes and declarations
+ * included. */
+static void a_set_value_is_bounded_as_written(void **state)
+{
+    (void)state;
+    cl_buf b = {0};
+    cl_buf_puts(&b, "<D:propertyupdate " NS_D "><D:set><D:prop><D:v>");
+    for (int i = 0; i < DAV_XML_MAX_TEXT / 5 + 1; i++)
+        cl_buf_puts(&b, "&amp;");
+    cl_buf_puts(&b, "</D:v></D:prop></D:set></D:propertyupdate>");
+    refused((const char *)b.data, "a text of over 8192 bytes");
+    cl_buf_reset(&b);
+    cl_buf_puts(&b, "<D:propertyupdate " NS_D "><D:set><D:prop><D:v>");
+    for (int i = 0; i < DAV_XML_MAX_TEXT / 5; i++)
+        cl_buf_puts(&b, "&amp;");
+    cl_buf_puts(&b, "</D:v></D:prop></D:set></D:propertyupdate>");
+    dav_request r = parsed((const char *)b.data);
+    assert_int_equal(strlen(r.patches[0].value), DAV_XML_MAX_TEXT / 5 * 5);
+    dav_request_free(&r);
+    cl_buf_free(&b);
 }
 
 static void properties_of_any_namespace_are_kept(void **state)
@@ -453,6 +552,10 @@ int main(void)
         cmocka_unit_test(a_multiget_keeps_its_hrefs_in_order),
         cmocka_unit_test(a_calendar_query_names_its_component),
         cmocka_unit_test(a_proppatch_sets_and_removes),
+        cmocka_unit_test(a_set_value_is_kept_as_xml),
+        cmocka_unit_test(a_value_reads_back_as_itself),
+        cmocka_unit_test(a_set_value_keeps_its_language),
+        cmocka_unit_test(a_set_value_is_bounded_as_written),
         cmocka_unit_test(properties_of_any_namespace_are_kept),
         cmocka_unit_test(a_namespace_is_kept_once),
         cmocka_unit_test(malformed_xml_and_unknown_roots_are_refused),
