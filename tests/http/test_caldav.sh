@@ -6,6 +6,8 @@
 # deal dates and refuses writes; bad tasks store nothing; sync-collection
 # tells what changed.
 source "$(dirname "$0")/../integration/lib.sh"
+source "$(dirname "$0")/dav_lib.sh"
+DAV_USER=cal
 
 PY=/usr/bin/python3 # the Debian modules, whatever python3 comes first on PATH
 command -v vdirsyncer >/dev/null || { echo "SKIP: vdirsyncer is not installed (tools/deps.sh test)"; exit 77; }
@@ -17,18 +19,6 @@ U="http://127.0.0.1:$UI_a"
 D="$U/dav"
 digest() { cl a digest; }
 field() { cl a get "$1" --json | node -e "const r=JSON.parse(require('fs').readFileSync(0)); process.stdout.write(String(r.fields['$2'] ?? ''))"; }
-
-dav() { # dav METHOD PATH [curl args]: sets STATUS, BODY
-  local m=$1 p=$2; shift 2
-  STATUS=$(command curl -s -o "$WORK/.body" -D "$WORK/.hdr" -w '%{http_code}' --max-time 20 -X "$m" \
-    -u "cal:$PW" "$@" "$D$p")
-  BODY=$(cat "$WORK/.body")
-}
-expect() { # expect STATUS GREP-PATTERN DESCRIPTION
-  [ "$STATUS" = "$1" ] || fail "$3: status $STATUS, expected $1 (body: ${BODY:0:600})"
-  [ -z "$2" ] || grep -Eq "$2" <<<"$BODY" || fail "$3: the answer lacks /$2/ (body: ${BODY:0:800})"
-  pass "$3"
-}
 
 P=$(cl a put contact name="Ana Pop" birthday=1980-03-14 anniversary=2005-06-20)
 DEAL=$(cl a put deal title="Fleet renewal" contact="$P" amount=42000 close_date=2027-01-31 promised_by=2026-12-20)
@@ -129,44 +119,21 @@ expect 412 "" "a task PUT with a stale ETag is 412"
 pass "read-only dates, broken or foreign calendars, two tasks, a bad date or link, a stale ETag: 4xx, nothing stored"
 
 # ----- vdirsyncer, two-way with a folder of tasks
-mkdir -p "$WORK/ics" "$WORK/status"
-cat >"$WORK/vdir.conf" <<EOF
-[general]
-status_path = "$WORK/status/"
-
-[pair tasks]
-a = "tasks_local"
-b = "tasks_dav"
-collections = null
-conflict_resolution = "a wins"
-
-[storage tasks_local]
-type = "filesystem"
-path = "$WORK/ics/"
-fileext = ".ics"
-
-[storage tasks_dav]
-type = "caldav"
-url = "$D/tasks/"
-username = "cal"
-password = "$PW"
-item_types = ["VTODO"]
-EOF
-vsync() { vdirsyncer -c "$WORK/vdir.conf" "$@" >"$WORK/vdir.out" 2>&1 || fail "vdirsyncer $*: $(cat "$WORK/vdir.out")"; }
+vdir_conf caldav "$D/tasks/" .ics 'item_types = ["VTODO"]'
 T2=$(cl a put task title="Send the contract" due=2026-12-15)
 vsync discover
 vsync sync
-[ "$(ls "$WORK/ics" | wc -l)" = 2 ] || fail "vdirsyncer fetched $(ls "$WORK/ics" | wc -l) tasks, expected 2: $(cat "$WORK/vdir.out")"
-call=$(grep -l "SUMMARY:Call Ana" "$WORK/ics"/*.ics) || fail "the book's task is not in the folder"
+[ "$(ls "$WORK/vdir" | wc -l)" = 2 ] || fail "vdirsyncer fetched $(ls "$WORK/vdir" | wc -l) tasks, expected 2: $(cat "$WORK/vdir.out")"
+call=$(grep -l "SUMMARY:Call Ana" "$WORK/vdir"/*.ics) || fail "the book's task is not in the folder"
 vsync sync
 grep -Eqi "copying|updating|deleting" "$WORK/vdir.out" && fail "a second sync with nothing changed transferred: $(cat "$WORK/vdir.out")"
 pass "vdirsyncer's first sync brings the book's tasks; a second one with nothing changed transfers nothing"
 
 # the folder's side: a task completed, a new one, one deleted
 sed -i 's/^STATUS:NEEDS-ACTION/STATUS:COMPLETED/' "$call"
-rm "$(grep -l "SUMMARY:Send the contract" "$WORK/ics"/*.ics)"
+rm "$(grep -l "SUMMARY:Send the contract" "$WORK/vdir"/*.ics)"
 printf 'BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VTODO\r\nUID:folder-made-7\r\nDTSTAMP:20261207T100000Z\r\nSUMMARY:Book the demo room\r\nDUE:20261218T090000Z\r\nDESCRIPTION:Room 2\\, projector\r\nEND:VTODO\r\nEND:VCALENDAR\r\n' \
-  >"$WORK/ics/folder-made-7.ics"
+  >"$WORK/vdir/folder-made-7.ics"
 vsync sync
 [ "$(field "$T" done)" = true ] || fail "the task completed in the folder is not done in clientele: $(cl a get "$T")"
 [ "$(field "$T" notes)" = "Bring the price list" ] || fail "the names the description starts with became notes: $(cl a get "$T")"
@@ -187,8 +154,8 @@ cl a put task "$NEW" title="Book the big demo room" >/dev/null
 N3=$(cl a put task title="Quote for Dacia" due=2026-12-30)
 cl a rm "$T" >/dev/null
 vsync sync
-grep -q "SUMMARY:Book the big demo room" "$WORK/ics/folder-made-7.ics" || fail "clientele's edit did not reach the folder"
-grep -l "SUMMARY:Quote for Dacia" "$WORK/ics"/*.ics >/dev/null || fail "clientele's new task is not in the folder"
+grep -q "SUMMARY:Book the big demo room" "$WORK/vdir/folder-made-7.ics" || fail "clientele's edit did not reach the folder"
+grep -l "SUMMARY:Quote for Dacia" "$WORK/vdir"/*.ics >/dev/null || fail "clientele's new task is not in the folder"
 [ -e "$call" ] && fail "the task deleted in clientele is still in the folder"
 pass "clientele's edit, new task and deletion reach the folder"
 

@@ -5,6 +5,8 @@
 # tokens, ETags that refuse a stale write, bad requests that store nothing,
 # and a DAV edit merging per field with a paired device's edit.
 source "$(dirname "$0")/../integration/lib.sh"
+source "$(dirname "$0")/dav_lib.sh"
+DAV_USER=phone
 
 command -v vdirsyncer >/dev/null || { echo "SKIP: vdirsyncer is not installed (tools/deps.sh test)"; exit 77; }
 
@@ -15,18 +17,6 @@ U="http://127.0.0.1:$UI_a"
 D="$U/dav"
 digest() { cl a digest; }
 
-# dav REQ: curl as the DAV client (user phone); sets STATUS, BODY (headers in $WORK/.hdr)
-dav() {
-  local m=$1 p=$2; shift 2
-  STATUS=$(command curl -s -o "$WORK/.body" -D "$WORK/.hdr" -w '%{http_code}' --max-time 20 -X "$m" \
-    -u "phone:$PW" "$@" "$D$p")
-  BODY=$(cat "$WORK/.body")
-}
-expect() { # expect STATUS GREP-PATTERN DESCRIPTION
-  [ "$STATUS" = "$1" ] || fail "$3: status $STATUS, expected $1 (body: ${BODY:0:600})"
-  [ -z "$2" ] || grep -Eq "$2" <<<"$BODY" || fail "$3: the answer lacks /$2/ (body: ${BODY:0:800})"
-  pass "$3"
-}
 etag_of() { grep -i '^etag:' "$WORK/.hdr" | tr -d '\r' | sed 's/^[Ee][Tt][Aa][Gg]: *//'; }
 
 C=$(cl a put company name="Acme SA" industry=Software)
@@ -78,35 +68,13 @@ expect 207 '<d:href>/dav/contacts/</d:href><d:propstat><d:prop><d:resourcetype><
 pass "discovery: /.well-known/carddav, current-user-principal, addressbook-home-set, the book"
 
 # ----- vdirsyncer, two-way with a folder of cards
-mkdir -p "$WORK/vcf" "$WORK/status"
-cat >"$WORK/vdir.conf" <<EOF
-[general]
-status_path = "$WORK/status/"
-
-[pair book]
-a = "book_local"
-b = "book_dav"
-collections = null
-conflict_resolution = "a wins"
-
-[storage book_local]
-type = "filesystem"
-path = "$WORK/vcf/"
-fileext = ".vcf"
-
-[storage book_dav]
-type = "carddav"
-url = "$D/contacts/"
-username = "phone"
-password = "$PW"
-EOF
-vsync() { vdirsyncer -c "$WORK/vdir.conf" "$@" >"$WORK/vdir.out" 2>&1 || fail "vdirsyncer $*: $(cat "$WORK/vdir.out")"; }
+vdir_conf carddav "$D/contacts/" .vcf
 vsync discover
 vsync sync
-n=$(ls "$WORK/vcf" | wc -l)
-[ "$n" = 3 ] || fail "vdirsyncer fetched $n cards, expected 3: $(ls "$WORK/vcf"; cat "$WORK/vdir.out")"
-grep -l "FN:Ana Pop" "$WORK/vcf"/*.vcf >/dev/null || fail "Ana's card is not in the folder"
-grep -q "ORG:Acme SA" "$(grep -l 'FN:Ana Pop' "$WORK/vcf"/*.vcf)" || fail "Ana's card does not name her company"
+n=$(ls "$WORK/vdir" | wc -l)
+[ "$n" = 3 ] || fail "vdirsyncer fetched $n cards, expected 3: $(ls "$WORK/vdir"; cat "$WORK/vdir.out")"
+grep -l "FN:Ana Pop" "$WORK/vdir"/*.vcf >/dev/null || fail "Ana's card is not in the folder"
+grep -q "ORG:Acme SA" "$(grep -l 'FN:Ana Pop' "$WORK/vdir"/*.vcf)" || fail "Ana's card does not name her company"
 pass "vdirsyncer's first sync brings the book's 3 cards (contacts and the company) into the folder"
 
 vsync sync
@@ -114,10 +82,10 @@ grep -Eqi "copying|updating|deleting" "$WORK/vdir.out" && fail "a second sync wi
 pass "a second sync with nothing changed transfers nothing"
 
 # the folder's side: an edit, a new card, a deletion
-ana=$(grep -l "FN:Ana Pop" "$WORK/vcf"/*.vcf); radu=$(grep -l "FN:Radu Ionescu" "$WORK/vcf"/*.vcf)
+ana=$(grep -l "FN:Ana Pop" "$WORK/vdir"/*.vcf); radu=$(grep -l "FN:Radu Ionescu" "$WORK/vdir"/*.vcf)
 sed -i 's/^TITLE:Buyer/TITLE:Head of purchasing/' "$ana"
 printf 'BEGIN:VCARD\r\nVERSION:3.0\r\nUID:phone-made-42\r\nFN:Ioana Dinu\r\nN:Dinu;Ioana;;;\r\nTEL;TYPE=CELL:+40 744 123 456\r\nTEL;TYPE=WORK:+40 21 300 4000\r\nEMAIL:ioana@dinu.ro\r\nORG:Acme SA\r\nEND:VCARD\r\n' \
-  >"$WORK/vcf/phone-made-42.vcf"
+  >"$WORK/vdir/phone-made-42.vcf"
 rm "$radu"
 vsync sync
 [ "$(cl a get "$P" --json | node -e 'process.stdout.write(JSON.parse(require("fs").readFileSync(0)).fields.title)')" = "Head of purchasing" ] ||
@@ -135,7 +103,7 @@ expect 200 'UID:phone-made-42' "the card made by the client keeps its name and i
 vsync sync
 [ "$(grep -ci "to book_dav\|deleting" "$WORK/vdir.out")" = 0 ] || fail "the sync after the client's writes wrote again: $(cat "$WORK/vdir.out")"
 [ "$(grep -ci "copying" "$WORK/vdir.out")" -le 2 ] || fail "the sync after the client's writes fetched more than its two cards: $(cat "$WORK/vdir.out")"
-grep -q "^VERSION:4.0" "$WORK/vcf/phone-made-42.vcf" || fail "the client did not get the book's card back"
+grep -q "^VERSION:4.0" "$WORK/vdir/phone-made-42.vcf" || fail "the client did not get the book's card back"
 vsync sync
 grep -Eqi "copying|updating|deleting" "$WORK/vdir.out" && fail "a sync with nothing changed transferred: $(cat "$WORK/vdir.out")"
 pass "the folder's edit, new card (two phones, its ORG found) and deletion reach clientele; the client gets the book's cards back once, then syncs quietly"
@@ -146,8 +114,8 @@ R=$(cl a put contact name="Mihai Stan" email=mihai@stan.ro)
 cl a rm "$IO" >/dev/null
 vsync sync
 grep -q "721 999 999" "$ana" || fail "clientele's edit did not reach the folder: $(cat "$ana")"
-grep -l "FN:Mihai Stan" "$WORK/vcf"/*.vcf >/dev/null || fail "clientele's new contact is not in the folder"
-[ -e "$WORK/vcf/phone-made-42.vcf" ] && fail "the card deleted in clientele is still in the folder"
+grep -l "FN:Mihai Stan" "$WORK/vdir"/*.vcf >/dev/null || fail "clientele's new contact is not in the folder"
+[ -e "$WORK/vdir/phone-made-42.vcf" ] && fail "the card deleted in clientele is still in the folder"
 pass "clientele's edit, new contact and deletion reach the folder"
 
 # ----- sync-collection (RFC 6578): the changes since a token, not the book

@@ -5,6 +5,8 @@
 # fingerprint and syncs; nothing but /dav/ is reachable there; strangers'
 # idle connections are bounded.
 source "$(dirname "$0")/../integration/lib.sh"
+source "$(dirname "$0")/dav_lib.sh"
+DAV_USER=phone
 
 PY=/usr/bin/python3
 command -v vdirsyncer >/dev/null || { echo "SKIP: vdirsyncer is not installed (tools/deps.sh test)"; exit 77; }
@@ -63,46 +65,22 @@ node -e 'const b=JSON.parse(process.argv[1]); if (!b.network || b.network.finger
 pass "the Devices page's API names the TLS address and the certificate's fingerprint"
 
 # ----- vdirsyncer pins the fingerprint and syncs over TLS
-mkdir -p "$WORK/vcf" "$WORK/status"
-vconf() { # vconf FINGERPRINT
-  cat >"$WORK/vdir.conf" <<EOF
-[general]
-status_path = "$WORK/status/"
-
-[pair book]
-a = "book_local"
-b = "book_dav"
-collections = null
-conflict_resolution = "a wins"
-
-[storage book_local]
-type = "filesystem"
-path = "$WORK/vcf/"
-fileext = ".vcf"
-
-[storage book_dav]
-type = "carddav"
-url = "$S/dav/contacts/"
-username = "phone"
-password = "$PW"
-verify_fingerprint = "$1"
-EOF
-}
+vconf() { vdir_conf carddav "$S/dav/contacts/" .vcf "verify_fingerprint = \"$1\""; }
 vconf "$(sed 's/^../00/' <<<"$FP")"
 vdirsyncer -c "$WORK/vdir.conf" discover >"$WORK/vdir.out" 2>&1 || true # with collections = null: no request
 vdirsyncer -c "$WORK/vdir.conf" sync >"$WORK/vdir.out" 2>&1 && fail "vdirsyncer accepted a certificate of another fingerprint"
 # (aiohttp's ServerFingerprintMismatch: the pinned and the seen digest; the
 # same config with the right fingerprint works below)
 grep -q "127.0.0.1', $TLS" "$WORK/vdir.out" || fail "vdirsyncer failed, but not on the certificate: $(cat "$WORK/vdir.out")"
-[ -z "$(ls "$WORK/vcf")" ] || fail "cards came from a server whose fingerprint did not match"
+[ -z "$(ls "$WORK/vdir")" ] || fail "cards came from a server whose fingerprint did not match"
 rm -rf "$WORK/status"; mkdir -p "$WORK/status"
 pass "vdirsyncer refuses the server when the fingerprint pinned is not its certificate's"
 vconf "$FP"
-vdirsyncer -c "$WORK/vdir.conf" discover >"$WORK/vdir.out" 2>&1 || fail "vdirsyncer discover over TLS: $(cat "$WORK/vdir.out")"
-vdirsyncer -c "$WORK/vdir.conf" sync >"$WORK/vdir.out" 2>&1 || fail "vdirsyncer sync over TLS: $(cat "$WORK/vdir.out")"
-grep -l "FN:Ana Pop" "$WORK/vcf"/*.vcf >/dev/null || fail "the card did not come over TLS"
-sed -i 's/^FN:Ana Pop/FN:Ana Pop-Ionescu/' "$WORK/vcf"/*.vcf
-vdirsyncer -c "$WORK/vdir.conf" sync >"$WORK/vdir.out" 2>&1 || fail "vdirsyncer sync over TLS: $(cat "$WORK/vdir.out")"
+vsync discover
+vsync sync
+grep -l "FN:Ana Pop" "$WORK/vdir"/*.vcf >/dev/null || fail "the card did not come over TLS"
+sed -i 's/^FN:Ana Pop/FN:Ana Pop-Ionescu/' "$WORK/vdir"/*.vcf
+vsync sync
 cl a get "$P" | grep -q "Ana Pop-Ionescu" || fail "the edit made over TLS did not reach clientele: $(cl a get "$P")"
 pass "vdirsyncer, pinning the printed fingerprint, syncs two-way over TLS"
 

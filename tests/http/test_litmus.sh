@@ -6,6 +6,8 @@
 # folder is not the book); the folder's bounds hold; the address book still
 # refuses what only the folder accepts.
 source "$(dirname "$0")/../integration/lib.sh"
+source "$(dirname "$0")/dav_lib.sh"
+DAV_USER=litmus
 
 command -v litmus >/dev/null || { echo "SKIP: litmus is not installed (tools/deps.sh test)"; exit 77; }
 
@@ -55,18 +57,6 @@ pass "litmus $GROUPS_RUN: every test passes but ${failed:-none} (listed: ${UNSUP
 pass "the book's digest is the same after the whole litmus run"
 
 # ----- as a client sees the folder
-# dav REQ PATH [curl args]: sets STATUS, BODY (headers in $WORK/.hdr)
-dav() {
-  local m=$1 p=$2; shift 2
-  STATUS=$(command curl -s -o "$WORK/.body" -D "$WORK/.hdr" -w '%{http_code}' --max-time 20 -X "$m" \
-    -u "litmus:$PW" "$@" "$D$p")
-  BODY=$(cat "$WORK/.body")
-}
-expect() { # expect STATUS GREP-PATTERN DESCRIPTION
-  [ "$STATUS" = "$1" ] || fail "$3: status $STATUS, expected $1 (body: ${BODY:0:600})"
-  [ -z "$2" ] || grep -Eq "$2" <<<"$BODY" || fail "$3: the answer lacks /$2/ (body: ${BODY:0:800})"
-}
-
 dav PUT /files/nowhere/a.txt --data-binary 'x'
 expect 409 '' "a PUT into a missing collection"
 dav MKCOL "/files/$(printf 'd/%.0s' $(seq 1 17))"
