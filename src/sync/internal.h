@@ -37,6 +37,35 @@ int sync_pair(cl_txn *t, const cl_device_id *id, const char *addr, const char *n
 /* Serve one accepted, handshaken connection to its end. Owns c. */
 void sync_serve_conn(cl_store *s, const cl_identity *me, cl_conn *c);
 
+/* ----- the transport of a session (session.c) -----
+ * A session needs only an ordered, reliable stream of frames to one peer
+ * whose device id is already established. Every real sync runs over a TLS
+ * connection (sync_link_conn: cl_sync_once and the listener); the simulator
+ * (tools/sim) joins two sessions of one process through memory instead, so
+ * that what it measures is the product's protocol and merge code, unchanged. */
+typedef struct sync_link {
+    /* cl_conn_send's and cl_conn_recv's contracts: a frame's payload is at
+     * most CL_FRAME_MAX; recv's payload is borrowed until the next recv; any
+     * error (a closed link included) ends the session. */
+    int (*send)(void *ctx, uint8_t type, const void *payload, size_t len);
+    int (*recv)(void *ctx, uint8_t *type, const unsigned char **payload, size_t *len);
+    void *ctx;
+    cl_device_id peer;        /* the other side (the certificate's, over TLS) */
+    char peer_ip[64];         /* "a.b.c.d" where it connects from; "" when none */
+} sync_link;
+
+/* *l over the handshaken connection c (borrowed: c must outlive l). */
+void sync_link_conn(sync_link *l, cl_conn *c);
+/* One session as the client over l, what cl_sync_once runs after the
+ * handshake: the outcome is recorded in the peer's entry (addr, may be NULL,
+ * kept as its address on success), and res gets peer, sent, received, forks,
+ * notice and peer_name (the caller fills the transport's fields). */
+int sync_client(cl_store *s, const cl_identity *me, sync_link *l, const char *addr, cl_sync_result *res);
+/* One session as the server over l, what the listener runs for a connection:
+ * an unpaired peer is refused and listed as pending; the outcome is recorded
+ * and logged. Does not close the transport. */
+int sync_serve(cl_store *s, const cl_identity *me, sync_link *l);
+
 /* Invitations (invite.c). Redeem inside a write transaction: checks the
  * secret, consumes it and pairs `who`. CL_EDENIED when the secret is
  * unknown, used or expired. */

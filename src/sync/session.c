@@ -5,9 +5,10 @@
  *   server → OPS… DONE        ops the client lacks
  * Received frames are applied in batches of whole frames, each batch in one
  * transaction that also advances the version vector, so an interrupted
- * session loses nothing and the next resumes after the last batch. */
+ * session loses nothing and the next resumes after the last batch.
+ * A session talks through a sync_link (internal.h): a TLS connection for
+ * every real sync, memory for the simulator (tools/sim). */
 #include "sync/internal.h"
-
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +17,7 @@
 typedef struct session {
     cl_store *s;
     const cl_identity *me;
-    cl_conn *c;
+    sync_link *l;          /* the transport: TLS, or memory (tools/sim) */
     cl_hello mine, theirs;
     uint64_t sent, received;
     cl_buf buf;
@@ -24,6 +25,38 @@ typedef struct session {
     uint64_t forks;
     char notice[300];
 } session;
+
+/* ----- the transport (internal.h: sync_link) ----- */
+
+static int link_send(sync_link *l, uint8_t type, const void *payload, size_t len)
+{
+    return l->send(l->ctx, type, payload, len);
+}
+
+static int link_recv(sync_link *l, uint8_t *type, const unsigned char **payload, size_t *len)
+{
+    return l->recv(l->ctx, type, payload, len);
+}
+
+static int conn_send(void *ctx, uint8_t type, const void *payload, size_t len)
+{
+    return cl_conn_send(ctx, type, payload, len);
+}
+
+static int conn_recv(void *ctx, uint8_t *type, const unsigned char **payload, size_t *len)
+{
+    return cl_conn_recv(ctx, type, payload, len);
+}
+
+void sync_link_conn(sync_link *l, cl_conn *c)
+{
+    memset(l, 0, sizeof *l);
+    l->send = conn_send;
+    l->recv = conn_recv;
+    l->ctx = c;
+    l->peer = *cl_conn_peer(c);
+    snprintf(l->peer_ip, sizeof l->peer_ip, "%s", cl_conn_peer_ip(c));
+}
 
 /* Sign what this device wrote since its last sync, then say what we hold:
  * each writer's last checkpoint. */
@@ -52,12 +85,12 @@ static int send_hello(session *ss)
 {
     cl_buf_reset(&ss->buf);
     int rc = cl_wire_hello_encode(&ss->buf, &ss->mine);
-    return rc ? rc : cl_conn_send(ss->c, CL_MSG_HELLO, ss->buf.data, ss->buf.len);
+    return rc ? rc : link_send(ss->l, CL_MSG_HELLO, ss->buf.data, ss->buf.len);
 }
 
-static int send_error(cl_conn *c, const char *msg)
+static int send_error(sync_link *l, const char *msg)
 {
-    return cl_conn_send(c, CL_MSG_ERROR, msg, strlen(msg));
+    return link_send(l, CL_MSG_ERROR, msg, strlen(msg));
 }
 
 static uint64_t their_seq(const cl_hello *h, const cl_device_id *o)
@@ -192,7 +225,7 @@ static int send_origin(session *ss, const cl_device_id *o, uint64_t after, uint6
     while (after < upto) {
         int rc = encode_segment(ss, o, after, &after);
         if (!rc)
-            rc = cl_conn_send(ss->c, CL_MSG_OPS, ss->buf.data, ss->buf.len);
+            rc = link_send(ss->l, CL_MSG_OPS, ss->buf.data, ss->buf.len);
         if (rc)
             return rc;
     }
@@ -210,7 +243,7 @@ static int send_missing(session *ss)
         }
     }
     int rc = cl_wire_done_encode(&ss->buf, ss->sent);
-    return rc ? rc : cl_conn_send(ss->c, CL_MSG_DONE, ss->buf.data, ss->buf.len);
+    return rc ? rc : link_send(ss->l, CL_MSG_DONE, ss->buf.data, ss->buf.len);
 }
 
 static int peer_error(const unsigned char *p, size_t n)
@@ -309,7 +342,7 @@ static int recv_frames(session *ss, inbox *in)
         uint8_t type;
         const unsigned char *p;
         size_t n;
-        int rc = cl_conn_recv(ss->c, &type, &p, &n);
+        int rc = link_recv(ss->l, &type, &p, &n);
         if (rc)
             return rc;
         if (type == CL_MSG_DONE) {
@@ -357,7 +390,7 @@ static int check_version(session *ss)
     else
         snprintf(msg, sizeof msg, "sync protocol version %llu is newer than this device's (%d): upgrade "
                  "clientele on this device", (unsigned long long)ss->theirs.version, CL_PROTOCOL_VERSION);
-    send_error(ss->c, msg);
+    send_error(ss->l, msg);
     return cl_seterr(CL_EVERSION, "%s", msg);
 }
 
@@ -437,7 +470,7 @@ static int client_session(session *ss)
     const unsigned char *p;
     size_t n;
     if (!rc)
-        rc = cl_conn_recv(ss->c, &type, &p, &n);
+        rc = link_recv(ss->l, &type, &p, &n);
     if (!rc && type == CL_MSG_ERROR)
         return peer_error(p, n);
     if (!rc && type != CL_MSG_HELLO)
@@ -487,26 +520,35 @@ int cl_sync_once(cl_store *s, const cl_identity *me, const char *addr,
         return rc;
     if (addr)
         snprintf(where, sizeof where, "%s", addr);
-    session ss = {.s = s, .me = me};
-    rc = cl_conn_connect(me, where, expect, is_paired, s, SYNC_TIMEOUT_MS, &ss.c);
+    cl_conn *c;
+    rc = cl_conn_connect(me, where, expect, is_paired, s, SYNC_TIMEOUT_MS, &c);
     res->handshake_ms = cl_mono_ms() - start;
     if (!rc) {
-        rc = client_session(&ss);
-        res->peer = *cl_conn_peer(ss.c);
-        res->resumed = cl_conn_resumed(ss.c);
-        res->bytes_sent = cl_conn_bytes_sent(ss.c);
-        res->bytes_received = cl_conn_bytes_received(ss.c);
-        record_outcome(s, &res->peer, &ss, rc ? NULL : where, rc);
-        cl_conn_close(ss.c);
+        sync_link l;
+        sync_link_conn(&l, c);
+        rc = sync_client(s, me, &l, where, res);
+        res->resumed = cl_conn_resumed(c);
+        res->bytes_sent = cl_conn_bytes_sent(c);
+        res->bytes_received = cl_conn_bytes_received(c);
+        cl_conn_close(c);
     } else if (expect) {
         record_outcome(s, expect, NULL, NULL, rc);
     }
+    res->ms = cl_mono_ms() - start;
+    return rc;
+}
+
+int sync_client(cl_store *s, const cl_identity *me, sync_link *l, const char *addr, cl_sync_result *res)
+{
+    session ss = {.s = s, .me = me, .l = l};
+    int rc = client_session(&ss);
+    res->peer = l->peer;
+    record_outcome(s, &res->peer, &ss, rc ? NULL : addr, rc);
     res->sent = ss.sent;
     res->received = ss.received;
     res->forks = ss.forks;
     snprintf(res->notice, sizeof res->notice, "%s", ss.notice);
     snprintf(res->peer_name, sizeof res->peer_name, "%s", ss.theirs.name);
-    res->ms = cl_mono_ms() - start;
     session_free(&ss);
     return rc;
 }
@@ -525,10 +567,10 @@ static int pending_fn(cl_txn *t, void *arg)
 }
 
 /* HOST:PORT where the other side listens, when it told us its port. */
-static void learned_addr(const cl_conn *c, uint16_t port, char *out, size_t cap)
+static void learned_addr(const sync_link *l, uint16_t port, char *out, size_t cap)
 {
-    if (port && cl_conn_peer_ip(c)[0])
-        snprintf(out, cap, "%s:%u", cl_conn_peer_ip(c), port);
+    if (port && l->peer_ip[0])
+        snprintf(out, cap, "%s:%u", l->peer_ip, port);
     else
         out[0] = 0;
 }
@@ -537,19 +579,19 @@ static void learned_addr(const cl_conn *c, uint16_t port, char *out, size_t cap)
 static void refuse_unknown(session *ss, const unsigned char *p, size_t n, uint8_t type)
 {
     char who[CL_DEVICE_ID_TEXT], addr[CL_PEER_ADDR_MAX + 1];
-    cl_device_id_format(cl_conn_peer(ss->c), who);
+    cl_device_id_format(&ss->l->peer, who);
     cl_hello h = {0};
     if (type == CL_MSG_HELLO)
         cl_wire_hello_decode(p, n, &h);
-    learned_addr(ss->c, h.listen_port, addr, sizeof addr);
+    learned_addr(ss->l, h.listen_port, addr, sizeof addr);
     if (!addr[0]) /* it does not listen: its IP still tells the user who it is */
-        snprintf(addr, sizeof addr, "%s", cl_conn_peer_ip(ss->c));
-    struct pending_args a = {cl_conn_peer(ss->c), h.name, addr};
+        snprintf(addr, sizeof addr, "%s", ss->l->peer_ip);
+    struct pending_args a = {&ss->l->peer, h.name, addr};
     cl_store_update(ss->s, pending_fn, &a);
     free(h.vv);
     cl_log(CL_LOG_WARN, "refused unpaired device %s (\"%s\") from %s: listed as a pending request", who, h.name,
-           cl_conn_peer_ip(ss->c));
-    send_error(ss->c, "this device is not paired with you: ask its owner to accept your request");
+           ss->l->peer_ip);
+    send_error(ss->l, "this device is not paired with you: ask its owner to accept your request");
 }
 
 struct redeem_args {
@@ -572,15 +614,15 @@ static int serve_invite(session *ss, const unsigned char *p, size_t n)
     int rc = cl_wire_invite_decode(p, n, &m);
     if (rc)
         return rc;
-    learned_addr(ss->c, m.listen_port, addr, sizeof addr);
-    struct redeem_args a = {&m, cl_conn_peer(ss->c), addr};
+    learned_addr(ss->l, m.listen_port, addr, sizeof addr);
+    struct redeem_args a = {&m, &ss->l->peer, addr};
     if ((rc = cl_store_update(ss->s, redeem_fn, &a))) {
-        send_error(ss->c, cl_errmsg());
+        send_error(ss->l, cl_errmsg());
         return rc;
     }
     cl_buf_reset(&ss->buf);
     cl_buf_puts(&ss->buf, ss->mine.name);
-    return cl_conn_send(ss->c, CL_MSG_WELCOME, ss->buf.data, ss->buf.len);
+    return link_send(ss->l, CL_MSG_WELCOME, ss->buf.data, ss->buf.len);
 }
 
 static int server_session(session *ss)
@@ -590,18 +632,18 @@ static int server_session(session *ss)
     size_t n;
     int rc = build_hello(ss);
     if (!rc)
-        rc = cl_conn_recv(ss->c, &type, &p, &n);
+        rc = link_recv(ss->l, &type, &p, &n);
     if (rc)
         return rc;
-    bool paired = sync_is_paired(ss->s, cl_conn_peer(ss->c));
+    bool paired = sync_is_paired(ss->s, &ss->l->peer);
     if (type == CL_MSG_INVITE) {
         if (paired) { /* already paired: welcome without spending the secret */
-            rc = cl_conn_send(ss->c, CL_MSG_WELCOME, ss->mine.name, strlen(ss->mine.name));
+            rc = link_send(ss->l, CL_MSG_WELCOME, ss->mine.name, strlen(ss->mine.name));
         } else if (!(rc = serve_invite(ss, p, n))) {
             paired = true;
         }
         if (!rc)
-            rc = cl_conn_recv(ss->c, &type, &p, &n);
+            rc = link_recv(ss->l, &type, &p, &n);
         if (rc)
             return rc;
     }
@@ -610,7 +652,7 @@ static int server_session(session *ss)
         return cl_seterr(CL_EDENIED, "unpaired device");
     }
     if (type != CL_MSG_HELLO) {
-        send_error(ss->c, "expected hello");
+        send_error(ss->l, "expected hello");
         return cl_seterr(CL_EPROTO, "first message was %u, not hello", type);
     }
     if ((rc = recv_hello(ss, p, n)) || (rc = send_hello(ss)) || (rc = recv_until_done(ss)))
@@ -620,21 +662,29 @@ static int server_session(session *ss)
 
 void sync_serve_conn(cl_store *s, const cl_identity *me, cl_conn *c)
 {
-    session ss = {.s = s, .me = me, .c = c};
+    sync_link l;
+    sync_link_conn(&l, c);
+    sync_serve(s, me, &l);
+    cl_conn_close(c);
+}
+
+int sync_serve(cl_store *s, const cl_identity *me, sync_link *l)
+{
+    session ss = {.s = s, .me = me, .l = l};
     char who[CL_DEVICE_ID_TEXT], addr[CL_PEER_ADDR_MAX + 1];
-    cl_device_id_format(cl_conn_peer(c), who);
+    cl_device_id_format(&l->peer, who);
     uint64_t start = cl_mono_ms();
     int rc = server_session(&ss);
-    if (rc != CL_EDENIED || sync_is_paired(s, cl_conn_peer(c))) {
-        learned_addr(c, ss.theirs.listen_port, addr, sizeof addr);
-        record_outcome(s, cl_conn_peer(c), &ss, addr, rc);
+    if (rc != CL_EDENIED || sync_is_paired(s, &l->peer)) {
+        learned_addr(l, ss.theirs.listen_port, addr, sizeof addr);
+        record_outcome(s, &l->peer, &ss, addr, rc);
     }
     if (rc && rc != CL_EDENIED)
-        cl_log(CL_LOG_WARN, "sync with %s (%s) failed: %s", who, cl_conn_peer_ip(c), cl_errmsg());
+        cl_log(CL_LOG_WARN, "sync with %s (%s) failed: %s", who, l->peer_ip, cl_errmsg());
     else if (!rc)
         cl_log(CL_LOG_INFO, "synced with %s (%s): sent %llu, received %llu ops in %llu ms", who,
-               cl_conn_peer_ip(c), (unsigned long long)ss.sent, (unsigned long long)ss.received,
+               l->peer_ip, (unsigned long long)ss.sent, (unsigned long long)ss.received,
                (unsigned long long)(cl_mono_ms() - start));
     session_free(&ss);
-    cl_conn_close(c);
+    return rc;
 }
