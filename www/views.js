@@ -596,8 +596,10 @@ function stagePage(stage, limit, cursor) {
 }
 
 export async function deals() {
-  const [report, ...pages] = await Promise.all([get('/api/reports'),
-    ...STAGES.map((s) => stagePage(s, Math.min(1000, stageShown.get(s) ?? STAGE_PAGE)))]);
+  const asked = STAGES.map((s) => Math.min(1000, stageShown.get(s) ?? STAGE_PAGE));
+  const [report, ...pages] = await Promise.all([get('/api/reports'), ...STAGES.map((s, i) => stagePage(s, asked[i]))]);
+  // a Show more that landed while this loaded: draw what it showed, not fewer
+  if (STAGES.some((s, i) => Math.min(1000, stageShown.get(s) ?? STAGE_PAGE) !== asked[i])) return deals();
   const today = localDate();
   const late = (d) => d.fields.promised_by && d.fields.promised_by < today && !['won', 'lost'].includes(d.fields.stage);
   const form = submitForm(el('form', { class: 'inline', 'aria-label': 'New deal' },
