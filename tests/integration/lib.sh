@@ -17,6 +17,8 @@ trap cleanup EXIT
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 pass() { echo "ok - $*"; }
+# wrong SECRET — the secret with its last letter changed to another (a secret may end in any letter)
+wrong() { case $1 in *a) echo "${1%?}b" ;; *) echo "${1%?}a" ;; esac; }
 
 # cl NAME ARGS… — run clientele on device NAME's data folder
 cl() { local d=$1; shift; "$BIN" --data "$WORK/$d" "$@"; }
