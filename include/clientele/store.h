@@ -208,6 +208,14 @@ int cl_store_seal(cl_store *s, const cl_signer *sg);
  * refuses the whole segment (the caller aborts the transaction). */
 int cl_txn_apply_segment(cl_txn *t, const cl_segment *seg, size_t *applied);
 
+/* Take out every op of writer w after seq point that this folder holds, as
+ * if they had never arrived (a revoked device's later ops: docs/revocation.md).
+ * The log is cut back to w's last checkpoint at or below point, since a log is
+ * handed on in segments that end at checkpoints (the ops in between come again
+ * from peers), and each record the ops touched is merged again from the ops
+ * that remain. *cut (may be NULL): the ops taken out. */
+int cl_txn_cut_writer(cl_txn *t, const cl_device_id *w, uint64_t point, uint64_t *cut);
+
 /* The writer this folder writes under now. */
 int cl_txn_current_writer(cl_txn *t, cl_device_id *out);
 /* What the folder knows of a writer (CL_ENOTFOUND). */

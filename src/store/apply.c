@@ -312,39 +312,20 @@ static int ref_before(cl_txn *t, const cl_op *op, const field_snapshot *snap, ch
     return CL_OK;
 }
 
-static int apply_op(cl_txn *t, const cl_op *op, const field_snapshot *snap, bool *applied)
+/* Fold op, stored in the log under key, into the state of its record:
+ * the field's heads and winner, the record's entry and the indexes. */
+static int fold_op(cl_txn *t, const cl_op *op, const unsigned char key[OP_KEY_LEN], const field_snapshot *snap)
 {
-    vv_entry *vv;
-    int rc = vv_slot(t, &op->origin, &vv);
-    if (rc)
-        return rc;
-    *applied = false;
-    if (op->seq <= vv->seq)
-        return CL_OK; /* known already: applying twice changes nothing */
-    if (op->seq != vv->seq + 1)
-        return cl_seterr(CL_EPROTO, "op %llu of an origin arrived before op %llu",
-                         (unsigned long long)op->seq, (unsigned long long)vv->seq + 1);
-    if ((rc = check_op(&t->s->spec, op)))
-        return rc;
     cl_record_meta *meta;
-    if ((rc = idx_touch(t, &op->record, op, &meta)))
-        return rc;
-
-    if (!vv->num && (rc = st_origin_num(t, &op->origin, true, &vv->num)))
+    int rc = idx_touch(t, &op->record, op, &meta);
+    if (rc)
         return rc;
     char was_ref[CL_RECORD_ID_TEXT] = "";
     if (idx_is_ref(t, op->type, op->field) && (rc = ref_before(t, op, snap, was_ref)))
         return rc;
-    unsigned char key[OP_KEY_LEN];
-    op_key(key, vv->num, op->seq);
-    rc = op_encode(t, &t->enc, op);
-    if (!rc)
-        rc = st_put_tail(t, DB_OPS, key, sizeof key, t->enc.data, t->enc.len, &t->tail[DB_OPS]);
     bool changed = false;
     cl_op_id won;
-    if (!rc)
-        rc = merge_field(t, op, key, snap, meta, &changed, &won);
-    if (rc)
+    if ((rc = merge_field(t, op, key, snap, meta, &changed, &won)))
         return rc;
     /* An op that arrives after an op that saw it can take the winner's place
      * from another head (never its own): derived data then follows that one. */
@@ -361,12 +342,6 @@ static int apply_op(cl_txn *t, const cl_op *op, const field_snapshot *snap, bool
         return rc;
     if ((rc = idx_ref_written(t, &op->record, op->type, op->field, op->value, op->value_len)))
         return rc;
-    /* vv_slot may have moved the array: look the entry up again */
-    if ((rc = vv_slot(t, &op->origin, &vv)))
-        return rc;
-    vv->seq = op->seq;
-    vv->dirty = true;
-
     bool first_write = !(t->rec.written & (1ull << op->field));
     t->rec.written |= 1ull << op->field;
     if (op->hlc > meta->updated)
@@ -391,6 +366,54 @@ static int apply_op(cl_txn *t, const cl_op *op, const field_snapshot *snap, bool
         if (idx_orders_depend(t, op->type, op->field))
             t->rec.orders_dirty = true;
     }
+    return CL_OK;
+}
+
+int st_fold(cl_txn *t, const cl_op *op)
+{
+    unsigned char key[OP_KEY_LEN];
+    int rc = op_id_key(t, &(cl_op_id){op->origin, op->seq}, false, key);
+    return rc ? rc : fold_op(t, op, key, NULL);
+}
+
+int st_vv_set(cl_txn *t, const cl_device_id *origin, uint64_t seq)
+{
+    vv_entry *vv;
+    int rc = vv_slot(t, origin, &vv);
+    if (!rc) {
+        vv->seq = seq;
+        vv->dirty = true;
+    }
+    return rc;
+}
+
+static int apply_op(cl_txn *t, const cl_op *op, const field_snapshot *snap, bool *applied)
+{
+    vv_entry *vv;
+    int rc = vv_slot(t, &op->origin, &vv);
+    if (rc)
+        return rc;
+    *applied = false;
+    if (op->seq <= vv->seq)
+        return CL_OK; /* known already: applying twice changes nothing */
+    if (op->seq != vv->seq + 1)
+        return cl_seterr(CL_EPROTO, "op %llu of an origin arrived before op %llu",
+                         (unsigned long long)op->seq, (unsigned long long)vv->seq + 1);
+    if ((rc = check_op(&t->s->spec, op)))
+        return rc;
+    if (!vv->num && (rc = st_origin_num(t, &op->origin, true, &vv->num)))
+        return rc;
+    unsigned char key[OP_KEY_LEN];
+    op_key(key, vv->num, op->seq);
+    if ((rc = op_encode(t, &t->enc, op)) ||
+        (rc = st_put_tail(t, DB_OPS, key, sizeof key, t->enc.data, t->enc.len, &t->tail[DB_OPS])) ||
+        (rc = fold_op(t, op, key, snap)))
+        return rc;
+    /* vv_slot may have moved the array: look the entry up again */
+    if ((rc = vv_slot(t, &op->origin, &vv)))
+        return rc;
+    vv->seq = op->seq;
+    vv->dirty = true;
     *applied = true;
     return CL_OK;
 }

@@ -597,6 +597,30 @@ int cl_txn_checkpoint_after(cl_txn *t, const cl_device_id *writer, uint64_t afte
     return rc;
 }
 
+/* Where writer w's log can be cut at or below seq point: its last
+ * checkpoint there (0: none), since a log must end at a checkpoint to be
+ * handed on. The checkpoints after it are deleted. */
+int st_chain_cut(cl_txn *t, const cl_device_id *w, uint64_t point, uint64_t *to)
+{
+    uint32_t num;
+    stored_cp s;
+    int rc = st_origin_num(t, w, false, &num);
+    if (rc)
+        return rc == CL_ENOTFOUND ? (*to = 0, CL_OK) : rc;
+    rc = cp_find(t, num, point, -1, &s);
+    if (rc && rc != CL_ENOTFOUND)
+        return rc;
+    *to = rc ? 0 : s.cp.seq;
+    while (!(rc = cp_find(t, num, *to, 1, &s))) {
+        unsigned char key[CP_KEY_LEN];
+        cl_be32_put(key, num);
+        cl_be64_put(key + 4, s.cp.seq);
+        if ((rc = st_del(t, DB_CHECKPOINTS, key, sizeof key, NULL, 0)))
+            return rc;
+    }
+    return rc == CL_ENOTFOUND ? CL_OK : rc;
+}
+
 /* ----- applying a peer's segment ----- */
 
 /* Which writer this is, as far as the folder is concerned: its stored entry

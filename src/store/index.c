@@ -337,6 +337,44 @@ int idx_flush(cl_txn *t)
     return rc;
 }
 
+/* Take a record out of every table derived from its ops (its entry, the
+ * type, search, order and conflict indexes, and the references of values
+ * ops wrote into it: refs names each (type, field, value) given); its ops
+ * stay in the log. Used to merge a record again from fewer ops (revoke.c). */
+int idx_forget(cl_txn *t, const cl_record_id *id, const cl_op *refs, size_t nrefs)
+{
+    int rc = idx_flush(t);
+    if (rc)
+        return rc;
+    cl_record_meta m;
+    order_keys keys;
+    if ((rc = st_record_get(t, id, &m, &keys)))
+        return rc == CL_ENOTFOUND ? CL_OK : rc;
+    unsigned char k[1 + CL_ORDER_KEY_MAX + CL_RECORD_ID_LEN];
+    for (uint8_t i = 0; !rc && i < keys.n; i++)
+        rc = st_del(t, DB_ORDERS, k, order_entry(k, keys.order[i], keys.key[i], order_of(t, keys.order[i])->key_len, id),
+                    NULL, 0);
+    k[0] = m.type;
+    memcpy(k + 1, id->b, CL_RECORD_ID_LEN);
+    if (!rc)
+        rc = st_del(t, DB_BYTYPE, k, 1 + CL_RECORD_ID_LEN, NULL, 0);
+    if (!rc)
+        rc = st_del(t, DB_SEARCH, id->b, CL_RECORD_ID_LEN, NULL, 0);
+    if (!rc)
+        rc = st_del(t, DB_CONFLICTED, id->b, CL_RECORD_ID_LEN, NULL, 0);
+    if (!rc)
+        rc = st_del(t, DB_RECORDS, id->b, CL_RECORD_ID_LEN, NULL, 0);
+    for (size_t i = 0; !rc && i < nrefs; i++) {
+        cl_record_id target;
+        unsigned char rk[REFS_KEY_LEN];
+        if (!idx_is_ref(t, refs[i].type, refs[i].field) || !ref_target(refs[i].value, refs[i].value_len, &target))
+            continue;
+        refs_key(rk, &target, id, refs[i].field);
+        rc = st_del(t, DB_REFS, rk, sizeof rk, NULL, 0);
+    }
+    return rc;
+}
+
 /* ----- the spec a folder is indexed under (meta "indexed") ----- */
 
 static int spec_print(const cl_index_spec *sp, unsigned char out[CL_SHA256_LEN])

@@ -119,6 +119,7 @@ void st_ledger_note(const cl_device_id *w, uint64_t seq);
  * another device's ops from before schema 4, under unsigned checkpoints. */
 int st_own_writer_init(cl_txn *t);
 int st_legacy_writer(cl_txn *t, const cl_device_id *id);
+int st_chain_cut(cl_txn *t, const cl_device_id *w, uint64_t point, uint64_t *to);
 
 /* origins.c: the folder's numbers for device ids. create: assign the next
  * number to an id the folder has not met (write transactions only);
@@ -144,6 +145,9 @@ int opid_cmp(const cl_op_id *a, const cl_op_id *b);
 /* apply.c: an op applied without moving the clock, and the clock moved past
  * a stamp (cl_txn_apply does both; a segment moves the clock once) */
 int st_apply_unclocked(cl_txn *t, const cl_op *op, bool *applied);
+/* Fold an op the log holds into its record's state again (revoke.c). */
+int st_fold(cl_txn *t, const cl_op *op);
+int st_vv_set(cl_txn *t, const cl_device_id *origin, uint64_t seq);
 int st_observe(cl_txn *t, uint64_t hlc);
 int st_vv_get(cl_txn *t, const cl_device_id *origin, uint64_t *seq);
 int st_heads(cl_txn *t, const cl_record_id *rec, uint8_t field, cl_field_state *cur,
@@ -171,5 +175,6 @@ int idx_ref_written(cl_txn *t, const cl_record_id *rec, uint8_t type, uint8_t fi
  * index from the state when it is not (upgrades, a changed model). */
 int idx_check(cl_txn *t, bool *current);
 int idx_rebuild(cl_txn *t);
+int idx_forget(cl_txn *t, const cl_record_id *id, const cl_op *refs, size_t nrefs);
 
 #endif

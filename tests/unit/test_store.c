@@ -188,6 +188,107 @@ static void an_op_superseded_before_it_arrives_is_no_conflict(void **state)
     op_list_free(&lx);
 }
 
+/* Ops of one origin that b lacks, sent alone (not what else a holds). */
+static void push_origin(cl_store *a, cl_store *b, const cl_device_id *o)
+{
+    op_list l = {0};
+    size_t applied;
+    read_ops(a, o, vv_of(b, o), SIZE_MAX, &l);
+    assert_int_equal(apply_list(b, &l, &applied), CL_OK);
+    op_list_free(&l);
+}
+
+static int cut_fn(cl_txn *t, void *arg)
+{
+    uint64_t cut;
+    int rc = cl_txn_cut_writer(t, arg, 0, &cut);
+    assert_true(rc || cut == 4);
+    return rc;
+}
+
+static int count_referrers(void *ctx, const cl_record_id *id, uint8_t field)
+{
+    (void)id, (void)field;
+    ++*(int *)ctx;
+    return CL_OK;
+}
+
+/* A writer's ops taken out leave what a folder that never had them holds:
+ * a record it created is gone, a conflict it was in is over, a value it
+ * wrote that another device then replaced stays replaced, its references
+ * and search text are gone (docs/revocation.md). */
+static void a_cut_writer_leaves_the_state_of_never_having_it(void **state)
+{
+    tu_stores *f = *state;
+    cl_store *thief = f->s[0], *x = f->s[1], *y = f->s[2];
+    const cl_device_id *tw = cl_store_self(thief), *xw = cl_store_self(x), *yw = cl_store_self(y);
+    cl_record_id r1 = rid(21), r2 = rid(22);
+    char r2text[CL_RECORD_ID_TEXT];
+    cl_record_id_format(&r2, r2text);
+    put_field(x, &r1, CL_F_NAME, "Ion Pop");
+    put_field(x, &r1, CL_F_PHONE, "+40 1");
+    push_origin(x, y, xw);
+    push_origin(x, thief, xw);
+    put_field(thief, &r1, CL_F_PHONE, "+40 666");   /* saw X's phone */
+    put_field(thief, &r1, CL_F_EMAIL, "t@evil.ro");
+    put_field(thief, &r2, CL_F_NAME, "Made Up Person");
+    put_field(thief, &r1, CL_F_COMPANY, r2text);
+    push_origin(thief, x, tw);
+    put_field(x, &r1, CL_F_PHONE, "+40 2");          /* saw the thief's phone */
+    put_field(y, &r1, CL_F_EMAIL, "y@x.ro");         /* concurrent with the thief's email */
+    push_origin(y, x, yw);
+    push_origin(x, y, xw);
+    op_list c = {0};
+    assert_int_equal(conflicts_of(x, &r1, CL_F_EMAIL, &c), 1);
+    op_list_free(&c);
+
+    assert_int_equal(cl_store_update(x, cut_fn, (void *)tw), CL_OK);
+    char dx[65], dy[65];
+    tu_digest(x, dx);
+    tu_digest(y, dy);
+    assert_string_equal(dx, dy);
+    assert_int_equal(conflicts_of(x, &r1, CL_F_EMAIL, &c), 0);
+    char *v = field_of(x, &r1, CL_F_EMAIL);
+    assert_string_equal(v, "y@x.ro");
+    free(v);
+    v = field_of(x, &r1, CL_F_PHONE);
+    assert_string_equal(v, "+40 2");
+    free(v);
+    cl_txn *t;
+    cl_record_meta m;
+    int refs = 0;
+    const char *text;
+    size_t len;
+    assert_int_equal(cl_store_read(x, &t), CL_OK);
+    assert_int_equal(cl_txn_record(t, &r2, &m), CL_ENOTFOUND);
+    assert_int_equal(cl_txn_referrers(t, &r2, count_referrers, &refs), CL_OK);
+    assert_int_equal(cl_txn_former_referrers(t, &r2, count_referrers, &refs), CL_OK);
+    assert_int_equal(refs, 0);
+    assert_int_equal(cl_txn_search_text(t, &r1, &text, &len), CL_OK);
+    assert_null(memmem(text, len, "evil", 4));
+    assert_non_null(memmem(text, len, "ion pop", 7));
+    assert_int_equal(cl_txn_record(t, &r1, &m), CL_OK);
+    cl_txn_end(t);
+    /* X's second phone saw X's first only through the thief's: without it
+     * the two are concurrent, on X as on Y, and shown as a conflict */
+    cl_record_meta my;
+    assert_int_equal(cl_store_read(y, &t), CL_OK);
+    assert_int_equal(cl_txn_record(t, &r1, &my), CL_OK);
+    cl_txn_end(t);
+    assert_int_equal(m.nconflicts, my.nconflicts);
+    assert_int_equal(m.nconflicts, 1);
+    assert_int_equal(conflicts_of(x, &r1, CL_F_PHONE, &c), 1);
+    assert_string_equal(c.v[0].value, "+40 1");
+    op_list_free(&c);
+    assert_int_equal(vv_of(x, tw), 0);
+    /* the two go on syncing as before */
+    put_field(y, &r1, CL_F_NOTES, "after");
+    push_origin(y, x, yw);
+    tu_digest(x, dx);
+    tu_digest(y, dy);
+    assert_string_equal(dx, dy);
+}
+
 static void a_clock_a_year_ahead_does_not_freeze_others(void **state)
 {
     tu_stores *f = *state;
@@ -450,6 +551,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(an_op_contradicting_the_type_is_refused, tu_stores_setup, tu_stores_teardown),
         cmocka_unit_test_setup_teardown(an_op_superseded_before_it_arrives_is_no_conflict, tu_stores_setup, tu_stores_teardown),
         cmocka_unit_test_setup_teardown(a_clock_a_year_ahead_does_not_freeze_others, tu_stores_setup, tu_stores_teardown),
+        cmocka_unit_test_setup_teardown(a_cut_writer_leaves_the_state_of_never_having_it, tu_stores_setup, tu_stores_teardown),
         cmocka_unit_test_setup_teardown(the_largest_stamp_freezes_nothing, tu_stores_setup, tu_stores_teardown),
         cmocka_unit_test_setup_teardown(a_newer_versions_field_is_kept_not_shown, tu_stores_setup, tu_stores_teardown),
         cmocka_unit_test_setup_teardown(a_newer_schema_is_refused, tu_stores_setup, tu_stores_teardown),
