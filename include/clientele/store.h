@@ -31,6 +31,14 @@ enum {
     CL_F_LIMIT = 63,    /* field numbers a store accepts: newer versions' fields are kept */
 };
 
+/* The one record type the store keeps for itself: revocations of devices,
+ * which sync as ops in their author's log (docs/revocation.md). The model
+ * never shows, lists or exports them; the digest counts them. */
+enum {
+    CL_T_SYSTEM = 15,
+    CL_F_REVOKE = 1,    /* of a CL_T_SYSTEM record: the revocation */
+};
+
 #define CL_MAX_SEEN 16          /* heads an op can supersede at once */
 #define CL_MAX_VALUE 65536      /* bytes in one field value */
 
@@ -215,6 +223,14 @@ int cl_txn_apply_segment(cl_txn *t, const cl_segment *seg, size_t *applied);
  * from peers), and each record the ops touched is merged again from the ops
  * that remain. *cut (may be NULL): the ops taken out. */
 int cl_txn_cut_writer(cl_txn *t, const cl_device_id *w, uint64_t point, uint64_t *cut);
+
+/* Revoke a device (docs/revocation.md): one op under this folder's writer
+ * naming it and, for each of its writers, the seq this folder holds. Its
+ * later ops are then refused by every folder that holds the revocation.
+ * CL_EINVAL: this device itself; CL_EEXIST: revoked by this folder already. */
+int cl_txn_revoke(cl_txn *t, const cl_device_id *device);
+/* Whether a device is revoked (CL_ENOTFOUND: not), and by which writer. */
+int cl_txn_revoked(cl_txn *t, const cl_device_id *device, cl_device_id *by);
 
 /* The writer this folder writes under now. */
 int cl_txn_current_writer(cl_txn *t, cl_device_id *out);

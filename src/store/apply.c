@@ -282,7 +282,7 @@ static int merge_field(cl_txn *t, const cl_op *op, const unsigned char opkey[OP_
 
 static int check_op(const cl_index_spec *spec, const cl_op *op)
 {
-    if (op->type < 1 || op->type > spec->max_type)
+    if ((op->type < 1 || op->type > spec->max_type) && op->type != CL_T_SYSTEM)
         return cl_seterr(CL_EPROTO, "op with unknown record type %u", op->type);
     if (op->field > CL_F_LIMIT) /* the model's fields, and a newer version's: kept */
         return cl_seterr(CL_EPROTO, "op with unknown field %u", op->field);
@@ -399,7 +399,7 @@ static int apply_op(cl_txn *t, const cl_op *op, const field_snapshot *snap, bool
     if (op->seq != vv->seq + 1)
         return cl_seterr(CL_EPROTO, "op %llu of an origin arrived before op %llu",
                          (unsigned long long)op->seq, (unsigned long long)vv->seq + 1);
-    if ((rc = check_op(&t->s->spec, op)))
+    if ((rc = check_op(&t->s->spec, op)) || (op->type == CL_T_SYSTEM && (rc = st_system_check(t, op))))
         return rc;
     if (!vv->num && (rc = st_origin_num(t, &op->origin, true, &vv->num)))
         return rc;
@@ -415,7 +415,7 @@ static int apply_op(cl_txn *t, const cl_op *op, const field_snapshot *snap, bool
     vv->seq = op->seq;
     vv->dirty = true;
     *applied = true;
-    return CL_OK;
+    return op->type == CL_T_SYSTEM ? st_revocation_applied(t, op) : CL_OK;
 }
 
 int st_apply_unclocked(cl_txn *t, const cl_op *op, bool *applied)

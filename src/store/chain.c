@@ -720,6 +720,13 @@ int cl_txn_apply_segment(cl_txn *t, const cl_segment *seg, size_t *applied)
         return cl_seterr(CL_EPROTO, "a segment that does not end at its checkpoint");
     cl_device_id cur;
     int rc = segment_writer(t, seg, &w, &flags, &known_writer, &learned_key);
+    bool revoked;
+    uint64_t point;
+    /* a revoked device's ops past its point: dropped, not an error (an
+     * honest relay that has not heard yet hears in this session) */
+    if (!rc && (rc = st_revoked_point(t, &w.device, &w.id, &revoked, &point, NULL)) == CL_OK && revoked &&
+        seg->cp.seq > point)
+        return CL_OK;
     if (!rc)
         rc = st_vv_get(t, &w.id, &known);
     if (!rc)

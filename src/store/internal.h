@@ -148,6 +148,12 @@ int st_apply_unclocked(cl_txn *t, const cl_op *op, bool *applied);
 /* Fold an op the log holds into its record's state again (revoke.c). */
 int st_fold(cl_txn *t, const cl_op *op);
 int st_vv_set(cl_txn *t, const cl_device_id *origin, uint64_t seq);
+/* revocations (revoke.c) */
+int st_system_check(cl_txn *t, const cl_op *op);
+int st_revocation_applied(cl_txn *t, const cl_op *op);
+int st_revoked_point(cl_txn *t, const cl_device_id *device, const cl_device_id *writer, bool *revoked,
+                     uint64_t *point, cl_device_id *by);
+void st_revocation_id(const cl_device_id *author, const cl_device_id *device, cl_record_id *out);
 int st_observe(cl_txn *t, uint64_t hlc);
 int st_vv_get(cl_txn *t, const cl_device_id *origin, uint64_t *seq);
 int st_heads(cl_txn *t, const cl_record_id *rec, uint8_t field, cl_field_state *cur,

@@ -242,3 +242,252 @@ out:
     free(touched.v);
     return rc;
 }
+
+/* ----- revocations: the records of type CL_T_SYSTEM -----
+ * One op each, in its author's log: field CL_F_REVOKE holds the revoked
+ * device in hex, then a line "WRITER SEQ" per writer of it the author held,
+ * writers in ascending order; the record id is a hash of the author and the
+ * device, so no one but the author can write over it. */
+
+#define REV_ID_TAG "clientele revocation 4"
+#define HEX_ID (CL_DEVICE_ID_TEXT - 1)
+
+void st_revocation_id(const cl_device_id *author, const cl_device_id *device, cl_record_id *out)
+{
+    unsigned char in[sizeof REV_ID_TAG - 1 + 2 * CL_DEVICE_ID_LEN], h[CL_SHA256_LEN];
+    memcpy(in, REV_ID_TAG, sizeof REV_ID_TAG - 1);
+    memcpy(in + sizeof REV_ID_TAG - 1, author->b, CL_DEVICE_ID_LEN);
+    memcpy(in + sizeof REV_ID_TAG - 1 + CL_DEVICE_ID_LEN, device->b, CL_DEVICE_ID_LEN);
+    cl_sha256(in, sizeof in, h);
+    memcpy(out->b, h, CL_RECORD_ID_LEN);
+}
+
+static bool hex_id(const char *p, const char *end, cl_device_id *id)
+{
+    char text[CL_DEVICE_ID_TEXT];
+    if (end - p < HEX_ID)
+        return false;
+    memcpy(text, p, HEX_ID);
+    text[HEX_ID] = 0;
+    return !cl_device_id_parse(text, id);
+}
+
+/* Read a revocation's value: the device, then fn for each writer's point. */
+static int rev_parse(const char *v, size_t len, cl_device_id *device,
+                     int (*fn)(void *ctx, const cl_device_id *w, uint64_t point), void *ctx)
+{
+    const char *p = v, *end = v + len;
+    if (!hex_id(p, end, device) || p + HEX_ID == end || p[HEX_ID] != '\n')
+        return cl_seterr(CL_EPROTO, "a revocation that names no device");
+    cl_device_id prev = {{0}};
+    bool first = true;
+    for (p += HEX_ID + 1; p < end;) {
+        cl_device_id w;
+        uint64_t point = 0;
+        const char *q = p + HEX_ID + 1;
+        if (!hex_id(p, end, &w) || q > end || p[HEX_ID] != ' ' || q == end || *q < '0' || *q > '9')
+            return cl_seterr(CL_EPROTO, "a revocation's writer line is malformed");
+        for (int digits = 0; q < end && *q >= '0' && *q <= '9'; q++)
+            if (++digits > 19)
+                return cl_seterr(CL_EPROTO, "a revocation's point is too large");
+            else
+                point = point * 10 + (uint64_t)(*q - '0');
+        if (q == end || *q != '\n' || (!first && memcmp(prev.b, w.b, CL_DEVICE_ID_LEN) >= 0))
+            return cl_seterr(CL_EPROTO, "a revocation's writer lines are malformed or out of order");
+        int rc = fn ? fn(ctx, &w, point) : CL_OK;
+        if (rc)
+            return rc;
+        prev = w, first = false, p = q + 1;
+    }
+    return CL_OK;
+}
+
+int st_system_check(cl_txn *t, const cl_op *op)
+{
+    cl_device_id device, author;
+    cl_record_id id;
+    if (op->field != CL_F_REVOKE)
+        return cl_seterr(CL_EPROTO, "an op on a revocation that is not one");
+    int rc = rev_parse(op->value, op->value_len, &device, NULL, NULL);
+    if (rc)
+        return rc;
+    st_revocation_id(&op->origin, &device, &id);
+    if (memcmp(id.b, op->record.b, CL_RECORD_ID_LEN))
+        return cl_seterr(CL_EPROTO, "a revocation under another device's name: refused");
+    cl_txn_writer_device(t, &op->origin, &author);
+    if (!memcmp(author.b, device.b, CL_DEVICE_ID_LEN))
+        return cl_seterr(CL_EPROTO, "a device that revokes itself: refused");
+    return CL_OK;
+}
+
+/* Each revocation this folder holds: fn(author writer, device, value). */
+static int each_revocation(cl_txn *t, int (*fn)(void *ctx, const cl_device_id *author, const cl_device_id *device,
+                                                const char *v, size_t len), void *ctx)
+{
+    MDB_cursor *c;
+    unsigned char from = CL_T_SYSTEM;
+    int rc = mdb_cursor_open(t->txn, t->s->dbi[DB_BYTYPE], &c);
+    if (rc)
+        return st_err(t, rc, "type index");
+    MDB_val k = {1, &from}, v;
+    int err = CL_OK;
+    for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); !err && !rc; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        if (k.mv_size != 1 + CL_RECORD_ID_LEN || ((unsigned char *)k.mv_data)[0] != CL_T_SYSTEM)
+            break;
+        cl_record_id id;
+        cl_field_state st;
+        cl_device_id device;
+        memcpy(id.b, (unsigned char *)k.mv_data + 1, CL_RECORD_ID_LEN);
+        if ((err = cl_txn_field(t, &id, CL_F_REVOKE, &st)) == CL_ENOTFOUND) {
+            err = CL_OK;
+            continue;
+        }
+        if (!err && !(err = rev_parse(st.value, st.value_len, &device, NULL, NULL)))
+            err = fn(ctx, &st.by.origin, &device, st.value, st.value_len);
+    }
+    mdb_cursor_close(c);
+    return err == CL_STOP ? CL_OK : err;
+}
+
+struct point_ctx {
+    const cl_device_id *device, *writer;
+    bool revoked;
+    uint64_t point;   /* the least of the points the revocations give */
+    cl_device_id by;
+};
+
+static int point_step(void *arg, const cl_device_id *w, uint64_t point)
+{
+    struct point_ctx *p = arg;
+    if (!memcmp(w->b, p->writer->b, CL_DEVICE_ID_LEN) && point < p->point)
+        p->point = point;
+    return CL_OK;
+}
+
+static int revocation_step(void *arg, const cl_device_id *author, const cl_device_id *device, const char *v,
+                           size_t len)
+{
+    struct point_ctx *p = arg;
+    if (memcmp(device->b, p->device->b, CL_DEVICE_ID_LEN))
+        return CL_OK;
+    cl_device_id d;
+    uint64_t was = p->point;
+    p->point = UINT64_MAX;
+    int rc = rev_parse(v, len, &d, point_step, p);
+    if (p->point == UINT64_MAX)
+        p->point = 0; /* a writer the revoker did not know: nothing of it stands */
+    if (p->revoked && was < p->point)
+        p->point = was;
+    if (!p->revoked)
+        p->by = *author;
+    p->revoked = true;
+    return rc;
+}
+
+int st_revoked_point(cl_txn *t, const cl_device_id *device, const cl_device_id *writer, bool *revoked,
+                     uint64_t *point, cl_device_id *by)
+{
+    struct point_ctx p = {device, writer, false, 0, {{0}}};
+    int rc = each_revocation(t, revocation_step, &p);
+    *revoked = p.revoked;
+    *point = p.point;
+    if (by)
+        *by = p.by;
+    return rc;
+}
+
+/* A revocation just applied: every writer of the device it names loses what
+ * it holds beyond its point (this folder's own writers excepted: what its
+ * user typed is not taken from them by another device's view). */
+struct cut_ctx {
+    cl_txn *t;
+    cl_device_id device;
+    cl_device_id *w;
+    size_t n, cap;
+};
+
+static int writer_of_step(void *arg, const void *k, size_t kl, const void *v, size_t vl)
+{
+    struct cut_ctx *c = arg;
+    if (kl != CL_DEVICE_ID_LEN || vl < 1 + CL_DEVICE_ID_LEN ||
+        memcmp((const unsigned char *)v + 1, c->device.b, CL_DEVICE_ID_LEN))
+        return CL_OK;
+    if (cl_reserve(&c->w, &c->cap, c->n + 1, sizeof *c->w))
+        return CL_ENOMEM;
+    memcpy(c->w[c->n++].b, k, CL_DEVICE_ID_LEN);
+    return CL_OK;
+}
+
+int st_revocation_applied(cl_txn *t, const cl_op *op)
+{
+    struct cut_ctx c = {t, {{0}}, NULL, 0, 0};
+    int rc = rev_parse(op->value, op->value_len, &c.device, NULL, NULL);
+    if (rc || !memcmp(c.device.b, cl_store_self(t->s)->b, CL_DEVICE_ID_LEN))
+        return rc;
+    /* its writers as the folder knows them, and its first writer, which
+     * ops from before signed logs name without a writers entry */
+    rc = st_kv_each(t, DB_WRITERS, writer_of_step, &c);
+    bool listed = false;
+    for (size_t i = 0; i < c.n; i++)
+        listed |= !memcmp(c.w[i].b, c.device.b, CL_DEVICE_ID_LEN);
+    if (!rc && !listed && !(rc = cl_reserve(&c.w, &c.cap, c.n + 1, sizeof *c.w)))
+        c.w[c.n++] = c.device;
+    for (size_t i = 0; !rc && i < c.n; i++) {
+        bool revoked;
+        uint64_t point;
+        if (!(rc = st_revoked_point(t, &c.device, &c.w[i], &revoked, &point, NULL)) && revoked)
+            rc = cl_txn_cut_writer(t, &c.w[i], point, NULL);
+    }
+    free(c.w);
+    return rc;
+}
+
+static int id_cmp(const void *a, const void *b) { return memcmp(a, b, CL_DEVICE_ID_LEN); }
+
+int cl_txn_revoke(cl_txn *t, const cl_device_id *device)
+{
+    cl_device_id author;
+    cl_record_id id;
+    cl_record_meta m;
+    if (!memcmp(device->b, cl_store_self(t->s)->b, CL_DEVICE_ID_LEN))
+        return cl_seterr(CL_EINVAL, "a device cannot revoke itself");
+    int rc = cl_txn_current_writer(t, &author);
+    if (rc)
+        return rc;
+    st_revocation_id(&author, device, &id);
+    if ((rc = cl_txn_record(t, &id, &m)) != CL_ENOTFOUND)
+        return rc ? rc : cl_seterr(CL_EEXIST, "this device has revoked that device already");
+    struct cut_ctx c = {t, *device, NULL, 0, 0};
+    if ((rc = st_kv_each(t, DB_WRITERS, writer_of_step, &c)))
+        goto out;
+    bool listed = false;
+    for (size_t i = 0; i < c.n; i++)
+        listed |= !memcmp(c.w[i].b, device->b, CL_DEVICE_ID_LEN);
+    if (!listed && !(rc = cl_reserve(&c.w, &c.cap, c.n + 1, sizeof *c.w)))
+        c.w[c.n++] = *device;
+    qsort(c.w, c.n, sizeof *c.w, id_cmp);
+    cl_buf v = {0};
+    char hex[CL_DEVICE_ID_TEXT];
+    cl_device_id_format(device, hex);
+    rc = rc ? rc : cl_buf_printf(&v, "%s\n", hex);
+    for (size_t i = 0; !rc && i < c.n; i++) {
+        uint64_t held;
+        cl_device_id_format(&c.w[i], hex);
+        if (!(rc = st_vv_get(t, &c.w[i], &held)))
+            rc = cl_buf_printf(&v, "%s %llu\n", hex, (unsigned long long)held);
+    }
+    if (!rc)
+        rc = cl_txn_write(t, &id, CL_T_SYSTEM, CL_F_REVOKE, (const char *)v.data, v.len);
+    cl_buf_free(&v);
+out:
+    free(c.w);
+    return rc;
+}
+
+int cl_txn_revoked(cl_txn *t, const cl_device_id *device, cl_device_id *by)
+{
+    bool revoked;
+    uint64_t point;
+    int rc = st_revoked_point(t, device, device, &revoked, &point, by);
+    return rc ? rc : revoked ? CL_OK : CL_ENOTFOUND;
+}

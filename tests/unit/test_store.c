@@ -289,6 +289,48 @@ static void a_cut_writer_leaves_the_state_of_never_having_it(void **state)
     assert_string_equal(dx, dy);
 }
 
+static int revoke_fn(cl_txn *t, void *arg) { return cl_txn_revoke(t, arg); }
+
+/* A revocation is an op: it travels, and the folder that applies it takes
+ * out the revoked device's ops past the point the revoker held. */
+static void a_revocation_travels_and_takes_out_later_ops(void **state)
+{
+    tu_stores *f = *state;
+    cl_store *thief = f->s[0], *a = f->s[1], *x = f->s[2];
+    const cl_device_id *tw = cl_store_self(thief);
+    cl_record_id r1 = rid(31), r2 = rid(32);
+    put_field(thief, &r1, CL_F_NAME, "Early Edit");
+    put_field(thief, &r1, CL_F_PHONE, "+40 1");
+    push_all(thief, a);
+    push_all(thief, x);
+    assert_int_equal(cl_store_update(a, revoke_fn, (void *)tw), CL_OK);
+    assert_int_equal(cl_store_update(a, revoke_fn, (void *)tw), CL_EEXIST);
+    assert_int_equal(cl_store_update(a, revoke_fn, (void *)cl_store_self(a)), CL_EINVAL);
+    put_field(thief, &r1, CL_F_PHONE, "+40 666");   /* after the point */
+    put_field(thief, &r2, CL_F_NAME, "Planted");
+    push_all(thief, x);                              /* x has not heard yet */
+    assert_int_equal(vv_of(x, tw), 4);
+    push_all(a, x);                                  /* now it has */
+    push_all(a, x);                                  /* and gets back what the cut took below the point */
+    assert_int_equal(vv_of(x, tw), 2);
+    char da[65], dx[65];
+    tu_digest(a, da);
+    tu_digest(x, dx);
+    assert_string_equal(da, dx);
+    char *v = field_of(x, &r1, CL_F_PHONE);
+    assert_string_equal(v, "+40 1");
+    free(v);
+    cl_txn *t;
+    cl_record_meta m;
+    cl_device_id by;
+    assert_int_equal(cl_store_read(x, &t), CL_OK);
+    assert_int_equal(cl_txn_record(t, &r2, &m), CL_ENOTFOUND);
+    assert_int_equal(cl_txn_revoked(t, tw, &by), CL_OK);
+    assert_memory_equal(by.b, cl_store_self(a)->b, CL_DEVICE_ID_LEN);
+    assert_int_equal(cl_txn_revoked(t, cl_store_self(a), &by), CL_ENOTFOUND);
+    cl_txn_end(t);
+}
+
 static void a_clock_a_year_ahead_does_not_freeze_others(void **state)
 {
     tu_stores *f = *state;
@@ -552,6 +594,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(an_op_superseded_before_it_arrives_is_no_conflict, tu_stores_setup, tu_stores_teardown),
         cmocka_unit_test_setup_teardown(a_clock_a_year_ahead_does_not_freeze_others, tu_stores_setup, tu_stores_teardown),
         cmocka_unit_test_setup_teardown(a_cut_writer_leaves_the_state_of_never_having_it, tu_stores_setup, tu_stores_teardown),
+        cmocka_unit_test_setup_teardown(a_revocation_travels_and_takes_out_later_ops, tu_stores_setup, tu_stores_teardown),
         cmocka_unit_test_setup_teardown(the_largest_stamp_freezes_nothing, tu_stores_setup, tu_stores_teardown),
         cmocka_unit_test_setup_teardown(a_newer_versions_field_is_kept_not_shown, tu_stores_setup, tu_stores_teardown),
         cmocka_unit_test_setup_teardown(a_newer_schema_is_refused, tu_stores_setup, tu_stores_teardown),
