@@ -23,6 +23,7 @@ typedef struct cl_peer {
     uint64_t last_sent, last_received; /* ops in the last successful sync */
     uint32_t failures;                 /* consecutive */
     char last_error[256];              /* "" after a success */
+    bool revoked;                      /* (cl_peer_list) a revocation of it is held: never synced */
 } cl_peer;
 
 /* An unknown device that tried to sync with us. */
@@ -48,6 +49,11 @@ struct cJSON *cl_pending_json(const cl_pending *p);
 int cl_peer_add(cl_store *s, const cl_device_id *id, const char *addr, const char *name);
 /* Unpair: the device's entry goes, and with it the TLS session kept for it. */
 int cl_peer_remove(cl_store *s, const cl_identity *me, const cl_device_id *id); /* CL_ENOTFOUND */
+/* Revoke a device for the whole mesh (docs/revocation.md): a revocation op in
+ * this folder's log, which every device that receives it honours; the device
+ * stops being a peer here at once. CL_EEXIST: revoked by this device already;
+ * CL_EINVAL: this device. */
+int cl_peer_revoke(cl_store *s, const cl_identity *me, const cl_device_id *id);
 int cl_peer_get(cl_txn *t, const cl_device_id *id, cl_peer *out); /* CL_ENOTFOUND */
 int cl_peer_put(cl_txn *t, const cl_peer *p);
 /* All paired peers, in id order. *out is malloc'd (free()). */

@@ -9,8 +9,9 @@
 
 #include "clientele/store.h"
 
-#define CL_PROTOCOL_VERSION 3   /* 3: fields of several items (lists in phone, email, address) */
-#define CL_PROTOCOL_RELEASE "0.3.0" /* the first clientele that speaks it */
+#define CL_PROTOCOL_VERSION 4   /* 3: fields of several items (lists in phone, email, address);
+                                   4: revocations (ops of the store's type 15, docs/revocation.md) */
+#define CL_PROTOCOL_RELEASE "0.4.0" /* the first clientele that speaks it */
 #define CL_WIRE_MAX_VV 4096     /* origins in one hello */
 
 enum cl_msg {

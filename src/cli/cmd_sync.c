@@ -52,6 +52,23 @@ static int peer_rm(cli *c, const cli_cmd *cmd, int argc, char **argv)
     return cl_peer_remove(c->store, c->ident, &id) ? cli_fail() : EXIT_OK;
 }
 
+static int peer_revoke(cli *c, const cli_cmd *cmd, int argc, char **argv)
+{
+    const char *pos[1];
+    int npos, rc = cli_parse(cmd, argc, argv, NULL, pos, 1, &npos);
+    if (rc)
+        return rc;
+    if (npos != 1)
+        return cli_usage(cmd, "peer revoke needs a DEVICE-ID");
+    cl_device_id id;
+    if ((rc = parse_device(cmd, pos[0], &id)))
+        return rc;
+    if (cl_peer_revoke(c->store, c->ident, &id))
+        return cli_fail();
+    printf("revoked %s: every device refuses it once this revocation reaches it (at their next syncs)\n", pos[0]);
+    return EXIT_OK;
+}
+
 /* Refuse one pending request, or all of them (a flood of fake identities
  * leaves many). */
 static int peer_dismiss(cli *c, const cli_cmd *cmd, int argc, char **argv)
@@ -253,6 +270,7 @@ static int cmd_peer(cli *c, int argc, char **argv)
     if (!strcmp(sub, "add")) return peer_add(c, cmd, argc - 1, argv + 1);
     if (!strcmp(sub, "list")) return peer_list(c, cmd, argc - 1, argv + 1);
     if (!strcmp(sub, "rm")) return peer_rm(c, cmd, argc - 1, argv + 1);
+    if (!strcmp(sub, "revoke")) return peer_revoke(c, cmd, argc - 1, argv + 1);
     if (!strcmp(sub, "dismiss")) return peer_dismiss(c, cmd, argc - 1, argv + 1);
     if (!strcmp(sub, "invite")) return peer_invite(c, cmd, argc - 1, argv + 1);
     if (!strcmp(sub, "join")) return peer_join(c, cmd, argc - 1, argv + 1);
@@ -323,12 +341,13 @@ static int cmd_sync(cli *c, int argc, char **argv)
 
 const cli_cmd cli_sync_cmds[] = {
     {"peer", "peer add DEVICE-ID [--addr HOST:PORT] [--name NAME] | peer list [--json] | peer rm DEVICE-ID | "
-             "peer dismiss DEVICE-ID|--all | "
+             "peer revoke DEVICE-ID | peer dismiss DEVICE-ID|--all | "
              "peer invite [--addr HOST:PORT] [--ttl SEC] | peer join INVITATION",
      "Pairing. A device syncs only with devices paired on its side.\n"
      "  peer add     pair with a device id (also accepts a pending request)\n"
      "  peer list    paired devices with their last sync, and pending requests from unknown devices\n"
      "  peer rm      unpair\n"
+     "  peer revoke  revoke a device for every device of the mesh (a stolen laptop)\n"
      "  peer dismiss refuse a pending request (--all: every one)\n"
      "  peer invite  print a one-time invitation (valid 10 minutes, or --ttl SEC)\n"
      "  peer join    redeem another device's invitation: both end paired with each other",

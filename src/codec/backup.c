@@ -22,10 +22,22 @@
 
 /* ----- writing ----- */
 
+/* The store's own records (revocations) are in a backup like any op: a
+ * restored folder must still refuse a revoked device. */
+#define SYSTEM_TYPE "revocation"
+#define SYSTEM_FIELD "revoke"
+
+static const char *type_name(uint8_t type)
+{
+    return type == CL_T_SYSTEM ? SYSTEM_TYPE : cl_type_name(type);
+}
+
 static const char *field_name(uint8_t type, uint8_t field)
 {
     if (field == CL_F_DELETED)
         return "deleted";
+    if (type == CL_T_SYSTEM)
+        return field == CL_F_REVOKE ? SYSTEM_FIELD : NULL;
     const cl_field_def *f = cl_field_by_id(type, field);
     return f ? f->name : NULL;
 }
@@ -87,7 +99,7 @@ static cJSON *op_json(const cl_op *op)
     bool ok = o && cJSON_AddStringToObject(o, "origin", dev) &&
               cJSON_AddNumberToObject(o, "seq", (double)op->seq) && cJSON_AddStringToObject(o, "hlc", hlc) &&
               cJSON_AddStringToObject(o, "record", rec) &&
-              cJSON_AddStringToObject(o, "type", cl_type_name(op->type) ? cl_type_name(op->type) : "?") &&
+              cJSON_AddStringToObject(o, "type", type_name(op->type) ? type_name(op->type) : "?") &&
               (fname ? cJSON_AddStringToObject(o, "field", fname) != NULL
                      : cJSON_AddNumberToObject(o, "field", op->field) != NULL) &&
               add_seen(o, op) && add_value(o, op);
@@ -289,6 +301,12 @@ static int decode_value(const cJSON *o, op_buf *b)
 static int decode_field(const cJSON *f, uint8_t type, uint8_t *field)
 {
     uint64_t n;
+    if (cJSON_IsString(f) && type == CL_T_SYSTEM) {
+        if (strcmp(f->valuestring, SYSTEM_FIELD))
+            return cl_seterr(CL_EINVAL, "a revocation has no field '%s'", f->valuestring);
+        *field = CL_F_REVOKE;
+        return CL_OK;
+    }
     if (cJSON_IsString(f)) {
         const cl_field_def *d = cl_field_lookup(type, f->valuestring);
         if (d || !strcmp(f->valuestring, "deleted")) {
@@ -323,7 +341,9 @@ static int decode_op(const cJSON *o, op_buf *b)
         return cl_seterr(CL_EINVAL, "an op needs an \"hlc\" (a decimal string)");
     if (!cJSON_IsString(rec) || cl_record_id_parse(rec->valuestring, &op->record))
         return cl_seterr(CL_EINVAL, "an op needs a \"record\" id");
-    if (!cJSON_IsString(type) || cl_type_parse(type->valuestring, &op->type))
+    if (cJSON_IsString(type) && !strcmp(type->valuestring, SYSTEM_TYPE))
+        op->type = CL_T_SYSTEM;
+    else if (!cJSON_IsString(type) || cl_type_parse(type->valuestring, &op->type))
         return cl_seterr(CL_EINVAL, "an op needs a record \"type\"");
     int rc = decode_field(cJSON_GetObjectItemCaseSensitive(o, "field"), op->type, &op->field);
     if (!rc)

@@ -27,7 +27,8 @@
 #define SYNC_COMMIT_RECORDS 2048
 
 /* Whether id is paired (peers.c): a read transaction of its own. */
-bool sync_is_paired(cl_store *s, const cl_device_id *id);
+bool sync_is_paired(cl_store *s, const cl_device_id *id); /* and not revoked */
+bool sync_is_revoked(cl_store *s, const cl_device_id *id, cl_device_id *by); /* by may be NULL */
 
 /* Pair id inside a write transaction (peers.c): its entry is made (a pending
  * request's name and address kept) or updated (NULL keeps addr / name), and

@@ -44,7 +44,8 @@ cJSON *cl_peer_json(const cl_peer *p)
               cJSON_AddNumberToObject(o, "last_sent", (double)p->last_sent) &&
               cJSON_AddNumberToObject(o, "last_received", (double)p->last_received) &&
               cJSON_AddNumberToObject(o, "failures", p->failures) &&
-              cJSON_AddStringToObject(o, "last_error", p->last_error);
+              cJSON_AddStringToObject(o, "last_error", p->last_error) &&
+              cJSON_AddBoolToObject(o, "revoked", p->revoked);
     if (!ok) {
         cJSON_Delete(o);
         return NULL;
@@ -169,6 +170,12 @@ static int pending_put(cl_txn *t, const cl_pending *q)
 int sync_pair(cl_txn *t, const cl_device_id *id, const char *addr, const char *name)
 {
     cl_peer p;
+    cl_device_id by;
+    if (cl_txn_revoked(t, id, &by) == CL_OK) { /* its key is compromised: for good */
+        char text[CL_DEVICE_ID_TEXT];
+        cl_device_id_format(&by, text);
+        return cl_seterr(CL_EDENIED, "that device has been revoked (by %s): it cannot be paired again", text);
+    }
     int rc = cl_peer_get(t, id, &p);
     if (rc == CL_ENOTFOUND) {
         memset(&p, 0, sizeof p);
@@ -234,6 +241,38 @@ int cl_peer_remove(cl_store *s, const cl_identity *me, const cl_device_id *id)
     return rc;
 }
 
+/* A revocation written, and the device no longer a peer here, in one
+ * transaction: it travels to every device at their next syncs. */
+static int revoke_fn(cl_txn *t, void *arg)
+{
+    const cl_device_id *id = arg;
+    int rc = cl_txn_revoke(t, id);
+    cl_peer p;
+    if (!rc && cl_peer_get(t, id, &p) == CL_OK)
+        rc = cl_txn_kv_del(t, CL_TAB_PEERS, id->b, CL_DEVICE_ID_LEN);
+    if (!rc)
+        rc = cl_txn_kv_del(t, CL_TAB_PENDING, id->b, CL_DEVICE_ID_LEN);
+    return rc;
+}
+
+int cl_peer_revoke(cl_store *s, const cl_identity *me, const cl_device_id *id)
+{
+    int rc = cl_store_update(s, revoke_fn, (void *)id);
+    if (!rc)
+        cl_conn_forget_session(me, id);
+    return rc;
+}
+
+bool sync_is_revoked(cl_store *s, const cl_device_id *id, cl_device_id *by)
+{
+    cl_txn *t;
+    if (cl_store_read(s, &t))
+        return false;
+    bool revoked = cl_txn_revoked(t, id, by) == CL_OK;
+    cl_txn_end(t);
+    return revoked;
+}
+
 struct list_ctx {
     void *items;
     size_t n, size;
@@ -278,9 +317,31 @@ static int list_table(cl_store *s, enum cl_table tab, size_t size, void **out, s
     return CL_OK;
 }
 
+/* A revoked peer stays listed (the user paired it), saying so. */
+static int mark_revoked(cl_store *s, cl_peer *p, size_t n)
+{
+    cl_txn *t;
+    int rc = cl_store_read(s, &t);
+    for (size_t i = 0; !rc && i < n; i++) {
+        cl_device_id by;
+        char text[CL_DEVICE_ID_TEXT];
+        if ((p[i].revoked = cl_txn_revoked(t, &p[i].id, &by) == CL_OK)) {
+            cl_device_id_format(&by, text);
+            snprintf(p[i].last_error, sizeof p[i].last_error, "revoked by %s: not synced with", text);
+        }
+    }
+    cl_txn_end(t);
+    return rc;
+}
+
 int cl_peer_list(cl_store *s, cl_peer **out, size_t *n)
 {
-    return list_table(s, CL_TAB_PEERS, sizeof(cl_peer), (void **)out, n);
+    int rc = list_table(s, CL_TAB_PEERS, sizeof(cl_peer), (void **)out, n);
+    if (!rc && (rc = mark_revoked(s, *out, *n))) {
+        free(*out);
+        *out = NULL;
+    }
+    return rc;
 }
 
 int cl_pending_list(cl_store *s, cl_pending **out, size_t *n)
@@ -479,7 +540,7 @@ bool sync_is_paired(cl_store *s, const cl_device_id *id)
     cl_peer p;
     if (cl_store_read(s, &t))
         return false;
-    bool ok = cl_peer_get(t, id, &p) == CL_OK;
+    bool ok = cl_peer_get(t, id, &p) == CL_OK && cl_txn_revoked(t, id, NULL) == CL_ENOTFOUND;
     cl_txn_end(t);
     return ok;
 }

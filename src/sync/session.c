@@ -198,8 +198,7 @@ static int encode_segment(session *ss, const cl_device_id *w, uint64_t after, ui
     int rc = cl_store_read(ss->s, &t);
     if (rc)
         return rc;
-    if ((rc = cl_txn_checkpoint_after(t, w, after, &cp)) == CL_ENOTFOUND)
-        rc = cl_seterr(CL_ECORRUPT, "the log has no checkpoint after seq %llu", (unsigned long long)after);
+    rc = cl_txn_checkpoint_after(t, w, after, &cp); /* CL_ENOTFOUND: cut since the hello */
     if (!rc && (rc = cl_txn_writer(t, w, &wr)) == CL_ENOTFOUND) {
         memset(&wr, 0, sizeof wr); /* a writer known only from its ops: a legacy one */
         wr.id = wr.device = *w;
@@ -224,6 +223,8 @@ static int send_origin(session *ss, const cl_device_id *o, uint64_t after, uint6
 {
     while (after < upto) {
         int rc = encode_segment(ss, o, after, &after);
+        if (rc == CL_ENOTFOUND)
+            return CL_OK; /* a revocation received in this session took them out */
         if (!rc)
             rc = link_send(ss->l, CL_MSG_OPS, ss->buf.data, ss->buf.len);
         if (rc)
@@ -511,6 +512,13 @@ int cl_sync_once(cl_store *s, const cl_identity *me, const char *addr,
     uint64_t start = cl_mono_ms();
     int rc = CL_OK;
     memset(res, 0, sizeof *res);
+    cl_device_id by;
+    if (expect && sync_is_revoked(s, expect, &by)) {
+        char text[CL_DEVICE_ID_TEXT], btext[CL_DEVICE_ID_TEXT];
+        cl_device_id_format(expect, text);
+        cl_device_id_format(&by, btext);
+        return cl_seterr(CL_EDENIED, "device %s has been revoked (by %s): it is not synced with", text, btext);
+    }
     if (expect && !sync_is_paired(s, expect)) {
         char text[CL_DEVICE_ID_TEXT];
         cl_device_id_format(expect, text);
@@ -635,6 +643,17 @@ static int server_session(session *ss)
         rc = link_recv(ss->l, &type, &p, &n);
     if (rc)
         return rc;
+    cl_device_id by;
+    if (sync_is_revoked(ss->s, &ss->l->peer, &by)) {
+        char text[CL_DEVICE_ID_TEXT], msg[160];
+        cl_device_id_format(&by, text);
+        snprintf(msg, sizeof msg, "this device has been revoked (by %s): it is not synced with", text);
+        send_error(ss->l, msg);
+        char who[CL_DEVICE_ID_TEXT];
+        cl_device_id_format(&ss->l->peer, who);
+        cl_log(CL_LOG_INFO, "refused %s (%s): revoked by %s", who, ss->l->peer_ip, text);
+        return cl_seterr(CL_EDENIED, "a revoked device (by %s) was refused", text);
+    }
     bool paired = sync_is_paired(ss->s, &ss->l->peer);
     if (type == CL_MSG_INVITE) {
         if (paired) { /* already paired: welcome without spending the secret */

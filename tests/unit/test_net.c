@@ -255,12 +255,14 @@ static void another_protocol_version_gets_a_clear_error(void **state)
 {
     net_fixture *f = *state;
     static const struct { const char *hello, *says; } cases[] = {
-        {"\x01", "sync protocol version 1 is not supported: this device speaks version 3; install clientele "
+        {"\x01", "sync protocol version 1 is not supported: this device speaks version 4; install clientele "
                   CL_PROTOCOL_RELEASE " or later on the other device"},
-        /* 0.2.0 would refuse the lists a phone now holds: it is told to upgrade, before any op */
-        {"\x02", "sync protocol version 2 is not supported: this device speaks version 3; install clientele "
+        {"\x02", "sync protocol version 2 is not supported: this device speaks version 4; install clientele "
                   CL_PROTOCOL_RELEASE " or later on the other device"},
-        {"\x04", "sync protocol version 4 is newer than this device's (3): upgrade clientele on this device"},
+        /* 0.3.x would refuse a revocation as a record of an unknown type: it is told to upgrade, before any op */
+        {"\x03", "sync protocol version 3 is not supported: this device speaks version 4; install clientele "
+                  CL_PROTOCOL_RELEASE " or later on the other device"},
+        {"\x05", "sync protocol version 5 is newer than this device's (4): upgrade clientele on this device"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         cl_conn *c = connect_paired(f);
