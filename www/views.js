@@ -788,6 +788,7 @@ function joinBlock() {
 // the server keeps only its hash. A removal is confirmed in its row first.
 let newApp = null;      // {name, password, focus}
 let removingApp = null; // {name, focus}
+let revokingPeer = null; // {id, focus}: the peers row that asks "revoke it?"
 
 function appsBlock(res) {
   const davUrl = `${location.origin}/dav/`;
@@ -877,6 +878,22 @@ export async function devices() {
   const refuse = (p) => api('DELETE', `/api/pending/${enc(p.id)}`).then(refresh, (e) => toast(e.message, { bad: true }));
   const refuseAll = () => api('DELETE', '/api/pending').then(refresh, (e) => toast(e.message, { bad: true }));
   const unpair = (p) => api('DELETE', `/api/peers/${enc(p.id)}`).then(refresh, (e) => toast(e.message, { bad: true }));
+  const revoke = (p) => api('POST', `/api/peers/${enc(p.id)}/revoke`).then(() => {
+    revokingPeer = null;
+    toast(`Revoked ${p.name || p.id}: every device refuses it once this reaches it`);
+    refresh();
+  }, (e) => toast(e.message, { bad: true }));
+  // a stolen laptop: asked in its row first, since it cannot be undone
+  const peerActions = (p) => {
+    if (revokingPeer?.id !== p.id)
+      return [el('button', { type: 'button', class: 'link danger', onclick: () => unpair(p) }, 'Unpair'),
+        el('button', { type: 'button', class: 'link danger peer-revoke', 'aria-label': `Revoke ${p.name || p.id}`,
+          onclick: () => { revokingPeer = { id: p.id, focus: true }; refresh(); } }, 'Revoke…')];
+    const yes = el('button', { type: 'button', class: 'danger peer-revoke-confirm', onclick: () => revoke(p) }, 'Yes, revoke');
+    if (revokingPeer.focus) { yes.dataset.focus = '1'; yes.addEventListener('focus', () => { revokingPeer && (revokingPeer.focus = false); }); }
+    return [el('div', { class: 'meta' }, 'Revoke it for every device? Its edits from now on are refused everywhere; for good.'),
+      yes, el('button', { type: 'button', onclick: () => { revokingPeer = null; refresh(); } }, 'Cancel')];
+  };
   const add = submitForm(el('form', { class: 'inline', 'aria-label': 'Pair a device' },
     el('label', {}, 'Device id', el('input', { name: 'id', required: true, size: 44, placeholder: 'XXXXX-XXXXX-…' })),
     el('label', {}, 'Address (optional)', el('input', { name: 'addr', size: 18, placeholder: '192.168.1.20:7701' })),
@@ -898,7 +915,7 @@ export async function devices() {
       el('tbody', {}, st.peers.map((p) => el('tr', {}, el('td', { 'data-label': 'Name' }, p.name || '—'), el('td', { class: 'mono', 'data-label': 'Device id' }, p.id),
         el('td', { 'data-label': 'Address' }, p.addr || '—'),
         el('td', { 'data-label': 'Last sync' }, when(p.last_sync)), el('td', { class: p.last_error ? 'late' : 'meta', 'data-label': 'Last error' }, p.last_error || '—'),
-        el('td', {}, el('button', { type: 'button', class: 'link danger', onclick: () => unpair(p) }, 'Unpair'))))))
+        el('td', {}, peerActions(p))))))
       : el('p', { class: 'empty' }, 'No paired devices yet: invite one below (or pair by device id, entering this id there too).'),
     inviteBlock(st), joinBlock(),
     el('h3', {}, 'Pair by device id'), add,

@@ -551,6 +551,12 @@ int http_api(struct mg_connection *conn, cl_http *h, const char *method, const c
         return get ? http_api_status(conn, h) : wrong_method(conn, "GET");
     if (!strcmp(p, "/peers"))
         return get ? http_api_peers_get(conn, h) : post ? http_api_peers_post(conn, h, body, len) : wrong_method(conn, "GET or POST");
+    size_t plen = strlen(p);
+    if (!strncmp(p, "/peers/", 7) && plen > 14 && !strcmp(p + plen - 7, "/revoke")) {
+        char idtext[CL_DEVICE_ID_TEXT + 8];
+        snprintf(idtext, sizeof idtext, "%.*s", (int)(plen - 14), p + 7);
+        return post ? http_api_peer_revoke(conn, h, idtext) : wrong_method(conn, "POST");
+    }
     if (!strncmp(p, "/peers/", 7))
         return !strcmp(method, "DELETE") ? http_api_device_delete(conn, h, p + 7, false) : wrong_method(conn, "DELETE");
     if (!strcmp(p, "/pending"))

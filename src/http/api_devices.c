@@ -177,6 +177,19 @@ int http_api_device_delete(struct mg_connection *conn, cl_http *h, const char *i
     return rc ? http_send_cl_error(conn, rc) : http_send_empty(conn, 204);
 }
 
+/* POST /api/peers/ID/revoke: revoke a device for the whole mesh (clientele
+ * peer revoke; docs/revocation.md). 204; 409 when revoked here already. */
+int http_api_peer_revoke(struct mg_connection *conn, cl_http *h, const char *idtext)
+{
+    cl_device_id dev;
+    if (cl_device_id_parse(idtext, &dev))
+        return http_send_error(conn, 404, "not_found", "no device %s: %s", idtext, cl_errmsg());
+    int rc = cl_peer_revoke(h->cfg.store, h->cfg.ident, &dev);
+    if (rc == CL_EEXIST)
+        return http_send_error(conn, 409, "conflict", "%s", cl_errmsg());
+    return rc ? http_send_cl_error(conn, rc) : http_send_empty(conn, 204);
+}
+
 /* DELETE /api/pending: refuse every pending request ("Refuse all"). */
 int http_api_pending_clear(struct mg_connection *conn, cl_http *h)
 {

@@ -117,6 +117,19 @@ async function main() {
   await third.page.waitForSelector('#join-preview .error', { timeout: WAIT });
   check(!cli(third.dir, 'peer', 'list').includes(office.id), 'a used invitation pairs nobody else');
   ok('an invitation works once: a second device is refused with the reason');
+
+  // ----- the home laptop is stolen: the office revokes it from its Devices page
+  await office.page.waitForSelector(`button[aria-label="Revoke home"]`, { timeout: WAIT });
+  await office.page.click(`button[aria-label="Revoke home"]`);
+  await office.page.waitForSelector('.peer-revoke-confirm', { timeout: WAIT });
+  check(await office.page.evaluate(() => document.activeElement?.classList.contains('peer-revoke-confirm')), 'the question takes the focus');
+  check(cli(office.dir, 'peer', 'list').includes(home.id), 'asking revokes nothing yet');
+  await office.page.click('.peer-revoke-confirm');
+  await office.page.waitForFunction((id) => !document.querySelector('main table')?.textContent.includes(id), home.id, { timeout: WAIT });
+  let refused = '';
+  try { cli(home.dir, 'sync', office.id); } catch (e) { refused = String(e.stderr); }
+  check(refused.includes('revoked'), `the office refuses the revoked laptop (${refused})`);
+  ok('Revoke asks in the row, then the office refuses the revoked laptop');
 }
 
 main().then(() => 0, (e) => { console.error(`FAIL: ${e.stack || e}`); return 1; }).then(async (code) => {

@@ -339,6 +339,15 @@ else
 fi
 NOTOKEN=1 req POST /api/sync; expect 403 "" "POST /api/sync needs the token"
 
+# ----- revoking a device for the whole mesh (docs/revocation.md)
+NOTOKEN=1 req POST /api/peers/$OTHER/revoke; expect 403 "" "revoking needs the token"
+req GET /api/peers/$OTHER/revoke; expect 405 "" "revoke is a POST"
+req POST /api/peers/garbage/revoke; expect 404 "" "revoking a bad id is 404"
+req POST /api/peers/$(cl a id)/revoke; expect 400 "" "a device cannot revoke itself"
+req POST /api/peers/$OTHER/revoke; expect 204 "" "POST /api/peers/ID/revoke revokes"
+req POST /api/peers/$OTHER/revoke; expect 409 "b.error.code==='conflict'" "revoking twice is 409"
+req POST /api/peers "{\"id\":\"$OTHER\"}"; expect 403 "/revoked/.test(b.error.message)" "a revoked device cannot be paired again"
+
 # ----- app passwords of the DAV server (the Devices page's "Address book & calendar apps")
 # davst USER PASSWORD → the status of a PROPFIND of /dav/ with that app password (no page cookie)
 davst() { command curl -s -o /dev/null -w '%{http_code}' --max-time 10 -X PROPFIND -H 'Depth: 0' -u "$1:$2" "$U/dav/"; }
