@@ -396,10 +396,8 @@ int st_revoked_point(cl_txn *t, const cl_device_id *device, const cl_device_id *
     return rc;
 }
 
-/* A revocation just applied: every writer of the device it names loses what
- * it holds beyond its point (this folder's own writers excepted: what its
- * user typed is not taken from them by another device's view). */
-struct cut_ctx {
+/* the writers of one device, collected */
+struct writers_ctx {
     cl_txn *t;
     cl_device_id device;
     cl_device_id *w;
@@ -408,7 +406,7 @@ struct cut_ctx {
 
 static int writer_of_step(void *arg, const void *k, size_t kl, const void *v, size_t vl)
 {
-    struct cut_ctx *c = arg;
+    struct writers_ctx *c = arg;
     if (kl != CL_DEVICE_ID_LEN || vl < 1 + CL_DEVICE_ID_LEN ||
         memcmp((const unsigned char *)v + 1, c->device.b, CL_DEVICE_ID_LEN))
         return CL_OK;
@@ -418,20 +416,29 @@ static int writer_of_step(void *arg, const void *k, size_t kl, const void *v, si
     return CL_OK;
 }
 
+/* The device's writers as the folder knows them, and its first writer,
+ * which ops from before signed logs name without a writers entry. */
+static int device_writers(struct writers_ctx *c)
+{
+    int rc = st_kv_each(c->t, DB_WRITERS, writer_of_step, c);
+    bool listed = false;
+    for (size_t i = 0; i < c->n; i++)
+        listed |= !memcmp(c->w[i].b, c->device.b, CL_DEVICE_ID_LEN);
+    if (!rc && !listed && !(rc = cl_reserve(&c->w, &c->cap, c->n + 1, sizeof *c->w)))
+        c->w[c->n++] = c->device;
+    return rc;
+}
+
+/* A revocation just applied: every writer of the device it names loses what
+ * it holds beyond its point (this folder's own writers excepted: what its
+ * user typed is not taken from them by another device's view). */
 int st_revocation_applied(cl_txn *t, const cl_op *op)
 {
-    struct cut_ctx c = {t, {{0}}, NULL, 0, 0};
+    struct writers_ctx c = {t, {{0}}, NULL, 0, 0};
     int rc = rev_parse(op->value, op->value_len, &c.device, NULL, NULL);
     if (rc || !memcmp(c.device.b, cl_store_self(t->s)->b, CL_DEVICE_ID_LEN))
         return rc;
-    /* its writers as the folder knows them, and its first writer, which
-     * ops from before signed logs name without a writers entry */
-    rc = st_kv_each(t, DB_WRITERS, writer_of_step, &c);
-    bool listed = false;
-    for (size_t i = 0; i < c.n; i++)
-        listed |= !memcmp(c.w[i].b, c.device.b, CL_DEVICE_ID_LEN);
-    if (!rc && !listed && !(rc = cl_reserve(&c.w, &c.cap, c.n + 1, sizeof *c.w)))
-        c.w[c.n++] = c.device;
+    rc = device_writers(&c);
     for (size_t i = 0; !rc && i < c.n; i++) {
         bool revoked;
         uint64_t point;
@@ -457,14 +464,9 @@ int cl_txn_revoke(cl_txn *t, const cl_device_id *device)
     st_revocation_id(&author, device, &id);
     if ((rc = cl_txn_record(t, &id, &m)) != CL_ENOTFOUND)
         return rc ? rc : cl_seterr(CL_EEXIST, "this device has revoked that device already");
-    struct cut_ctx c = {t, *device, NULL, 0, 0};
-    if ((rc = st_kv_each(t, DB_WRITERS, writer_of_step, &c)))
+    struct writers_ctx c = {t, *device, NULL, 0, 0};
+    if ((rc = device_writers(&c)))
         goto out;
-    bool listed = false;
-    for (size_t i = 0; i < c.n; i++)
-        listed |= !memcmp(c.w[i].b, device->b, CL_DEVICE_ID_LEN);
-    if (!listed && !(rc = cl_reserve(&c.w, &c.cap, c.n + 1, sizeof *c.w)))
-        c.w[c.n++] = *device;
     qsort(c.w, c.n, sizeof *c.w, id_cmp);
     cl_buf v = {0};
     char hex[CL_DEVICE_ID_TEXT];
