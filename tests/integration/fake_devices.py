@@ -4,7 +4,7 @@ and self-signed certificate, a full TLS handshake from its source address, one
 HELLO (protocol 3, no writers) with --name, then it reads the server's answer until it
 closes. Bounded: --count devices, --seconds in all, a few threads.
 Prints: tried=N handshakes=N."""
-import argparse, datetime, os, socket, ssl, sys, tempfile, threading, time
+import argparse, datetime, os, re, socket, ssl, sys, tempfile, threading, time
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -19,9 +19,18 @@ def varint(n):
         if not n:
             return bytes(out)
 
+def protocol_version():
+    # the version this source tree speaks (an unknown device of another
+    # version would be refused before its name is read)
+    wire = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "include", "clientele", "wire.h")
+    with open(wire) as f:
+        return int(re.search(r"#define CL_PROTOCOL_VERSION (\d+)", f.read()).group(1))
+
+PROTOCOL = protocol_version()
+
 def hello(name):
     nb = name.encode()
-    payload = varint(3) + varint(0) + varint(len(nb)) + nb + varint(0)
+    payload = varint(PROTOCOL) + varint(0) + varint(len(nb)) + nb + varint(0)
     return (len(payload) + 1).to_bytes(4, "big") + b"\x01" + payload
 
 def identity(folder, i):
