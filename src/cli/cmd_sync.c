@@ -38,34 +38,38 @@ static int peer_add(cli *c, const cli_cmd *cmd, int argc, char **argv)
     return EXIT_OK;
 }
 
-static int peer_rm(cli *c, const cli_cmd *cmd, int argc, char **argv)
+/* The one DEVICE-ID of `peer SUB DEVICE-ID`. */
+static int one_device(const cli_cmd *cmd, int argc, char **argv, const char *sub, cl_device_id *id)
 {
     const char *pos[1];
     int npos, rc = cli_parse(cmd, argc, argv, NULL, pos, 1, &npos);
     if (rc)
         return rc;
     if (npos != 1)
-        return cli_usage(cmd, "peer rm needs a DEVICE-ID");
+        return cli_usage(cmd, "peer %s needs a DEVICE-ID", sub);
+    return parse_device(cmd, pos[0], id);
+}
+
+static int peer_rm(cli *c, const cli_cmd *cmd, int argc, char **argv)
+{
     cl_device_id id;
-    if ((rc = parse_device(cmd, pos[0], &id)))
+    int rc = one_device(cmd, argc, argv, "rm", &id);
+    if (rc)
         return rc;
     return cl_peer_remove(c->store, c->ident, &id) ? cli_fail() : EXIT_OK;
 }
 
 static int peer_revoke(cli *c, const cli_cmd *cmd, int argc, char **argv)
 {
-    const char *pos[1];
-    int npos, rc = cli_parse(cmd, argc, argv, NULL, pos, 1, &npos);
-    if (rc)
-        return rc;
-    if (npos != 1)
-        return cli_usage(cmd, "peer revoke needs a DEVICE-ID");
     cl_device_id id;
-    if ((rc = parse_device(cmd, pos[0], &id)))
+    char text[CL_DEVICE_ID_TEXT];
+    int rc = one_device(cmd, argc, argv, "revoke", &id);
+    if (rc)
         return rc;
     if (cl_peer_revoke(c->store, c->ident, &id))
         return cli_fail();
-    printf("revoked %s: every device refuses it once this revocation reaches it (at their next syncs)\n", pos[0]);
+    cl_device_id_format(&id, text);
+    printf("revoked %s: every device refuses it once this revocation reaches it (at their next syncs)\n", text);
     return EXIT_OK;
 }
 

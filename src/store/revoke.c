@@ -137,15 +137,14 @@ static int fold_causally(cl_txn *t, const opset *s, const bool *keep)
 {
     ranked *r = malloc((s->n ? s->n : 1) * sizeof *r);
     bool *done = calloc(s->n ? s->n : 1, 1);
-    size_t left = 0, nr = 0;
+    size_t nr = 0;
     int rc = r && done ? CL_OK : cl_seterr(CL_ENOMEM, "out of memory");
     for (size_t i = 0; !rc && i < s->n; i++)
-        if (keep[i]) {
+        if (keep[i])
             r[nr++] = (ranked){{s->v[i].origin, s->v[i].seq}, i};
-            left++;
-        }
     if (!rc)
         qsort(r, nr, sizeof *r, ranked_cmp);
+    size_t left = nr;
     while (!rc && left) {
         size_t before = left;
         for (size_t i = 0; !rc && i < s->n; i++) {

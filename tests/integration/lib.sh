@@ -1,5 +1,6 @@
 # Shared helpers of the integration tests (sourced). Every test runs in its own
-# temporary folder, talks only to 127.0.0.1, and cleans up its processes.
+# temporary folder, talks only to 127.0.0.1, and cleans up its processes
+# (KEEP_WORK=1 keeps the folder, its data and serve logs, to look at a failure).
 set -euo pipefail
 BIN=${CLIENTELE_BIN:?CLIENTELE_BIN must name the clientele binary}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/clientele-it-XXXXXX")
