@@ -24,6 +24,9 @@ typedef struct cl_peer {
     uint32_t failures;                 /* consecutive */
     char last_error[256];              /* "" after a success */
     bool revoked;                      /* (cl_peer_list) a revocation of it is held: never synced */
+    bool introducer;                   /* take the devices it is paired with (docs/introductions.md) */
+    bool introduced;                   /* paired by an introducer's word, not by hand: */
+    cl_device_id introduced_by;        /*   this one's, and for as long as it vouches for it */
 } cl_peer;
 
 /* An unknown device that tried to sync with us. */
@@ -37,7 +40,8 @@ typedef struct cl_pending {
 
 /* The JSON of a peer / pending request, as `peer list --json` and the HTTP
  * API show them: {"id","name","addr","added","last_sync","last_attempt",
- * "next_attempt","last_sent","last_received","failures","last_error"} and
+ * "next_attempt","last_sent","last_received","failures","last_error","revoked",
+ * "introducer","introduced_by" (device id or null)} and
  * {"id","name","addr","first","last","attempts"}; times ISO 8601 or null.
  * The caller owns the result (cJSON_Delete); NULL when out of memory. */
 struct cJSON;
@@ -54,6 +58,12 @@ int cl_peer_remove(cl_store *s, const cl_identity *me, const cl_device_id *id); 
  * stops being a peer here at once. CL_EEXIST: revoked by this device already;
  * CL_EINVAL: this device. */
 int cl_peer_revoke(cl_store *s, const cl_identity *me, const cl_device_id *id);
+/* Take introductions from a paired device, or stop (docs/introductions.md):
+ * on, its list of devices is asked for at every sync with it and the devices
+ * in it are paired (never over one paired by hand); off, the devices it
+ * introduced are unpaired at once. CL_ENOTFOUND: not paired; CL_EDENIED:
+ * revoked. */
+int cl_peer_set_introducer(cl_store *s, const cl_identity *me, const cl_device_id *id, bool on);
 int cl_peer_get(cl_txn *t, const cl_device_id *id, cl_peer *out); /* CL_ENOTFOUND */
 int cl_peer_put(cl_txn *t, const cl_peer *p);
 /* All paired peers, in id order. *out is malloc'd (free()). */

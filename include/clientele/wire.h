@@ -9,9 +9,10 @@
 
 #include "clientele/store.h"
 
-#define CL_PROTOCOL_VERSION 4   /* 3: fields of several items (lists in phone, email, address);
-                                   4: revocations (ops of the store's type 15, docs/revocation.md) */
-#define CL_PROTOCOL_RELEASE "0.4.0" /* the first clientele that speaks it */
+#define CL_PROTOCOL_VERSION 5   /* 3: fields of several items (lists in phone, email, address);
+                                   4: revocations (ops of the store's type 15, docs/revocation.md);
+                                   5: introductions (hello flags, INTRODUCE) */
+#define CL_PROTOCOL_RELEASE "0.5.0" /* the first clientele that speaks it */
 #define CL_WIRE_MAX_VV 4096     /* origins in one hello */
 
 enum cl_msg {
@@ -21,6 +22,7 @@ enum cl_msg {
     CL_MSG_ERROR = 4,
     CL_MSG_INVITE = 5,
     CL_MSG_WELCOME = 6,
+    CL_MSG_INTRODUCE = 7,
 };
 
 /* One writer's last checkpoint: how far the sender holds its log, and the
@@ -31,10 +33,14 @@ typedef struct cl_vv_entry {
     unsigned char chain[CL_CHAIN_LEN];
 } cl_vv_entry;
 
+/* hello flags; a receiver ignores the bits it does not know */
+#define CL_HELLO_INTRODUCE 1u   /* "send me the devices you are paired with" (docs/introductions.md) */
+
 typedef struct cl_hello {
     uint64_t version;
     uint16_t listen_port;       /* where the sender accepts peers; 0 none */
     char name[CL_NAME_MAX + 1];
+    uint64_t flags;             /* CL_HELLO_* */
     cl_vv_entry *vv;            /* owned: free() */
     size_t nvv;
 } cl_hello;
@@ -63,6 +69,21 @@ int cl_wire_done_encode(cl_buf *b, uint64_t count);
 int cl_wire_done_decode(const unsigned char *p, size_t n, uint64_t *count);
 /* Text payloads are not NUL-terminated on the wire: decode copies into out. */
 void cl_wire_text_decode(const unsigned char *p, size_t n, char *out, size_t cap);
+
+/* INTRODUCE: the devices the sender is paired with (docs/introductions.md),
+ * sent only to a peer whose hello asked for them. */
+#define CL_INTRODUCE_MAX 1000   /* devices in one INTRODUCE: well within a frame */
+#define CL_INTRODUCE_ADDR_MAX 200
+typedef struct cl_introduction {
+    cl_device_id id;
+    char name[CL_NAME_MAX + 1];             /* "" when the sender does not know it */
+    char addr[CL_INTRODUCE_ADDR_MAX + 1];   /* HOST:PORT where the sender reached it, or "" */
+} cl_introduction;
+/* Encode n ≤ CL_INTRODUCE_MAX introductions (CL_EINVAL beyond). */
+int cl_wire_introduce_encode(cl_buf *b, const cl_introduction *v, size_t n);
+/* *out: a malloc'd array of *n (free()), NULL when none. Names are
+ * cl_name_valid; addresses printable ASCII without spaces. */
+int cl_wire_introduce_decode(const unsigned char *p, size_t n, cl_introduction **out, size_t *count);
 
 #define CL_INVITE_SECRET 10     /* bytes: 80 bits, 16 base32 symbols */
 typedef struct cl_invite_msg {

@@ -1,4 +1,4 @@
-/* peer (add, list, rm, dismiss, invite, join) and sync. */
+/* peer (add, list, rm, revoke, introducer, dismiss, invite, join) and sync. */
 #include "cli/cli.h"
 #include "clientele/hlc.h"
 #include "clientele/sync.h"
@@ -73,6 +73,31 @@ static int peer_revoke(cli *c, const cli_cmd *cmd, int argc, char **argv)
     return EXIT_OK;
 }
 
+/* `peer introducer DEVICE-ID on|off` */
+static int peer_introducer(cli *c, const cli_cmd *cmd, int argc, char **argv)
+{
+    const char *pos[2];
+    int npos, rc = cli_parse(cmd, argc, argv, NULL, pos, 2, &npos);
+    if (rc)
+        return rc;
+    if (npos != 2 || (strcmp(pos[1], "on") && strcmp(pos[1], "off")))
+        return cli_usage(cmd, "peer introducer needs a DEVICE-ID and on or off");
+    cl_device_id id;
+    char text[CL_DEVICE_ID_TEXT];
+    if ((rc = parse_device(cmd, pos[0], &id)))
+        return rc;
+    bool on = !strcmp(pos[1], "on");
+    if (cl_peer_set_introducer(c->store, c->ident, &id, on))
+        return cli_fail();
+    cl_device_id_format(&id, text);
+    if (on)
+        printf("introductions from %s on: the devices it is paired with are paired here at the next sync with it\n",
+               text);
+    else
+        printf("introductions from %s off: the devices it introduced are no longer paired here\n", text);
+    return EXIT_OK;
+}
+
 /* Refuse one pending request, or all of them (a flood of fake identities
  * leaves many). */
 static int peer_dismiss(cli *c, const cli_cmd *cmd, int argc, char **argv)
@@ -144,6 +169,12 @@ static void print_peers_text(const cl_peer *p, size_t np, const cl_pending *q, s
         if (p[i].last_sync_ms)
             printf(" (sent %llu, received %llu)", (unsigned long long)p[i].last_sent,
                    (unsigned long long)p[i].last_received);
+        if (p[i].introducer)
+            printf("  introducer");
+        if (p[i].introduced) {
+            cl_device_id_format(&p[i].introduced_by, id);
+            printf("  introduced by %s", id);
+        }
         if (p[i].last_error[0])
             printf("  last error: %s", p[i].last_error);
         if (p[i].next_attempt_ms) {
@@ -247,7 +278,9 @@ static int peer_invite(cli *c, const cli_cmd *cmd, int argc, char **argv)
 static int peer_join(cli *c, const cli_cmd *cmd, int argc, char **argv)
 {
     const char *pos[1];
-    int npos, rc = cli_parse(cmd, argc, argv, NULL, pos, 1, &npos);
+    bool introducer = false;
+    const cli_opt opts[] = {{"introducer", NULL, &introducer}, {0}};
+    int npos, rc = cli_parse(cmd, argc, argv, opts, pos, 1, &npos);
     if (rc)
         return rc;
     if (npos != 1)
@@ -262,6 +295,10 @@ static int peer_join(cli *c, const cli_cmd *cmd, int argc, char **argv)
     char id[CL_DEVICE_ID_TEXT];
     cl_device_id_format(&peer, id);
     printf("paired with %s%s%s%s\n", id, name[0] ? " (" : "", name, name[0] ? ")" : "");
+    if (introducer && cl_peer_set_introducer(c->store, c->ident, &peer, true))
+        return cli_fail();
+    if (introducer)
+        printf("introductions from it on: the devices it is paired with are paired here at the next sync with it\n");
     return EXIT_OK;
 }
 
@@ -275,6 +312,7 @@ static int cmd_peer(cli *c, int argc, char **argv)
     if (!strcmp(sub, "list")) return peer_list(c, cmd, argc - 1, argv + 1);
     if (!strcmp(sub, "rm")) return peer_rm(c, cmd, argc - 1, argv + 1);
     if (!strcmp(sub, "revoke")) return peer_revoke(c, cmd, argc - 1, argv + 1);
+    if (!strcmp(sub, "introducer")) return peer_introducer(c, cmd, argc - 1, argv + 1);
     if (!strcmp(sub, "dismiss")) return peer_dismiss(c, cmd, argc - 1, argv + 1);
     if (!strcmp(sub, "invite")) return peer_invite(c, cmd, argc - 1, argv + 1);
     if (!strcmp(sub, "join")) return peer_join(c, cmd, argc - 1, argv + 1);
@@ -345,16 +383,18 @@ static int cmd_sync(cli *c, int argc, char **argv)
 
 const cli_cmd cli_sync_cmds[] = {
     {"peer", "peer add DEVICE-ID [--addr HOST:PORT] [--name NAME] | peer list [--json] | peer rm DEVICE-ID | "
-             "peer revoke DEVICE-ID | peer dismiss DEVICE-ID|--all | "
-             "peer invite [--addr HOST:PORT] [--ttl SEC] | peer join INVITATION",
+             "peer revoke DEVICE-ID | peer introducer DEVICE-ID on|off | peer dismiss DEVICE-ID|--all | "
+             "peer invite [--addr HOST:PORT] [--ttl SEC] | peer join INVITATION [--introducer]",
      "Pairing. A device syncs only with devices paired on its side.\n"
      "  peer add     pair with a device id (also accepts a pending request)\n"
      "  peer list    paired devices with their last sync, and pending requests from unknown devices\n"
      "  peer rm      unpair\n"
      "  peer revoke  revoke a device for every device of the mesh (a stolen laptop)\n"
+     "  peer introducer  on: pair with the devices it is paired with (the office desktop); off: unpair them\n"
      "  peer dismiss refuse a pending request (--all: every one)\n"
      "  peer invite  print a one-time invitation (valid 10 minutes, or --ttl SEC)\n"
-     "  peer join    redeem another device's invitation: both end paired with each other",
+     "  peer join    redeem another device's invitation: both end paired with each other\n"
+     "               (--introducer: and take introductions from it)",
      cmd_peer, true},
     {"sync", "sync [DEVICE-ID|HOST:PORT]",
      "Sync now with one paired device, or with every paired device; prints the ops sent and\n"

@@ -27,7 +27,7 @@ static int get_text(cl_reader *r, char *out, size_t cap)
     return cl_utf8_valid(out, (size_t)n) ? CL_OK : CL_EPROTO;
 }
 
-/* hello: version varint, listen_port varint, name text, nvv varint,
+/* hello: version varint, listen_port varint, name text, flags varint, nvv varint,
  *        nvv × (writer 20, seq varint, chain 32) */
 int cl_hello_vv_add(void *hello, const cl_device_id *origin, uint64_t seq, const unsigned char chain[CL_CHAIN_LEN])
 {
@@ -48,6 +48,7 @@ int cl_wire_hello_encode(cl_buf *b, const cl_hello *h)
     int rc = cl_buf_put_varint(b, h->version);
     if (!rc) rc = cl_buf_put_varint(b, h->listen_port);
     if (!rc) rc = put_text(b, h->name);
+    if (!rc) rc = cl_buf_put_varint(b, h->flags);
     if (!rc) rc = cl_buf_put_varint(b, h->nvv);
     for (size_t i = 0; !rc && i < h->nvv; i++) {
         rc = cl_buf_put(b, h->vv[i].origin.b, CL_DEVICE_ID_LEN);
@@ -70,7 +71,7 @@ int cl_wire_hello_decode(const unsigned char *p, size_t n, cl_hello *h)
     if (h->version != CL_PROTOCOL_VERSION)
         return CL_OK;
     if (cl_get_varint(&r, &port) || port > 65535 || get_text(&r, h->name, sizeof h->name) ||
-        cl_get_varint(&r, &nvv) || nvv > CL_WIRE_MAX_VV)
+        cl_get_varint(&r, &h->flags) || cl_get_varint(&r, &nvv) || nvv > CL_WIRE_MAX_VV)
         return bad("hello");
     h->listen_port = (uint16_t)port;
     h->vv = calloc(nvv ? nvv : 1, sizeof *h->vv);
@@ -293,5 +294,66 @@ int cl_wire_invite_decode(const unsigned char *p, size_t n, cl_invite_msg *m)
         return bad("invitation");
     memcpy(m->secret, s, CL_INVITE_SECRET);
     m->listen_port = (uint16_t)port;
+    return CL_OK;
+}
+
+/* introduce: n varint, n × (device 20, name text, addr text) */
+int cl_wire_introduce_encode(cl_buf *b, const cl_introduction *v, size_t n)
+{
+    if (n > CL_INTRODUCE_MAX)
+        return cl_seterr(CL_EINVAL, "more than %d introductions", CL_INTRODUCE_MAX);
+    cl_buf_reset(b);
+    int rc = cl_buf_put_varint(b, n);
+    for (size_t i = 0; !rc && i < n; i++) {
+        rc = cl_buf_put(b, v[i].id.b, CL_DEVICE_ID_LEN);
+        if (!rc) rc = put_text(b, v[i].name);
+        if (!rc) rc = put_text(b, v[i].addr);
+    }
+    return rc;
+}
+
+/* An address goes to the peers table and to connect(): printable ASCII, no
+ * spaces (its syntax is checked where it is used). */
+static bool addr_chars_ok(const char *s)
+{
+    for (; *s; s++)
+        if (*s <= 0x20 || *s >= 0x7f)
+            return false;
+    return true;
+}
+
+static int decode_introduction(cl_reader *r, cl_introduction *e)
+{
+    const unsigned char *id;
+    if (cl_get_bytes(r, CL_DEVICE_ID_LEN, &id) || get_text(r, e->name, sizeof e->name) ||
+        get_text(r, e->addr, sizeof e->addr))
+        return CL_EPROTO;
+    memcpy(e->id.b, id, CL_DEVICE_ID_LEN);
+    return cl_name_valid(e->name, strlen(e->name)) && addr_chars_ok(e->addr) ? CL_OK : CL_EPROTO;
+}
+
+int cl_wire_introduce_decode(const unsigned char *p, size_t n, cl_introduction **out, size_t *count)
+{
+    cl_reader r;
+    uint64_t k;
+    cl_reader_init(&r, p, n);
+    *out = NULL;
+    *count = 0;
+    if (cl_get_varint(&r, &k) || k > CL_INTRODUCE_MAX || k > cl_reader_left(&r) / (CL_DEVICE_ID_LEN + 2))
+        return bad("introduce");
+    cl_introduction *v = calloc(k ? k : 1, sizeof *v);
+    if (!v)
+        return cl_seterr(CL_ENOMEM, "out of memory");
+    for (size_t i = 0; i < k; i++)
+        if (decode_introduction(&r, &v[i])) {
+            free(v);
+            return bad("introduce");
+        }
+    if (cl_reader_left(&r)) {
+        free(v);
+        return bad("introduce");
+    }
+    *out = k ? v : (free(v), NULL);
+    *count = (size_t)k;
     return CL_OK;
 }

@@ -557,8 +557,11 @@ int http_api(struct mg_connection *conn, cl_http *h, const char *method, const c
         snprintf(idtext, sizeof idtext, "%.*s", (int)(plen - 14), p + 7);
         return post ? http_api_peer_revoke(conn, h, idtext) : wrong_method(conn, "POST");
     }
-    if (!strncmp(p, "/peers/", 7))
-        return !strcmp(method, "DELETE") ? http_api_device_delete(conn, h, p + 7, false) : wrong_method(conn, "DELETE");
+    if (!strncmp(p, "/peers/", 7)) {
+        if (!strcmp(method, "PATCH"))
+            return http_api_peer_patch(conn, h, p + 7, body, len);
+        return !strcmp(method, "DELETE") ? http_api_device_delete(conn, h, p + 7, false) : wrong_method(conn, "PATCH or DELETE");
+    }
     if (!strcmp(p, "/pending"))
         return !strcmp(method, "DELETE") ? http_api_pending_clear(conn, h) : wrong_method(conn, "DELETE");
     if (!strncmp(p, "/pending/", 9))

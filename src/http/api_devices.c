@@ -132,6 +132,22 @@ static int opt_string(const cJSON *o, const char *key, size_t max, const char **
     return CL_OK;
 }
 
+/* Answer with the peer's entry as it is now. */
+static int send_peer(struct mg_connection *conn, cl_http *h, const cl_device_id *dev, int status)
+{
+    cl_peer p;
+    cl_txn *t;
+    int rc = cl_store_read(h->cfg.store, &t);
+    if (!rc) {
+        rc = cl_peer_get(t, dev, &p);
+        cl_txn_end(t);
+    }
+    cJSON *j = rc ? NULL : cl_peer_json(&p);
+    int st = rc || !j ? http_send_cl_error(conn, rc ? rc : http_oom()) : http_send_json(conn, status, j);
+    cJSON_Delete(j);
+    return st;
+}
+
 int http_api_peers_post(struct mg_connection *conn, cl_http *h, const char *body, size_t len)
 {
     static const char *const keys[] = {"id", "addr", "name", NULL};
@@ -154,16 +170,31 @@ int http_api_peers_post(struct mg_connection *conn, cl_http *h, const char *body
         rc = opt_string(o, "name", CL_NAME_MAX, &name);
     if (!rc)
         rc = cl_peer_add(h->cfg.store, &dev, addr, name);
-    cl_peer p;
-    cl_txn *t = NULL;
-    if (!rc && (rc = cl_store_read(h->cfg.store, &t)) == CL_OK)
-        rc = cl_peer_get(t, &dev, &p);
-    cl_txn_end(t);
     cJSON_Delete(o);
-    cJSON *j = rc ? NULL : cl_peer_json(&p);
-    int st = rc || !j ? http_send_cl_error(conn, rc ? rc : http_oom()) : http_send_json(conn, 201, j);
-    cJSON_Delete(j);
-    return st;
+    return rc ? http_send_cl_error(conn, rc) : send_peer(conn, h, &dev, 201);
+}
+
+/* PATCH /api/peers/ID {"introducer": bool} → the peer: take introductions
+ * from it or stop (clientele peer introducer; docs/introductions.md). */
+int http_api_peer_patch(struct mg_connection *conn, cl_http *h, const char *idtext, const char *body, size_t len)
+{
+    static const char *const keys[] = {"introducer", NULL};
+    cl_device_id dev;
+    if (cl_device_id_parse(idtext, &dev))
+        return http_send_error(conn, 404, "not_found", "no device %s: %s", idtext, cl_errmsg());
+    cJSON *o;
+    int rc = http_parse_object(body, len, &o);
+    const cJSON *ji = rc ? NULL : cJSON_GetObjectItemCaseSensitive(o, "introducer");
+    if (!rc)
+        rc = http_only_keys(o, keys);
+    if (!rc && !cJSON_IsBool(ji))
+        rc = cl_seterr(CL_EINVAL, "\"introducer\" must be true or false");
+    if (!rc)
+        rc = cl_peer_set_introducer(h->cfg.store, h->cfg.ident, &dev, cJSON_IsTrue(ji));
+    cJSON_Delete(o);
+    if (!rc && h->cfg.sync_now && cJSON_IsTrue(ji))
+        h->cfg.sync_now(h->cfg.sync_ctx); /* learn the team now, not at the next interval */
+    return rc ? http_send_cl_error(conn, rc) : send_peer(conn, h, &dev, 200);
 }
 
 /* DELETE /api/peers/ID (unpair) and /api/pending/ID (refuse a request). */
@@ -231,12 +262,14 @@ int http_api_invite(struct mg_connection *conn, cl_http *h, const char *body, si
     return st;
 }
 
-/* POST /api/join {"invitation", "pair"?: bool} → {"device_id","addresses",
- * "paired"} (and "name" once paired): without "pair" the invitation is only
- * read, so that the page shows whom it pairs with before the user confirms. */
+/* POST /api/join {"invitation", "pair"?: bool, "introducer"?: bool} →
+ * {"device_id","addresses","paired"} (and "name" once paired): without "pair"
+ * the invitation is only read, so that the page shows whom it pairs with
+ * before the user confirms; "introducer" takes introductions from it once
+ * paired. */
 int http_api_join(struct mg_connection *conn, cl_http *h, const char *body, size_t len)
 {
-    static const char *const keys[] = {"invitation", "pair", NULL};
+    static const char *const keys[] = {"invitation", "pair", "introducer", NULL};
     cJSON *o;
     int rc = http_parse_object(body, len, &o);
     const cJSON *ji = rc ? NULL : cJSON_GetObjectItemCaseSensitive(o, "invitation");
@@ -245,8 +278,12 @@ int http_api_join(struct mg_connection *conn, cl_http *h, const char *body, size
         rc = http_only_keys(o, keys);
     if (!rc && (!cJSON_IsString(ji) || strlen(ji->valuestring) >= CL_INVITE_TEXT))
         rc = cl_seterr(CL_EINVAL, "\"invitation\" must be the one line `clientele peer invite` or the other device's page gave");
+    const cJSON *jn = rc ? NULL : cJSON_GetObjectItemCaseSensitive(o, "introducer");
     if (!rc && jp && !cJSON_IsBool(jp))
         rc = cl_seterr(CL_EINVAL, "\"pair\" must be true or false");
+    if (!rc && jn && !cJSON_IsBool(jn))
+        rc = cl_seterr(CL_EINVAL, "\"introducer\" must be true or false");
+    bool introducer = !rc && cJSON_IsTrue(jn);
     cl_device_id inviter;
     char addrs[CL_INVITE_TEXT], name[CL_NAME_MAX + 1] = "", id[CL_DEVICE_ID_TEXT];
     bool pair = !rc && cJSON_IsTrue(jp);
@@ -256,6 +293,8 @@ int http_api_join(struct mg_connection *conn, cl_http *h, const char *body, size
         rc = cl_seterr(CL_EINVAL, "this invitation was made by this very device");
     if (!rc && pair)
         rc = cl_invite_join(h->cfg.store, h->cfg.ident, ji->valuestring, &inviter, name, sizeof name);
+    if (!rc && pair && introducer)
+        rc = cl_peer_set_introducer(h->cfg.store, h->cfg.ident, &inviter, true);
     cJSON_Delete(o);
     /* the other device unreachable, or gone wrong on the way: the gateway's fault */
     if (rc == CL_EIO || rc == CL_ETLS || rc == CL_ETIMEOUT || rc == CL_EPROTO || rc == CL_EVERSION)

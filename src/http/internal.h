@@ -116,6 +116,7 @@ int http_api_peers_get(struct mg_connection *conn, cl_http *h);
 int http_api_peers_post(struct mg_connection *conn, cl_http *h, const char *body, size_t len);
 int http_api_device_delete(struct mg_connection *conn, cl_http *h, const char *idtext, bool pending);
 int http_api_peer_revoke(struct mg_connection *conn, cl_http *h, const char *idtext);
+int http_api_peer_patch(struct mg_connection *conn, cl_http *h, const char *idtext, const char *body, size_t len);
 int http_api_pending_clear(struct mg_connection *conn, cl_http *h);
 int http_api_sync_now(struct mg_connection *conn, cl_http *h);
 int http_api_invite(struct mg_connection *conn, cl_http *h, const char *body, size_t len);

@@ -35,6 +35,31 @@ bool sync_is_revoked(cl_store *s, const cl_device_id *id, cl_device_id *by); /* 
  * its pending request goes. */
 int sync_pair(cl_txn *t, const cl_device_id *id, const char *addr, const char *name);
 
+/* ----- introductions (introduce.c, docs/introductions.md) ----- */
+
+/* A growing list of device ids (ids malloc'd: free()). */
+typedef struct sync_idlist {
+    cl_device_id *ids;
+    size_t n, cap;
+} sync_idlist;
+
+/* Inside a write transaction: the peers introduced by `by` are unpaired
+ * (unpair, their ids added to *gone when it is not NULL) or kept as if
+ * paired by hand. */
+int sync_introduced_drop(cl_txn *t, const cl_device_id *by, bool unpair, sync_idlist *gone);
+/* Forget the TLS sessions kept for the devices of list. */
+void sync_forget_sessions(const cl_identity *me, const sync_idlist *list);
+/* Whether introductions are taken from this peer (its hello flag). */
+bool sync_wants_introductions(cl_store *s, const cl_device_id *from);
+/* What to tell `to` when it asks: the paired devices but itself, none
+ * revoked, at most CL_INTRODUCE_MAX. *out malloc'd (free()). */
+int sync_introductions_collect(cl_store *s, const cl_device_id *to, cl_introduction **out, size_t *n);
+/* Take what `from` introduced, if introductions from it are on: pair the
+ * devices new to this folder, update the ones it introduced before, unpair
+ * the ones it introduced that it no longer names. */
+int sync_introductions_take(cl_store *s, const cl_identity *me, const cl_device_id *from,
+                            const cl_introduction *v, size_t n);
+
 /* Serve one accepted, handshaken connection to its end. Owns c. */
 void sync_serve_conn(cl_store *s, const cl_identity *me, cl_conn *c);
 

@@ -1,7 +1,7 @@
 /* Paired peers and pending requests, kept in the store's peers and pending
  * tables as small JSON objects (keyed by device id) so that fields can be
  * added without a schema change. */
-#include "clientele/sync.h"
+#include "sync/internal.h"
 
 #include <cjson/cJSON.h>
 #include <pthread.h>
@@ -32,6 +32,15 @@ static bool add_ms(cJSON *o, const char *name, uint64_t ms)
     return cJSON_AddStringToObject(o, name, iso) != NULL;
 }
 
+static bool add_introduced_by(cJSON *o, const cl_peer *p)
+{
+    if (!p->introduced)
+        return cJSON_AddNullToObject(o, "introduced_by") != NULL;
+    char id[CL_DEVICE_ID_TEXT];
+    cl_device_id_format(&p->introduced_by, id);
+    return cJSON_AddStringToObject(o, "introduced_by", id) != NULL;
+}
+
 cJSON *cl_peer_json(const cl_peer *p)
 {
     char id[CL_DEVICE_ID_TEXT];
@@ -45,7 +54,8 @@ cJSON *cl_peer_json(const cl_peer *p)
               cJSON_AddNumberToObject(o, "last_received", (double)p->last_received) &&
               cJSON_AddNumberToObject(o, "failures", p->failures) &&
               cJSON_AddStringToObject(o, "last_error", p->last_error) &&
-              cJSON_AddBoolToObject(o, "revoked", p->revoked);
+              cJSON_AddBoolToObject(o, "revoked", p->revoked) &&
+              cJSON_AddBoolToObject(o, "introducer", p->introducer) && add_introduced_by(o, p);
     if (!ok) {
         cJSON_Delete(o);
         return NULL;
@@ -87,6 +97,9 @@ static int peer_decode(const cl_device_id *id, const void *v, size_t n, cl_peer 
     p->last_sent = get_u64(o, "sent");
     p->last_received = get_u64(o, "received");
     p->failures = (uint32_t)get_u64(o, "failures");
+    p->introducer = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "introducer"));
+    const cJSON *by = cJSON_GetObjectItemCaseSensitive(o, "introduced_by");
+    p->introduced = cJSON_IsString(by) && cl_device_id_parse(by->valuestring, &p->introduced_by) == CL_OK;
     cJSON_Delete(o);
     return CL_OK;
 }
@@ -104,6 +117,13 @@ int cl_peer_put(cl_txn *t, const cl_peer *p)
     cJSON_AddNumberToObject(o, "sent", (double)p->last_sent);
     cJSON_AddNumberToObject(o, "received", (double)p->last_received);
     cJSON_AddNumberToObject(o, "failures", p->failures);
+    if (p->introducer)
+        cJSON_AddTrueToObject(o, "introducer");
+    if (p->introduced) {
+        char by[CL_DEVICE_ID_TEXT];
+        cl_device_id_format(&p->introduced_by, by);
+        cJSON_AddStringToObject(o, "introduced_by", by);
+    }
     char *s = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     if (!s)
@@ -196,6 +216,7 @@ int sync_pair(cl_txn *t, const cl_device_id *id, const char *addr, const char *n
         snprintf(p.addr, sizeof p.addr, "%s", addr);
     if (name)
         snprintf(p.name, sizeof p.name, "%s", name);
+    p.introduced = false; /* paired by hand now: no introducer's word can unpair it */
     if ((rc = cl_peer_put(t, &p)))
         return rc;
     return cl_txn_kv_del(t, CL_TAB_PENDING, id->b, CL_DEVICE_ID_LEN);
@@ -225,12 +246,16 @@ int cl_peer_add(cl_store *s, const cl_device_id *id, const char *addr, const cha
     return cl_store_update(s, add_fn, &a);
 }
 
+/* The devices it introduced stay, as if paired by hand: removing the
+ * office desktop must not take the team with it. */
 static int remove_fn(cl_txn *t, void *arg)
 {
     const cl_device_id *id = arg;
     cl_peer p;
     int rc = cl_peer_get(t, id, &p);
-    return rc ? rc : cl_txn_kv_del(t, CL_TAB_PEERS, id->b, CL_DEVICE_ID_LEN);
+    if (!rc)
+        rc = cl_txn_kv_del(t, CL_TAB_PEERS, id->b, CL_DEVICE_ID_LEN);
+    return rc ? rc : sync_introduced_drop(t, id, false, NULL);
 }
 
 int cl_peer_remove(cl_store *s, const cl_identity *me, const cl_device_id *id)
@@ -241,25 +266,35 @@ int cl_peer_remove(cl_store *s, const cl_identity *me, const cl_device_id *id)
     return rc;
 }
 
+struct revoke_args {
+    const cl_device_id *id;
+    sync_idlist gone;
+};
+
 /* A revocation written, and the device no longer a peer here, in one
- * transaction: it travels to every device at their next syncs. */
+ * transaction: it travels to every device at their next syncs. The devices
+ * it introduced go too: a stolen device's word is worth nothing. */
 static int revoke_fn(cl_txn *t, void *arg)
 {
-    const cl_device_id *id = arg;
-    int rc = cl_txn_revoke(t, id);
+    struct revoke_args *a = arg;
+    int rc = cl_txn_revoke(t, a->id);
     cl_peer p;
-    if (!rc && cl_peer_get(t, id, &p) == CL_OK)
-        rc = cl_txn_kv_del(t, CL_TAB_PEERS, id->b, CL_DEVICE_ID_LEN);
+    if (!rc && cl_peer_get(t, a->id, &p) == CL_OK)
+        rc = cl_txn_kv_del(t, CL_TAB_PEERS, a->id->b, CL_DEVICE_ID_LEN);
     if (!rc)
-        rc = cl_txn_kv_del(t, CL_TAB_PENDING, id->b, CL_DEVICE_ID_LEN);
-    return rc;
+        rc = cl_txn_kv_del(t, CL_TAB_PENDING, a->id->b, CL_DEVICE_ID_LEN);
+    return rc ? rc : sync_introduced_drop(t, a->id, true, &a->gone);
 }
 
 int cl_peer_revoke(cl_store *s, const cl_identity *me, const cl_device_id *id)
 {
-    int rc = cl_store_update(s, revoke_fn, (void *)id);
-    if (!rc)
+    struct revoke_args a = {id, {0}};
+    int rc = cl_store_update(s, revoke_fn, &a);
+    if (!rc) {
         cl_conn_forget_session(me, id);
+        sync_forget_sessions(me, &a.gone);
+    }
+    free(a.gone.ids);
     return rc;
 }
 

@@ -166,7 +166,7 @@ static void round_of_syncs(cl_scheduler *sc)
          * peer announces itself again after failing (it came back) */
         bool cand = pl && take_candidate(sc, &peers[i].id, addr, sizeof addr) &&
                     (strcmp(addr, peers[i].addr) || peers[i].failures);
-        if (!pl || (!peers[i].addr[0] && !cand))
+        if (!pl || (!peers[i].addr[0] && !cand) || peers[i].revoked)
             continue;
         bool due = now >= pl->next || forced || cand || (changed && peers[i].failures == 0);
         if (due)

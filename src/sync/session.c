@@ -1,8 +1,9 @@
 /* One sync session, both directions (docs/protocol.md):
  *   client → HELLO            server checks pairing (or an INVITE first)
  *   server → HELLO
- *   client → OPS… DONE        ops the server lacks, per origin in seq order
- *   server → OPS… DONE        ops the client lacks
+ *   client → [INTRODUCE] OPS… DONE    ops the server lacks, per origin in seq order
+ *   server → [INTRODUCE] OPS… DONE    ops the client lacks
+ * (INTRODUCE, the sender's paired devices, only to a side whose hello asked.)
  * Received frames are applied in batches of whole frames, each batch in one
  * transaction that also advances the version vector, so an interrupted
  * session loses nothing and the next resumes after the last batch.
@@ -22,6 +23,7 @@ typedef struct session {
     uint64_t sent, received;
     cl_buf buf;
     bool *forked;          /* per entry of mine.vv: its two histories met, send none of it */
+    bool introduced;       /* the INTRODUCE we asked for has come */
     uint64_t forks;
     char notice[300];
 } session;
@@ -74,6 +76,8 @@ static int build_hello(session *ss)
         h->name[0] = 0;
     if (cl_txn_setting_port(t, &h->listen_port))
         h->listen_port = 0;
+    if (sync_wants_introductions(ss->s, &ss->l->peer))
+        h->flags |= CL_HELLO_INTRODUCE;
     rc = cl_txn_tips(t, cl_hello_vv_add, h);
     cl_txn_end(t);
     if (!rc && !(ss->forked = calloc(h->nvv ? h->nvv : 1, sizeof *ss->forked)))
@@ -233,8 +237,40 @@ static int send_origin(session *ss, const cl_device_id *o, uint64_t after, uint6
     return CL_OK;
 }
 
+/* The devices this one is paired with, to a peer that asked (docs/introductions.md). */
+static int send_introductions(session *ss)
+{
+    cl_introduction *v;
+    size_t n;
+    int rc = sync_introductions_collect(ss->s, &ss->l->peer, &v, &n);
+    if (rc)
+        return rc;
+    rc = cl_wire_introduce_encode(&ss->buf, v, n);
+    free(v);
+    return rc ? rc : link_send(ss->l, CL_MSG_INTRODUCE, ss->buf.data, ss->buf.len);
+}
+
+static int recv_introductions(session *ss, const unsigned char *p, size_t n)
+{
+    if (!(ss->mine.flags & CL_HELLO_INTRODUCE) || ss->introduced)
+        return cl_seterr(CL_EPROTO, "introductions that were not asked for");
+    ss->introduced = true;
+    cl_introduction *v;
+    size_t count;
+    int rc = cl_wire_introduce_decode(p, n, &v, &count);
+    if (!rc)
+        rc = sync_introductions_take(ss->s, ss->me, &ss->l->peer, v, count);
+    free(v);
+    return rc;
+}
+
 static int send_missing(session *ss)
 {
+    if (ss->theirs.flags & CL_HELLO_INTRODUCE) {
+        int rc = send_introductions(ss);
+        if (rc)
+            return rc;
+    }
     for (size_t i = 0; i < ss->mine.nvv; i++) {
         uint64_t theirs = their_seq(&ss->theirs, &ss->mine.vv[i].origin);
         if (theirs < ss->mine.vv[i].seq && !ss->forked[i]) {
@@ -352,6 +388,11 @@ static int recv_frames(session *ss, inbox *in)
         }
         if (type == CL_MSG_ERROR)
             return peer_error(p, n);
+        if (type == CL_MSG_INTRODUCE) {
+            if ((rc = recv_introductions(ss, p, n)))
+                return rc;
+            continue;
+        }
         if (type != CL_MSG_OPS)
             return cl_seterr(CL_EPROTO, "unexpected message %u during sync", type);
         if ((rc = inbox_add(in, p, n)))

@@ -122,6 +122,13 @@ int main(int argc, char **argv)
     cl_buf_reset(&b);
     cl_wire_hello_encode(&b, &h);
     put("fuzz_wire_hello", "hello", b.data, b.len);
+    h.flags = CL_HELLO_INTRODUCE;
+    cl_buf_reset(&b);
+    cl_wire_hello_encode(&b, &h);
+    put("fuzz_wire_hello", "introduce", b.data, b.len);
+    h.flags = 0; /* the plain hello again, for the frame below */
+    cl_buf_reset(&b);
+    cl_wire_hello_encode(&b, &h);
     /* a whole HELLO frame, then an OPS frame, for the frame parser */
     cl_buf fr = {0};
     unsigned char hdr[CL_FRAME_HDR];
@@ -143,6 +150,16 @@ int main(int argc, char **argv)
     cl_buf_put(&fr, hdr, sizeof hdr);
     cl_buf_put(&fr, b.data, b.len);
     put("fuzz_frame", "hello_ops", fr.data, fr.len);
+
+    /* introduce */
+    cl_introduction intro[3] = {{a, "office desktop", "192.168.1.10:7701"}, {c, "", ""}, {dev(9), "Ana's laptop", "[::1]:7701"}};
+    cl_wire_introduce_encode(&b, intro, 3);
+    put("fuzz_wire_introduce", "three", b.data, b.len);
+    cl_wire_introduce_encode(&b, intro, 0);
+    put("fuzz_wire_introduce", "none", b.data, b.len);
+    cl_wire_introduce_encode(&b, intro, 1);
+    b.len -= 3;
+    put("fuzz_wire_introduce", "truncated", b.data, b.len);
     put("fuzz_frame", "hello_ops_cut", fr.data, fr.len - 7);
     static const unsigned char zero[] = {0, 0, 0, 0, 3}, huge[] = {0x00, 0x10, 0x00, 0x02, 2, 1, 2, 3};
     put("fuzz_frame", "zero_length", zero, sizeof zero);

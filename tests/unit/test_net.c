@@ -110,7 +110,8 @@ static void hello_round_trip_and_a_newer_version_is_read(void **state)
     memset(vv, 5, sizeof vv);
     vv[0].seq = 10;
     vv[1].seq = 1u << 30;
-    cl_hello h = {.version = CL_PROTOCOL_VERSION, .listen_port = 7701, .vv = vv, .nvv = 2};
+    cl_hello h = {.version = CL_PROTOCOL_VERSION, .listen_port = 7701, .flags = CL_HELLO_INTRODUCE | 8, .vv = vv,
+                  .nvv = 2};
     strcpy(h.name, "office");
     cl_buf b = {0};
     assert_int_equal(cl_wire_hello_encode(&b, &h), CL_OK);
@@ -118,6 +119,7 @@ static void hello_round_trip_and_a_newer_version_is_read(void **state)
     assert_int_equal(cl_wire_hello_decode(b.data, b.len, &back), CL_OK);
     assert_string_equal(back.name, "office");
     assert_int_equal(back.listen_port, 7701);
+    assert_int_equal(back.flags, CL_HELLO_INTRODUCE | 8); /* bits it does not know are kept, not refused */
     assert_int_equal(back.nvv, 2);
     assert_int_equal(back.vv[1].seq, 1u << 30);
     assert_memory_equal(back.vv[1].chain, vv[1].chain, CL_CHAIN_LEN);
@@ -255,14 +257,17 @@ static void another_protocol_version_gets_a_clear_error(void **state)
 {
     net_fixture *f = *state;
     static const struct { const char *hello, *says; } cases[] = {
-        {"\x01", "sync protocol version 1 is not supported: this device speaks version 4; install clientele "
+        {"\x01", "sync protocol version 1 is not supported: this device speaks version 5; install clientele "
                   CL_PROTOCOL_RELEASE " or later on the other device"},
-        {"\x02", "sync protocol version 2 is not supported: this device speaks version 4; install clientele "
+        {"\x02", "sync protocol version 2 is not supported: this device speaks version 5; install clientele "
                   CL_PROTOCOL_RELEASE " or later on the other device"},
         /* 0.3.x would refuse a revocation as a record of an unknown type: it is told to upgrade, before any op */
-        {"\x03", "sync protocol version 3 is not supported: this device speaks version 4; install clientele "
+        {"\x03", "sync protocol version 3 is not supported: this device speaks version 5; install clientele "
                   CL_PROTOCOL_RELEASE " or later on the other device"},
-        {"\x05", "sync protocol version 5 is newer than this device's (4): upgrade clientele on this device"},
+        /* 0.4.x's hello has no flags: it could not ask for introductions */
+        {"\x04", "sync protocol version 4 is not supported: this device speaks version 5; install clientele "
+                  CL_PROTOCOL_RELEASE " or later on the other device"},
+        {"\x06", "sync protocol version 6 is newer than this device's (5): upgrade clientele on this device"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         cl_conn *c = connect_paired(f);
@@ -277,6 +282,125 @@ static void another_protocol_version_gets_a_clear_error(void **state)
         assert_string_equal(msg, cases[i].says);
         cl_conn_close(c);
     }
+    assert_still_serving(f);
+}
+
+static void introductions_round_trip_and_bad_ones_are_refused(void **state)
+{
+    (void)state;
+    cl_introduction v[2] = {{.name = "office", .addr = "10.0.0.5:7701"}, {.name = "", .addr = ""}};
+    memset(v[0].id.b, 1, CL_DEVICE_ID_LEN);
+    memset(v[1].id.b, 2, CL_DEVICE_ID_LEN);
+    cl_buf b = {0};
+    assert_int_equal(cl_wire_introduce_encode(&b, v, 2), CL_OK);
+    cl_introduction *back;
+    size_t n;
+    assert_int_equal(cl_wire_introduce_decode(b.data, b.len, &back, &n), CL_OK);
+    assert_int_equal(n, 2);
+    assert_memory_equal(back, v, sizeof v);
+    free(back);
+    for (size_t len = 0; len < b.len; len++) {
+        assert_int_equal(cl_wire_introduce_decode(b.data, len, &back, &n), CL_EPROTO);
+        assert_null(back);
+    }
+    /* an address with a space or a control character, a name with a newline */
+    static const char *const bad_addr[] = {"10.0.0.5 :7701", "10.0.0.5:77\x01", "host:1\n"};
+    for (size_t i = 0; i < 3; i++) {
+        strcpy(v[1].addr, bad_addr[i]);
+        assert_int_equal(cl_wire_introduce_encode(&b, v, 2), CL_OK);
+        assert_int_equal(cl_wire_introduce_decode(b.data, b.len, &back, &n), CL_EPROTO);
+    }
+    strcpy(v[1].addr, "");
+    strcpy(v[1].name, "two\nlines");
+    assert_int_equal(cl_wire_introduce_encode(&b, v, 2), CL_OK);
+    assert_int_equal(cl_wire_introduce_decode(b.data, b.len, &back, &n), CL_EPROTO);
+    /* a count beyond the limit, or beyond what the bytes can hold */
+    cl_buf_reset(&b);
+    cl_buf_put_varint(&b, CL_INTRODUCE_MAX + 1);
+    assert_int_equal(cl_wire_introduce_decode(b.data, b.len, &back, &n), CL_EPROTO);
+    cl_buf_reset(&b);
+    cl_buf_put_varint(&b, 500);
+    cl_buf_puts(&b, "short");
+    assert_int_equal(cl_wire_introduce_decode(b.data, b.len, &back, &n), CL_EPROTO);
+    static cl_introduction many[CL_INTRODUCE_MAX + 1];
+    assert_int_equal(cl_wire_introduce_encode(&b, many, CL_INTRODUCE_MAX + 1), CL_EINVAL);
+    cl_buf_free(&b);
+}
+
+/* Our hello, as a raw client of the fixture's server, with flags. */
+static cl_conn *raw_hello(net_fixture *f, uint64_t flags)
+{
+    cl_conn *c = connect_paired(f);
+    cl_hello h = {.version = CL_PROTOCOL_VERSION, .flags = flags};
+    cl_buf b = {0};
+    assert_int_equal(cl_wire_hello_encode(&b, &h), CL_OK);
+    assert_int_equal(cl_conn_send(c, CL_MSG_HELLO, b.data, b.len), CL_OK);
+    cl_buf_free(&b);
+    uint8_t type;
+    const unsigned char *p;
+    size_t n;
+    assert_int_equal(cl_conn_recv(c, &type, &p, &n), CL_OK);
+    assert_int_equal(type, CL_MSG_HELLO);
+    return c;
+}
+
+static void a_peer_that_asks_is_told_the_paired_devices_but_itself_and_the_revoked(void **state)
+{
+    net_fixture *f = *state;
+    cl_device_id colleague, thief;
+    memset(colleague.b, 0x11, CL_DEVICE_ID_LEN);
+    memset(thief.b, 0x22, CL_DEVICE_ID_LEN);
+    assert_int_equal(cl_peer_add(f->server.store, &colleague, "127.0.0.1:7801", "colleague"), CL_OK);
+    assert_int_equal(cl_peer_add(f->server.store, &thief, "127.0.0.1:7802", "thief"), CL_OK);
+    assert_int_equal(cl_peer_revoke(f->server.store, f->server.id, &thief), CL_OK);
+    cl_conn *c = raw_hello(f, CL_HELLO_INTRODUCE);
+    cl_buf b = {0};
+    assert_int_equal(cl_wire_done_encode(&b, 0), CL_OK);
+    assert_int_equal(cl_conn_send(c, CL_MSG_DONE, b.data, b.len), CL_OK);
+    cl_buf_free(&b);
+    uint8_t type;
+    const unsigned char *p;
+    size_t n, count;
+    assert_int_equal(cl_conn_recv(c, &type, &p, &n), CL_OK);
+    assert_int_equal(type, CL_MSG_INTRODUCE);
+    cl_introduction *v;
+    assert_int_equal(cl_wire_introduce_decode(p, n, &v, &count), CL_OK);
+    assert_int_equal(count, 1);
+    assert_memory_equal(v[0].id.b, colleague.b, CL_DEVICE_ID_LEN);
+    assert_string_equal(v[0].name, "colleague");
+    assert_string_equal(v[0].addr, "127.0.0.1:7801");
+    free(v);
+    cl_conn_close(c);
+    /* one that does not ask is told nothing */
+    c = raw_hello(f, 0);
+    b = (cl_buf){0};
+    assert_int_equal(cl_wire_done_encode(&b, 0), CL_OK);
+    assert_int_equal(cl_conn_send(c, CL_MSG_DONE, b.data, b.len), CL_OK);
+    cl_buf_free(&b);
+    do { /* the revocation's op, then DONE */
+        assert_int_equal(cl_conn_recv(c, &type, &p, &n), CL_OK);
+        assert_int_not_equal(type, CL_MSG_INTRODUCE);
+    } while (type == CL_MSG_OPS);
+    assert_int_equal(type, CL_MSG_DONE);
+    cl_conn_close(c);
+}
+
+static void introductions_not_asked_for_end_the_session_and_pair_nobody(void **state)
+{
+    net_fixture *f = *state;
+    cl_introduction v = {.name = "planted", .addr = "127.0.0.1:9"};
+    memset(v.id.b, 0x33, CL_DEVICE_ID_LEN);
+    cl_buf b = {0};
+    assert_int_equal(cl_wire_introduce_encode(&b, &v, 1), CL_OK);
+    cl_conn *c = raw_hello(f, 0); /* the server does not take introductions from the client */
+    assert_int_equal(cl_conn_send(c, CL_MSG_INTRODUCE, b.data, b.len), CL_OK);
+    expect_closed(c);
+    cl_peer *peers;
+    size_t n;
+    assert_int_equal(cl_peer_list(f->server.store, &peers, &n), CL_OK);
+    assert_int_equal(n, 1); /* the client alone */
+    free(peers);
+    cl_buf_free(&b);
     assert_still_serving(f);
 }
 
@@ -650,6 +774,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(a_truncated_frame_is_dropped, net_setup, net_teardown),
         cmocka_unit_test_setup_teardown(garbage_messages_are_dropped, net_setup, net_teardown),
         cmocka_unit_test_setup_teardown(another_protocol_version_gets_a_clear_error, net_setup, net_teardown),
+        cmocka_unit_test(introductions_round_trip_and_bad_ones_are_refused),
+        cmocka_unit_test_setup_teardown(a_peer_that_asks_is_told_the_paired_devices_but_itself_and_the_revoked,
+                                        net_setup, net_teardown),
+        cmocka_unit_test_setup_teardown(introductions_not_asked_for_end_the_session_and_pair_nobody, net_setup,
+                                        net_teardown),
         cmocka_unit_test_setup_teardown(the_client_refuses_a_server_with_another_key, net_setup, net_teardown),
         cmocka_unit_test_setup_teardown(an_unpaired_client_reads_and_writes_nothing, net_setup, net_teardown),
         cmocka_unit_test_setup_teardown(a_second_connection_resumes_and_both_sides_know_the_peer, net_setup,

@@ -736,7 +736,7 @@ static void test_backup_round_trip(void **state)
 static int run_hello(void *ctx)
 {
     (void)ctx;
-    cl_hello h = {CL_PROTOCOL_VERSION, 7000, "laptop", NULL, 0}, back;
+    cl_hello h = {.version = CL_PROTOCOL_VERSION, .listen_port = 7000, .name = "laptop", .flags = CL_HELLO_INTRODUCE}, back;
     cl_buf b = {0};
     unsigned char chain[CL_CHAIN_LEN] = {1, 2, 3};
     int rc = CL_OK;
@@ -752,6 +752,7 @@ static int run_hello(void *ctx)
         assert_int_equal(back.nvv, 3);
         assert_int_equal(back.vv[2].seq, 300);
         assert_string_equal(back.name, "laptop");
+        assert_int_equal(back.flags, CL_HELLO_INTRODUCE);
         free(back.vv);
     }
     free(h.vv);
