@@ -761,10 +761,11 @@ function inviteBlock(st) {
 function joinBlock() {
   const input = el('input', { id: 'join-text', name: 'invitation', size: 60, placeholder: 'clientele://…', 'aria-label': 'Invitation to join' });
   const preview = el('div', { id: 'join-preview', 'aria-live': 'polite' });
+  let learn = null; // "also take its introductions", shown with the preview
   const pair = async (text, btn) => {
     btn.disabled = true;
     try {
-      const r = await api('POST', '/api/join', { invitation: text, pair: true });
+      const r = await api('POST', '/api/join', { invitation: text, pair: true, introducer: learn.checked });
       toast(`Paired with ${r.name || r.device_id}`);
       input.value = '';
       refresh();
@@ -776,8 +777,10 @@ function joinBlock() {
     const r = await api('POST', '/api/join', { invitation: text });
     const go = el('button', { type: 'button', class: 'primary', id: 'join-confirm' }, 'Pair');
     go.addEventListener('click', () => pair(text, go));
+    learn = el('input', { type: 'checkbox', id: 'join-introducer' });
     preview.replaceChildren(el('p', {}, 'This pairs with device ', el('code', { class: 'mono', id: 'join-device' }, r.device_id),
-      ` at ${r.addresses.join(', ')}. Both devices then sync with each other.`), go);
+      ` at ${r.addresses.join(', ')}. Both devices then sync with each other.`),
+      el('p', {}, el('label', { class: 'check' }, learn, ' Also pair with the devices it is paired with (the office desktop: the whole team)')), go);
   });
   return [el('h3', {}, 'Join with an invitation'), check, preview];
 }
@@ -894,6 +897,18 @@ export async function devices() {
     return [el('div', { class: 'meta' }, 'Revoke it for every device? Its edits from now on are refused everywhere; for good.'),
       yes, el('button', { type: 'button', onclick: () => { revokingPeer = null; refresh(); } }, 'Cancel')];
   };
+  // introductions (docs/introductions.md): on, the devices it is paired with are paired here too
+  const setIntroducer = (p, on) => api('PATCH', `/api/peers/${enc(p.id)}`, { introducer: on }).then(() => {
+    toast(on ? `Pairing with the devices ${p.name || p.id} is paired with, at the next sync with it`
+      : `The devices ${p.name || p.id} introduced are no longer paired here`);
+    refresh();
+  }, (e) => { toast(e.message, { bad: true }); refresh(); });
+  const nameOf = (id) => st.peers.find((q) => q.id === id)?.name || id;
+  const introCell = (p) => p.revoked ? '—' : el('label', { class: 'check' },
+    el('input', { type: 'checkbox', class: 'peer-introducer', checked: p.introducer, 'aria-label': `Pair with the devices ${p.name || p.id} is paired with`,
+      onchange: (ev) => setIntroducer(p, ev.target.checked) }), ' its devices too');
+  const nameCell = (p) => [p.name || '—', p.introduced_by
+    ? el('div', { class: 'meta peer-introduced' }, `introduced by ${nameOf(p.introduced_by)}`) : null];
   const add = submitForm(el('form', { class: 'inline', 'aria-label': 'Pair a device' },
     el('label', {}, 'Device id', el('input', { name: 'id', required: true, size: 44, placeholder: 'XXXXX-XXXXX-…' })),
     el('label', {}, 'Address (optional)', el('input', { name: 'addr', size: 18, placeholder: '192.168.1.20:7701' })),
@@ -911,10 +926,11 @@ export async function devices() {
     st.can_sync ? null : el('p', { class: 'meta' }, 'This server does not sync: run “clientele serve” with peer sync to sync from here.'),
     st.notice ? el('p', { class: 'notice', id: 'folder-notice', role: 'status' }, st.notice) : null,
     el('h2', {}, 'Paired devices'),
-    st.peers.length ? el('table', {}, el('thead', {}, el('tr', {}, ['Name', 'Device id', 'Address', 'Last sync', 'Last error', ''].map((h) => el('th', {}, h)))),
-      el('tbody', {}, st.peers.map((p) => el('tr', {}, el('td', { 'data-label': 'Name' }, p.name || '—'), el('td', { class: 'mono', 'data-label': 'Device id' }, p.id),
+    st.peers.length ? el('table', {}, el('thead', {}, el('tr', {}, ['Name', 'Device id', 'Address', 'Last sync', 'Last error', 'Introductions', ''].map((h) => el('th', {}, h)))),
+      el('tbody', {}, st.peers.map((p) => el('tr', { dataset: { peer: p.id } }, el('td', { 'data-label': 'Name' }, nameCell(p)), el('td', { class: 'mono', 'data-label': 'Device id' }, p.id),
         el('td', { 'data-label': 'Address' }, p.addr || '—'),
         el('td', { 'data-label': 'Last sync' }, when(p.last_sync)), el('td', { class: p.last_error ? 'late' : 'meta', 'data-label': 'Last error' }, p.last_error || '—'),
+        el('td', { 'data-label': 'Introductions' }, introCell(p)),
         el('td', {}, peerActions(p))))))
       : el('p', { class: 'empty' }, 'No paired devices yet: invite one below (or pair by device id, entering this id there too).'),
     inviteBlock(st), joinBlock(),

@@ -130,6 +130,32 @@ async function main() {
   try { cli(home.dir, 'sync', office.id); } catch (e) { refused = String(e.stderr); }
   check(refused.includes('revoked'), `the office refuses the revoked laptop (${refused})`);
   ok('Revoke asks in the row, then the office refuses the revoked laptop');
+
+  // ----- introductions: the colleague joins the office and learns the meeting-room laptop from it
+  const meeting = await device('meeting');
+  cli(office.dir, 'peer', 'add', meeting.id, '--addr', `127.0.0.1:${meeting.peers}`, '--name', 'meeting');
+  cli(meeting.dir, 'peer', 'add', office.id, '--addr', `127.0.0.1:${office.peers}`);
+  const second = cli(office.dir, 'peer', 'invite', '--addr', `127.0.0.1:${office.peers}`);
+  await third.page.fill('#join-text', second);
+  await third.page.click('form[aria-label="Join with an invitation"] button[type=submit]');
+  await third.page.waitForSelector('#join-introducer', { timeout: WAIT });
+  await third.page.check('#join-introducer');
+  await third.page.click('#join-confirm');
+  const officeRow = `tr[data-peer="${office.id}"]`;
+  await third.page.waitForSelector(`${officeRow} input.peer-introducer:checked`, { timeout: WAIT });
+  await third.page.click('text=Sync now');
+  const meetingRow = `tr[data-peer="${meeting.id}"]`;
+  await third.page.waitForSelector(`${meetingRow} .peer-introduced`, { timeout: WAIT });
+  const said = await third.page.textContent(`${meetingRow} .peer-introduced`);
+  check(said === 'introduced by office', `the introduced laptop's row says by whom (${said})`);
+  check(!(await third.page.textContent('main table')).includes(home.id), 'the revoked laptop is not introduced');
+  for (const dir of SHOTS) await third.page.screenshot({ path: path.join(dir, 'ui-introductions.png') });
+  ok('Join with "also pair with its devices": the office introduces the meeting-room laptop, shown as introduced by it');
+  await third.page.uncheck(`${officeRow} input.peer-introducer`);
+  await third.page.waitForFunction((sel) => !document.querySelector(sel), meetingRow, { timeout: WAIT });
+  check(!cli(third.dir, 'peer', 'list').includes(meeting.id), 'turning introductions off unpairs the introduced laptop');
+  check(!(await third.page.isChecked(`${officeRow} input.peer-introducer`)), 'the office row says introductions are off');
+  ok('unticking introductions from the office unpairs the laptop it introduced');
 }
 
 main().then(() => 0, (e) => { console.error(`FAIL: ${e.stack || e}`); return 1; }).then(async (code) => {

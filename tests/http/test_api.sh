@@ -339,6 +339,19 @@ else
 fi
 NOTOKEN=1 req POST /api/sync; expect 403 "" "POST /api/sync needs the token"
 
+# ----- introductions from a peer (docs/introductions.md)
+req PATCH /api/peers/$OTHER '{"introducer":true}'; expect 404 "b.error.code==='not_found'" "introductions from a device not paired is 404"
+req POST /api/peers "{\"id\":\"$OTHER\"}"; expect 201 "b.introducer===false && b.introduced_by===null" "a new peer takes no introductions"
+NOTOKEN=1 req PATCH /api/peers/$OTHER '{"introducer":true}'; expect 403 "" "turning introductions on needs the token"
+req PATCH /api/peers/$OTHER '{"introducer":"yes"}'; expect 400 "" "introducer must be a boolean"
+req PATCH /api/peers/$OTHER '{"introducer":true,"addr":"x"}'; expect 400 "" "PATCH of a peer takes introducer alone"
+req PATCH /api/peers/$OTHER '{introducer'; expect 400 "" "bad JSON is 400"
+req PATCH /api/peers/garbage '{"introducer":true}'; expect 404 "" "a bad id is 404"
+req PATCH /api/peers/$OTHER '{"introducer":true}'; expect 200 "b.introducer===true && b.id==='$OTHER'" "PATCH turns introductions on"
+req GET /api/peers; expect 200 "b.items.find(p=>p.id==='$OTHER').introducer===true" "GET /api/peers says introducer"
+req PATCH /api/peers/$OTHER '{"introducer":false}'; expect 200 "b.introducer===false" "PATCH turns them off"
+req POST /api/join '{"invitation":"clientele://x","introducer":1}'; expect 400 "" "join's introducer must be a boolean"
+
 # ----- revoking a device for the whole mesh (docs/revocation.md)
 NOTOKEN=1 req POST /api/peers/$OTHER/revoke; expect 403 "" "revoking needs the token"
 req GET /api/peers/$OTHER/revoke; expect 405 "" "revoke is a POST"
