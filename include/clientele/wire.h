@@ -13,7 +13,9 @@
                                    4: revocations (ops of the store's type 15, docs/revocation.md);
                                    5: introductions (hello flags, INTRODUCE) */
 #define CL_PROTOCOL_RELEASE "0.5.0" /* the first clientele that speaks it */
-#define CL_WIRE_MAX_VV 4096     /* origins in one hello */
+/* Writers in one hello: at most 62 bytes each on the wire, so a hello of
+ * 16,384 stays within one frame (CL_FRAME_MAX); docs/scaling.md. */
+#define CL_WIRE_MAX_VV 16384
 
 enum cl_msg {
     CL_MSG_HELLO = 1,
@@ -43,6 +45,7 @@ typedef struct cl_hello {
     uint64_t flags;             /* CL_HELLO_* */
     cl_vv_entry *vv;            /* owned: free() */
     size_t nvv;
+    size_t capvv;               /* entries allocated by cl_hello_vv_add */
 } cl_hello;
 
 /* Append a writer's tip to the version vector of the cl_hello at hello; the

@@ -34,10 +34,8 @@ int cl_hello_vv_add(void *hello, const cl_device_id *origin, uint64_t seq, const
     cl_hello *h = hello;
     if (h->nvv == CL_WIRE_MAX_VV)
         return cl_seterr(CL_EFULL, "more than %d origins", CL_WIRE_MAX_VV);
-    cl_vv_entry *v = realloc(h->vv, (h->nvv + 1) * sizeof *v);
-    if (!v)
-        return cl_seterr(CL_ENOMEM, "out of memory");
-    h->vv = v;
+    if (cl_reserve(&h->vv, &h->capvv, h->nvv + 1, sizeof *h->vv))
+        return CL_ENOMEM;
     h->vv[h->nvv] = (cl_vv_entry){*origin, seq, {0}};
     memcpy(h->vv[h->nvv++].chain, chain, CL_CHAIN_LEN);
     return CL_OK;

@@ -75,8 +75,9 @@ struct cl_txn {
     vv_entry *vv;
     size_t nvv, capvv;
     cl_device_id *origins;     /* the origin dictionary: number n is origins[n - 1] */
+    uint32_t *byid;            /* numbers − 1, in the order of their ids: a binary search finds one */
     uint32_t norigins;
-    size_t caporigins;
+    size_t caporigins, capbyid;
     bool origins_loaded;
     bool hlc_loaded, hlc_dirty;
     bool writer_loaded;

@@ -433,6 +433,7 @@ void cl_txn_end(cl_txn *t)
     pthread_rwlock_unlock(&t->s->resize);
     free(t->vv);
     free(t->origins);
+    free(t->byid);
     cl_buf_free(&t->enc);
     cl_buf_free(&t->search_text);
     free(t);

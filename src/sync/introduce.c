@@ -103,6 +103,7 @@ static int set_fn(cl_txn *t, void *arg)
     struct set_args *a = arg;
     cl_peer p;
     cl_device_id by;
+    a->gone.n = 0; /* the function runs again when the map grew */
     if (cl_txn_revoked(t, a->id, &by) == CL_OK) {
         char text[CL_DEVICE_ID_TEXT];
         cl_device_id_format(&by, text);
@@ -224,7 +225,7 @@ static int take_fn(cl_txn *t, void *arg)
     struct take_args *a = arg;
     cl_peer intro;
     a->added = a->updated = 0;
-    a->gone.n = a->named.n = 0;
+    a->gone.n = a->named.n = 0; /* the function runs again when the map grew */
     if (cl_peer_get(t, a->from, &intro) || !intro.introducer || cl_txn_revoked(t, a->from, NULL) != CL_ENOTFOUND)
         return CL_OK; /* turned off (or unpaired) since the hello */
     int rc = CL_OK;
@@ -251,8 +252,9 @@ int sync_introductions_take(cl_store *s, const cl_identity *me, const cl_device_
         sync_forget_sessions(me, &a.gone);
         char who[CL_DEVICE_ID_TEXT];
         cl_device_id_format(from, who);
-        if (a.added || a.gone.n)
-            cl_log(CL_LOG_INFO, "introductions from %s: %zu devices paired, %zu unpaired", who, a.added, a.gone.n);
+        if (a.added || a.updated || a.gone.n)
+            cl_log(CL_LOG_INFO, "introductions from %s: %zu devices paired, %zu updated, %zu unpaired", who, a.added,
+                   a.updated, a.gone.n);
     }
     free(a.named.ids);
     free(a.gone.ids);

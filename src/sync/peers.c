@@ -277,6 +277,7 @@ struct revoke_args {
 static int revoke_fn(cl_txn *t, void *arg)
 {
     struct revoke_args *a = arg;
+    a->gone.n = 0; /* the function runs again when the map grew */
     int rc = cl_txn_revoke(t, a->id);
     cl_peer p;
     if (!rc && cl_peer_get(t, a->id, &p) == CL_OK)

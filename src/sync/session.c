@@ -60,6 +60,27 @@ void sync_link_conn(sync_link *l, cl_conn *c)
     snprintf(l->peer_ip, sizeof l->peer_ip, "%s", cl_conn_peer_ip(c));
 }
 
+/* Both vectors are kept sorted by writer (sort_vv), so that finding a
+ * writer in either is a binary search: a session's per-writer work is
+ * n log n, not n² (docs/scaling.md). */
+static int vv_cmp(const void *a, const void *b)
+{
+    return memcmp(((const cl_vv_entry *)a)->origin.b, ((const cl_vv_entry *)b)->origin.b, CL_DEVICE_ID_LEN);
+}
+
+static void sort_vv(cl_hello *h)
+{
+    if (h->nvv > 1)
+        qsort(h->vv, h->nvv, sizeof *h->vv, vv_cmp);
+}
+
+static const cl_vv_entry *vv_find(const cl_hello *h, const cl_device_id *o)
+{
+    cl_vv_entry key;
+    key.origin = *o;
+    return h->nvv ? bsearch(&key, h->vv, h->nvv, sizeof *h->vv, vv_cmp) : NULL;
+}
+
 /* Sign what this device wrote since its last sync, then say what we hold:
  * each writer's last checkpoint. */
 static int build_hello(session *ss)
@@ -80,6 +101,7 @@ static int build_hello(session *ss)
         h->flags |= CL_HELLO_INTRODUCE;
     rc = cl_txn_tips(t, cl_hello_vv_add, h);
     cl_txn_end(t);
+    sort_vv(h);
     if (!rc && !(ss->forked = calloc(h->nvv ? h->nvv : 1, sizeof *ss->forked)))
         rc = cl_seterr(CL_ENOMEM, "out of memory");
     return rc;
@@ -99,10 +121,8 @@ static int send_error(sync_link *l, const char *msg)
 
 static uint64_t their_seq(const cl_hello *h, const cl_device_id *o)
 {
-    for (size_t i = 0; i < h->nvv; i++)
-        if (!memcmp(h->vv[i].origin.b, o->b, CL_DEVICE_ID_LEN))
-            return h->vv[i].seq;
-    return 0;
+    const cl_vv_entry *e = vv_find(h, o);
+    return e ? e->seq : 0;
 }
 
 /* ----- two histories of one writer (docs/merge.md "Authors and forks") ----- */
@@ -148,32 +168,46 @@ static void note_fork(session *ss, const cl_device_id *writer, uint64_t seq)
  * behind on a writer, the chain must agree at the peer's tip, or the two
  * hold different histories of it: then neither is sent. Where the peer holds
  * more of this folder's current writer, another copy of this folder wrote
- * as this device. */
+ * as this device. One read transaction for every writer; a tip equal to
+ * ours is checked against our hello without reading the store (a sync with
+ * nothing to send reads nothing per writer). */
 static int compare_tips(session *ss)
 {
-    for (size_t i = 0; i < ss->theirs.nvv; i++) {
-        const cl_vv_entry *e = &ss->theirs.vv[i];
-        cl_txn *t;
-        cl_device_id cur;
+    cl_txn *t = NULL;
+    cl_device_id cur;
+    size_t *odd = calloc(ss->theirs.nvv ? ss->theirs.nvv : 1, sizeof *odd), nodd = 0;
+    if (!odd)
+        return cl_seterr(CL_ENOMEM, "out of memory");
+    int rc = cl_store_read(ss->s, &t);
+    if (!rc)
+        rc = cl_txn_current_writer(t, &cur);
+    for (size_t i = 0; !rc && i < ss->theirs.nvv; i++) {
+        const cl_vv_entry *e = &ss->theirs.vv[i], *m = vv_find(&ss->mine, &e->origin);
         unsigned char mine[CL_CHAIN_LEN];
-        int rc = cl_store_read(ss->s, &t);
-        if (rc)
-            return rc;
-        if (!(rc = cl_txn_current_writer(t, &cur)))
-            rc = cl_txn_chain_at(t, &e->origin, e->seq, mine);
-        cl_txn_end(t);
-        bool diverged = !rc && memcmp(mine, e->chain, CL_CHAIN_LEN);
-        bool ahead_of_me = rc == CL_ENOTFOUND && !memcmp(cur.b, e->origin.b, CL_DEVICE_ID_LEN);
-        if (rc && rc != CL_ENOTFOUND)
-            return rc;
-        if (!diverged && !ahead_of_me)
-            continue;
-        for (size_t k = 0; k < ss->mine.nvv; k++)
-            if (!memcmp(ss->mine.vv[k].origin.b, e->origin.b, CL_DEVICE_ID_LEN))
-                ss->forked[k] = diverged;
-        note_fork(ss, &e->origin, e->seq);
+        bool diverged, ahead_of_me;
+        if (m && m->seq == e->seq) {
+            diverged = memcmp(m->chain, e->chain, CL_CHAIN_LEN) != 0;
+            ahead_of_me = false;
+        } else {
+            int crc = cl_txn_chain_at(t, &e->origin, e->seq, mine);
+            if (crc && crc != CL_ENOTFOUND) {
+                rc = crc;
+                break;
+            }
+            diverged = !crc && memcmp(mine, e->chain, CL_CHAIN_LEN);
+            ahead_of_me = crc == CL_ENOTFOUND && !memcmp(cur.b, e->origin.b, CL_DEVICE_ID_LEN);
+        }
+        if (diverged || ahead_of_me)
+            odd[nodd++] = i;
+        if (m && diverged)
+            ss->forked[m - ss->mine.vv] = true;
     }
-    return CL_OK;
+    if (t)
+        cl_txn_end(t);
+    for (size_t k = 0; !rc && k < nodd; k++) /* rare: a write each, after the read */
+        note_fork(ss, &ss->theirs.vv[odd[k]].origin, ss->theirs.vv[odd[k]].seq);
+    free(odd);
+    return rc;
 }
 
 typedef struct batch {
@@ -441,6 +475,8 @@ static int recv_hello(session *ss, const unsigned char *p, size_t n)
     int rc = cl_wire_hello_decode(p, n, &ss->theirs);
     if (!rc)
         rc = check_version(ss);
+    if (!rc)
+        sort_vv(&ss->theirs);
     return rc ? rc : compare_tips(ss);
 }
 

@@ -134,6 +134,34 @@ static void hello_round_trip_and_a_newer_version_is_read(void **state)
     cl_buf_free(&b);
 }
 
+/* The most writers a hello may name, each with the longest seq, still fit in
+ * one frame; one more is refused before anything is sent. */
+static void the_largest_hello_fits_a_frame(void **state)
+{
+    (void)state;
+    cl_hello h = {.version = CL_PROTOCOL_VERSION, .listen_port = 65535, .flags = UINT64_MAX};
+    memset(h.name, 'n', CL_NAME_MAX);
+    unsigned char chain[CL_CHAIN_LEN];
+    memset(chain, 0xee, sizeof chain);
+    for (uint32_t i = 0; i < CL_WIRE_MAX_VV; i++) {
+        cl_device_id w = {{0}};
+        memcpy(w.b, &i, sizeof i);
+        assert_int_equal(cl_hello_vv_add(&h, &w, UINT64_MAX, chain), CL_OK);
+    }
+    cl_device_id more = {{0xff}};
+    assert_int_equal(cl_hello_vv_add(&h, &more, 1, chain), CL_EFULL);
+    cl_buf b = {0};
+    assert_int_equal(cl_wire_hello_encode(&b, &h), CL_OK);
+    assert_true(b.len <= CL_FRAME_MAX);
+    cl_hello back;
+    assert_int_equal(cl_wire_hello_decode(b.data, b.len, &back), CL_OK);
+    assert_int_equal(back.nvv, CL_WIRE_MAX_VV);
+    assert_int_equal(back.vv[CL_WIRE_MAX_VV - 1].seq, UINT64_MAX);
+    free(back.vv);
+    free(h.vv);
+    cl_buf_free(&b);
+}
+
 /* ----- real TLS on loopback ----- */
 
 typedef struct device {
@@ -770,6 +798,7 @@ int main(void)
         cmocka_unit_test(frames_parse_whole_partial_and_refuse_bad_lengths),
         cmocka_unit_test(ops_round_trip_and_every_truncation_is_refused),
         cmocka_unit_test(hello_round_trip_and_a_newer_version_is_read),
+        cmocka_unit_test(the_largest_hello_fits_a_frame),
         cmocka_unit_test_setup_teardown(a_frame_over_the_limit_is_dropped, net_setup, net_teardown),
         cmocka_unit_test_setup_teardown(a_truncated_frame_is_dropped, net_setup, net_teardown),
         cmocka_unit_test_setup_teardown(garbage_messages_are_dropped, net_setup, net_teardown),

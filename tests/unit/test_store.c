@@ -394,6 +394,62 @@ static void the_largest_stamp_freezes_nothing(void **state)
     assert_int_equal(tu_op_count(f->s[0]), before);
 }
 
+/* A folder that met thousands of writers (a year of restored folders and new
+ * laptops) finds each one's number by its index: the same ops applied in
+ * opposite orders (so with other numbers) give the same digest, ops already
+ * held are found and skipped, a gap is still seen, after the folder is
+ * reopened too (the dictionary and its index read again). */
+#define MANY_WRITERS 3000
+static void thousands_of_writers_keep_their_numbers(void **state)
+{
+    tu_stores *f = *state;
+    static cl_op ops[MANY_WRITERS];
+    static char values[MANY_WRITERS][16];
+    uint64_t rng = 42;
+    for (size_t i = 0; i < MANY_WRITERS; i++) {
+        for (size_t k = 0; k < CL_DEVICE_ID_LEN; k++)
+            ops[i].origin.b[k] = (unsigned char)tu_rand(&rng);
+        snprintf(values[i], sizeof values[i], "w%zu", i);
+        ops[i].seq = 1;
+        ops[i].hlc = cl_hlc_make(cl_now_ms(), (uint16_t)i);
+        ops[i].record = rid((uint8_t)(100 + i % 50));
+        ops[i].type = CL_T_CONTACT;
+        ops[i].field = CL_F_NAME;
+        ops[i].value = values[i];
+        ops[i].value_len = (uint32_t)strlen(values[i]);
+    }
+    size_t applied;
+    assert_int_equal(cl_store_apply(f->s[0], ops, MANY_WRITERS, &applied), CL_OK);
+    assert_int_equal(applied, MANY_WRITERS);
+    for (size_t i = MANY_WRITERS; i-- > 0;)
+        assert_int_equal(cl_store_apply(f->s[1], &ops[i], 1, NULL), CL_OK);
+    char a[65], b[65];
+    tu_digest(f->s[0], a);
+    tu_digest(f->s[1], b);
+    assert_string_equal(a, b);
+    for (int round = 0; round < 2; round++) {
+        assert_int_equal(cl_store_apply(f->s[0], ops, MANY_WRITERS, &applied), CL_OK);
+        assert_int_equal(applied, 0);
+        cl_op gap = ops[77];
+        gap.seq = 3;
+        assert_int_equal(cl_store_apply(f->s[0], &gap, 1, NULL), CL_EPROTO);
+        cl_store_close(f->s[0]); /* and once more from the dictionary on disk */
+        f->s[0] = tu_store(f->dir[0], 1);
+    }
+    cl_op next = ops[1234];
+    next.seq = 2;
+    next.hlc = cl_hlc_make(cl_now_ms() + 1000, 0);
+    next.value = "later";
+    next.value_len = 5;
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(cl_store_apply(f->s[k], &next, 1, &applied), CL_OK);
+        assert_int_equal(applied, 1);
+    }
+    tu_digest(f->s[0], a);
+    tu_digest(f->s[1], b);
+    assert_string_equal(a, b);
+}
+
 /* A field number from a newer version is kept, relayed and counted, not shown. */
 static void a_newer_versions_field_is_kept_not_shown(void **state)
 {
@@ -585,6 +641,7 @@ int main(void)
     setenv("CLIENTELE_NOSYNC", "1", 1);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(writes_are_read_back_and_noop_writes_add_no_op, tu_stores_setup, tu_stores_teardown),
+        cmocka_unit_test_setup_teardown(thousands_of_writers_keep_their_numbers, tu_stores_setup, tu_stores_teardown),
         cmocka_unit_test_setup_teardown(a_later_edit_that_saw_the_value_is_no_conflict, tu_stores_setup, tu_stores_teardown),
         cmocka_unit_test_setup_teardown(concurrent_writes_converge_and_keep_the_loser, tu_stores_setup, tu_stores_teardown),
         cmocka_unit_test_setup_teardown(delete_and_restore_are_last_writer_wins, tu_stores_setup, tu_stores_teardown),
