@@ -11,7 +11,8 @@
 
 #define CL_PROTOCOL_VERSION 5   /* 3: fields of several items (lists in phone, email, address);
                                    4: revocations (ops of the store's type 15, docs/revocation.md);
-                                   5: introductions (hello flags, INTRODUCE) */
+                                   5: introductions (hello flags, INTRODUCE); the version
+                                      vector in its own frame, as a difference (VV) */
 #define CL_PROTOCOL_RELEASE "0.5.0" /* the first clientele that speaks it */
 /* Writers in one hello: at most 62 bytes each on the wire, so a hello of
  * 16,384 stays within one frame (CL_FRAME_MAX); docs/scaling.md. */
@@ -25,6 +26,7 @@ enum cl_msg {
     CL_MSG_INVITE = 5,
     CL_MSG_WELCOME = 6,
     CL_MSG_INTRODUCE = 7,
+    CL_MSG_VV = 8,
 };
 
 /* One writer's last checkpoint: how far the sender holds its log, and the
@@ -38,12 +40,16 @@ typedef struct cl_vv_entry {
 /* hello flags; a receiver ignores the bits it does not know */
 #define CL_HELLO_INTRODUCE 1u   /* "send me the devices you are paired with" (docs/introductions.md) */
 
+/* What one side says first. The version vector is not in the HELLO frame:
+ * it follows in a VV frame, whole or as the difference from the one the
+ * other side said it holds (held). */
 typedef struct cl_hello {
     uint64_t version;
     uint16_t listen_port;       /* where the sender accepts peers; 0 none */
     char name[CL_NAME_MAX + 1];
     uint64_t flags;             /* CL_HELLO_* */
-    cl_vv_entry *vv;            /* owned: free() */
+    unsigned char held[CL_SHA256_LEN]; /* hash of the receiver's vector as the sender holds it; zero: none */
+    cl_vv_entry *vv;            /* the sender's vector, sorted by writer (sent in VV); owned: free() */
     size_t nvv;
     size_t capvv;               /* entries allocated by cl_hello_vv_add */
 } cl_hello;
@@ -54,8 +60,26 @@ typedef struct cl_hello {
 int cl_hello_vv_add(void *hello, const cl_device_id *origin, uint64_t seq, const unsigned char chain[CL_CHAIN_LEN]);
 int cl_wire_hello_encode(cl_buf *b, const cl_hello *h);
 /* Only the version is read when it is not ours, so a newer peer can be told
- * clearly what went wrong. */
+ * clearly what went wrong. The vector is left empty (it comes in VV). */
 int cl_wire_hello_decode(const unsigned char *p, size_t n, cl_hello *h);
+
+/* A VV payload: the sender's version vector, whole (base zero: set is every
+ * writer) or as what changed since the vector whose hash is base (set: the
+ * writers new or changed, gone: the writers no longer in it); hash is the
+ * whole vector's after it, cl_vv_hash. At most CL_WIRE_MAX_VV of each. */
+typedef struct cl_vv_msg {
+    unsigned char base[CL_SHA256_LEN];
+    unsigned char hash[CL_SHA256_LEN];
+    cl_vv_entry *set;           /* decode: malloc'd (free()) */
+    size_t nset;
+    cl_device_id *gone;         /* decode: malloc'd (free()) */
+    size_t ngone;
+} cl_vv_msg;
+int cl_wire_vv_encode(cl_buf *b, const cl_vv_msg *m);
+int cl_wire_vv_decode(const unsigned char *p, size_t n, cl_vv_msg *m);
+/* The hash of a vector sorted by writer: SHA-256 of "clientele vv 5" and
+ * each entry as writer · seq (u64 BE) · chain. */
+int cl_vv_hash(const cl_vv_entry *v, size_t n, unsigned char out[CL_SHA256_LEN]); /* CL_ENOMEM */
 
 /* An OPS payload: one segment (store.h), a run of one writer's ops that
  * ends at its checkpoint. Start with cl_wire_ops_begin, add the ops in seq

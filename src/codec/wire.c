@@ -27,8 +27,7 @@ static int get_text(cl_reader *r, char *out, size_t cap)
     return cl_utf8_valid(out, (size_t)n) ? CL_OK : CL_EPROTO;
 }
 
-/* hello: version varint, listen_port varint, name text, flags varint, nvv varint,
- *        nvv × (writer 20, seq varint, chain 32) */
+/* hello: version varint, listen_port varint, name text, flags varint, held 32 */
 int cl_hello_vv_add(void *hello, const cl_device_id *origin, uint64_t seq, const unsigned char chain[CL_CHAIN_LEN])
 {
     cl_hello *h = hello;
@@ -47,21 +46,14 @@ int cl_wire_hello_encode(cl_buf *b, const cl_hello *h)
     if (!rc) rc = cl_buf_put_varint(b, h->listen_port);
     if (!rc) rc = put_text(b, h->name);
     if (!rc) rc = cl_buf_put_varint(b, h->flags);
-    if (!rc) rc = cl_buf_put_varint(b, h->nvv);
-    for (size_t i = 0; !rc && i < h->nvv; i++) {
-        rc = cl_buf_put(b, h->vv[i].origin.b, CL_DEVICE_ID_LEN);
-        if (!rc)
-            rc = cl_buf_put_varint(b, h->vv[i].seq);
-        if (!rc)
-            rc = cl_buf_put(b, h->vv[i].chain, CL_CHAIN_LEN);
-    }
-    return rc;
+    return rc ? rc : cl_buf_put(b, h->held, CL_SHA256_LEN);
 }
 
 int cl_wire_hello_decode(const unsigned char *p, size_t n, cl_hello *h)
 {
     cl_reader r;
-    uint64_t port, nvv;
+    uint64_t port;
+    const unsigned char *held;
     cl_reader_init(&r, p, n);
     memset(h, 0, sizeof *h);
     if (cl_get_varint(&r, &h->version))
@@ -69,25 +61,94 @@ int cl_wire_hello_decode(const unsigned char *p, size_t n, cl_hello *h)
     if (h->version != CL_PROTOCOL_VERSION)
         return CL_OK;
     if (cl_get_varint(&r, &port) || port > 65535 || get_text(&r, h->name, sizeof h->name) ||
-        cl_get_varint(&r, &h->flags) || cl_get_varint(&r, &nvv) || nvv > CL_WIRE_MAX_VV)
+        cl_get_varint(&r, &h->flags) || cl_get_bytes(&r, CL_SHA256_LEN, &held) || cl_reader_left(&r))
         return bad("hello");
     h->listen_port = (uint16_t)port;
-    h->vv = calloc(nvv ? nvv : 1, sizeof *h->vv);
-    if (!h->vv)
-        return cl_seterr(CL_ENOMEM, "out of memory");
-    for (size_t i = 0; i < nvv; i++) {
-        const unsigned char *o, *c;
-        if (cl_get_bytes(&r, CL_DEVICE_ID_LEN, &o) || cl_get_varint(&r, &h->vv[i].seq) ||
-            cl_get_bytes(&r, CL_CHAIN_LEN, &c)) {
-            free(h->vv);
-            h->vv = NULL;
-            return bad("hello");
-        }
-        memcpy(h->vv[i].origin.b, o, CL_DEVICE_ID_LEN);
-        memcpy(h->vv[i].chain, c, CL_CHAIN_LEN);
+    memcpy(h->held, held, CL_SHA256_LEN);
+    return CL_OK;
+}
+
+/* vv: base 32, hash 32, nset varint, nset × (writer 20, seq varint, chain 32),
+ *     ngone varint, ngone × writer 20 */
+int cl_wire_vv_encode(cl_buf *b, const cl_vv_msg *m)
+{
+    cl_buf_reset(b);
+    int rc = cl_buf_put(b, m->base, CL_SHA256_LEN);
+    if (!rc) rc = cl_buf_put(b, m->hash, CL_SHA256_LEN);
+    if (!rc) rc = cl_buf_put_varint(b, m->nset);
+    for (size_t i = 0; !rc && i < m->nset; i++) {
+        rc = cl_buf_put(b, m->set[i].origin.b, CL_DEVICE_ID_LEN);
+        if (!rc) rc = cl_buf_put_varint(b, m->set[i].seq);
+        if (!rc) rc = cl_buf_put(b, m->set[i].chain, CL_CHAIN_LEN);
     }
-    h->nvv = (size_t)nvv;
-    return cl_reader_left(&r) ? (free(h->vv), h->vv = NULL, bad("hello")) : CL_OK;
+    if (!rc) rc = cl_buf_put_varint(b, m->ngone);
+    for (size_t i = 0; !rc && i < m->ngone; i++)
+        rc = cl_buf_put(b, m->gone[i].b, CL_DEVICE_ID_LEN);
+    return rc;
+}
+
+static int vv_bad(cl_vv_msg *m)
+{
+    free(m->set);
+    free(m->gone);
+    m->set = NULL;
+    m->gone = NULL;
+    m->nset = m->ngone = 0;
+    return bad("version vector");
+}
+
+int cl_wire_vv_decode(const unsigned char *p, size_t n, cl_vv_msg *m)
+{
+    cl_reader r;
+    const unsigned char *base, *hash, *x;
+    uint64_t k;
+    cl_reader_init(&r, p, n);
+    memset(m, 0, sizeof *m);
+    if (cl_get_bytes(&r, CL_SHA256_LEN, &base) || cl_get_bytes(&r, CL_SHA256_LEN, &hash) || cl_get_varint(&r, &k) ||
+        k > CL_WIRE_MAX_VV || k > cl_reader_left(&r) / (CL_DEVICE_ID_LEN + 1 + CL_CHAIN_LEN))
+        return bad("version vector");
+    memcpy(m->base, base, CL_SHA256_LEN);
+    memcpy(m->hash, hash, CL_SHA256_LEN);
+    if (!(m->set = calloc(k ? k : 1, sizeof *m->set)))
+        return cl_seterr(CL_ENOMEM, "out of memory");
+    for (m->nset = 0; m->nset < k; m->nset++) {
+        cl_vv_entry *e = &m->set[m->nset];
+        if (cl_get_bytes(&r, CL_DEVICE_ID_LEN, &x) || cl_get_varint(&r, &e->seq))
+            return vv_bad(m);
+        memcpy(e->origin.b, x, CL_DEVICE_ID_LEN);
+        if (cl_get_bytes(&r, CL_CHAIN_LEN, &x))
+            return vv_bad(m);
+        memcpy(e->chain, x, CL_CHAIN_LEN);
+    }
+    if (cl_get_varint(&r, &k) || k > CL_WIRE_MAX_VV || k * CL_DEVICE_ID_LEN != cl_reader_left(&r))
+        return vv_bad(m);
+    if (!(m->gone = calloc(k ? k : 1, sizeof *m->gone))) {
+        vv_bad(m);
+        return cl_seterr(CL_ENOMEM, "out of memory");
+    }
+    for (m->ngone = 0; m->ngone < k; m->ngone++) {
+        cl_get_bytes(&r, CL_DEVICE_ID_LEN, &x); /* the length was checked above */
+        memcpy(m->gone[m->ngone].b, x, CL_DEVICE_ID_LEN);
+    }
+    return CL_OK;
+}
+
+int cl_vv_hash(const cl_vv_entry *v, size_t n, unsigned char out[CL_SHA256_LEN])
+{
+    static const char tag[] = "clientele vv 5";
+    cl_sha256_ctx *c;
+    if (cl_sha256_begin(&c))
+        return CL_ENOMEM;
+    cl_sha256_update(c, tag, sizeof tag - 1);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char seq[8];
+        cl_be64_put(seq, v[i].seq);
+        cl_sha256_update(c, v[i].origin.b, CL_DEVICE_ID_LEN);
+        cl_sha256_update(c, seq, sizeof seq);
+        cl_sha256_update(c, v[i].chain, CL_CHAIN_LEN);
+    }
+    cl_sha256_end(c, out);
+    return CL_OK;
 }
 
 /* ops: writer 20, count u32 BE, device 20, nonce length u8 (0 or 16), nonce,

@@ -34,6 +34,9 @@ bool sync_is_revoked(cl_store *s, const cl_device_id *id, cl_device_id *by); /* 
  * request's name and address kept) or updated (NULL keeps addr / name), and
  * its pending request goes. */
 int sync_pair(cl_txn *t, const cl_device_id *id, const char *addr, const char *name);
+/* Unpair id inside a write transaction: its entry and what is kept for it
+ * (its version vectors) go. */
+int sync_unpair(cl_txn *t, const cl_device_id *id);
 
 /* ----- introductions (introduce.c, docs/introductions.md) ----- */
 
@@ -59,6 +62,35 @@ int sync_introductions_collect(cl_store *s, const cl_device_id *to, cl_introduct
  * the ones it introduced that it no longer names. */
 int sync_introductions_take(cl_store *s, const cl_identity *me, const cl_device_id *from,
                             const cl_introduction *v, size_t n);
+
+/* ----- version vectors kept per peer (vectors.c) ----- */
+
+/* A vector as kept: sorted by writer. */
+typedef struct sync_vv {
+    cl_vv_entry *v;     /* malloc'd (sync_vv_free) */
+    size_t n;
+    unsigned char hash[CL_SHA256_LEN];
+    bool known;         /* false: none kept for that peer */
+} sync_vv;
+#define SYNC_VV_RECEIVED 'r'   /* the peer's vector, as it last sent it */
+#define SYNC_VV_SENT 's'       /* ours, as we last sent it to the peer */
+/* What is kept of peer (out->known false when nothing, or damaged). */
+int sync_vv_load(cl_txn *t, const cl_device_id *peer, char which, sync_vv *out);
+/* Keep v (sorted, with its cl_vv_hash) for a peer that is still paired. */
+int sync_vv_save(cl_store *s, const cl_device_id *peer, char which, const cl_vv_entry *v, size_t n,
+                 const unsigned char hash[CL_SHA256_LEN]);
+/* Inside a write transaction: drop both of a peer's vectors. */
+int sync_vv_forget(cl_txn *t, const cl_device_id *peer);
+void sync_vv_free(sync_vv *v);
+/* The VV message that turns `from` (NULL or unknown: nothing) into `to` (n
+ * entries, sorted, whose hash is hash); m->set and m->gone malloc'd. */
+int sync_vv_diff(const sync_vv *from, const cl_vv_entry *to, size_t n, const unsigned char hash[CL_SHA256_LEN],
+                 cl_vv_msg *m);
+/* The vector a received VV message stands for, from base (what this side
+ * holds of the sender's): sorted, checked against the message's hash.
+ * *out malloc'd. CL_EPROTO: a difference from another base, a writer
+ * twice, too many, or not the hash. */
+int sync_vv_patch(const sync_vv *base, const cl_vv_msg *m, cl_vv_entry **out, size_t *n);
 
 /* Serve one accepted, handshaken connection to its end. Owns c. */
 void sync_serve_conn(cl_store *s, const cl_identity *me, cl_conn *c);

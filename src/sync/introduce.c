@@ -78,7 +78,7 @@ int sync_introduced_drop(cl_txn *t, const cl_device_id *by, bool unpair, sync_id
         if ((rc = cl_peer_get(t, &l.ids[i], &p)))
             break;
         if (unpair) {
-            rc = cl_txn_kv_del(t, CL_TAB_PEERS, p.id.b, CL_DEVICE_ID_LEN);
+            rc = sync_unpair(t, &p.id);
             if (!rc && gone)
                 rc = idlist_add(gone, &p.id);
         } else {
@@ -237,7 +237,7 @@ static int take_fn(cl_txn *t, void *arg)
         rc = introduced_by(t, a->from, &before);
     for (size_t i = 0; !rc && i < before.n; i++) /* no longer vouched for */
         if (!idlist_has(&a->named, &before.ids[i]) &&
-            !(rc = cl_txn_kv_del(t, CL_TAB_PEERS, before.ids[i].b, CL_DEVICE_ID_LEN)))
+            !(rc = sync_unpair(t, &before.ids[i])))
             rc = idlist_add(&a->gone, &before.ids[i]);
     free(before.ids);
     return rc;

@@ -222,6 +222,12 @@ int sync_pair(cl_txn *t, const cl_device_id *id, const char *addr, const char *n
     return cl_txn_kv_del(t, CL_TAB_PENDING, id->b, CL_DEVICE_ID_LEN);
 }
 
+int sync_unpair(cl_txn *t, const cl_device_id *id)
+{
+    int rc = cl_txn_kv_del(t, CL_TAB_PEERS, id->b, CL_DEVICE_ID_LEN);
+    return rc ? rc : sync_vv_forget(t, id);
+}
+
 struct add_args {
     const cl_device_id *id;
     const char *addr, *name;
@@ -254,7 +260,7 @@ static int remove_fn(cl_txn *t, void *arg)
     cl_peer p;
     int rc = cl_peer_get(t, id, &p);
     if (!rc)
-        rc = cl_txn_kv_del(t, CL_TAB_PEERS, id->b, CL_DEVICE_ID_LEN);
+        rc = sync_unpair(t, id);
     return rc ? rc : sync_introduced_drop(t, id, false, NULL);
 }
 
@@ -281,7 +287,7 @@ static int revoke_fn(cl_txn *t, void *arg)
     int rc = cl_txn_revoke(t, a->id);
     cl_peer p;
     if (!rc && cl_peer_get(t, a->id, &p) == CL_OK)
-        rc = cl_txn_kv_del(t, CL_TAB_PEERS, a->id->b, CL_DEVICE_ID_LEN);
+        rc = sync_unpair(t, a->id);
     if (!rc)
         rc = cl_txn_kv_del(t, CL_TAB_PENDING, a->id->b, CL_DEVICE_ID_LEN);
     return rc ? rc : sync_introduced_drop(t, a->id, true, &a->gone);

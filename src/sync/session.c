@@ -1,6 +1,7 @@
 /* One sync session, both directions (docs/protocol.md):
  *   client → HELLO            server checks pairing (or an INVITE first)
- *   server → HELLO
+ *   server → HELLO VV         its version vector, as a difference when it can
+ *   client → VV
  *   client → [INTRODUCE] OPS… DONE    ops the server lacks, per origin in seq order
  *   server → [INTRODUCE] OPS… DONE    ops the client lacks
  * (INTRODUCE, the sender's paired devices, only to a side whose hello asked.)
@@ -20,6 +21,9 @@ typedef struct session {
     const cl_identity *me;
     sync_link *l;          /* the transport: TLS, or memory (tools/sim) */
     cl_hello mine, theirs;
+    unsigned char mine_hash[CL_SHA256_LEN];
+    sync_vv theirs_kept;   /* the peer's vector as it last sent it (the base of its difference) */
+    sync_vv mine_sent;     /* ours as we last sent it (the base of ours, if the peer holds it) */
     uint64_t sent, received;
     cl_buf buf;
     bool *forked;          /* per entry of mine.vv: its two histories met, send none of it */
@@ -100,8 +104,16 @@ static int build_hello(session *ss)
     if (sync_wants_introductions(ss->s, &ss->l->peer))
         h->flags |= CL_HELLO_INTRODUCE;
     rc = cl_txn_tips(t, cl_hello_vv_add, h);
+    if (!rc)
+        rc = sync_vv_load(t, &ss->l->peer, SYNC_VV_RECEIVED, &ss->theirs_kept);
+    if (!rc)
+        rc = sync_vv_load(t, &ss->l->peer, SYNC_VV_SENT, &ss->mine_sent);
     cl_txn_end(t);
     sort_vv(h);
+    if (!rc)
+        rc = cl_vv_hash(h->vv, h->nvv, ss->mine_hash);
+    if (ss->theirs_kept.known)
+        memcpy(h->held, ss->theirs_kept.hash, CL_SHA256_LEN);
     if (!rc && !(ss->forked = calloc(h->nvv ? h->nvv : 1, sizeof *ss->forked)))
         rc = cl_seterr(CL_ENOMEM, "out of memory");
     return rc;
@@ -324,6 +336,51 @@ static int peer_error(const unsigned char *p, size_t n)
     return cl_seterr(CL_EDENIED, "the peer says: %s", msg);
 }
 
+/* ----- the version vectors (vectors.c) ----- */
+
+/* Ours: the difference from what we last sent the peer when its hello says
+ * it holds exactly that, else the whole vector. */
+static int send_vv(session *ss)
+{
+    bool held = ss->mine_sent.known && !memcmp(ss->theirs.held, ss->mine_sent.hash, CL_SHA256_LEN);
+    cl_vv_msg m;
+    int rc = sync_vv_diff(held ? &ss->mine_sent : NULL, ss->mine.vv, ss->mine.nvv, ss->mine_hash, &m);
+    if (!rc && !(rc = cl_wire_vv_encode(&ss->buf, &m)))
+        rc = link_send(ss->l, CL_MSG_VV, ss->buf.data, ss->buf.len);
+    free(m.set);
+    free(m.gone);
+    bool same = ss->mine_sent.known && !memcmp(ss->mine_sent.hash, ss->mine_hash, CL_SHA256_LEN);
+    if (!rc && !same && sync_vv_save(ss->s, &ss->l->peer, SYNC_VV_SENT, ss->mine.vv, ss->mine.nvv, ss->mine_hash))
+        cl_log(CL_LOG_WARN, "cannot keep the version vector sent: %s", cl_errmsg());
+    return rc;
+}
+
+/* Theirs: rebuilt from what we kept of it, checked, kept for next time;
+ * then compared with what this folder holds. */
+static int recv_vv(session *ss)
+{
+    uint8_t type;
+    const unsigned char *p;
+    size_t n;
+    int rc = link_recv(ss->l, &type, &p, &n);
+    if (!rc && type == CL_MSG_ERROR)
+        return peer_error(p, n);
+    if (!rc && type != CL_MSG_VV)
+        return cl_seterr(CL_EPROTO, "expected the version vector, got message %u", type);
+    cl_vv_msg m;
+    if (!rc && !(rc = cl_wire_vv_decode(p, n, &m))) {
+        rc = sync_vv_patch(&ss->theirs_kept, &m, &ss->theirs.vv, &ss->theirs.nvv);
+        free(m.set);
+        free(m.gone);
+    }
+    if (rc)
+        return rc;
+    bool same = ss->theirs_kept.known && !memcmp(ss->theirs_kept.hash, m.hash, CL_SHA256_LEN);
+    if (!same && sync_vv_save(ss->s, &ss->l->peer, SYNC_VV_RECEIVED, ss->theirs.vv, ss->theirs.nvv, m.hash))
+        cl_log(CL_LOG_WARN, "cannot keep the peer's version vector: %s", cl_errmsg());
+    return compare_tips(ss);
+}
+
 /* Received OPS frames wait here, checked, until enough have come to be worth
  * one commit (an fsync per frame would cost more than applying them). They
  * are kept as bytes and decoded a second time to be applied, on purpose: a
@@ -473,11 +530,7 @@ static int check_version(session *ss)
 static int recv_hello(session *ss, const unsigned char *p, size_t n)
 {
     int rc = cl_wire_hello_decode(p, n, &ss->theirs);
-    if (!rc)
-        rc = check_version(ss);
-    if (!rc)
-        sort_vv(&ss->theirs);
-    return rc ? rc : compare_tips(ss);
+    return rc ? rc : check_version(ss);
 }
 
 static void session_free(session *ss)
@@ -485,6 +538,8 @@ static void session_free(session *ss)
     free(ss->forked);
     free(ss->mine.vv);
     free(ss->theirs.vv);
+    sync_vv_free(&ss->theirs_kept);
+    sync_vv_free(&ss->mine_sent);
     cl_buf_free(&ss->buf);
 }
 
@@ -555,6 +610,10 @@ static int client_session(session *ss)
         return cl_seterr(CL_EPROTO, "the peer answered hello with message %u", type);
     if (!rc)
         rc = recv_hello(ss, p, n);
+    if (!rc)
+        rc = recv_vv(ss);
+    if (!rc)
+        rc = send_vv(ss);
     if (!rc)
         rc = send_missing(ss);
     if (!rc)
@@ -751,7 +810,8 @@ static int server_session(session *ss)
         send_error(ss->l, "expected hello");
         return cl_seterr(CL_EPROTO, "first message was %u, not hello", type);
     }
-    if ((rc = recv_hello(ss, p, n)) || (rc = send_hello(ss)) || (rc = recv_until_done(ss)))
+    if ((rc = recv_hello(ss, p, n)) || (rc = send_hello(ss)) || (rc = send_vv(ss)) || (rc = recv_vv(ss)) ||
+        (rc = recv_until_done(ss)))
         return rc;
     return send_missing(ss);
 }

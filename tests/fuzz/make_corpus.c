@@ -126,6 +126,21 @@ int main(int argc, char **argv)
     cl_buf_reset(&b);
     cl_wire_hello_encode(&b, &h);
     put("fuzz_wire_hello", "introduce", b.data, b.len);
+    /* the vector of that hello, whole and as a difference */
+    cl_vv_msg vm = {.set = vv, .nset = 2};
+    cl_vv_hash(vv, 2, vm.hash);
+    cl_wire_vv_encode(&b, &vm);
+    put("fuzz_wire_vv", "whole", b.data, b.len);
+    cl_device_id gone1[1] = {dev(7)};
+    vm.nset = 1;
+    vm.gone = gone1;
+    vm.ngone = 1;
+    memset(vm.base, 0x42, sizeof vm.base);
+    cl_wire_vv_encode(&b, &vm);
+    put("fuzz_wire_vv", "difference", b.data, b.len);
+    vm.nset = vm.ngone = 0;
+    cl_wire_vv_encode(&b, &vm);
+    put("fuzz_wire_vv", "nothing_changed", b.data, b.len);
     h.flags = 0; /* the plain hello again, for the frame below */
     cl_buf_reset(&b);
     cl_wire_hello_encode(&b, &h);

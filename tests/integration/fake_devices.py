@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Fake devices at the peer port (127.0.0.0/8 only): each a fresh EC P-256 key
 and self-signed certificate, a full TLS handshake from its source address, one
-HELLO (the tree's protocol version, no writers) with --name, then it reads the server's answer until it
+HELLO (the tree's protocol version) with --name, then it reads the server's answer until it
 closes. Bounded: --count devices, --seconds in all, a few threads.
 Prints: tried=N handshakes=N."""
 import argparse, datetime, os, re, socket, ssl, sys, tempfile, threading, time
@@ -30,8 +30,8 @@ PROTOCOL = protocol_version()
 
 def hello(name):
     nb = name.encode()
-    # version, listen port, name, flags, no writers
-    payload = varint(PROTOCOL) + varint(0) + varint(len(nb)) + nb + varint(0) + varint(0)
+    # version, listen port, name, flags, the hash of our vector held: none
+    payload = varint(PROTOCOL) + varint(0) + varint(len(nb)) + nb + varint(0) + bytes(32)
     return (len(payload) + 1).to_bytes(4, "big") + b"\x01" + payload
 
 def identity(folder, i):

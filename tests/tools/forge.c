@@ -252,6 +252,20 @@ static int hello(forge *f, const char *addr, cl_conn **c)
         rc = cl_seterr(CL_EPROTO, "the victim answered %u", type);
     if (!rc)
         rc = cl_wire_hello_decode(p, n, &f->theirs);
+    /* its vector, whole (our hello holds none of it), then ours: whole and empty */
+    if (!rc)
+        rc = cl_conn_recv(*c, &type, &p, &n);
+    if (!rc && type != CL_MSG_VV)
+        rc = cl_seterr(CL_EPROTO, "the victim sent %u, not its vector", type);
+    cl_vv_msg m;
+    if (!rc && !(rc = cl_wire_vv_decode(p, n, &m))) {
+        f->theirs.vv = m.set;
+        f->theirs.nvv = m.nset;
+        free(m.gone);
+        cl_vv_msg none = {0};
+        if (!(rc = cl_vv_hash(NULL, 0, none.hash)) && !(rc = cl_wire_vv_encode(&b, &none)))
+            rc = cl_conn_send(*c, CL_MSG_VV, b.data, b.len);
+    }
     cl_buf_free(&b);
     return rc;
 }

@@ -4,6 +4,7 @@
 
 #include "clientele/sync.h"
 #include "clientele/wire.h"
+#include "sync/internal.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -106,13 +107,9 @@ static void ops_round_trip_and_every_truncation_is_refused(void **state)
 static void hello_round_trip_and_a_newer_version_is_read(void **state)
 {
     (void)state;
-    cl_vv_entry vv[2];
-    memset(vv, 5, sizeof vv);
-    vv[0].seq = 10;
-    vv[1].seq = 1u << 30;
-    cl_hello h = {.version = CL_PROTOCOL_VERSION, .listen_port = 7701, .flags = CL_HELLO_INTRODUCE | 8, .vv = vv,
-                  .nvv = 2};
+    cl_hello h = {.version = CL_PROTOCOL_VERSION, .listen_port = 7701, .flags = CL_HELLO_INTRODUCE | 8};
     strcpy(h.name, "office");
+    memset(h.held, 0xab, sizeof h.held);
     cl_buf b = {0};
     assert_int_equal(cl_wire_hello_encode(&b, &h), CL_OK);
     cl_hello back;
@@ -120,12 +117,12 @@ static void hello_round_trip_and_a_newer_version_is_read(void **state)
     assert_string_equal(back.name, "office");
     assert_int_equal(back.listen_port, 7701);
     assert_int_equal(back.flags, CL_HELLO_INTRODUCE | 8); /* bits it does not know are kept, not refused */
-    assert_int_equal(back.nvv, 2);
-    assert_int_equal(back.vv[1].seq, 1u << 30);
-    assert_memory_equal(back.vv[1].chain, vv[1].chain, CL_CHAIN_LEN);
-    free(back.vv);
+    assert_memory_equal(back.held, h.held, sizeof h.held);
+    assert_int_equal(back.nvv, 0); /* the vector comes in VV */
     for (size_t len = 0; len < b.len; len++)
         assert_int_equal(cl_wire_hello_decode(b.data, len, &back), CL_EPROTO);
+    cl_buf_put_u8(&b, 0);
+    assert_int_equal(cl_wire_hello_decode(b.data, b.len, &back), CL_EPROTO); /* a byte too many */
     cl_buf_reset(&b);
     cl_buf_put_varint(&b, 99); /* a future version: only the number is read */
     cl_buf_puts(&b, "whatever follows");
@@ -134,13 +131,45 @@ static void hello_round_trip_and_a_newer_version_is_read(void **state)
     cl_buf_free(&b);
 }
 
-/* The most writers a hello may name, each with the longest seq, still fit in
- * one frame; one more is refused before anything is sent. */
-static void the_largest_hello_fits_a_frame(void **state)
+static void vv_messages_round_trip_and_every_truncation_is_refused(void **state)
 {
     (void)state;
-    cl_hello h = {.version = CL_PROTOCOL_VERSION, .listen_port = 65535, .flags = UINT64_MAX};
-    memset(h.name, 'n', CL_NAME_MAX);
+    cl_vv_entry set[2];
+    memset(set, 0, sizeof set); /* the padding too: the decoded entries are compared whole */
+    memset(set[0].origin.b, 5, CL_DEVICE_ID_LEN);
+    memset(set[1].origin.b, 6, CL_DEVICE_ID_LEN);
+    memset(set[1].chain, 9, CL_CHAIN_LEN);
+    set[0].seq = 10;
+    set[1].seq = 1u << 30;
+    cl_device_id gone[1];
+    memset(gone, 7, sizeof gone);
+    cl_vv_msg m = {.set = set, .nset = 2, .gone = gone, .ngone = 1};
+    memset(m.base, 1, sizeof m.base);
+    memset(m.hash, 2, sizeof m.hash);
+    cl_buf b = {0};
+    assert_int_equal(cl_wire_vv_encode(&b, &m), CL_OK);
+    cl_vv_msg back;
+    assert_int_equal(cl_wire_vv_decode(b.data, b.len, &back), CL_OK);
+    assert_int_equal(back.nset, 2);
+    assert_int_equal(back.ngone, 1);
+    assert_memory_equal(back.set, set, sizeof set);
+    assert_memory_equal(back.gone, gone, sizeof gone);
+    assert_memory_equal(back.base, m.base, sizeof m.base);
+    free(back.set);
+    free(back.gone);
+    for (size_t len = 0; len < b.len; len++) {
+        assert_int_equal(cl_wire_vv_decode(b.data, len, &back), CL_EPROTO);
+        assert_null(back.set);
+    }
+    cl_buf_free(&b);
+}
+
+/* The most writers a vector may name, each with the longest seq, still fit in
+ * one frame; one more is refused before anything is sent. */
+static void the_largest_vector_fits_a_frame(void **state)
+{
+    (void)state;
+    cl_hello h = {.version = CL_PROTOCOL_VERSION};
     unsigned char chain[CL_CHAIN_LEN];
     memset(chain, 0xee, sizeof chain);
     for (uint32_t i = 0; i < CL_WIRE_MAX_VV; i++) {
@@ -150,14 +179,15 @@ static void the_largest_hello_fits_a_frame(void **state)
     }
     cl_device_id more = {{0xff}};
     assert_int_equal(cl_hello_vv_add(&h, &more, 1, chain), CL_EFULL);
+    cl_vv_msg m = {.set = h.vv, .nset = h.nvv}, back;
     cl_buf b = {0};
-    assert_int_equal(cl_wire_hello_encode(&b, &h), CL_OK);
+    assert_int_equal(cl_wire_vv_encode(&b, &m), CL_OK);
     assert_true(b.len <= CL_FRAME_MAX);
-    cl_hello back;
-    assert_int_equal(cl_wire_hello_decode(b.data, b.len, &back), CL_OK);
-    assert_int_equal(back.nvv, CL_WIRE_MAX_VV);
-    assert_int_equal(back.vv[CL_WIRE_MAX_VV - 1].seq, UINT64_MAX);
-    free(back.vv);
+    assert_int_equal(cl_wire_vv_decode(b.data, b.len, &back), CL_OK);
+    assert_int_equal(back.nset, CL_WIRE_MAX_VV);
+    assert_int_equal(back.set[CL_WIRE_MAX_VV - 1].seq, UINT64_MAX);
+    free(back.set);
+    free(back.gone);
     free(h.vv);
     cl_buf_free(&b);
 }
@@ -369,6 +399,14 @@ static cl_conn *raw_hello(net_fixture *f, uint64_t flags)
     size_t n;
     assert_int_equal(cl_conn_recv(c, &type, &p, &n), CL_OK);
     assert_int_equal(type, CL_MSG_HELLO);
+    assert_int_equal(cl_conn_recv(c, &type, &p, &n), CL_OK);
+    assert_int_equal(type, CL_MSG_VV);
+    cl_vv_msg m = {0}; /* ours: whole, and empty */
+    assert_int_equal(cl_vv_hash(NULL, 0, m.hash), CL_OK);
+    b = (cl_buf){0};
+    assert_int_equal(cl_wire_vv_encode(&b, &m), CL_OK);
+    assert_int_equal(cl_conn_send(c, CL_MSG_VV, b.data, b.len), CL_OK);
+    cl_buf_free(&b);
     return c;
 }
 
@@ -411,6 +449,65 @@ static void a_peer_that_asks_is_told_the_paired_devices_but_itself_and_the_revok
     } while (type == CL_MSG_OPS);
     assert_int_equal(type, CL_MSG_DONE);
     cl_conn_close(c);
+}
+
+/* The server's vector after a hello: what it sends for what the hello says it holds. */
+static cl_vv_msg vector_for(net_fixture *f, const unsigned char held[CL_SHA256_LEN])
+{
+    cl_conn *c = connect_paired(f);
+    cl_hello h = {.version = CL_PROTOCOL_VERSION};
+    memcpy(h.held, held, CL_SHA256_LEN);
+    cl_buf b = {0};
+    assert_int_equal(cl_wire_hello_encode(&b, &h), CL_OK);
+    assert_int_equal(cl_conn_send(c, CL_MSG_HELLO, b.data, b.len), CL_OK);
+    cl_buf_free(&b);
+    uint8_t type;
+    const unsigned char *p;
+    size_t n;
+    assert_int_equal(cl_conn_recv(c, &type, &p, &n), CL_OK);
+    assert_int_equal(type, CL_MSG_HELLO);
+    assert_int_equal(cl_conn_recv(c, &type, &p, &n), CL_OK);
+    assert_int_equal(type, CL_MSG_VV);
+    cl_vv_msg m;
+    assert_int_equal(cl_wire_vv_decode(p, n, &m), CL_OK);
+    cl_conn_close(c);
+    return m;
+}
+
+/* After a sync, a peer that says it holds the vector it was sent gets only
+ * what changed: nothing, when nothing did (a few dozen bytes, however many
+ * writers); one that holds something else gets the whole vector. */
+static void a_vector_already_held_is_sent_as_nothing(void **state)
+{
+    net_fixture *f = *state;
+    cl_record_id id;
+    cl_assign a[] = {{"name", "Server Co"}};
+    assert_int_equal(cl_record_put(f->server.store, CL_T_COMPANY, NULL, a, 1, &id), CL_OK);
+    assert_still_serving(f);
+    cl_txn *t;
+    sync_vv kept;
+    assert_int_equal(cl_store_read(f->client.store, &t), CL_OK);
+    assert_int_equal(sync_vv_load(t, cl_identity_device(f->server.id), SYNC_VV_RECEIVED, &kept), CL_OK);
+    cl_txn_end(t);
+    assert_true(kept.known);
+    assert_true(kept.n >= 1);
+    cl_vv_msg m = vector_for(f, kept.hash);
+    assert_memory_equal(m.base, kept.hash, CL_SHA256_LEN);
+    assert_memory_equal(m.hash, kept.hash, CL_SHA256_LEN);
+    assert_int_equal(m.nset, 0);
+    assert_int_equal(m.ngone, 0);
+    free(m.set);
+    free(m.gone);
+    unsigned char other[CL_SHA256_LEN];
+    memset(other, 0x5a, sizeof other);
+    m = vector_for(f, other);
+    static const unsigned char zero[CL_SHA256_LEN];
+    assert_memory_equal(m.base, zero, CL_SHA256_LEN);
+    assert_int_equal(m.nset, kept.n);
+    free(m.set);
+    free(m.gone);
+    sync_vv_free(&kept);
+    assert_still_serving(f); /* the server, told of other bases meanwhile, still syncs */
 }
 
 static void introductions_not_asked_for_end_the_session_and_pair_nobody(void **state)
@@ -798,7 +895,8 @@ int main(void)
         cmocka_unit_test(frames_parse_whole_partial_and_refuse_bad_lengths),
         cmocka_unit_test(ops_round_trip_and_every_truncation_is_refused),
         cmocka_unit_test(hello_round_trip_and_a_newer_version_is_read),
-        cmocka_unit_test(the_largest_hello_fits_a_frame),
+        cmocka_unit_test(vv_messages_round_trip_and_every_truncation_is_refused),
+        cmocka_unit_test(the_largest_vector_fits_a_frame),
         cmocka_unit_test_setup_teardown(a_frame_over_the_limit_is_dropped, net_setup, net_teardown),
         cmocka_unit_test_setup_teardown(a_truncated_frame_is_dropped, net_setup, net_teardown),
         cmocka_unit_test_setup_teardown(garbage_messages_are_dropped, net_setup, net_teardown),
@@ -806,6 +904,7 @@ int main(void)
         cmocka_unit_test(introductions_round_trip_and_bad_ones_are_refused),
         cmocka_unit_test_setup_teardown(a_peer_that_asks_is_told_the_paired_devices_but_itself_and_the_revoked,
                                         net_setup, net_teardown),
+        cmocka_unit_test_setup_teardown(a_vector_already_held_is_sent_as_nothing, net_setup, net_teardown),
         cmocka_unit_test_setup_teardown(introductions_not_asked_for_end_the_session_and_pair_nobody, net_setup,
                                         net_teardown),
         cmocka_unit_test_setup_teardown(the_client_refuses_a_server_with_another_key, net_setup, net_teardown),

@@ -737,6 +737,7 @@ static int run_hello(void *ctx)
 {
     (void)ctx;
     cl_hello h = {.version = CL_PROTOCOL_VERSION, .listen_port = 7000, .name = "laptop", .flags = CL_HELLO_INTRODUCE}, back;
+    cl_vv_msg m = {0}, got;
     cl_buf b = {0};
     unsigned char chain[CL_CHAIN_LEN] = {1, 2, 3};
     int rc = CL_OK;
@@ -749,11 +750,22 @@ static int run_hello(void *ctx)
     if (!rc)
         OOM_CALL(rc = cl_wire_hello_decode(b.data, b.len, &back));
     if (!rc) {
-        assert_int_equal(back.nvv, 3);
-        assert_int_equal(back.vv[2].seq, 300);
         assert_string_equal(back.name, "laptop");
         assert_int_equal(back.flags, CL_HELLO_INTRODUCE);
-        free(back.vv);
+        m.set = h.vv;
+        m.nset = h.nvv;
+        OOM_CALL(rc = cl_vv_hash(h.vv, h.nvv, m.hash));
+    }
+    if (!rc)
+        OOM_CALL(rc = cl_wire_vv_encode(&b, &m));
+    if (!rc)
+        OOM_CALL(rc = cl_wire_vv_decode(b.data, b.len, &got));
+    if (!rc) {
+        assert_int_equal(got.nset, 3);
+        assert_int_equal(got.set[2].seq, 300);
+        assert_memory_equal(got.hash, m.hash, CL_SHA256_LEN);
+        free(got.set);
+        free(got.gone);
     }
     free(h.vv);
     cl_buf_free(&b);

@@ -58,7 +58,7 @@ static void count(sim_wire *w, uint8_t type, size_t len)
     w->frames++;
     w->bytes += CL_FRAME_HDR + len;
     w->tls_records += tls_records(len);
-    if (type == CL_MSG_HELLO)
+    if (type == CL_MSG_HELLO || type == CL_MSG_VV) /* the hello and its version vector */
         w->hello_bytes += CL_FRAME_HDR + len;
     w->ops_frames += type == CL_MSG_OPS;
 }
