@@ -442,7 +442,8 @@ static int child_sync(const char *dir, const char *addr, const char *peer)
 /* ------------------------------------------------------- child: _noop */
 
 /* The protocol of a sync with nothing to exchange (docs/protocol.md), by hand,
- * to split the time: TCP connect + TLS handshake, then HELLO ⇄ HELLO, DONE ⇄ DONE.
+ * to split the time: TCP connect + TLS handshake, then HELLO ⇄ HELLO, VV ⇄ VV
+ * (whole: this client keeps no vector), DONE ⇄ DONE.
  * Refuses when either side would have ops to send. */
 static int child_noop(const char *dir, const char *addr, const char *peer)
 {
@@ -471,6 +472,16 @@ static int child_noop(const char *dir, const char *addr, const char *peer)
         return die_cl("hello");
     if (cl_conn_recv(c, &type, &p, &n) || type != CL_MSG_HELLO || cl_wire_hello_decode(p, n, &theirs))
         return die_cl("their hello");
+    /* the vectors: theirs whole (our hello holds none of it), then ours whole */
+    cl_vv_msg vm = {.set = mine.vv, .nset = mine.nvv}, got;
+    if (cl_conn_recv(c, &type, &p, &n) || type != CL_MSG_VV || cl_wire_vv_decode(p, n, &got))
+        return die_cl("their version vector");
+    theirs.vv = got.set;
+    theirs.nvv = got.nset;
+    free(got.gone);
+    if (cl_vv_hash(mine.vv, mine.nvv, vm.hash) || cl_wire_vv_encode(&b, &vm) ||
+        cl_conn_send(c, CL_MSG_VV, b.data, b.len))
+        return die_cl("version vector");
     for (size_t i = 0; i < mine.nvv; i++) {
         uint64_t seq = 0;
         for (size_t j = 0; j < theirs.nvv; j++)
