@@ -215,9 +215,7 @@ int http_api_peer_revoke(struct mg_connection *conn, cl_http *h, const char *idt
     cl_device_id dev;
     if (cl_device_id_parse(idtext, &dev))
         return http_send_error(conn, 404, "not_found", "no device %s: %s", idtext, cl_errmsg());
-    int rc = cl_peer_revoke(h->cfg.store, h->cfg.ident, &dev);
-    if (rc == CL_EEXIST)
-        return http_send_error(conn, 409, "conflict", "%s", cl_errmsg());
+    int rc = cl_peer_revoke(h->cfg.store, h->cfg.ident, &dev); /* CL_EEXIST: 409 "exists" */
     return rc ? http_send_cl_error(conn, rc) : http_send_empty(conn, 204);
 }
 

@@ -93,7 +93,7 @@ int http_send_error(struct mg_connection *conn, int status, const char *code, co
 /* The mapping of docs/architecture.md. */
 int http_status_of(int rc)
 {
-    return rc == CL_EINVAL ? 400 : rc == CL_ENOTFOUND ? 404 : rc == CL_EDENIED ? 403 : 500;
+    return rc == CL_EINVAL ? 400 : rc == CL_ENOTFOUND ? 404 : rc == CL_EDENIED ? 403 : rc == CL_EEXIST ? 409 : 500;
 }
 
 int http_send_cl_error(struct mg_connection *conn, int rc)

@@ -126,6 +126,8 @@ int sync_vv_diff(const sync_vv *from, const cl_vv_entry *to, size_t n, const uns
     if (!m->set || !m->gone) {
         free(m->set);
         free(m->gone);
+        m->set = NULL;
+        m->gone = NULL;
         return cl_seterr(CL_ENOMEM, "out of memory");
     }
     if (from && from->known)

@@ -358,7 +358,7 @@ req GET /api/peers/$OTHER/revoke; expect 405 "" "revoke is a POST"
 req POST /api/peers/garbage/revoke; expect 404 "" "revoking a bad id is 404"
 req POST /api/peers/$(cl a id)/revoke; expect 400 "" "a device cannot revoke itself"
 req POST /api/peers/$OTHER/revoke; expect 204 "" "POST /api/peers/ID/revoke revokes"
-req POST /api/peers/$OTHER/revoke; expect 409 "b.error.code==='conflict'" "revoking twice is 409"
+req POST /api/peers/$OTHER/revoke; expect 409 "b.error.code==='exists'" "revoking twice is 409 (exists, as for an app name taken)"
 req POST /api/peers "{\"id\":\"$OTHER\"}"; expect 403 "/revoked/.test(b.error.message)" "a revoked device cannot be paired again"
 
 # ----- app passwords of the DAV server (the Devices page's "Address book & calendar apps")
