@@ -385,25 +385,41 @@ static void introductions_round_trip_and_bad_ones_are_refused(void **state)
     cl_buf_free(&b);
 }
 
-/* Our hello, as a raw client of the fixture's server, with flags. */
+/* Sends our hello on c; returns the payload of the VV frame that follows the
+ * server's hello (valid until the next receive on c). */
+static void send_hello(cl_conn *c, const cl_hello *h, const unsigned char **vv, size_t *vvlen)
+{
+    cl_buf b = {0};
+    assert_int_equal(cl_wire_hello_encode(&b, h), CL_OK);
+    assert_int_equal(cl_conn_send(c, CL_MSG_HELLO, b.data, b.len), CL_OK);
+    cl_buf_free(&b);
+    uint8_t type;
+    assert_int_equal(cl_conn_recv(c, &type, vv, vvlen), CL_OK);
+    assert_int_equal(type, CL_MSG_HELLO);
+    assert_int_equal(cl_conn_recv(c, &type, vv, vvlen), CL_OK);
+    assert_int_equal(type, CL_MSG_VV);
+}
+
+static void send_done(cl_conn *c)
+{
+    cl_buf b = {0};
+    assert_int_equal(cl_wire_done_encode(&b, 0), CL_OK);
+    assert_int_equal(cl_conn_send(c, CL_MSG_DONE, b.data, b.len), CL_OK);
+    cl_buf_free(&b);
+}
+
+/* Our hello, as a raw client of the fixture's server, with flags; then our
+ * vector: whole, and empty. */
 static cl_conn *raw_hello(net_fixture *f, uint64_t flags)
 {
     cl_conn *c = connect_paired(f);
     cl_hello h = {.version = CL_PROTOCOL_VERSION, .flags = flags};
-    cl_buf b = {0};
-    assert_int_equal(cl_wire_hello_encode(&b, &h), CL_OK);
-    assert_int_equal(cl_conn_send(c, CL_MSG_HELLO, b.data, b.len), CL_OK);
-    cl_buf_free(&b);
-    uint8_t type;
     const unsigned char *p;
     size_t n;
-    assert_int_equal(cl_conn_recv(c, &type, &p, &n), CL_OK);
-    assert_int_equal(type, CL_MSG_HELLO);
-    assert_int_equal(cl_conn_recv(c, &type, &p, &n), CL_OK);
-    assert_int_equal(type, CL_MSG_VV);
-    cl_vv_msg m = {0}; /* ours: whole, and empty */
+    send_hello(c, &h, &p, &n);
+    cl_vv_msg m = {0};
     assert_int_equal(cl_vv_hash(NULL, 0, m.hash), CL_OK);
-    b = (cl_buf){0};
+    cl_buf b = {0};
     assert_int_equal(cl_wire_vv_encode(&b, &m), CL_OK);
     assert_int_equal(cl_conn_send(c, CL_MSG_VV, b.data, b.len), CL_OK);
     cl_buf_free(&b);
@@ -420,10 +436,7 @@ static void a_peer_that_asks_is_told_the_paired_devices_but_itself_and_the_revok
     assert_int_equal(cl_peer_add(f->server.store, &thief, "127.0.0.1:7802", "thief"), CL_OK);
     assert_int_equal(cl_peer_revoke(f->server.store, f->server.id, &thief), CL_OK);
     cl_conn *c = raw_hello(f, CL_HELLO_INTRODUCE);
-    cl_buf b = {0};
-    assert_int_equal(cl_wire_done_encode(&b, 0), CL_OK);
-    assert_int_equal(cl_conn_send(c, CL_MSG_DONE, b.data, b.len), CL_OK);
-    cl_buf_free(&b);
+    send_done(c);
     uint8_t type;
     const unsigned char *p;
     size_t n, count;
@@ -439,10 +452,7 @@ static void a_peer_that_asks_is_told_the_paired_devices_but_itself_and_the_revok
     cl_conn_close(c);
     /* one that does not ask is told nothing */
     c = raw_hello(f, 0);
-    b = (cl_buf){0};
-    assert_int_equal(cl_wire_done_encode(&b, 0), CL_OK);
-    assert_int_equal(cl_conn_send(c, CL_MSG_DONE, b.data, b.len), CL_OK);
-    cl_buf_free(&b);
+    send_done(c);
     do { /* the revocation's op, then DONE */
         assert_int_equal(cl_conn_recv(c, &type, &p, &n), CL_OK);
         assert_int_not_equal(type, CL_MSG_INTRODUCE);
@@ -457,17 +467,9 @@ static cl_vv_msg vector_for(net_fixture *f, const unsigned char held[CL_SHA256_L
     cl_conn *c = connect_paired(f);
     cl_hello h = {.version = CL_PROTOCOL_VERSION};
     memcpy(h.held, held, CL_SHA256_LEN);
-    cl_buf b = {0};
-    assert_int_equal(cl_wire_hello_encode(&b, &h), CL_OK);
-    assert_int_equal(cl_conn_send(c, CL_MSG_HELLO, b.data, b.len), CL_OK);
-    cl_buf_free(&b);
-    uint8_t type;
     const unsigned char *p;
     size_t n;
-    assert_int_equal(cl_conn_recv(c, &type, &p, &n), CL_OK);
-    assert_int_equal(type, CL_MSG_HELLO);
-    assert_int_equal(cl_conn_recv(c, &type, &p, &n), CL_OK);
-    assert_int_equal(type, CL_MSG_VV);
+    send_hello(c, &h, &p, &n);
     cl_vv_msg m;
     assert_int_equal(cl_wire_vv_decode(p, n, &m), CL_OK);
     cl_conn_close(c);
